@@ -1,0 +1,142 @@
+from decimal import Decimal
+
+from django.db import models
+from django.db.models import Q
+
+
+class Genre(models.TextChoices):
+    ACTION = "action", "Action"
+    ANIMATION = "animation", "Animation"
+    COMEDY = "comedy", "Comedy"
+    DOCUMENTARY = "documentary", "Documentary"
+    DRAMA = "drama", "Drama"
+    FAMILY = "family", "Family"
+    FANTASY = "fantasy", "Fantasy"
+    HORROR = "horror", "Horror"
+    ROMANCE = "romance", "Romance"
+    SCIFI = "sci-fi", "Science fiction"
+    THRILLER = "thriller", "Thriller"
+
+
+class AgeRating(models.TextChoices):
+    ALL = "0", "All ages"
+    SIX = "6", "6+"
+    TWELVE = "12", "12+"
+    SIXTEEN = "16", "16+"
+    EIGHTEEN = "18", "18+"
+
+
+class Movie(models.Model):
+    title = models.CharField(max_length=200, db_index=True)
+    description = models.TextField(blank=True)
+    poster_url = models.URLField(max_length=500, blank=True)
+    duration_minutes = models.PositiveIntegerField()
+    release_date = models.DateField()
+    genre = models.CharField(max_length=32, choices=Genre.choices, db_index=True)
+    age_rating = models.CharField(max_length=4, choices=AgeRating.choices, default=AgeRating.ALL)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["title", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(duration_minutes__gt=0), name="cinema_movie_duration_positive"
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+
+class Hall(models.Model):
+    """A screening room. Its seats are created from a layout in one go; ``capacity`` is
+    the number of those seats, stored so lists need not count them (the layout cannot
+    change once the hall has showtimes)."""
+
+    name = models.CharField(max_length=100, unique=True)
+    capacity = models.PositiveIntegerField(default=0, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self):
+        return self.name
+
+
+class SeatType(models.TextChoices):
+    STANDARD = "STANDARD", "Standard"
+    VIP = "VIP", "VIP"
+    ACCESSIBLE = "ACCESSIBLE", "Accessible"
+
+
+class Seat(models.Model):
+    hall = models.ForeignKey(Hall, on_delete=models.CASCADE, related_name="seats")
+    row = models.CharField(max_length=3)
+    number = models.PositiveSmallIntegerField()
+    # 1-based place in the hall, row by row: the "seat_number" of the compatibility API
+    # and the order of the seat map.
+    position = models.PositiveIntegerField()
+    seat_type = models.CharField(max_length=16, choices=SeatType.choices, default=SeatType.STANDARD)
+
+    class Meta:
+        ordering = ["hall_id", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["hall", "row", "number"], name="cinema_seat_unique_row_number"
+            ),
+            models.UniqueConstraint(
+                fields=["hall", "position"], name="cinema_seat_unique_position"
+            ),
+            models.CheckConstraint(condition=Q(number__gt=0), name="cinema_seat_number_positive"),
+            models.CheckConstraint(
+                condition=Q(position__gt=0), name="cinema_seat_position_positive"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.hall.name} {self.label}" if self.hall_id else self.label
+
+    @property
+    def label(self) -> str:
+        return f"{self.row}{self.number}"
+
+
+class Showtime(models.Model):
+    """One screening of a movie in a hall. ``end_time`` is when the hall is free again:
+    start + the movie's duration + the cleaning buffer, fixed when the showtime is
+    scheduled. Two showtimes of one hall never have intersecting [start, end) ranges."""
+
+    movie = models.ForeignKey(Movie, on_delete=models.PROTECT, related_name="showtimes")
+    hall = models.ForeignKey(Hall, on_delete=models.PROTECT, related_name="showtimes")
+    start_time = models.DateTimeField()
+    end_time = models.DateTimeField()
+    price = models.DecimalField(max_digits=8, decimal_places=2)
+    vip_price = models.DecimalField(max_digits=8, decimal_places=2)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["start_time", "id"]
+        indexes = [
+            models.Index(fields=["hall", "start_time"], name="cinema_show_hall_start_idx"),
+            models.Index(fields=["start_time"], name="cinema_show_start_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(price__gt=Decimal("0")), name="cinema_showtime_price_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(vip_price__gt=Decimal("0")), name="cinema_showtime_vip_price_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(end_time__gt=models.F("start_time")),
+                name="cinema_showtime_ends_after_start",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.movie} @ {self.hall} {self.start_time:%Y-%m-%d %H:%M}"
+
+    def price_for(self, seat_type: str) -> Decimal:
+        return self.vip_price if seat_type == SeatType.VIP else self.price

@@ -1,0 +1,71 @@
+import datetime as dt
+import string
+from decimal import Decimal
+
+import factory
+from django.conf import settings
+from django.utils import timezone
+
+from cinema.models import Genre, Hall, Movie, Seat, SeatType, Showtime
+
+
+class MovieFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Movie
+
+    title = factory.Sequence(lambda n: f"Movie {n}")
+    description = "A film."
+    poster_url = "https://posters.example.com/movie.jpg"
+    duration_minutes = 120
+    release_date = dt.date(2026, 1, 1)
+    genre = Genre.DRAMA
+
+
+class HallFactory(factory.django.DjangoModelFactory):
+    """A hall with seats: ``HallFactory(layout={"rows": 3, "seats_per_row": 4,
+    "vip_rows": ["C"]})``; by default 3 rows of 4 standard seats."""
+
+    class Meta:
+        model = Hall
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Hall {n}")
+
+    @factory.post_generation
+    def layout(hall, create, extracted, **kwargs):
+        if not create:
+            return
+        layout = {"rows": 3, "seats_per_row": 4, "vip_rows": (), **(extracted or {})}
+        vip_rows = set(layout["vip_rows"])
+        seats = []
+        for row_index, letter in enumerate(string.ascii_uppercase[: layout["rows"]]):
+            for number in range(1, layout["seats_per_row"] + 1):
+                seats.append(
+                    Seat(
+                        hall=hall,
+                        row=letter,
+                        number=number,
+                        position=row_index * layout["seats_per_row"] + number,
+                        seat_type=SeatType.VIP if letter in vip_rows else SeatType.STANDARD,
+                    )
+                )
+        Seat.objects.bulk_create(seats)
+        hall.capacity = len(seats)
+        hall.save(update_fields=["capacity"])
+
+
+class ShowtimeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Showtime
+
+    movie = factory.SubFactory(MovieFactory)
+    hall = factory.SubFactory(HallFactory)
+    start_time = factory.LazyFunction(lambda: timezone.now() + dt.timedelta(days=1))
+    end_time = factory.LazyAttribute(
+        lambda s: (
+            s.start_time
+            + dt.timedelta(minutes=s.movie.duration_minutes + settings.CLEANING_BUFFER_MINUTES)
+        )
+    )
+    price = Decimal("10.00")
+    vip_price = Decimal("15.00")

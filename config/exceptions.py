@@ -1,0 +1,104 @@
+"""One exception handler for the whole API.
+
+Every error under /api/ is JSON: non-field errors are ``{"detail": ..., "code": ...}``
+(plus any extra fields a domain error carries, such as the taken ``seats``), field
+errors are DRF's ``{"field": ["..."]}``.
+"""
+
+import logging
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import OperationalError
+from django.db.models import ProtectedError, RestrictedError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.serializers import as_serializer_error
+from rest_framework.views import exception_handler
+
+logger = logging.getLogger(__name__)
+
+# MySQL/MariaDB error numbers for a lost lock race.
+MYSQL_LOCK_WAIT_TIMEOUT = 1205
+MYSQL_DEADLOCK = 1213
+
+
+def is_lock_error(exc: BaseException) -> bool:
+    """True when a database error is a deadlock or lock-wait timeout worth retrying."""
+    if not isinstance(exc, OperationalError):
+        return False
+    args = getattr(exc, "args", ())
+    if args and args[0] in (MYSQL_LOCK_WAIT_TIMEOUT, MYSQL_DEADLOCK):
+        return True
+    # SQLite reports a busy database as "database is locked".
+    return "database is locked" in str(exc)
+
+
+class DomainError(exceptions.APIException):
+    """A business-rule error with its HTTP status, a machine-readable code and, where
+    useful, extra fields for the client (e.g. which seats were taken)."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = "The request breaks a business rule."
+    default_code = "invalid"
+    retry_after: int | None = None
+
+    def __init__(self, detail=None, code=None, **extra):
+        super().__init__(detail, code)
+        self.extra = extra
+
+
+class Conflict(DomainError):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The request conflicts with the current state."
+    default_code = "conflict"
+
+
+class ProtectedObject(Conflict):
+    default_detail = "This object is still referenced by other records and cannot be deleted."
+    default_code = "protected"
+
+
+class ServiceBusy(DomainError):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "The system is busy with the same seats; try again in a moment."
+    default_code = "busy"
+    retry_after = 1
+
+
+def _normalise(exc):
+    if isinstance(exc, DjangoValidationError):
+        return exceptions.ValidationError(as_serializer_error(exc))
+    if isinstance(exc, ProtectedError | RestrictedError):
+        return ProtectedObject()
+    if is_lock_error(exc):
+        logger.warning("lock contention answered 503: %s", exc)
+        return ServiceBusy()
+    if isinstance(exc, Http404):
+        return exceptions.NotFound()
+    if isinstance(exc, DjangoPermissionDenied):
+        return exceptions.PermissionDenied()
+    return exc
+
+
+def api_exception_handler(exc, context):
+    exc = _normalise(exc)
+    response = exception_handler(exc, context)
+    if response is None:
+        return None  # unexpected: Django's handler500 answers JSON under /api/
+
+    data = response.data
+    if isinstance(data, list):
+        # ValidationError raised with a list: a non-field error.
+        data = {"detail": " ".join(str(item) for item in data), "code": "invalid"}
+    elif isinstance(data, dict) and "detail" in data and "code" not in data:
+        codes = exc.get_codes() if isinstance(exc, exceptions.APIException) else None
+        if isinstance(codes, dict):
+            codes = codes.get("detail")
+        data["code"] = codes if isinstance(codes, str) else "error"
+    if isinstance(exc, DomainError):
+        data.update(exc.extra)
+        if exc.retry_after is not None:
+            response["Retry-After"] = str(exc.retry_after)
+    response.data = data
+    return response

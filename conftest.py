@@ -1,0 +1,53 @@
+import pytest
+from django.core.cache import cache
+
+from config.testing import client_for
+from users.tests.factories import AdminFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache():
+    """Throttle counters and cached keys never leak from one test into the next."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def anon_client():
+    return client_for(None)
+
+
+@pytest.fixture
+def customer(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def other_customer(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def admin_user(db):
+    return AdminFactory()
+
+
+@pytest.fixture
+def customer_client(customer):
+    return client_for(customer)
+
+
+@pytest.fixture
+def other_client(other_customer):
+    return client_for(other_customer)
+
+
+@pytest.fixture
+def admin_client(admin_user):
+    return client_for(admin_user)

@@ -1,0 +1,118 @@
+from datetime import UTC, datetime
+
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from rest_framework import serializers
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework_simplejwt.serializers import TokenRefreshSerializer
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from users.models import Role, User
+
+
+class UserSerializer(serializers.ModelSerializer):
+    """A user as the API shows it. ``role`` is only changed by an ADMIN, elsewhere."""
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "email", "first_name", "last_name", "role", "date_joined"]
+        read_only_fields = ["id", "username", "role", "date_joined"]
+
+
+class UserRegisterSerializer(serializers.ModelSerializer):
+    """Sign-up. Only these fields are read: a ``role`` or ``is_staff`` in the body is
+    ignored, so every new account is a CUSTOMER."""
+
+    password = serializers.CharField(write_only=True, style={"input_type": "password"})
+    email = serializers.EmailField()
+
+    class Meta:
+        model = User
+        fields = ["username", "email", "password", "first_name", "last_name"]
+
+    def validate_email(self, value):
+        value = User.objects.normalize_email(value)
+        if User.objects.filter(email__iexact=value).exists():
+            raise serializers.ValidationError("A user with that email already exists.")
+        return value
+
+    def validate(self, attrs):
+        candidate = User(
+            username=attrs.get("username", ""),
+            email=attrs.get("email", ""),
+            first_name=attrs.get("first_name", ""),
+            last_name=attrs.get("last_name", ""),
+        )
+        try:
+            password_validation.validate_password(attrs["password"], user=candidate)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError({"password": list(exc.messages)}) from exc
+        return attrs
+
+
+class UserMeUpdateSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["email", "first_name", "last_name"]
+
+    def validate_email(self, value):
+        value = User.objects.normalize_email(value)
+        others = User.objects.filter(email__iexact=value).exclude(pk=self.instance.pk)
+        if others.exists():
+            raise serializers.ValidationError("A user with that email already exists.")
+        return value
+
+
+class UserRoleUpdateSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=Role.choices)
+
+
+class LogoutSerializer(serializers.Serializer):
+    refresh = serializers.CharField()
+
+
+class TokenPairSerializer(serializers.Serializer):
+    access = serializers.CharField(read_only=True)
+    refresh = serializers.CharField(read_only=True)
+
+
+class RaceFreeTokenRefreshSerializer(TokenRefreshSerializer):
+    """Refresh with rotation where one refresh token yields exactly one new pair.
+
+    The stock serializer checks the blacklist, then blacklists: two requests carrying the
+    same token can both pass the check. Here the blacklist row is inserted first, inside
+    a transaction; its unique key lets exactly one request through and every other one
+    fails with an IntegrityError, answered 401.
+    """
+
+    def validate(self, attrs):
+        try:
+            old = RefreshToken(attrs["refresh"])
+        except TokenError as exc:
+            raise InvalidToken(str(exc)) from exc
+
+        user_id = old.payload.get(jwt_settings.USER_ID_CLAIM)
+        user = User.objects.filter(pk=user_id, is_active=True).first()
+        if user is None:
+            raise InvalidToken("The token's user does not exist or is inactive.")
+
+        try:
+            with transaction.atomic():
+                outstanding, _ = OutstandingToken.objects.get_or_create(
+                    jti=old[jwt_settings.JTI_CLAIM],
+                    defaults={
+                        "user": user,
+                        "token": str(old),
+                        "created_at": old.current_time,
+                        "expires_at": datetime.fromtimestamp(old["exp"], tz=UTC),
+                    },
+                )
+                BlacklistedToken.objects.create(token=outstanding)
+        except IntegrityError as exc:
+            raise InvalidToken("Token is blacklisted") from exc
+
+        new = RefreshToken.for_user(user)
+        return {"access": str(new.access_token), "refresh": str(new)}
