@@ -13,6 +13,7 @@ api_patterns = [
     path("", include("users.urls")),
     path("", include("cinema.urls")),
     path("", include("bookings.urls")),
+    path("", include("bookings.reports.urls")),
 ]
 
 urlpatterns = [
