@@ -1,0 +1,262 @@
+"""Reads for the staff reports: revenue, tickets and occupancy over a range of days.
+
+One query fetches every showtime in the range with its figures aggregated by the
+database (correlated subqueries, so the seat and reservation joins never multiply each
+other); the roll-ups per movie, per day and in total are sums over those rows in
+Python. The day of a showtime is the local day of its start in ``TIME_ZONE``, computed
+here rather than by the database, so MariaDB needs no time zone tables. Whatever the
+range holds, the report costs one query.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import Count, DecimalField, IntegerField, OuterRef, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from bookings.models import Reservation, ReservationSeat, ReservationStatus
+from cinema.models import Seat, SeatType, Showtime
+
+ZERO = Decimal("0.00")
+
+
+@dataclass
+class Figures:
+    """The report's figures for one group of showtimes."""
+
+    showtimes: int = 0
+    revenue: Decimal = ZERO
+    tickets_sold: int = 0
+    reservations: int = 0
+    cancellations: int = 0
+    capacity: int = 0
+
+    @property
+    def occupancy(self) -> float:
+        return round(self.tickets_sold / self.capacity, 4) if self.capacity else 0.0
+
+    def add(self, other: Figures) -> None:
+        self.showtimes += other.showtimes
+        self.revenue += other.revenue
+        self.tickets_sold += other.tickets_sold
+        self.reservations += other.reservations
+        self.cancellations += other.cancellations
+        self.capacity += other.capacity
+
+    def as_dict(self) -> dict:
+        return {
+            "showtimes": self.showtimes,
+            "revenue": self.revenue,
+            "tickets_sold": self.tickets_sold,
+            "reservations": self.reservations,
+            "cancellations": self.cancellations,
+            "capacity": self.capacity,
+            "occupancy": self.occupancy,
+        }
+
+
+@dataclass
+class StatsReport:
+    date_from: dt.date
+    date_to: dt.date
+    time_zone: str
+    totals: Figures = field(default_factory=Figures)
+    per_movie: list[dict] = field(default_factory=list)
+    per_showtime: list[dict] = field(default_factory=list)
+    per_day: list[dict] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {
+            "date_from": self.date_from,
+            "date_to": self.date_to,
+            "time_zone": self.time_zone,
+            "totals": self.totals.as_dict(),
+            "per_movie": self.per_movie,
+            "per_showtime": self.per_showtime,
+            "per_day": self.per_day,
+        }
+
+
+def local_zone() -> ZoneInfo:
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def default_stats_range(*, today: dt.date | None = None) -> tuple[dt.date, dt.date]:
+    """The last 30 days through the next 7, in the cinema's time zone."""
+    today = today or timezone.localdate(timezone=local_zone())
+    return today - dt.timedelta(days=30), today + dt.timedelta(days=7)
+
+
+def local_day_bounds(date_from: dt.date, date_to: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """[start, end) in UTC covering the local days date_from..date_to inclusive."""
+    zone = local_zone()
+    start = dt.datetime.combine(date_from, dt.time.min, tzinfo=zone)
+    end = dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
+    return start.astimezone(dt.UTC), end.astimezone(dt.UTC)
+
+
+def _money(expression):
+    return Coalesce(
+        expression,
+        Value(ZERO),
+        output_field=DecimalField(max_digits=14, decimal_places=2),
+    )
+
+
+def _count(expression):
+    return Coalesce(expression, Value(0), output_field=IntegerField())
+
+
+def _showtime_rows(*, start: dt.datetime, end: dt.datetime, movie_id=None, hall_id=None):
+    confirmed_seats = ReservationSeat.objects.filter(
+        showtime=OuterRef("pk"), reservation__status=ReservationStatus.CONFIRMED
+    ).values("showtime")
+    reservations = Reservation.objects.filter(showtime=OuterRef("pk")).values("showtime")
+    # Capacity from the seats themselves, so the report is right even if the stored
+    # Hall.capacity and the seats ever disagree.
+    seats_in_hall = Seat.objects.filter(hall=OuterRef("hall_id")).values("hall")
+
+    queryset = Showtime.objects.filter(start_time__gte=start, start_time__lt=end)
+    if movie_id is not None:
+        queryset = queryset.filter(movie_id=movie_id)
+    if hall_id is not None:
+        queryset = queryset.filter(hall_id=hall_id)
+    return (
+        queryset.annotate(
+            revenue=_money(Subquery(confirmed_seats.annotate(v=Sum("price")).values("v")[:1])),
+            tickets_sold=_count(Subquery(confirmed_seats.annotate(v=Count("pk")).values("v")[:1])),
+            confirmed=_count(
+                Subquery(
+                    reservations.filter(status=ReservationStatus.CONFIRMED)
+                    .annotate(v=Count("pk"))
+                    .values("v")[:1]
+                )
+            ),
+            cancelled=_count(
+                Subquery(
+                    reservations.filter(status=ReservationStatus.CANCELLED)
+                    .annotate(v=Count("pk"))
+                    .values("v")[:1]
+                )
+            ),
+            seat_count=_count(Subquery(seats_in_hall.annotate(v=Count("pk")).values("v")[:1])),
+        )
+        .order_by("start_time", "id")
+        .values(
+            "id",
+            "start_time",
+            "movie_id",
+            "movie__title",
+            "hall_id",
+            "hall__name",
+            "revenue",
+            "tickets_sold",
+            "confirmed",
+            "cancelled",
+            "seat_count",
+        )
+    )
+
+
+def stats_report(
+    *,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    movie_id: int | None = None,
+    hall_id: int | None = None,
+) -> StatsReport:
+    """Revenue (confirmed seats at the price paid), tickets sold, confirmed reservations,
+    cancellations and occupancy (sold seats / capacity of the showtimes) for the
+    showtimes that start on the local days ``date_from``..``date_to``: in total, per
+    movie, per showtime and per day. One database query."""
+    default_from, default_to = default_stats_range()
+    date_from = date_from or default_from
+    date_to = date_to or default_to
+    start, end = local_day_bounds(date_from, date_to)
+    zone = local_zone()
+
+    report = StatsReport(date_from=date_from, date_to=date_to, time_zone=settings.TIME_ZONE)
+    movies: dict[int, tuple[str, Figures]] = {}
+    days: dict[dt.date, Figures] = {}
+    day = date_from
+    while day <= date_to:
+        days[day] = Figures()
+        day += dt.timedelta(days=1)
+
+    rows = _showtime_rows(start=start, end=end, movie_id=movie_id, hall_id=hall_id)
+    for row in rows:
+        figures = Figures(
+            showtimes=1,
+            revenue=Decimal(row["revenue"]).quantize(ZERO),
+            tickets_sold=row["tickets_sold"],
+            reservations=row["confirmed"],
+            cancellations=row["cancelled"],
+            capacity=row["seat_count"],
+        )
+        local_start = row["start_time"].astimezone(zone)
+        report.per_showtime.append(
+            {
+                "showtime_id": row["id"],
+                "start_time": local_start,
+                "movie_id": row["movie_id"],
+                "movie_title": row["movie__title"],
+                "hall_id": row["hall_id"],
+                "hall_name": row["hall__name"],
+                **figures.as_dict(),
+            }
+        )
+        report.totals.add(figures)
+        movies.setdefault(row["movie_id"], (row["movie__title"], Figures()))[1].add(figures)
+        days[local_start.date()].add(figures)
+
+    report.per_movie = [
+        {"movie_id": movie_id, "movie_title": title, **figures.as_dict()}
+        for movie_id, (title, figures) in sorted(movies.items(), key=lambda i: (i[1][0], i[0]))
+    ]
+    report.per_day = [{"date": day, **figures.as_dict()} for day, figures in days.items()]
+    return report
+
+
+SEAT_STATUS_AVAILABLE = "available"
+SEAT_STATUS_HELD = "held"
+SEAT_STATUS_BOOKED = "booked"
+
+
+def showtime_seat_grid(*, showtime: Showtime) -> list[dict]:
+    """The showtime's seats by row, each with its status: available, held (a hold that
+    has not expired) or booked. Two queries."""
+    now = timezone.now()
+    claims = {
+        claim["seat_id"]: claim
+        for claim in ReservationSeat.objects.filter(showtime=showtime, active=True).values(
+            "seat_id", "reservation__status", "hold_expires_at"
+        )
+    }
+    rows: dict[str, list[dict]] = {}
+    for seat in Seat.objects.filter(hall_id=showtime.hall_id).order_by("position"):
+        claim = claims.get(seat.pk)
+        status = SEAT_STATUS_AVAILABLE
+        if claim is not None:
+            if claim["reservation__status"] == ReservationStatus.CONFIRMED:
+                status = SEAT_STATUS_BOOKED
+            elif claim["reservation__status"] == ReservationStatus.HELD and (
+                claim["hold_expires_at"] is None or claim["hold_expires_at"] > now
+            ):
+                status = SEAT_STATUS_HELD
+        rows.setdefault(seat.row, []).append(
+            {
+                "id": seat.pk,
+                "label": seat.label,
+                "number": seat.number,
+                "vip": seat.seat_type == SeatType.VIP,
+                "seat_type": seat.seat_type,
+                "status": status,
+            }
+        )
+    return [{"row": row, "seats": seats} for row, seats in rows.items()]

@@ -1,0 +1,95 @@
+import datetime as dt
+
+from django.conf import settings
+from rest_framework import serializers
+
+# Days outside this window are refused: they cannot be turned into timestamps safely
+# (year 1 or 9999 overflow once shifted to UTC) and no cinema reports on them.
+EARLIEST_DAY = dt.date(1970, 1, 1)
+LATEST_DAY = dt.date(9998, 12, 31)
+MAX_ID = 2**31 - 1
+
+
+class StatsQuerySerializer(serializers.Serializer):
+    """``?from=YYYY-MM-DD&to=YYYY-MM-DD&movie=<id>&hall=<id>`` (all optional)."""
+
+    date_from = serializers.DateField(required=False)
+    date_to = serializers.DateField(required=False)
+    movie = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    hall = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+
+    def get_fields(self):
+        # "from" is a Python keyword: declare the fields under other names, expose them
+        # under the query parameter names.
+        fields = super().get_fields()
+        fields["from"] = fields.pop("date_from")
+        fields["to"] = fields.pop("date_to")
+        return fields
+
+    def validate(self, attrs):
+        errors = {}
+        for name in ("from", "to"):
+            day = attrs.get(name)
+            if day is not None and not EARLIEST_DAY <= day <= LATEST_DAY:
+                errors[name] = [f"Must be between {EARLIEST_DAY} and {LATEST_DAY}."]
+        if errors:
+            raise serializers.ValidationError(errors)
+        date_from, date_to = attrs.get("from"), attrs.get("to")
+        if date_from and not date_to:
+            date_to = date_from + dt.timedelta(days=37)
+        if date_to and not date_from:
+            date_from = date_to - dt.timedelta(days=37)
+        if date_from and date_to:
+            if date_from > date_to:
+                raise serializers.ValidationError({"to": ["Must not be before 'from'."]})
+            days = (date_to - date_from).days + 1
+            if days > settings_max_days():
+                raise serializers.ValidationError(
+                    {"to": [f"The range may cover at most {settings_max_days()} days."]}
+                )
+            attrs["from"], attrs["to"] = date_from, date_to
+        return attrs
+
+
+def settings_max_days() -> int:
+    return getattr(settings, "STATS_MAX_DAYS", 366)
+
+
+class FiguresSerializer(serializers.Serializer):
+    showtimes = serializers.IntegerField(help_text="Showtimes counted.")
+    revenue = serializers.DecimalField(
+        max_digits=14, decimal_places=2, help_text="Sum of the prices paid for confirmed seats."
+    )
+    tickets_sold = serializers.IntegerField(help_text="Seats of confirmed reservations.")
+    reservations = serializers.IntegerField(help_text="Confirmed reservations.")
+    cancellations = serializers.IntegerField(help_text="Cancelled reservations.")
+    capacity = serializers.IntegerField(help_text="Seats offered: the halls' capacity summed.")
+    occupancy = serializers.FloatField(help_text="tickets_sold / capacity, 0..1.")
+
+
+class MovieFiguresSerializer(FiguresSerializer):
+    movie_id = serializers.IntegerField()
+    movie_title = serializers.CharField()
+
+
+class ShowtimeFiguresSerializer(FiguresSerializer):
+    showtime_id = serializers.IntegerField()
+    start_time = serializers.DateTimeField()
+    movie_id = serializers.IntegerField()
+    movie_title = serializers.CharField()
+    hall_id = serializers.IntegerField()
+    hall_name = serializers.CharField()
+
+
+class DayFiguresSerializer(FiguresSerializer):
+    date = serializers.DateField(help_text="A day in the cinema's time zone.")
+
+
+class StatsSerializer(serializers.Serializer):
+    date_from = serializers.DateField()
+    date_to = serializers.DateField()
+    time_zone = serializers.CharField(help_text="The zone whose days the report counts.")
+    totals = FiguresSerializer()
+    per_movie = MovieFiguresSerializer(many=True)
+    per_showtime = ShowtimeFiguresSerializer(many=True)
+    per_day = DayFiguresSerializer(many=True)
