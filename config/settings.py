@@ -47,6 +47,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost, so the logged duration covers the whole stack.
+    "config.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -77,7 +79,10 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------
 DATABASE_URL = env("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
-CONN_MAX_AGE = env_int("CONN_MAX_AGE", 0)
+# Seconds a worker keeps its database connection. Production (DEBUG off) reuses it, so a
+# request does not pay for a new MySQL connection; CONN_HEALTH_CHECKS (always on, below)
+# replaces a connection that went away. 0 = close after every request.
+CONN_MAX_AGE = env_int("CONN_MAX_AGE", 0 if DEBUG else 60)
 # Seconds a booking waits for a row lock on MySQL/MariaDB before giving up (and retrying).
 DB_LOCK_WAIT_TIMEOUT = env_int("DB_LOCK_WAIT_TIMEOUT", 5)
 
@@ -248,15 +253,28 @@ IDEMPOTENCY_KEY_HOURS = env_int("IDEMPOTENCY_KEY_HOURS", 24)
 
 # --- Logging --------------------------------------------------------------------------
 LOG_LEVEL = env("LOG_LEVEL", "INFO")
+# One JSON line per request (method, path, status, duration_ms, user) on the
+# "marquee.request" logger; see config/middleware.py.
+REQUEST_LOG = env_bool("REQUEST_LOG", True)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        # The middleware writes the whole JSON object as the message.
+        "json_line": {"format": "%(message)s"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "request_console": {"class": "logging.StreamHandler", "formatter": "json_line"},
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        "marquee.request": {
+            "handlers": ["request_console"],
+            "level": "INFO",
+            "propagate": False,
+        },
     },
 }

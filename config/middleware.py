@@ -1,0 +1,64 @@
+"""Structured request logs: one JSON line per request on the ``marquee.request`` logger.
+
+    {"ts": "2026-05-04T10:00:00.123+00:00", "method": "POST", "path": "/api/reservations/",
+     "status": 201, "duration_ms": 12.3, "user": 42}
+
+The query string is left out on purpose (it may carry search terms or tokens). ``user``
+is the authenticated user's id or null. It is read without triggering authentication:
+DRF puts the JWT user on the request once the view has authenticated it, while Django's
+session user stays a lazy object that we must not evaluate (that would cost a session
+query on every request that never asked for one).
+"""
+
+import json
+import logging
+import time
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.utils.functional import empty
+
+logger = logging.getLogger("marquee.request")
+
+
+def _user_id(request) -> int | None:
+    user = request.__dict__.get("user")
+    if user is None:
+        return None
+    wrapped = getattr(user, "_wrapped", user)
+    if wrapped is empty:
+        return None
+    if not getattr(wrapped, "is_authenticated", False):
+        return None
+    return wrapped.pk
+
+
+class RequestLogMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.enabled = settings.REQUEST_LOG
+
+    def __call__(self, request):
+        if not self.enabled:
+            return self.get_response(request)
+        started = time.perf_counter()
+        response = self.get_response(request)
+        duration_ms = (time.perf_counter() - started) * 1000
+        status = response.status_code
+        level = logging.ERROR if status >= 500 else logging.INFO
+        if logger.isEnabledFor(level):
+            logger.log(
+                level,
+                json.dumps(
+                    {
+                        "ts": datetime.now(UTC).isoformat(timespec="milliseconds"),
+                        "method": request.method,
+                        "path": request.path,
+                        "status": status,
+                        "duration_ms": round(duration_ms, 1),
+                        "user": _user_id(request),
+                    },
+                    separators=(",", ":"),
+                ),
+            )
+        return response
