@@ -1,5 +1,6 @@
 from decimal import Decimal
 
+from django.core.validators import MaxValueValidator, MinValueValidator, URLValidator
 from django.db import models
 from django.db.models import Q
 
@@ -26,11 +27,19 @@ class AgeRating(models.TextChoices):
     EIGHTEEN = "18", "18+"
 
 
+MAX_DURATION_MINUTES = 1000
+
+
 class Movie(models.Model):
     title = models.CharField(max_length=200, db_index=True)
     description = models.TextField(blank=True)
-    poster_url = models.URLField(max_length=500, blank=True)
-    duration_minutes = models.PositiveIntegerField()
+    # Only web addresses: a javascript: or data: URL in an <img src> is an XSS vector.
+    poster_url = models.URLField(
+        max_length=500, blank=True, validators=[URLValidator(schemes=["http", "https"])]
+    )
+    duration_minutes = models.PositiveIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_DURATION_MINUTES)]
+    )
     release_date = models.DateField()
     genre = models.CharField(max_length=32, choices=Genre.choices, db_index=True)
     age_rating = models.CharField(max_length=4, choices=AgeRating.choices, default=AgeRating.ALL)

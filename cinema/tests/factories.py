@@ -1,12 +1,12 @@
 import datetime as dt
-import string
 from decimal import Decimal
 
 import factory
 from django.conf import settings
 from django.utils import timezone
 
-from cinema.models import Genre, Hall, Movie, Seat, SeatType, Showtime
+from cinema.models import Genre, Hall, Movie, Seat, Showtime
+from cinema.services import Layout, build_seats
 
 
 class MovieFactory(factory.django.DjangoModelFactory):
@@ -36,19 +36,15 @@ class HallFactory(factory.django.DjangoModelFactory):
         if not create:
             return
         layout = {"rows": 3, "seats_per_row": 4, "vip_rows": (), **(extracted or {})}
-        vip_rows = set(layout["vip_rows"])
-        seats = []
-        for row_index, letter in enumerate(string.ascii_uppercase[: layout["rows"]]):
-            for number in range(1, layout["seats_per_row"] + 1):
-                seats.append(
-                    Seat(
-                        hall=hall,
-                        row=letter,
-                        number=number,
-                        position=row_index * layout["seats_per_row"] + number,
-                        seat_type=SeatType.VIP if letter in vip_rows else SeatType.STANDARD,
-                    )
-                )
+        seats = build_seats(
+            hall=hall,
+            layout=Layout(
+                rows=layout["rows"],
+                seats_per_row=layout["seats_per_row"],
+                vip_rows=tuple(layout["vip_rows"]),
+                accessible_seats=tuple(layout.get("accessible_seats", ())),
+            ),
+        )
         Seat.objects.bulk_create(seats)
         hall.capacity = len(seats)
         hall.save(update_fields=["capacity"])

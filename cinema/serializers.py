@@ -1,0 +1,205 @@
+import contextlib
+from decimal import Decimal
+
+from django.core.validators import URLValidator
+from django.utils.dateparse import parse_datetime
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from cinema.models import MAX_DURATION_MINUTES, AgeRating, Genre, Hall, Movie, Seat, Showtime
+from cinema.services import MAX_ROWS, MAX_SEATS_PER_ROW
+
+# --- Movies ---------------------------------------------------------------------------
+
+
+class MovieSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Movie
+        fields = [
+            "id",
+            "title",
+            "description",
+            "poster_url",
+            "duration_minutes",
+            "release_date",
+            "genre",
+            "age_rating",
+        ]
+        read_only_fields = fields
+
+
+class MovieWriteSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(allow_blank=True, required=False, default="")
+    # DRF drops the model's URLValidator, so the http(s)-only rule is restated here.
+    poster_url = serializers.URLField(
+        max_length=500,
+        allow_blank=True,
+        required=False,
+        default="",
+        validators=[URLValidator(schemes=["http", "https"], message="Give an http(s) URL.")],
+    )
+    duration_minutes = serializers.IntegerField(min_value=1, max_value=MAX_DURATION_MINUTES)
+    release_date = serializers.DateField()
+    genre = serializers.ChoiceField(choices=Genre.choices)
+    age_rating = serializers.ChoiceField(
+        choices=AgeRating.choices, required=False, default=AgeRating.ALL
+    )
+
+
+# --- Halls ----------------------------------------------------------------------------
+
+
+class SeatSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Seat
+        fields = ["id", "row", "number", "label", "position", "seat_type"]
+        read_only_fields = fields
+
+
+class HallSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Hall
+        fields = ["id", "name", "capacity"]
+        read_only_fields = fields
+
+
+class HallDetailSerializer(serializers.ModelSerializer):
+    """A hall with its layout; needs ``seats`` prefetched."""
+
+    rows = serializers.SerializerMethodField()
+    seats_per_row = serializers.SerializerMethodField()
+    vip_rows = serializers.SerializerMethodField()
+    seats = SeatSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Hall
+        fields = ["id", "name", "capacity", "rows", "seats_per_row", "vip_rows", "seats"]
+        read_only_fields = fields
+
+    def get_rows(self, hall) -> int:
+        return len({seat.row for seat in hall.seats.all()})
+
+    def get_seats_per_row(self, hall) -> int:
+        return max((seat.number for seat in hall.seats.all()), default=0)
+
+    def get_vip_rows(self, hall) -> list[str]:
+        rows = []
+        for seat in hall.seats.all():
+            if seat.seat_type == "VIP" and seat.row not in rows:
+                rows.append(seat.row)
+        return rows
+
+
+class HallLayoutSerializer(serializers.Serializer):
+    rows = serializers.IntegerField(min_value=1, max_value=MAX_ROWS)
+    seats_per_row = serializers.IntegerField(min_value=1, max_value=MAX_SEATS_PER_ROW)
+    vip_rows = serializers.ListField(
+        child=serializers.CharField(max_length=3), required=False, default=list
+    )
+    accessible_seats = serializers.ListField(
+        child=serializers.CharField(max_length=8),
+        required=False,
+        default=list,
+        help_text='Seat labels such as "A1" that become ACCESSIBLE seats.',
+    )
+
+
+class HallCreateSerializer(HallLayoutSerializer):
+    name = serializers.CharField(max_length=100)
+
+
+class HallUpdateSerializer(serializers.Serializer):
+    """Rename, and/or replace the layout (only while the hall has no showtimes)."""
+
+    name = serializers.CharField(max_length=100, required=False)
+    rows = serializers.IntegerField(min_value=1, max_value=MAX_ROWS, required=False)
+    seats_per_row = serializers.IntegerField(
+        min_value=1, max_value=MAX_SEATS_PER_ROW, required=False
+    )
+    vip_rows = serializers.ListField(child=serializers.CharField(max_length=3), required=False)
+    accessible_seats = serializers.ListField(
+        child=serializers.CharField(max_length=8), required=False
+    )
+
+    def validate(self, attrs):
+        layout_keys = {"rows", "seats_per_row", "vip_rows", "accessible_seats"} & attrs.keys()
+        if layout_keys:
+            missing = [key for key in ("rows", "seats_per_row") if key not in attrs]
+            if missing:
+                raise serializers.ValidationError(
+                    dict.fromkeys(missing, "A new layout needs rows and seats_per_row.")
+                )
+        return attrs
+
+
+# --- Showtimes ------------------------------------------------------------------------
+
+
+@extend_schema_field(OpenApiTypes.DATETIME)
+class AwareDateTimeField(serializers.DateTimeField):
+    """A datetime that must carry its UTC offset: a naive time is ambiguous (the
+    cinema's zone? the client's?), so it is refused rather than guessed."""
+
+    def to_internal_value(self, value):
+        if isinstance(value, str):
+            parsed = None
+            with contextlib.suppress(ValueError):
+                parsed = parse_datetime(value.strip())
+            if parsed is not None and parsed.tzinfo is None:
+                raise serializers.ValidationError(
+                    "Give a time zone offset, e.g. 2026-05-01T20:00:00+02:00 or ...Z."
+                )
+        return super().to_internal_value(value)
+
+
+class ShowtimeMovieSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Movie
+        fields = ["id", "title", "duration_minutes", "genre", "age_rating", "poster_url"]
+        read_only_fields = fields
+
+
+class ShowtimeSerializer(serializers.ModelSerializer):
+    """A showtime with its movie and hall. Times are shown in the cinema's time zone,
+    with their offset. ``available_seats`` = capacity minus live (held or booked) seats."""
+
+    movie = ShowtimeMovieSerializer(read_only=True)
+    hall = HallSerializer(read_only=True)
+    available_seats = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Showtime
+        fields = [
+            "id",
+            "movie",
+            "hall",
+            "start_time",
+            "end_time",
+            "price",
+            "vip_price",
+            "available_seats",
+        ]
+        read_only_fields = fields
+
+
+_PRICE = {"max_digits": 8, "decimal_places": 2, "min_value": Decimal("0.01")}
+
+
+class ShowtimeCreateSerializer(serializers.Serializer):
+    movie = serializers.PrimaryKeyRelatedField(queryset=Movie.objects.all())
+    hall = serializers.PrimaryKeyRelatedField(queryset=Hall.objects.all())
+    start_time = AwareDateTimeField()
+    price = serializers.DecimalField(**_PRICE)
+    vip_price = serializers.DecimalField(
+        **_PRICE, required=False, help_text="Price of a VIP seat; defaults to `price`."
+    )
+
+
+class ShowtimeUpdateSerializer(serializers.Serializer):
+    movie = serializers.PrimaryKeyRelatedField(queryset=Movie.objects.all(), required=False)
+    hall = serializers.PrimaryKeyRelatedField(queryset=Hall.objects.all(), required=False)
+    start_time = AwareDateTimeField(required=False)
+    price = serializers.DecimalField(**_PRICE, required=False)
+    vip_price = serializers.DecimalField(**_PRICE, required=False)

@@ -1,0 +1,397 @@
+"""Writes of the catalogue and the schedule.
+
+Every function here is safe to call from the API, the admin, management commands and
+tests: each opens its own ``transaction.atomic`` and validates everything itself.
+Field errors are Django ``ValidationError``s keyed by field (the API answers them as
+DRF field errors, the admin shows them on the form); business-rule errors are the
+``DomainError``s of ``cinema.exceptions``.
+"""
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
+from django.utils import timezone
+
+from cinema.exceptions import (
+    HallInUse,
+    HallLayoutLocked,
+    MovieDurationLocked,
+    MovieInUse,
+    ShowtimeHasReservations,
+    ShowtimeInUse,
+    ShowtimeOverlap,
+)
+from cinema.models import Hall, Movie, Seat, SeatType, Showtime
+
+MAX_ROWS = 100
+MAX_SEATS_PER_ROW = 100
+
+_UNSET = object()
+
+
+# --- Movies ---------------------------------------------------------------------------
+
+MOVIE_FIELDS = (
+    "title",
+    "description",
+    "poster_url",
+    "duration_minutes",
+    "release_date",
+    "genre",
+    "age_rating",
+)
+
+
+def _full_clean(instance) -> None:
+    # Model validators (poster URL schemes, positive duration, choices) and constraints.
+    instance.full_clean(exclude=["created_at", "updated_at"])
+
+
+@transaction.atomic
+def movie_create(**fields) -> Movie:
+    movie = Movie(**{name: value for name, value in fields.items() if name in MOVIE_FIELDS})
+    _full_clean(movie)
+    movie.save()
+    return movie
+
+
+@transaction.atomic
+def movie_update(*, movie: Movie, **fields) -> Movie:
+    """Change a movie. Its duration is locked once it has showtimes (409
+    ``duration_locked``): their end times, and so the hall schedule, derive from it."""
+    movie = Movie.objects.select_for_update().get(pk=movie.pk)
+    duration = fields.get("duration_minutes")
+    if duration is not None and duration != movie.duration_minutes and movie.showtimes.exists():
+        raise MovieDurationLocked()
+    for name, value in fields.items():
+        if name in MOVIE_FIELDS:
+            setattr(movie, name, value)
+    _full_clean(movie)
+    movie.save()
+    return movie
+
+
+@transaction.atomic
+def movie_delete(*, movie: Movie) -> None:
+    """Refused (409 ``protected``) while the movie has any showtime, even one without
+    reservations: deleting a film must not silently wipe a published schedule."""
+    if movie.showtimes.exists():
+        raise MovieInUse()
+    try:
+        movie.delete()
+    except ProtectedError as exc:  # a showtime was scheduled meanwhile
+        raise MovieInUse() from exc
+
+
+# --- Halls ----------------------------------------------------------------------------
+
+
+def row_label(index: int) -> str:
+    """0 -> A, 25 -> Z, 26 -> AA, 27 -> AB ... (spreadsheet columns)."""
+    label = ""
+    index += 1
+    while index:
+        index, remainder = divmod(index - 1, 26)
+        label = chr(ord("A") + remainder) + label
+    return label
+
+
+@dataclass(frozen=True)
+class Layout:
+    rows: int
+    seats_per_row: int
+    vip_rows: tuple[str, ...] = ()
+    accessible_seats: tuple[str, ...] = ()
+
+
+def _validate_layout(layout: Layout) -> Layout:
+    errors = {}
+    if not isinstance(layout.rows, int) or not 1 <= layout.rows <= MAX_ROWS:
+        errors["rows"] = f"Give between 1 and {MAX_ROWS} rows."
+    if not isinstance(layout.seats_per_row, int) or not (
+        1 <= layout.seats_per_row <= MAX_SEATS_PER_ROW
+    ):
+        errors["seats_per_row"] = f"Give between 1 and {MAX_SEATS_PER_ROW} seats per row."
+    if errors:
+        raise ValidationError(errors)
+    labels = [row_label(i) for i in range(layout.rows)]
+    vip_rows = tuple(dict.fromkeys(str(row).strip().upper() for row in layout.vip_rows))
+    unknown_rows = [row for row in vip_rows if row not in labels]
+    if unknown_rows:
+        errors["vip_rows"] = (
+            f"Unknown row(s): {', '.join(unknown_rows)}. "
+            f"This hall has rows {labels[0]}-{labels[-1]}."
+        )
+    accessible = tuple(
+        dict.fromkeys(str(label).strip().upper() for label in layout.accessible_seats)
+    )
+    valid_seats = {f"{row}{n}" for row in labels for n in range(1, layout.seats_per_row + 1)}
+    unknown_seats = [label for label in accessible if label not in valid_seats]
+    if unknown_seats:
+        errors["accessible_seats"] = f"Unknown seat(s): {', '.join(unknown_seats)}."
+    if errors:
+        raise ValidationError(errors)
+    return Layout(layout.rows, layout.seats_per_row, vip_rows, accessible)
+
+
+def build_seats(*, hall: Hall, layout: Layout) -> list[Seat]:
+    """Unsaved seats for a (validated) layout: rows lettered from the screen, numbered
+    from 1, ``position`` counting row by row. Accessible beats VIP for a seat in both."""
+    vip_rows = set(layout.vip_rows)
+    accessible = set(layout.accessible_seats)
+    seats = []
+    for row_index in range(layout.rows):
+        row = row_label(row_index)
+        for number in range(1, layout.seats_per_row + 1):
+            if f"{row}{number}" in accessible:
+                seat_type = SeatType.ACCESSIBLE
+            elif row in vip_rows:
+                seat_type = SeatType.VIP
+            else:
+                seat_type = SeatType.STANDARD
+            seats.append(
+                Seat(
+                    hall=hall,
+                    row=row,
+                    number=number,
+                    position=row_index * layout.seats_per_row + number,
+                    seat_type=seat_type,
+                )
+            )
+    return seats
+
+
+def _create_seats(*, hall: Hall, layout: Layout) -> None:
+    seats = build_seats(hall=hall, layout=layout)
+    Seat.objects.bulk_create(seats, batch_size=1000)
+    hall.capacity = len(seats)
+    hall.save(update_fields=["capacity"])
+
+
+def _check_hall_name(name: str, *, exclude_pk=None) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": "A hall needs a name."})
+    taken = Hall.objects.filter(name__iexact=name)
+    if exclude_pk is not None:
+        taken = taken.exclude(pk=exclude_pk)
+    if taken.exists():
+        raise ValidationError({"name": "A hall with this name already exists."})
+    return name
+
+
+@transaction.atomic
+def hall_create(
+    *,
+    name: str,
+    rows: int,
+    seats_per_row: int,
+    vip_rows: Iterable[str] = (),
+    accessible_seats: Iterable[str] = (),
+) -> Hall:
+    """Create a hall and all its seats in one transaction; ``capacity`` = seats."""
+    layout = _validate_layout(Layout(rows, seats_per_row, tuple(vip_rows), tuple(accessible_seats)))
+    name = _check_hall_name(name)
+    try:
+        with transaction.atomic():
+            hall = Hall.objects.create(name=name)
+    except IntegrityError as exc:  # the same name created at the same moment
+        raise ValidationError({"name": "A hall with this name already exists."}) from exc
+    _create_seats(hall=hall, layout=layout)
+    return hall
+
+
+@transaction.atomic
+def hall_update(*, hall: Hall, name: str | None = None, layout: Layout | None = None) -> Hall:
+    """Rename a hall and/or replace its layout. Lock order: the hall row (the same lock
+    ``showtime_create`` takes), so no showtime can be scheduled while seats are rebuilt.
+    A new layout is refused (409 ``layout_locked``) once the hall has any showtime."""
+    hall = Hall.objects.select_for_update().get(pk=hall.pk)
+    if layout is not None:
+        layout = _validate_layout(layout)
+        if hall.showtimes.exists():
+            raise HallLayoutLocked()
+    if name is not None:
+        hall.name = _check_hall_name(name, exclude_pk=hall.pk)
+        try:
+            with transaction.atomic():
+                hall.save(update_fields=["name"])
+        except IntegrityError as exc:
+            raise ValidationError({"name": "A hall with this name already exists."}) from exc
+    if layout is not None:
+        hall.seats.all().delete()
+        _create_seats(hall=hall, layout=layout)
+    return hall
+
+
+@transaction.atomic
+def hall_delete(*, hall: Hall) -> None:
+    """Refused (409 ``protected``) while the hall has showtimes; its seats go with it."""
+    hall = Hall.objects.select_for_update().get(pk=hall.pk)
+    if hall.showtimes.exists():
+        raise HallInUse()
+    try:
+        hall.delete()
+    except ProtectedError as exc:
+        raise HallInUse() from exc
+
+
+# --- Showtimes ------------------------------------------------------------------------
+
+
+def showtime_end(*, movie: Movie, start_time: dt.datetime) -> dt.datetime:
+    """When the hall is free again: start + duration + the cleaning buffer."""
+    return start_time + dt.timedelta(
+        minutes=movie.duration_minutes + settings.CLEANING_BUFFER_MINUTES
+    )
+
+
+def _check_start(start_time) -> None:
+    if not isinstance(start_time, dt.datetime):
+        raise ValidationError({"start_time": "Give a date and time."})
+    if timezone.is_naive(start_time):
+        raise ValidationError(
+            {"start_time": "Give a time zone offset, e.g. 2026-05-01T20:00:00+02:00."}
+        )
+    if start_time <= timezone.now():
+        raise ValidationError({"start_time": "The start time is in the past."})
+
+
+def _check_prices(price, vip_price) -> None:
+    errors = {}
+    for field, value in (("price", price), ("vip_price", vip_price)):
+        if not isinstance(value, Decimal | int) or value <= 0:
+            errors[field] = "Give a price greater than 0."
+        elif Decimal(value) >= Decimal("1000000"):
+            errors[field] = "The price is too large."
+    if errors:
+        raise ValidationError(errors)
+
+
+def _lock_halls(*hall_ids) -> None:
+    # Fixed order (by id) so two updates moving showtimes between halls cannot deadlock.
+    list(Hall.objects.select_for_update().filter(pk__in=set(hall_ids)).order_by("pk"))
+
+
+def _check_no_overlap(*, hall: Hall, start: dt.datetime, end: dt.datetime, exclude_pk=None):
+    """Half-open ranges [start, end): a show may begin exactly when the previous one
+    (including its cleaning buffer) ends. Call with the hall row locked."""
+    clashes = Showtime.objects.filter(hall=hall, start_time__lt=end, end_time__gt=start)
+    if exclude_pk is not None:
+        clashes = clashes.exclude(pk=exclude_pk)
+    clash = clashes.select_related("movie").order_by("start_time").first()
+    if clash is not None:
+        local_start = timezone.localtime(clash.start_time)
+        local_end = timezone.localtime(clash.end_time)
+        raise ShowtimeOverlap(
+            detail=(
+                f"{hall.name} is busy then: showtime {clash.pk} ({clash.movie.title}) runs "
+                f"from {local_start:%Y-%m-%d %H:%M} to {local_end:%H:%M} including the "
+                f"{settings.CLEANING_BUFFER_MINUTES}-minute cleaning buffer."
+            ),
+            clash={
+                "id": clash.pk,
+                "movie": clash.movie.title,
+                "start_time": local_start.isoformat(),
+                "end_time": local_end.isoformat(),
+            },
+        )
+
+
+@transaction.atomic
+def showtime_create(
+    *,
+    movie: Movie,
+    hall: Hall,
+    start_time: dt.datetime,
+    price: Decimal,
+    vip_price: Decimal | None = None,
+) -> Showtime:
+    """Schedule a showtime. ``vip_price`` defaults to ``price``.
+
+    Lock order: the hall row (``SELECT ... FOR UPDATE``), then the overlap query, then
+    the insert; two admins scheduling the same hall at once are serialised by that lock,
+    so exactly one of two clashing showtimes is created.
+    Errors: field ``ValidationError`` (naive or past start, price <= 0) and
+    ``ShowtimeOverlap`` (400, naming the clashing showtime).
+    """
+    vip_price = price if vip_price is None else vip_price
+    _check_start(start_time)
+    _check_prices(price, vip_price)
+    end_time = showtime_end(movie=movie, start_time=start_time)
+    _lock_halls(hall.pk)
+    _check_no_overlap(hall=hall, start=start_time, end=end_time)
+    return Showtime.objects.create(
+        movie=movie,
+        hall=hall,
+        start_time=start_time,
+        end_time=end_time,
+        price=price,
+        vip_price=vip_price,
+    )
+
+
+@transaction.atomic
+def showtime_update(
+    *,
+    showtime: Showtime,
+    movie: Movie = _UNSET,
+    hall: Hall = _UNSET,
+    start_time: dt.datetime = _UNSET,
+    price: Decimal = _UNSET,
+    vip_price: Decimal = _UNSET,
+) -> Showtime:
+    """Change a showtime; only the arguments given change.
+
+    Once a showtime has any reservation (even a cancelled one, whose seats still point
+    to this hall) only its prices may change: moving it would break tickets already
+    sold (409 ``showtime_has_reservations``). New prices apply to new bookings only.
+    Lock order: the old and new hall rows by id, then the showtime row.
+    """
+    _lock_halls(showtime.hall_id, *([hall.pk] if hall is not _UNSET else []))
+    current = (
+        Showtime.objects.select_for_update().select_related("movie", "hall").get(pk=showtime.pk)
+    )
+    new_movie = current.movie if movie is _UNSET else movie
+    new_hall = current.hall if hall is _UNSET else hall
+    new_start = current.start_time if start_time is _UNSET else start_time
+    moves = (
+        new_movie.pk != current.movie_id
+        or new_hall.pk != current.hall_id
+        or new_start != current.start_time
+    )
+    if moves:
+        if current.reservations.exists():
+            raise ShowtimeHasReservations()
+        _check_start(new_start)
+    new_price = current.price if price is _UNSET else price
+    new_vip_price = current.vip_price if vip_price is _UNSET else vip_price
+    _check_prices(new_price, new_vip_price)
+    if moves:
+        new_end = showtime_end(movie=new_movie, start_time=new_start)
+        _check_no_overlap(hall=new_hall, start=new_start, end=new_end, exclude_pk=current.pk)
+        current.end_time = new_end
+    current.movie = new_movie
+    current.hall = new_hall
+    current.start_time = new_start
+    current.price = new_price
+    current.vip_price = new_vip_price
+    current.save()
+    return current
+
+
+@transaction.atomic
+def showtime_delete(*, showtime: Showtime) -> None:
+    """Refused (409 ``protected``) once the showtime has reservations (PROTECT)."""
+    if showtime.reservations.exists():
+        raise ShowtimeInUse()
+    try:
+        showtime.delete()
+    except ProtectedError as exc:
+        raise ShowtimeInUse() from exc

@@ -1,0 +1,367 @@
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.filters import OrderingFilter, SearchFilter
+from rest_framework.response import Response
+
+from cinema import selectors, services
+from cinema.filters import MovieFilter, ShowtimeFilter
+from cinema.serializers import (
+    HallCreateSerializer,
+    HallDetailSerializer,
+    HallSerializer,
+    HallUpdateSerializer,
+    MovieSerializer,
+    MovieWriteSerializer,
+    ShowtimeCreateSerializer,
+    ShowtimeSerializer,
+    ShowtimeUpdateSerializer,
+)
+from config.schema import error_responses
+from users.permissions import IsAdminOrReadOnly
+
+_DELETED = OpenApiResponse(description="Deleted.")
+
+# --- Movies ---------------------------------------------------------------------------
+
+
+@extend_schema_view(
+    list=extend_schema(
+        tags=["movies"],
+        auth=[],
+        summary="List movies",
+        description="Search title and description with `?search=`, filter by `?genre=`, "
+        "sort with `?ordering=title|-title|release_date|-release_date`.",
+        responses={200: MovieSerializer(many=True), **error_responses(400)},
+    ),
+    retrieve=extend_schema(
+        tags=["movies"],
+        auth=[],
+        summary="One movie",
+        responses={200: MovieSerializer, **error_responses(404)},
+    ),
+    create=extend_schema(
+        tags=["movies"],
+        summary="Add a movie (ADMIN)",
+        request=MovieWriteSerializer,
+        responses={201: MovieSerializer, **error_responses(400, 401, 403)},
+    ),
+    update=extend_schema(
+        tags=["movies"],
+        summary="Replace a movie (ADMIN)",
+        description="The duration cannot change once the movie has showtimes (409).",
+        request=MovieWriteSerializer,
+        responses={200: MovieSerializer, **error_responses(400, 401, 403, 404, 409)},
+    ),
+    partial_update=extend_schema(
+        tags=["movies"],
+        summary="Change a movie (ADMIN)",
+        description="The duration cannot change once the movie has showtimes (409).",
+        request=MovieWriteSerializer,
+        responses={200: MovieSerializer, **error_responses(400, 401, 403, 404, 409)},
+    ),
+    destroy=extend_schema(
+        tags=["movies"],
+        summary="Delete a movie (ADMIN)",
+        description="Refused with 409 `protected` while the movie has any showtime.",
+        responses={204: _DELETED, **error_responses(401, 403, 404, 409)},
+    ),
+)
+class MovieViewSet(viewsets.ModelViewSet):
+    queryset = selectors.movie_list()
+    serializer_class = MovieSerializer
+    permission_classes = [IsAdminOrReadOnly]
+    filterset_class = MovieFilter
+    search_fields = ["title", "description"]
+    ordering_fields = ["title", "release_date"]
+
+    def get_serializer_class(self):
+        if self.action in ("create", "update", "partial_update"):
+            return MovieWriteSerializer
+        return MovieSerializer
+
+    def create(self, request, *args, **kwargs):
+        serializer = MovieWriteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        movie = services.movie_create(**serializer.validated_data)
+        return Response(MovieSerializer(movie).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        partial = kwargs.pop("partial", False)
+        movie = self.get_object()
+        serializer = MovieWriteSerializer(data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        movie = services.movie_update(movie=movie, **serializer.validated_data)
+        return Response(MovieSerializer(movie).data)
+
+    def destroy(self, request, *args, **kwargs):
+        services.movie_delete(movie=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def _showtimes(self, request):
+        movie = self.get_object()
+        page = self.paginate_queryset(selectors.movie_upcoming_showtimes(movie=movie))
+        return self.get_paginated_response(ShowtimeSerializer(page, many=True).data)
+
+    @extend_schema(
+        tags=["movies"],
+        auth=[],
+        summary="Upcoming showtimes of a movie",
+        responses={200: ShowtimeSerializer(many=True), **error_responses(404)},
+    )
+    @action(detail=True, methods=["get"], filter_backends=[])
+    def showtimes(self, request, pk=None):
+        return self._showtimes(request)
+
+    @extend_schema(
+        tags=["compatibility"],
+        auth=[],
+        summary="Upcoming showtimes of a movie (alias of /movies/{id}/showtimes/)",
+        responses={200: ShowtimeSerializer(many=True), **error_responses(404)},
+    )
+    @action(detail=True, methods=["get"], filter_backends=[])
+    def shows(self, request, pk=None):
+        return self._showtimes(request)
+
+
+# --- Halls ----------------------------------------------------------------------------
+
+_HALL_EXAMPLE = OpenApiExample(
+    "A 10 x 12 hall with two VIP back rows",
+    value={
+        "name": "Studio 2",
+        "rows": 10,
+        "seats_per_row": 12,
+        "vip_rows": ["I", "J"],
+        "accessible_seats": ["A1", "A2"],
+    },
+    request_only=True,
+)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        tags=["halls"],
+        auth=[],
+        summary="List halls with their capacity",
+        responses={200: HallSerializer(many=True)},
+    ),
+    retrieve=extend_schema(
+        tags=["halls"],
+        auth=[],
+        summary="One hall with its seat layout",
+        responses={200: HallDetailSerializer, **error_responses(404)},
+    ),
+    create=extend_schema(
+        tags=["halls"],
+        summary="Create a hall from a layout (ADMIN)",
+        description="Rows are lettered A, B, ... Z, AA, AB ... from the screen; seats are "
+        "numbered from 1. All seats are created in one transaction.",
+        request=HallCreateSerializer,
+        responses={201: HallDetailSerializer, **error_responses(400, 401, 403)},
+        examples=[_HALL_EXAMPLE],
+    ),
+    partial_update=extend_schema(
+        tags=["halls"],
+        summary="Rename a hall or replace its layout (ADMIN)",
+        description="A new layout (rows and seats_per_row, optionally vip_rows and "
+        "accessible_seats) is refused with 409 `layout_locked` once the hall has showtimes.",
+        request=HallUpdateSerializer,
+        responses={200: HallDetailSerializer, **error_responses(400, 401, 403, 404, 409)},
+    ),
+    destroy=extend_schema(
+        tags=["halls"],
+        summary="Delete a hall (ADMIN)",
+        description="Refused with 409 `protected` while the hall has showtimes.",
+        responses={204: _DELETED, **error_responses(401, 403, 404, 409)},
+    ),
+)
+class HallViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    permission_classes = [IsAdminOrReadOnly]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    filter_backends = []
+
+    def get_queryset(self):
+        if self.action == "list":
+            return selectors.hall_list()
+        return selectors.hall_detail_queryset()
+
+    def get_serializer_class(self):
+        return {
+            "list": HallSerializer,
+            "create": HallCreateSerializer,
+            "partial_update": HallUpdateSerializer,
+        }.get(self.action, HallDetailSerializer)
+
+    def _detail(self, hall, status_code=status.HTTP_200_OK):
+        hall = selectors.hall_detail_queryset().get(pk=hall.pk)
+        return Response(HallDetailSerializer(hall).data, status=status_code)
+
+    def create(self, request, *args, **kwargs):
+        serializer = HallCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        hall = services.hall_create(**serializer.validated_data)
+        return self._detail(hall, status.HTTP_201_CREATED)
+
+    def partial_update(self, request, *args, **kwargs):
+        hall = self.get_object()
+        serializer = HallUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        layout = None
+        if "rows" in data:
+            layout = services.Layout(
+                rows=data["rows"],
+                seats_per_row=data["seats_per_row"],
+                vip_rows=tuple(data.get("vip_rows", ())),
+                accessible_seats=tuple(data.get("accessible_seats", ())),
+            )
+        hall = services.hall_update(hall=hall, name=data.get("name"), layout=layout)
+        return self._detail(hall)
+
+    def destroy(self, request, *args, **kwargs):
+        services.hall_delete(hall=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- Showtimes ------------------------------------------------------------------------
+
+_SHOWTIME_EXAMPLE = OpenApiExample(
+    "An evening show",
+    value={
+        "movie": 1,
+        "hall": 1,
+        "start_time": "2030-05-01T20:00:00+02:00",
+        "price": "11.50",
+        "vip_price": "16.00",
+    },
+    request_only=True,
+)
+_OVERLAP_EXAMPLE = OpenApiExample(
+    "Overlap",
+    value={
+        "detail": "Hall 1 is busy then: showtime 7 (Dune) runs from 2030-05-01 19:00 to "
+        "21:50 including the 15-minute cleaning buffer.",
+        "code": "showtime_overlap",
+        "clash": {
+            "id": 7,
+            "movie": "Dune",
+            "start_time": "2030-05-01T19:00:00+02:00",
+            "end_time": "2030-05-01T21:50:00+02:00",
+        },
+    },
+    response_only=True,
+    status_codes=["400"],
+)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        tags=["showtimes"],
+        auth=[],
+        summary="The schedule",
+        description="Upcoming showtimes by default; `?date=YYYY-MM-DD` gives every "
+        "showtime of that day in the cinema's time zone. Filter with `?movie=` and `?hall=`.",
+        parameters=[
+            OpenApiParameter(
+                "date",
+                OpenApiTypes.DATE,
+                description="A day in the cinema's time zone (TIME_ZONE).",
+            )
+        ],
+        responses={200: ShowtimeSerializer(many=True), **error_responses(400)},
+    ),
+    retrieve=extend_schema(
+        tags=["showtimes"],
+        auth=[],
+        summary="One showtime",
+        responses={200: ShowtimeSerializer, **error_responses(404)},
+    ),
+    create=extend_schema(
+        tags=["showtimes"],
+        summary="Schedule a showtime (ADMIN)",
+        description="The end is start + duration + the cleaning buffer. A start in the "
+        "past, a time without offset or an overlap with another showtime of the hall is "
+        "400 (`showtime_overlap` names the clashing showtime). `vip_price` defaults to "
+        "`price`.",
+        request=ShowtimeCreateSerializer,
+        responses={201: ShowtimeSerializer, **error_responses(400, 401, 403)},
+        examples=[_SHOWTIME_EXAMPLE, _OVERLAP_EXAMPLE],
+    ),
+    partial_update=extend_schema(
+        tags=["showtimes"],
+        summary="Change a showtime (ADMIN)",
+        description="Once a showtime has reservations only its prices may change "
+        "(409 `showtime_has_reservations`).",
+        request=ShowtimeUpdateSerializer,
+        responses={200: ShowtimeSerializer, **error_responses(400, 401, 403, 404, 409)},
+        examples=[_OVERLAP_EXAMPLE],
+    ),
+    destroy=extend_schema(
+        tags=["showtimes"],
+        summary="Delete a showtime (ADMIN)",
+        description="Refused with 409 `protected` once the showtime has reservations.",
+        responses={204: _DELETED, **error_responses(401, 403, 404, 409)},
+    ),
+)
+class ShowtimeViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    permission_classes = [IsAdminOrReadOnly]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    filterset_class = ShowtimeFilter
+    filter_backends = [
+        backend
+        for backend in viewsets.GenericViewSet.filter_backends
+        if backend not in (SearchFilter, OrderingFilter)
+    ]
+
+    def get_queryset(self):
+        upcoming_only = self.action == "list" and "date" not in self.request.query_params
+        return selectors.showtime_list(upcoming_only=upcoming_only)
+
+    def get_serializer_class(self):
+        return {
+            "create": ShowtimeCreateSerializer,
+            "partial_update": ShowtimeUpdateSerializer,
+        }.get(self.action, ShowtimeSerializer)
+
+    def _detail(self, showtime, status_code=status.HTTP_200_OK):
+        showtime = selectors.showtime_list().get(pk=showtime.pk)
+        return Response(ShowtimeSerializer(showtime).data, status=status_code)
+
+    def create(self, request, *args, **kwargs):
+        serializer = ShowtimeCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        showtime = services.showtime_create(**serializer.validated_data)
+        return self._detail(showtime, status.HTTP_201_CREATED)
+
+    def partial_update(self, request, *args, **kwargs):
+        showtime = self.get_object()
+        serializer = ShowtimeUpdateSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        showtime = services.showtime_update(showtime=showtime, **serializer.validated_data)
+        return self._detail(showtime)
+
+    def destroy(self, request, *args, **kwargs):
+        services.showtime_delete(showtime=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
