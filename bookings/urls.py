@@ -1,1 +1,16 @@
-urlpatterns = []
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from bookings import views
+
+router = SimpleRouter()
+router.register("reservations", views.ReservationViewSet, basename="reservation")
+
+urlpatterns = [
+    path("showtimes/<int:showtime_id>/seats/", views.SeatMapView.as_view(), name="seat-map"),
+    # Compatibility routes of the API Marquee replaces.
+    path("shows/<int:showtime_id>/book/", views.ShowBookView.as_view(), name="compat-book"),
+    path("my-bookings/", views.MyBookingsView.as_view(), name="compat-my-bookings"),
+    path("bookings/<int:pk>/cancel/", views.BookingCancelView.as_view(), name="compat-cancel"),
+    *router.urls,
+]

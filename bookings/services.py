@@ -1,0 +1,391 @@
+"""The booking engine: every write to reservations and seat claims goes through here.
+
+Lock order, everywhere: the Showtime row first, then the Reservation row, then the seat
+claims. Every write that touches claims of a showtime holds that showtime's row lock, so
+within the lock a plain read of the claims is the truth; the unique key
+(showtime, seat, active) of ReservationSeat is the last line of defence behind it.
+
+Each public service runs in its own ``transaction.atomic``. On MySQL/MariaDB a deadlock
+(1213) or lock-wait timeout (1205) retries the whole block a bounded number of times
+(``BOOKING_RETRY_ATTEMPTS``), then answers 503 with Retry-After (ServiceBusy).
+"""
+
+import functools
+import hashlib
+import json
+import logging
+import random
+import time
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, OperationalError, transaction
+from django.utils import timezone
+
+from bookings.exceptions import (
+    AlreadyCancelled,
+    AlreadyConfirmed,
+    DuplicateSeats,
+    HoldExpired,
+    IdempotencyKeyReused,
+    InvalidIdempotencyKey,
+    InvalidSeats,
+    NoSeatsChosen,
+    NotHeld,
+    NotReservationOwner,
+    SeatLimitExceeded,
+    SeatsUnavailable,
+    ShowtimeClosed,
+    ShowtimeNotFound,
+    TooManySeats,
+)
+from bookings.models import IdempotencyKey, Reservation, ReservationSeat, ReservationStatus
+from cinema.models import Seat, Showtime
+from config.exceptions import ServiceBusy, is_lock_error
+from users.permissions import is_admin
+
+logger = logging.getLogger(__name__)
+
+
+# --- plumbing ---------------------------------------------------------------------------
+def retry_on_lock_errors(func):
+    """Run ``func`` (an atomic block) again when the database reports a deadlock or a
+    lock-wait timeout; after BOOKING_RETRY_ATTEMPTS retries raise ServiceBusy (503).
+
+    Retrying only makes sense for a whole transaction: inside an outer atomic block the
+    transaction is already doomed, so there the error propagates untouched.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        if transaction.get_connection().in_atomic_block:
+            return func(*args, **kwargs)
+        retries = max(0, settings.BOOKING_RETRY_ATTEMPTS)
+        for attempt in range(retries + 1):
+            try:
+                return func(*args, **kwargs)
+            except OperationalError as exc:
+                if not is_lock_error(exc):
+                    raise
+                if attempt == retries:
+                    logger.warning("%s gave up after %d retries: %s", func.__name__, retries, exc)
+                    raise ServiceBusy() from exc
+                # Jitter so the losers of a deadlock do not collide again in step.
+                time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))  # noqa: S311
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    return wrapper
+
+
+def _lock_showtime(showtime_id: int) -> Showtime:
+    # select_for_update() is a write query, so the router sends it to the primary.
+    try:
+        return Showtime.objects.select_for_update().get(pk=showtime_id)
+    except Showtime.DoesNotExist:
+        raise ShowtimeNotFound() from None
+
+
+def _is_closed(showtime: Showtime, now: datetime) -> bool:
+    cutoff = showtime.start_time - timedelta(minutes=settings.BOOKING_CUTOFF_MINUTES)
+    return now >= cutoff
+
+
+def _release_expired_holds(*, showtime_id: int, now: datetime) -> int:
+    """Mark the showtime's lapsed holds EXPIRED and free their seats. Caller holds the
+    showtime lock. Returns how many reservations expired."""
+    expired = Reservation.objects.filter(
+        showtime_id=showtime_id, status=ReservationStatus.HELD, expires_at__lte=now
+    ).update(status=ReservationStatus.EXPIRED, updated_at=timezone.now())
+    ReservationSeat.objects.filter(
+        showtime_id=showtime_id, active=True, hold_expires_at__lte=now
+    ).update(active=None)
+    return expired
+
+
+def _taken_seats(*, showtime_id: int, seat_ids: Iterable[int]) -> list[dict]:
+    claims = (
+        ReservationSeat.objects.filter(showtime_id=showtime_id, seat_id__in=list(seat_ids))
+        .filter(active=True)
+        .select_related("seat")
+        .order_by("seat__position")
+    )
+    return [{"id": claim.seat_id, "label": claim.seat.label} for claim in claims]
+
+
+def _fingerprint(*, showtime_id: int, seat_ids: list[int], hold: bool) -> str:
+    body = json.dumps(
+        {"showtime": showtime_id, "seats": sorted(seat_ids), "hold": bool(hold)},
+        sort_keys=True,
+    )
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def _idempotency_begin(
+    *, user, key: str, fingerprint: str, now: datetime
+) -> tuple[Reservation | None, IdempotencyKey | None]:
+    """Insert the key row in a savepoint. Returns ``(earlier_reservation, None)`` when
+    the key was already used for the same request, else ``(None, new_key_row)``.
+
+    A concurrent request with the same key blocks on the unique index until the first
+    one commits (then this insert fails and, under READ COMMITTED, the committed row is
+    visible) or rolls back (then this insert goes through and books).
+    """
+    if not key or len(key) > 255 or not key.isprintable():
+        raise InvalidIdempotencyKey()
+    stale_before = now - timedelta(hours=settings.IDEMPOTENCY_KEY_HOURS)
+    for _ in range(3):
+        try:
+            with transaction.atomic():
+                row = IdempotencyKey.objects.create(
+                    user=user, key=key, request_fingerprint=fingerprint
+                )
+            return None, row
+        except IntegrityError:
+            existing = (
+                IdempotencyKey.objects.select_related("reservation")
+                .filter(user=user, key=key)
+                .first()
+            )
+            if existing is None:
+                continue  # removed meanwhile: try to insert again
+            if existing.created_at <= stale_before:
+                existing.delete()  # an old key is free for a new request
+                continue
+            if existing.request_fingerprint != fingerprint:
+                raise IdempotencyKeyReused() from None
+            if existing.reservation is None:
+                raise ServiceBusy() from None  # cannot be committed so; be safe
+            return existing.reservation, None
+    raise ServiceBusy()
+
+
+def _validate_seat_list(seat_ids: list[int]) -> None:
+    if not seat_ids:
+        raise NoSeatsChosen()
+    duplicates = sorted({seat_id for seat_id in seat_ids if seat_ids.count(seat_id) > 1})
+    if duplicates:
+        raise DuplicateSeats(
+            detail=f"These seats appear more than once: {', '.join(map(str, duplicates))}.",
+            seats=duplicates,
+        )
+    limit = settings.MAX_SEATS_PER_RESERVATION
+    if len(seat_ids) > limit:
+        raise TooManySeats(
+            detail=f"A reservation covers at most {limit} seats; {len(seat_ids)} were asked.",
+            limit=limit,
+        )
+
+
+# --- services ---------------------------------------------------------------------------
+@retry_on_lock_errors
+@transaction.atomic
+def reservation_create(
+    *,
+    user,
+    showtime_id: int,
+    seat_ids: list[int],
+    hold: bool = False,
+    idempotency_key: str | None = None,
+    now: datetime | None = None,
+) -> Reservation:
+    """Book (or, with ``hold``, hold for HOLD_MINUTES) all of ``seat_ids`` or none.
+
+    Locks: the showtime row, then inserts the claims. With an ``idempotency_key`` the key
+    row is inserted first; a repeat of the same request returns the first reservation.
+
+    Errors: ShowtimeNotFound, ShowtimeClosed, NoSeatsChosen, DuplicateSeats, TooManySeats,
+    InvalidSeats, SeatLimitExceeded (400); SeatsUnavailable (409) naming every taken
+    seat; IdempotencyKeyReused (422); ServiceBusy (503). Nothing is written on an error.
+    """
+    now = now or timezone.now()
+    seat_ids = list(seat_ids)
+    key_row = None
+    if idempotency_key is not None:
+        fingerprint = _fingerprint(showtime_id=showtime_id, seat_ids=seat_ids, hold=hold)
+        earlier, key_row = _idempotency_begin(
+            user=user, key=idempotency_key, fingerprint=fingerprint, now=now
+        )
+        if earlier is not None:
+            earlier.replayed = True
+            return earlier
+
+    _validate_seat_list(seat_ids)
+    showtime = _lock_showtime(showtime_id)
+    if _is_closed(showtime, now):
+        raise ShowtimeClosed()
+    _release_expired_holds(showtime_id=showtime.pk, now=now)
+
+    # Seats come from the primary: the booking decides on fresh data, never a replica.
+    seats = list(
+        Seat.objects.using(DEFAULT_DB_ALIAS)
+        .filter(hall_id=showtime.hall_id, pk__in=seat_ids)
+        .order_by("position")
+    )
+    if len(seats) != len(seat_ids):
+        found = {seat.pk for seat in seats}
+        invalid = [seat_id for seat_id in seat_ids if seat_id not in found]
+        raise InvalidSeats(
+            detail="These seats do not exist in this showtime's hall: "
+            f"{', '.join(map(str, invalid))}.",
+            seats=invalid,
+        )
+
+    cap = settings.MAX_SEATS_PER_CUSTOMER_PER_SHOWTIME
+    owned = ReservationSeat.objects.filter(
+        showtime_id=showtime.pk, active=True, reservation__user=user
+    ).count()
+    if owned + len(seats) > cap:
+        raise SeatLimitExceeded(
+            detail=f"You may hold or own at most {cap} seats for this showtime; you have "
+            f"{owned} and asked for {len(seats)} more.",
+            limit=cap,
+            owned=owned,
+        )
+
+    taken = _taken_seats(showtime_id=showtime.pk, seat_ids=seat_ids)
+    if taken:
+        raise SeatsUnavailable(seats=taken)
+
+    expires_at = now + timedelta(minutes=settings.HOLD_MINUTES) if hold else None
+    prices = {seat.pk: showtime.price_for(seat.seat_type) for seat in seats}
+    reservation = Reservation.objects.create(
+        user=user,
+        showtime=showtime,
+        status=ReservationStatus.HELD if hold else ReservationStatus.CONFIRMED,
+        total_price=sum(prices.values(), Decimal("0")),
+        expires_at=expires_at,
+    )
+    claims = [
+        ReservationSeat(
+            reservation=reservation,
+            showtime=showtime,
+            seat=seat,
+            price=prices[seat.pk],
+            active=True,
+            hold_expires_at=expires_at,
+        )
+        for seat in seats
+    ]
+    try:
+        with transaction.atomic():
+            ReservationSeat.objects.bulk_create(claims)
+    except IntegrityError:
+        # Only a writer that bypassed the showtime lock can get here; the unique key
+        # stopped it. Name the seats as they are now.
+        raise SeatsUnavailable(
+            seats=_taken_seats(showtime_id=showtime.pk, seat_ids=seat_ids)
+        ) from None
+
+    if key_row is not None:
+        key_row.reservation = reservation
+        key_row.save(update_fields=["reservation"])
+    reservation.replayed = False
+    return reservation
+
+
+@retry_on_lock_errors
+@transaction.atomic
+def reservation_confirm(*, reservation: Reservation, user, now: datetime | None = None):
+    """HELD -> CONFIRMED, by the customer who holds it, while the hold is live.
+
+    Locks: the showtime row, then the reservation row.
+    Errors: NotReservationOwner (403), HoldExpired, AlreadyConfirmed, AlreadyCancelled,
+    NotHeld (409), ShowtimeClosed (400).
+    """
+    now = now or timezone.now()
+    showtime = _lock_showtime(reservation.showtime_id)
+    reservation = Reservation.objects.select_for_update().get(pk=reservation.pk)
+    if reservation.user_id != user.pk:
+        raise NotReservationOwner()
+    if reservation.status == ReservationStatus.CONFIRMED:
+        raise AlreadyConfirmed()
+    if reservation.status == ReservationStatus.CANCELLED:
+        raise AlreadyCancelled()
+    if reservation.status == ReservationStatus.EXPIRED or (
+        reservation.status == ReservationStatus.HELD and reservation.expires_at <= now
+    ):
+        raise HoldExpired()
+    if reservation.status != ReservationStatus.HELD:
+        raise NotHeld()
+    if _is_closed(showtime, now):
+        raise ShowtimeClosed()
+
+    reservation.status = ReservationStatus.CONFIRMED
+    reservation.expires_at = None
+    reservation.save(update_fields=["status", "expires_at", "updated_at"])
+    reservation.seats.filter(active=True).update(hold_expires_at=None)
+    return reservation
+
+
+@retry_on_lock_errors
+@transaction.atomic
+def reservation_cancel(*, reservation: Reservation, by, now: datetime | None = None):
+    """Cancel a live reservation (its owner or an ADMIN) before the showtime's cutoff.
+    The seats are free at once; the reservation keeps its seats and prices as history.
+
+    Locks: the showtime row, then the reservation row, then its claims.
+    Errors: NotReservationOwner (403), AlreadyCancelled, HoldExpired (409),
+    ShowtimeClosed (400).
+    """
+    now = now or timezone.now()
+    showtime = _lock_showtime(reservation.showtime_id)
+    reservation = Reservation.objects.select_for_update().get(pk=reservation.pk)
+    if reservation.user_id != by.pk and not is_admin(by):
+        raise NotReservationOwner()
+    if reservation.status == ReservationStatus.CANCELLED:
+        raise AlreadyCancelled()
+    if reservation.status == ReservationStatus.EXPIRED or (
+        reservation.status == ReservationStatus.HELD and reservation.expires_at <= now
+    ):
+        raise HoldExpired()
+    if _is_closed(showtime, now):
+        raise ShowtimeClosed(detail="This showtime has started; it can no longer be cancelled.")
+
+    reservation.status = ReservationStatus.CANCELLED
+    reservation.cancelled_at = now
+    reservation.save(update_fields=["status", "cancelled_at", "updated_at"])
+    reservation.seats.filter(active=True).update(active=None)
+    return reservation
+
+
+def holds_expire(*, now: datetime | None = None) -> tuple[int, int]:
+    """Mark every lapsed hold EXPIRED and free its seats, one showtime (one short
+    transaction under its lock) at a time. Returns (reservations, seats) released.
+
+    Not needed for correctness: bookings and the seat map ignore lapsed holds anyway.
+    """
+    now = now or timezone.now()
+    showtime_ids = sorted(
+        set(
+            Reservation.objects.filter(status=ReservationStatus.HELD, expires_at__lte=now)
+            .order_by()
+            .values_list("showtime_id", flat=True)
+        )
+    )
+    reservations = seats = 0
+    for showtime_id in showtime_ids:
+        expired, released = _showtime_holds_expire(showtime_id=showtime_id, now=now)
+        reservations += expired
+        seats += released
+    return reservations, seats
+
+
+@retry_on_lock_errors
+@transaction.atomic
+def _showtime_holds_expire(*, showtime_id: int, now: datetime) -> tuple[int, int]:
+    Showtime.objects.select_for_update().filter(pk=showtime_id).first()
+    released = ReservationSeat.objects.filter(
+        showtime_id=showtime_id, active=True, hold_expires_at__lte=now
+    ).count()
+    expired = _release_expired_holds(showtime_id=showtime_id, now=now)
+    return expired, released
+
+
+def idempotency_keys_purge(*, now: datetime | None = None) -> int:
+    """Delete keys older than IDEMPOTENCY_KEY_HOURS. Returns how many."""
+    now = now or timezone.now()
+    stale_before = now - timedelta(hours=settings.IDEMPOTENCY_KEY_HOURS)
+    deleted, _ = IdempotencyKey.objects.filter(created_at__lte=stale_before).delete()
+    return deleted

@@ -1,0 +1,295 @@
+"""Thin views over the booking services: validate input, call a service, render."""
+
+import django_filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import generics, mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from bookings import selectors, services
+from bookings.exceptions import InvalidSeatNumber, ShowtimeNotFound
+from bookings.models import Reservation, ReservationStatus
+from bookings.serializers import (
+    ReservationCreateSerializer,
+    ReservationSerializer,
+    SeatMapSerializer,
+    SeatsUnavailableSerializer,
+    ShowBookSerializer,
+)
+from cinema.models import Seat, Showtime
+from config.schema import ErrorSerializer, error_responses
+
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    name="Idempotency-Key",
+    type=str,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description="Any unique string (e.g. a UUID). A retry with the same key and body "
+    "returns the first reservation (201) and books nothing more; the same key with a "
+    "different body is 422. Keys are remembered for IDEMPOTENCY_KEY_HOURS (24).",
+)
+
+_SEATS_409 = OpenApiResponse(
+    SeatsUnavailableSerializer,
+    description="Some seats are already held or booked (`seats_unavailable`), listed in `seats`.",
+    examples=[
+        OpenApiExample(
+            "Seats taken",
+            value={
+                "detail": "Some seats are already held or booked.",
+                "code": "seats_unavailable",
+                "seats": [{"id": 17, "label": "B5"}],
+            },
+            response_only=True,
+            status_codes=["409"],
+        )
+    ],
+)
+_BOOKING_400 = OpenApiResponse(
+    OpenApiTypes.OBJECT,
+    description="Invalid request: field errors, or `{detail, code}` with code "
+    "`no_seats`, `duplicate_seats`, `too_many_seats`, `invalid_seats` (with `seats`), "
+    "`seat_limit_exceeded`, `showtime_not_found`, `showtime_closed`, "
+    "`invalid_idempotency_key`.",
+)
+_422 = OpenApiResponse(
+    ErrorSerializer,
+    description="The Idempotency-Key was used before with a different request "
+    "(`idempotency_key_reused`).",
+)
+_503 = error_responses(503)[503]
+
+_CREATE_EXAMPLES = [
+    OpenApiExample(
+        "Book two seats",
+        value={"showtime": 12, "seats": [101, 102]},
+        request_only=True,
+    ),
+    OpenApiExample(
+        "Hold two seats for HOLD_MINUTES",
+        value={"showtime": 12, "seats": [101, 102], "hold": True},
+        request_only=True,
+    ),
+]
+
+
+class ReservationFilter(django_filters.FilterSet):
+    user = django_filters.NumberFilter(field_name="user_id", help_text="ADMIN: one customer.")
+    showtime = django_filters.NumberFilter(field_name="showtime_id")
+    status = django_filters.ChoiceFilter(choices=ReservationStatus.choices)
+
+    class Meta:
+        model = Reservation
+        fields = ["user", "showtime", "status"]
+
+
+def _render(reservation: Reservation) -> dict:
+    return ReservationSerializer(selectors.reservation_get(pk=reservation.pk)).data
+
+
+@extend_schema(
+    tags=["bookings"],
+    auth=[],
+    summary="Live seat map of a showtime",
+    description="Every seat of the hall with its price for this showtime and its status "
+    "(`available`, `held`, `booked`), plus counts. A lapsed hold shows as available.",
+    responses={200: SeatMapSerializer, **error_responses(404)},
+)
+class SeatMapView(APIView):
+    permission_classes = [AllowAny]
+
+    def get(self, request, showtime_id: int):
+        return Response(selectors.showtime_seat_map(showtime_id=showtime_id))
+
+
+@extend_schema_view(
+    list=extend_schema(
+        tags=["bookings"],
+        summary="Your reservations (ADMIN: everyone's)",
+        description="Newest first. An ADMIN sees all and may filter by `user`; everyone "
+        "may filter by `showtime` and `status`.",
+        responses={200: ReservationSerializer(many=True), **error_responses(400, 401)},
+    ),
+    retrieve=extend_schema(
+        tags=["bookings"],
+        summary="One reservation (yours; ADMIN: any)",
+        responses={200: ReservationSerializer, **error_responses(401, 404)},
+    ),
+    create=extend_schema(
+        tags=["bookings"],
+        summary="Book or hold seats, all or nothing",
+        description="Books the seats (status CONFIRMED) or, with `hold: true`, holds them "
+        "(status HELD, `expires_at` set) until confirmed. Send an `Idempotency-Key` header "
+        "to make retries safe.",
+        request=ReservationCreateSerializer,
+        parameters=[IDEMPOTENCY_HEADER],
+        examples=_CREATE_EXAMPLES,
+        responses={
+            201: ReservationSerializer,
+            400: _BOOKING_400,
+            **error_responses(401),
+            409: _SEATS_409,
+            422: _422,
+            503: _503,
+        },
+    ),
+    destroy=extend_schema(
+        tags=["bookings"],
+        summary="Cancel a reservation",
+        description="Owner or ADMIN, before the showtime's booking cutoff. Answers 200 with "
+        "the cancelled reservation (it keeps its seats and prices); the seats are bookable "
+        "again at once. Cancelling twice is 409 `already_cancelled`; an expired hold is "
+        "409 `hold_expired`; after the start 400 `showtime_closed`.",
+        responses={
+            200: ReservationSerializer,
+            **error_responses(400, 401, 403, 404, 409, 503),
+        },
+    ),
+    confirm=extend_schema(
+        tags=["bookings"],
+        summary="Confirm a hold",
+        description="HELD -> CONFIRMED, by the customer who holds it. An expired hold is "
+        "409 `hold_expired`; a confirmed one 409 `already_confirmed`; a cancelled one 409 "
+        "`already_cancelled`.",
+        request=None,
+        responses={
+            200: ReservationSerializer,
+            **error_responses(400, 401, 403, 404, 409, 503),
+        },
+    ),
+)
+class ReservationViewSet(
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = ReservationSerializer
+    permission_classes = [IsAuthenticated]
+    filterset_class = ReservationFilter
+    search_fields = []
+    ordering_fields = ["created_at", "id"]
+    queryset = Reservation.objects.none()  # for schema introspection; see get_queryset
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Reservation.objects.none()
+        return selectors.reservation_list(user=self.request.user)
+
+    def create(self, request, *args, **kwargs):
+        serializer = ReservationCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        reservation = services.reservation_create(
+            user=request.user,
+            showtime_id=serializer.validated_data["showtime"],
+            seat_ids=serializer.validated_data["seats"],
+            hold=serializer.validated_data["hold"],
+            idempotency_key=request.headers.get("Idempotency-Key"),
+        )
+        headers = {"Location": f"/api/reservations/{reservation.pk}/"}
+        if getattr(reservation, "replayed", False):
+            headers["Idempotent-Replayed"] = "true"
+        return Response(_render(reservation), status=status.HTTP_201_CREATED, headers=headers)
+
+    def destroy(self, request, *args, **kwargs):
+        reservation = services.reservation_cancel(reservation=self.get_object(), by=request.user)
+        return Response(_render(reservation))
+
+    @action(detail=True, methods=["post"])
+    def confirm(self, request, pk=None):
+        reservation = services.reservation_confirm(reservation=self.get_object(), user=request.user)
+        return Response(_render(reservation))
+
+
+# --- compatibility routes of the API Marquee replaces ----------------------------------
+@extend_schema(
+    tags=["compatibility"],
+    summary="Book one seat by its number (compatibility)",
+    description="`seat_number` is the seat's 1-based position in the hall, row by row. "
+    "Same engine and answers as POST /api/reservations/.",
+    request=ShowBookSerializer,
+    parameters=[IDEMPOTENCY_HEADER],
+    examples=[OpenApiExample("Seat 7", value={"seat_number": 7}, request_only=True)],
+    responses={
+        201: ReservationSerializer,
+        400: _BOOKING_400,
+        **error_responses(401, 404),
+        409: _SEATS_409,
+        422: _422,
+        503: _503,
+    },
+)
+class ShowBookView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    def post(self, request, showtime_id: int):
+        serializer = ShowBookSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        showtime = Showtime.objects.filter(pk=showtime_id).values("hall_id").first()
+        if showtime is None:
+            raise NotFound()
+        number = serializer.validated_data["seat_number"]
+        seat_id = (
+            Seat.objects.filter(hall_id=showtime["hall_id"], position=number)
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if seat_id is None:
+            raise InvalidSeatNumber(
+                detail=f"The hall has no seat number {number}.", seat_number=number
+            )
+        try:
+            reservation = services.reservation_create(
+                user=request.user,
+                showtime_id=showtime_id,
+                seat_ids=[seat_id],
+                idempotency_key=request.headers.get("Idempotency-Key"),
+            )
+        except ShowtimeNotFound:
+            raise NotFound() from None
+        return Response(_render(reservation), status=status.HTTP_201_CREATED)
+
+
+@extend_schema(
+    tags=["compatibility"],
+    summary="Your reservations (compatibility)",
+    responses={200: ReservationSerializer(many=True), **error_responses(401)},
+)
+class MyBookingsView(generics.ListAPIView):
+    serializer_class = ReservationSerializer
+    permission_classes = [IsAuthenticated]
+    filter_backends = []
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Reservation.objects.none()
+        return selectors.reservation_queryset().filter(user=self.request.user)
+
+
+@extend_schema(
+    tags=["compatibility"],
+    summary="Cancel a reservation (compatibility)",
+    description="Same as DELETE /api/reservations/{id}/.",
+    request=None,
+    responses={200: ReservationSerializer, **error_responses(400, 401, 403, 404, 409, 503)},
+)
+class BookingCancelView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    def post(self, request, pk: int):
+        reservation = selectors.reservation_list(user=request.user).filter(pk=pk).first()
+        if reservation is None:
+            raise NotFound()
+        reservation = services.reservation_cancel(reservation=reservation, by=request.user)
+        return Response(_render(reservation))
