@@ -65,3 +65,30 @@ class ShowtimeFactory(factory.django.DjangoModelFactory):
     )
     price = Decimal("10.00")
     vip_price = Decimal("15.00")
+
+
+def make_reservation(*, showtime, seats, user, status="CONFIRMED", hold_expires_at=None):
+    """A reservation with its seat claims, written directly (no booking rules): for
+    tests that need seats taken or a showtime with reservations."""
+    from bookings.models import Reservation, ReservationSeat
+
+    reservation = Reservation.objects.create(
+        user=user,
+        showtime=showtime,
+        status=status,
+        expires_at=hold_expires_at,
+        total_price=sum((showtime.price_for(seat.seat_type) for seat in seats), Decimal("0")),
+    )
+    active = None if status in ("CANCELLED", "EXPIRED") else True
+    ReservationSeat.objects.bulk_create(
+        ReservationSeat(
+            reservation=reservation,
+            showtime=showtime,
+            seat=seat,
+            price=showtime.price_for(seat.seat_type),
+            active=active,
+            hold_expires_at=hold_expires_at,
+        )
+        for seat in seats
+    )
+    return reservation
