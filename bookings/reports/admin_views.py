@@ -63,7 +63,7 @@ def _bar_chart(points: list[tuple[str, float]], *, value_label, max_value=None) 
 
 def reports_view(request):
     """Occupancy and revenue per day for a range of days, with totals and per movie."""
-    query = StatsQuerySerializer(data=request.GET)
+    query = StatsQuerySerializer(data={k: v for k, v in request.GET.items() if v != ""})
     errors = None
     params = {}
     if query.is_valid():

@@ -33,7 +33,8 @@ class StatsView(APIView):
         responses={200: StatsSerializer, **error_responses(400, 401, 403)},
     )
     def get(self, request):
-        query = StatsQuerySerializer(data=request.query_params)
+        # A plain dict, so an empty ``?to=`` is an invalid date rather than "not given".
+        query = StatsQuerySerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
         params = query.validated_data
         report = stats_report(

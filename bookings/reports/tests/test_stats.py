@@ -274,6 +274,8 @@ def test_stats_customer_is_403(customer_client):
         ({"from": "2030-03-12", "to": "2030-03-10"}, "to"),
         ({"from": "2030-13-01"}, "from"),
         ({"to": "yesterday"}, "to"),
+        ({"to": ""}, "to"),
+        ({"movie": ""}, "movie"),
         ({"from": "2030-01-01", "to": "2031-01-02"}, "to"),
         ({"from": "0001-01-01", "to": "0001-01-02"}, "from"),
         ({"to": "9999-12-31"}, "to"),
