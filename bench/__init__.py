@@ -1,0 +1,1 @@
+"""Load benchmarks (see docs/performance.md). Not part of the test suite."""
