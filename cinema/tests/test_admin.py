@@ -1,0 +1,142 @@
+"""The staff admin goes through the same services as the API."""
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from cinema.models import Hall, Seat, Showtime
+from cinema.tests.factories import HallFactory, MovieFactory, ShowtimeFactory, make_reservation
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff_client(client, admin_user):
+    # Model permissions in the Django admin come from is_superuser or groups.
+    admin_user.is_superuser = True
+    admin_user.save()
+    client.force_login(admin_user)
+    return client
+
+
+def _split(moment):
+    local = timezone.localtime(moment)
+    return {"start_time_0": local.strftime("%Y-%m-%d"), "start_time_1": local.strftime("%H:%M")}
+
+
+def _showtime_form(movie, hall, start, price="10.00"):
+    return {"movie": movie.pk, "hall": hall.pk, **_split(start), "price": price, "vip_price": ""}
+
+
+def test_admin_showtime_add_creates_through_the_service(staff_client, settings):
+    settings.CLEANING_BUFFER_MINUTES = 15
+    movie, hall = MovieFactory(duration_minutes=100), HallFactory()
+    start = (timezone.now() + dt.timedelta(days=2)).replace(second=0, microsecond=0)
+    response = staff_client.post("/admin/cinema/showtime/add/", _showtime_form(movie, hall, start))
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    show = Showtime.objects.get()
+    assert show.end_time == start + dt.timedelta(minutes=115)
+    assert show.vip_price == show.price
+
+
+def test_admin_showtime_add_rejects_overlap(staff_client):
+    existing = ShowtimeFactory(
+        start_time=(timezone.now() + dt.timedelta(days=2)).replace(second=0, microsecond=0)
+    )
+    response = staff_client.post(
+        "/admin/cinema/showtime/add/",
+        _showtime_form(
+            existing.movie, existing.hall, existing.start_time + dt.timedelta(minutes=30)
+        ),
+    )
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.non_field_errors()
+    assert any(f"showtime {existing.pk}" in error for error in errors)
+    assert Showtime.objects.count() == 1
+
+
+def test_admin_showtime_add_rejects_past_start(staff_client):
+    movie, hall = MovieFactory(), HallFactory()
+    response = staff_client.post(
+        "/admin/cinema/showtime/add/",
+        _showtime_form(movie, hall, timezone.now() - dt.timedelta(days=1)),
+    )
+    assert response.status_code == 200
+    assert "start_time" in response.context["adminform"].form.errors
+    assert not Showtime.objects.exists()
+
+
+def test_admin_showtime_change_refuses_move_with_reservations(staff_client, customer):
+    show = ShowtimeFactory(
+        start_time=(timezone.now() + dt.timedelta(days=2)).replace(second=0, microsecond=0)
+    )
+    make_reservation(showtime=show, seats=list(show.hall.seats.all()[:1]), user=customer)
+    response = staff_client.post(
+        f"/admin/cinema/showtime/{show.pk}/change/",
+        _showtime_form(show.movie, show.hall, show.start_time + dt.timedelta(hours=3)),
+    )
+    assert response.status_code == 200
+    assert response.context["adminform"].form.non_field_errors()
+    old_start = show.start_time
+    show.refresh_from_db()
+    assert show.start_time == old_start
+
+
+def test_admin_showtime_list_shows_sold_over_capacity_without_n_plus_one(
+    staff_client, customer, django_assert_max_num_queries
+):
+    for _ in range(5):
+        show = ShowtimeFactory()
+        make_reservation(showtime=show, seats=list(show.hall.seats.all()[:3]), user=customer)
+    with django_assert_max_num_queries(12):
+        response = staff_client.get("/admin/cinema/showtime/")
+    assert response.status_code == 200
+    assert response.content.decode().count("3 / 12") == 5
+
+
+def test_admin_hall_add_builds_layout(staff_client):
+    response = staff_client.post(
+        "/admin/cinema/hall/add/",
+        {"name": "Studio", "rows": 4, "seats_per_row": 5, "vip_rows": "D", "accessible_seats": ""},
+    )
+    assert response.status_code == 302
+    hall = Hall.objects.get()
+    assert hall.capacity == 20
+    assert Seat.objects.filter(hall=hall, seat_type="VIP").count() == 5
+
+
+def test_admin_hall_add_rejects_unknown_vip_row(staff_client):
+    response = staff_client.post(
+        "/admin/cinema/hall/add/",
+        {"name": "Studio", "rows": 4, "seats_per_row": 5, "vip_rows": "Z", "accessible_seats": ""},
+    )
+    assert response.status_code == 200
+    assert "vip_rows" in response.context["adminform"].form.errors
+    assert not Hall.objects.exists()
+
+
+def test_admin_hall_change_page_shows_seats(staff_client):
+    hall = HallFactory(name="Grand")
+    response = staff_client.get(f"/admin/cinema/hall/{hall.pk}/change/")
+    assert response.status_code == 200
+    assert "C4" in response.content.decode()
+    seat_ids = list(hall.seats.values_list("id", flat=True))
+    data = {
+        "name": "Grander",
+        "seats-TOTAL_FORMS": len(seat_ids),
+        "seats-INITIAL_FORMS": len(seat_ids),
+        **{f"seats-{i}-id": seat_id for i, seat_id in enumerate(seat_ids)},
+        **{f"seats-{i}-hall": hall.pk for i in range(len(seat_ids))},
+    }
+    response = staff_client.post(f"/admin/cinema/hall/{hall.pk}/change/", data)
+    assert response.status_code == 302
+    hall.refresh_from_db()
+    assert hall.name == "Grander"
+    assert hall.seats.count() == 12
+
+
+def test_admin_movie_pages_render(staff_client):
+    movie = MovieFactory()
+    assert staff_client.get("/admin/cinema/movie/").status_code == 200
+    assert staff_client.get(f"/admin/cinema/movie/{movie.pk}/change/").status_code == 200
