@@ -40,3 +40,27 @@ format: $(VENV)/.installed-dev
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
+
+# --- production serving and the benchmark (docs/performance.md) -----------------------
+# `make serve`: gunicorn with DEBUG=0 on the local MariaDB database `marquee` and Redis.
+# Override any of these on the command line or in the environment.
+SERVE_DATABASE_URL ?= mysql://root@127.0.0.1:3306/marquee
+SERVE_REDIS_URL ?= redis://127.0.0.1:6379/0
+SERVE_ENV = DEBUG=0 DATABASE_URL=$(SERVE_DATABASE_URL) REDIS_URL=$(SERVE_REDIS_URL) \
+	SECRET_KEY="$${SECRET_KEY:-local-serve-only-not-secret-0123456789abcdefghijklmnop}" \
+	SECURE_SSL_REDIRECT="$${SECURE_SSL_REDIRECT:-0}" \
+	SESSION_COOKIE_SECURE="$${SESSION_COOKIE_SECURE:-0}" \
+	CSRF_COOKIE_SECURE="$${CSRF_COOKIE_SECURE:-0}" \
+	SECURE_HSTS_SECONDS="$${SECURE_HSTS_SECONDS:-0}"
+
+serve: $(VENV)/.installed
+	$(SERVE_ENV) $(BIN)/python bench/ensure_database.py
+	$(SERVE_ENV) $(BIN)/python manage.py migrate --noinput
+	$(SERVE_ENV) $(BIN)/python manage.py collectstatic --noinput -v 0
+	$(SERVE_ENV) HOST=$(HOST) PORT=$(PORT) $(BIN)/gunicorn -c config/gunicorn.conf.py
+
+# `make bench`: a few minutes; results in bench/results/latest.{md,json}. BENCH_ARGS
+# passes options to bench/run.py (e.g. BENCH_ARGS="--skip-prod").
+BENCH_ARGS ?=
+bench: $(VENV)/.installed
+	timeout -s TERM 1000 $(BIN)/python bench/run.py $(BENCH_ARGS)
