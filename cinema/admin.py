@@ -7,10 +7,14 @@ nothing left to do. Django's admin wraps the whole add/change view in one transa
 so the hall lock the service takes is held until the response is ready.
 """
 
+import datetime as dt
+
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.db import DatabaseError, connection
 from django.db.models import F
+from django.utils import timezone
 
 from cinema import selectors, services
 from cinema.models import Hall, Movie, Seat, Showtime
@@ -192,16 +196,66 @@ class ShowtimeAdminForm(ServiceFormMixin, forms.ModelForm):
         return services.showtime_update(showtime=self.instance, **changes)
 
 
+_TZ_CONVERSION_OK = False
+
+
+def database_converts_time_zones() -> bool:
+    """Django's date hierarchy truncates datetimes in the database; MySQL/MariaDB can
+    only do that with their time zone tables loaded (otherwise it crashes the change
+    list). Checked once per process, and only a success is remembered."""
+    global _TZ_CONVERSION_OK
+    if _TZ_CONVERSION_OK or connection.vendor != "mysql":
+        return True
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT CONVERT_TZ('2000-01-01 00:00:00', 'UTC', %s)",
+                [str(timezone.get_default_timezone())],
+            )
+            _TZ_CONVERSION_OK = cursor.fetchone()[0] is not None
+    except DatabaseError:
+        return False
+    return _TZ_CONVERSION_OK
+
+
+class ShowDayFilter(admin.SimpleListFilter):
+    """Local days computed in Python: works whether or not the database knows the
+    cinema's time zone."""
+
+    title = "day"
+    parameter_name = "day"
+
+    def lookups(self, request, model_admin):
+        today = timezone.localdate()
+        days = [today + dt.timedelta(days=offset) for offset in range(7)]
+        return [("past", "Past"), *[(day.isoformat(), f"{day:%a %d %b}") for day in days]]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if not value:
+            return queryset
+        if value == "past":
+            return queryset.filter(start_time__lt=timezone.now())
+        try:
+            day = dt.date.fromisoformat(value)
+        except ValueError:
+            return queryset.none()
+        return selectors.showtimes_on(queryset, day)
+
+
 @admin.register(Showtime)
 class ShowtimeAdmin(admin.ModelAdmin):
     form = ShowtimeAdminForm
     list_display = ["movie", "hall", "start_time", "end_time", "price", "vip_price", "sold"]
-    list_filter = ["hall", "movie"]
+    list_filter = [ShowDayFilter, "hall", "movie"]
     search_fields = ["movie__title"]
-    date_hierarchy = "start_time"
     list_select_related = ["movie", "hall"]
     readonly_fields = ["end_time"]
     ordering = ["-start_time"]
+
+    @property
+    def date_hierarchy(self):
+        return "start_time" if database_converts_time_zones() else None
 
     def get_queryset(self, request):
         return selectors.with_seat_counts(super().get_queryset(request))

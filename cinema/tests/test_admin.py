@@ -140,3 +140,17 @@ def test_admin_movie_pages_render(staff_client):
     movie = MovieFactory()
     assert staff_client.get("/admin/cinema/movie/").status_code == 200
     assert staff_client.get(f"/admin/cinema/movie/{movie.pk}/change/").status_code == 200
+
+
+def test_admin_showtime_day_filter_uses_local_days(staff_client, settings):
+    settings.TIME_ZONE = "America/Los_Angeles"
+    today = timezone.localdate()
+    day = today + dt.timedelta(days=2)
+    zone = timezone.get_default_timezone()
+    late = ShowtimeFactory(start_time=dt.datetime.combine(day, dt.time(23, 30), tzinfo=zone))
+    ShowtimeFactory(
+        start_time=dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0, 30), tzinfo=zone)
+    )
+    response = staff_client.get("/admin/cinema/showtime/", {"day": day.isoformat()})
+    assert response.status_code == 200
+    assert [obj.pk for obj in response.context["cl"].result_list] == [late.pk]
