@@ -60,6 +60,8 @@ class ServiceFormMixin:
 
 
 class MovieAdminForm(forms.ModelForm):
+    poster_url = forms.URLField(required=False, max_length=500, assume_scheme="https")
+
     class Meta:
         model = Movie
         fields = [

@@ -154,3 +154,14 @@ def test_admin_showtime_day_filter_uses_local_days(staff_client, settings):
     response = staff_client.get("/admin/cinema/showtime/", {"day": day.isoformat()})
     assert response.status_code == 200
     assert [obj.pk for obj in response.context["cl"].result_list] == [late.pk]
+
+
+def test_admin_movie_add_rejects_javascript_poster(staff_client):
+    response = staff_client.post(
+        "/admin/cinema/movie/add/",
+        {"title": "X", "description": "", "poster_url": "javascript:alert(1)",
+         "duration_minutes": 90, "release_date": "2026-01-01", "genre": "drama",
+         "age_rating": "0"},
+    )  # fmt: skip
+    assert response.status_code == 200
+    assert "poster_url" in response.context["adminform"].form.errors

@@ -13,7 +13,7 @@ from users.tests.factories import AdminFactory
 pytestmark = [*requires_mysql_marks, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.mark.parametrize("attempt", range(3))
+@pytest.mark.parametrize("attempt", range(5))
 def test_showtime_create_race_exactly_one_wins(attempt):
     hall = HallFactory()
     movies = [MovieFactory(), MovieFactory()]
