@@ -463,22 +463,9 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def main(argv=None) -> int:
-    opts = parse_args(argv)
-    if shutil.which("wrk") is None:
-        sys.exit("wrk is not installed (Debian/Ubuntu: apt-get install wrk)")
-
-    def on_alarm(signum, frame):
-        raise BenchTimeout(f"the bench exceeded --max-seconds={opts.max_seconds}")
-
-    def on_signal(signum, frame):
-        raise SystemExit(128 + signum)
-
-    signal.signal(signal.SIGALRM, on_alarm)
-    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-        signal.signal(sig, on_signal)
-    signal.alarm(opts.max_seconds)
-
+def prepare(opts) -> dict:
+    """Point this process at the bench database, migrate it and set Django up; return
+    the environment the server runs with."""
     env = {
         **os.environ,
         **SERVER_ENV,
@@ -502,6 +489,26 @@ def main(argv=None) -> int:
     import django
 
     django.setup()
+    return env
+
+
+def main(argv=None) -> int:
+    opts = parse_args(argv)
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not installed (Debian/Ubuntu: apt-get install wrk)")
+
+    def on_alarm(signum, frame):
+        raise BenchTimeout(f"the bench exceeded --max-seconds={opts.max_seconds}")
+
+    def on_signal(signum, frame):
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGALRM, on_alarm)
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, on_signal)
+    signal.alarm(opts.max_seconds)
+
+    env = prepare(opts)
     from django.conf import settings
 
     WORK.mkdir(exist_ok=True)
