@@ -6,13 +6,15 @@ from cinema.models import SeatType, Showtime
 
 # Bounds the request size only; the business limit is MAX_SEATS_PER_RESERVATION.
 _MAX_SEATS_IN_REQUEST = 100
+# The largest primary key any backend stores; bigger numbers are a 400, not a driver error.
+MAX_ID = 2**63 - 1
 
 
 # --- input ------------------------------------------------------------------------------
 class ReservationCreateSerializer(serializers.Serializer):
-    showtime = serializers.IntegerField(min_value=1)
+    showtime = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     seats = serializers.ListField(
-        child=serializers.IntegerField(min_value=1),
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
         allow_empty=False,
         max_length=_MAX_SEATS_IN_REQUEST,
         help_text="Seat ids of the showtime's hall (see the seat map).",
@@ -25,7 +27,9 @@ class ReservationCreateSerializer(serializers.Serializer):
 
 class ShowBookSerializer(serializers.Serializer):
     seat_number = serializers.IntegerField(
-        min_value=1, help_text="The seat's 1-based position in the hall, row by row."
+        min_value=1,
+        max_value=MAX_ID,
+        help_text="The seat's 1-based position in the hall, row by row.",
     )
 
 

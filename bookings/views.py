@@ -20,6 +20,7 @@ from bookings import selectors, services
 from bookings.exceptions import InvalidSeatNumber, ShowtimeNotFound
 from bookings.models import Reservation, ReservationStatus
 from bookings.serializers import (
+    MAX_ID,
     ReservationCreateSerializer,
     ReservationSerializer,
     SeatMapSerializer,
@@ -84,8 +85,10 @@ _CREATE_EXAMPLES = [
 
 
 class ReservationFilter(django_filters.FilterSet):
-    user = django_filters.NumberFilter(field_name="user_id", help_text="ADMIN: one customer.")
-    showtime = django_filters.NumberFilter(field_name="showtime_id")
+    user = django_filters.NumberFilter(
+        field_name="user_id", min_value=1, max_value=MAX_ID, help_text="ADMIN: one customer."
+    )
+    showtime = django_filters.NumberFilter(field_name="showtime_id", min_value=1, max_value=MAX_ID)
     status = django_filters.ChoiceFilter(choices=ReservationStatus.choices)
 
     class Meta:

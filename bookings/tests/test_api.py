@@ -414,3 +414,38 @@ def test_admin_cancel_action_goes_through_the_service(client, customer, show):
     assert not ReservationSeat.objects.filter(active=True).exists()
     detail = client.get(f"/admin/bookings/reservation/{reservation.pk}/change/")
     assert detail.status_code == 200
+
+
+HUGE = 10**25
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "body", "expected"),
+    [
+        ("get", f"/api/showtimes/{HUGE}/seats/", None, 404),
+        ("post", RESERVATIONS, {"showtime": HUGE, "seats": [1]}, 400),
+        ("post", RESERVATIONS, {"showtime": 1, "seats": [HUGE]}, 400),
+        ("post", f"/api/shows/{HUGE}/book/", {"seat_number": 1}, 404),
+        ("post", "/api/shows/1/book/", {"seat_number": HUGE}, 400),
+        ("post", f"/api/bookings/{HUGE}/cancel/", None, 404),
+        ("get", f"{RESERVATIONS}{HUGE}/", None, 404),
+        ("get", f"{RESERVATIONS}?user={HUGE}", None, 400),
+        ("get", f"{RESERVATIONS}?showtime={HUGE}", None, 400),
+    ],
+)
+def test_huge_ids_are_client_errors_not_500(customer_client, method, url, body, expected):
+    ShowtimeFactory()
+    response = getattr(customer_client, method)(url, body, format="json")
+    assert response.status_code == expected, response.content
+
+
+def test_reservation_create_bad_idempotency_key_is_400(customer_client, show, counts):
+    before = counts()
+    response = customer_client.post(
+        RESERVATIONS,
+        {"showtime": show.pk, "seats": _ids(show, "A1")},
+        HTTP_IDEMPOTENCY_KEY="x" * 256,
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_idempotency_key"
+    assert counts() == before
