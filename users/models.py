@@ -14,8 +14,9 @@ class MarqueeUserManager(UserManager):
 
 
 class User(AbstractUser):
-    """A customer or a member of staff. The role decides what the API allows; an ADMIN is
-    always staff, so it can use the Django admin too."""
+    """A customer or a member of staff. The role decides what the API allows. An ADMIN is
+    staff with every permission in the Django admin too (the cinema's staff manage the
+    whole catalogue and all bookings); a CUSTOMER has no admin access at all."""
 
     email = models.EmailField("email address", unique=True)
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.CUSTOMER)
@@ -27,9 +28,7 @@ class User(AbstractUser):
 
     def save(self, *args, **kwargs):
         # The role is the single source of truth for staff access.
-        self.is_staff = self.role == Role.ADMIN
-        if self.role != Role.ADMIN:
-            self.is_superuser = False
+        self.is_staff = self.is_superuser = self.role == Role.ADMIN
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and "role" in update_fields:
             kwargs["update_fields"] = {*update_fields, "is_staff", "is_superuser"}

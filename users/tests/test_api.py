@@ -297,7 +297,7 @@ def test_admin_promotes_a_customer_who_gains_staff_access(admin_client, customer
     assert response.status_code == 200
     assert response.json()["role"] == "ADMIN"
     customer.refresh_from_db()
-    assert customer.is_staff
+    assert (customer.is_staff, customer.is_superuser) == (True, True)
     # The customer's existing token now carries admin rights: roles come from the database.
     assert client_for(customer).get("/api/users/").status_code == 200
 
@@ -313,7 +313,11 @@ def test_demoted_admin_loses_access_with_the_same_token(admin_client):
 
     assert response.status_code == 200
     colleague.refresh_from_db()
-    assert (colleague.role, colleague.is_staff) == (Role.CUSTOMER, False)
+    assert (colleague.role, colleague.is_staff, colleague.is_superuser) == (
+        Role.CUSTOMER,
+        False,
+        False,
+    )
     assert colleague_client.get("/api/users/").status_code == 403
 
 
