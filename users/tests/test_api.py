@@ -369,3 +369,14 @@ def test_createsuperuser_makes_an_admin(monkeypatch):
 
     user = User.objects.get(username="root")
     assert (user.role, user.is_staff, user.is_superuser) == (Role.ADMIN, True, True)
+
+
+def test_admin_role_can_use_the_django_admin_and_customer_cannot(client, admin_user, customer):
+    client.force_login(admin_user)
+    assert client.get("/admin/cinema/movie/").status_code == 200
+    assert client.get("/admin/users/user/").status_code == 200
+
+    client.force_login(customer)
+    response = client.get("/admin/cinema/movie/")
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]
