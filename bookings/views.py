@@ -1,6 +1,7 @@
 """Thin views over the booking services: validate input, call a service, render."""
 
 import django_filters
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -12,6 +13,7 @@ from drf_spectacular.utils import (
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
+from rest_framework.filters import OrderingFilter
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -121,7 +123,7 @@ class SeatMapView(APIView):
         summary="Your reservations (ADMIN: everyone's)",
         description="Newest first. An ADMIN sees all and may filter by `user`; everyone "
         "may filter by `showtime` and `status`.",
-        responses={200: ReservationSerializer(many=True), **error_responses(400, 401)},
+        responses={200: ReservationSerializer(many=True), **error_responses(400, 401, 404)},
     ),
     retrieve=extend_schema(
         tags=["bookings"],
@@ -180,8 +182,8 @@ class ReservationViewSet(
 ):
     serializer_class = ReservationSerializer
     permission_classes = [IsAuthenticated]
+    filter_backends = [DjangoFilterBackend, OrderingFilter]
     filterset_class = ReservationFilter
-    search_fields = []
     ordering_fields = ["created_at", "id"]
     queryset = Reservation.objects.none()  # for schema introspection; see get_queryset
 
@@ -267,7 +269,7 @@ class ShowBookView(APIView):
 @extend_schema(
     tags=["compatibility"],
     summary="Your reservations (compatibility)",
-    responses={200: ReservationSerializer(many=True), **error_responses(401)},
+    responses={200: ReservationSerializer(many=True), **error_responses(401, 404)},
 )
 class MyBookingsView(generics.ListAPIView):
     serializer_class = ReservationSerializer
