@@ -1,6 +1,7 @@
 """Thin views over the booking services: validate input, call a service, render."""
 
 import django_filters
+from django.db import DEFAULT_DB_ALIAS
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -241,12 +242,15 @@ class ShowBookView(APIView):
     def post(self, request, showtime_id: int):
         serializer = ShowBookSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        showtime = Showtime.objects.filter(pk=showtime_id).values("hall_id").first()
+        # From the primary, like the booking itself: a replica may not know a new showtime.
+        primary = DEFAULT_DB_ALIAS
+        showtime = Showtime.objects.using(primary).filter(pk=showtime_id).values("hall_id").first()
         if showtime is None:
             raise NotFound()
         number = serializer.validated_data["seat_number"]
         seat_id = (
-            Seat.objects.filter(hall_id=showtime["hall_id"], position=number)
+            Seat.objects.using(primary)
+            .filter(hall_id=showtime["hall_id"], position=number)
             .values_list("pk", flat=True)
             .first()
         )
