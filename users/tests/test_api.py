@@ -380,3 +380,11 @@ def test_admin_role_can_use_the_django_admin_and_customer_cannot(client, admin_u
     response = client.get("/admin/cinema/movie/")
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
+
+
+@pytest.mark.parametrize("page_size", ["0", "-3", "abc", "null"])
+def test_invalid_page_size_is_400(admin_client, page_size):
+    response = admin_client.get(f"/api/users/?page_size={page_size}")
+
+    assert response.status_code == 400
+    assert "page_size" in response.json()
