@@ -4,7 +4,8 @@ API, so seeding costs no requests and measures nothing).
 - one 300-seat hall (15 rows x 20, rows M-O VIP), twenty movies;
 - ``booking_showtimes`` fresh showtimes whose seats the distinct-seat booking scenario
   walks through one by one (300 consecutive requests per showtime, so the scenario also
-  measures the rate of a single showtime);
+  measures the rate of a single showtime), and ``spread_showtimes`` more that a second
+  booking scenario visits round robin (no two consecutive requests share a showtime);
 - a seat-map showtime with 150 of its 300 seats sold (every other seat);
 - a hot showtime whose few "hot" seats everyone fights for;
 - a few hundred customers with JWT access tokens.
@@ -119,7 +120,7 @@ def _sell(showtime: Showtime, seats: list[Seat], customers: list[User], per_orde
 
 
 @transaction.atomic
-def _catalogue(booking_showtimes: int, customers: list[User]) -> dict:
+def _catalogue(booking_showtimes: int, spread_showtimes: int, customers: list[User]) -> dict:
     movies = Movie.objects.bulk_create(
         [
             Movie(
@@ -141,7 +142,7 @@ def _catalogue(booking_showtimes: int, customers: list[User]) -> dict:
     )
     slot = dt.timedelta(minutes=120 + 90 + settings.CLEANING_BUFFER_MINUTES)
     showtimes = []
-    for i in range(booking_showtimes + 2):
+    for i in range(booking_showtimes + spread_showtimes + 2):
         movie = movies[i % len(movies)]
         start = first + i * slot
         showtimes.append(
@@ -157,7 +158,9 @@ def _catalogue(booking_showtimes: int, customers: list[User]) -> dict:
         )
     Showtime.objects.bulk_create(showtimes)
     showtimes = list(Showtime.objects.filter(hall=hall).order_by("start_time"))
-    seat_map_show, hot_show, booking_shows = showtimes[0], showtimes[1], showtimes[2:]
+    seat_map_show, hot_show = showtimes[0], showtimes[1]
+    booking_shows = showtimes[2 : 2 + booking_showtimes]
+    spread_shows = showtimes[2 + booking_showtimes :]
     # Half sold: every other seat, in orders of 5 seats by different customers.
     _sell(seat_map_show, seats[::2], customers, per_order=5)
     # The hot seats: the middle of row H, the best in the house.
@@ -168,28 +171,43 @@ def _catalogue(booking_showtimes: int, customers: list[User]) -> dict:
         "hot_showtime": hot_show.pk,
         "hot_seats": [s.pk for s in hot_seats],
         "booking_showtimes": [s.pk for s in booking_shows],
-        "booking_pairs": [(show.pk, seat.pk) for show in booking_shows for seat in seats],
+        # One showtime after the other: consecutive requests fight for one showtime lock.
+        "booking_lines": [
+            (show.pk, seat.pk, k % len(customers))
+            for k, (show, seat) in enumerate((sh, se) for sh in booking_shows for se in seats)
+        ],
+        "spread_showtimes": [s.pk for s in spread_shows],
+        # Round robin over the showtimes: consecutive requests never share a lock. The
+        # customer follows the seat, so nobody passes the per-showtime seat limit.
+        "spread_lines": [
+            (show.pk, seat.pk, j % len(customers))
+            for j, seat in enumerate(seats)
+            for show in spread_shows
+        ],
         "seat_ids": [s.pk for s in seats],
         "first_day": timezone.localtime(first).date().isoformat(),
     }
 
 
-def seed(workdir: Path, *, customers: int = 400, booking_showtimes: int = 40) -> dict:
-    """Reset and create the data; write tokens.txt, bookings.txt and hot.txt for wrk."""
+def seed(
+    workdir: Path, *, customers: int = 400, booking_showtimes: int = 40, spread_showtimes: int = 20
+) -> dict:
+    """Reset and create the data; write tokens.txt, bookings.txt, spread.txt and hot.txt
+    for wrk (booking lines: showtime id, seat id, index of the customer's token)."""
     reset()
     users = _customers(customers)
-    data = _catalogue(booking_showtimes, users)
+    data = _catalogue(booking_showtimes, spread_showtimes, users)
     workdir.mkdir(parents=True, exist_ok=True)
     tokens = [str(RefreshToken.for_user(user).access_token) for user in users]
     (workdir / "tokens.txt").write_text("\n".join(tokens) + "\n")
-    (workdir / "bookings.txt").write_text(
-        "".join(f"{show} {seat}\n" for show, seat in data["booking_pairs"])
-    )
+    for name, key in (("bookings.txt", "booking_lines"), ("spread.txt", "spread_lines")):
+        lines = data.pop(key)
+        (workdir / name).write_text("".join(f"{sh} {se} {tok}\n" for sh, se, tok in lines))
+        data[f"{key}_count"] = len(lines)
     (workdir / "hot.txt").write_text(
         f"{data['hot_showtime']}\n" + "".join(f"{seat}\n" for seat in data["hot_seats"])
     )
     data["customers"] = len(users)
-    data["booking_seats"] = len(data.pop("booking_pairs"))
     return data
 
 

@@ -83,12 +83,19 @@ DATABASE_URL = env("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
 # request does not pay for a new MySQL connection; CONN_HEALTH_CHECKS (always on, below)
 # replaces a connection that went away. 0 = close after every request.
 CONN_MAX_AGE = env_int("CONN_MAX_AGE", 0 if DEBUG else 60)
+# Ping a reused connection before a request's first query (one round trip per request).
+# It turns a connection the server dropped into a reconnect instead of a 500; turning it
+# off saves the round trip (docs/performance.md) when CONN_MAX_AGE stays well below the
+# server's wait_timeout and database restarts are rare.
+CONN_HEALTH_CHECKS = env_bool("CONN_HEALTH_CHECKS", True)
 # Seconds a booking waits for a row lock on MySQL/MariaDB before giving up (and retrying).
 DB_LOCK_WAIT_TIMEOUT = env_int("DB_LOCK_WAIT_TIMEOUT", 5)
 
 
 def _database(url: str) -> dict:
-    config = dj_database_url.parse(url, conn_max_age=CONN_MAX_AGE, conn_health_checks=True)
+    config = dj_database_url.parse(
+        url, conn_max_age=CONN_MAX_AGE, conn_health_checks=CONN_HEALTH_CHECKS
+    )
     if config["ENGINE"] == "django.db.backends.mysql":
         config["OPTIONS"] = {
             "charset": "utf8mb4",
@@ -232,7 +239,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": True},
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {"SeatTypeEnum": "cinema.models.SeatType"},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.schema.document_common_errors",
+    ],
 }
 
 # --- Cinema and booking rules ---------------------------------------------------------
