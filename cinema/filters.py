@@ -4,7 +4,20 @@ from cinema import selectors
 from cinema.models import Genre, Hall, Movie, Showtime
 
 
-class MovieFilter(django_filters.FilterSet):
+class NoEmptyValuesFilterSet(django_filters.FilterSet):
+    """A filter parameter given with an empty value (``?date=``) is a 400, not silently
+    "no filter": the client most likely meant something and should hear about it."""
+
+    def is_valid(self):
+        valid = super().is_valid()
+        for name in self.filters:
+            if name in self.data and not str(self.data.get(name, "")).strip():
+                self.form.add_error(name, "Give a value or leave the parameter out.")
+                valid = False
+        return valid
+
+
+class MovieFilter(NoEmptyValuesFilterSet):
     genre = django_filters.ChoiceFilter(choices=Genre.choices)
 
     class Meta:
@@ -12,7 +25,7 @@ class MovieFilter(django_filters.FilterSet):
         fields = ["genre"]
 
 
-class ShowtimeFilter(django_filters.FilterSet):
+class ShowtimeFilter(NoEmptyValuesFilterSet):
     date = django_filters.DateFilter(
         method="filter_date",
         label="A day (YYYY-MM-DD) in the cinema's time zone; without it, upcoming showtimes.",

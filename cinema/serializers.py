@@ -13,7 +13,17 @@ from cinema.services import MAX_ROWS, MAX_SEATS_PER_ROW
 # --- Movies ---------------------------------------------------------------------------
 
 
+def poster_url_output_field():
+    # Plain string in the schema: an http(s) URL, or "" when there is no poster (which a
+    # `format: uri` would not allow).
+    return serializers.CharField(
+        read_only=True, help_text="http(s) URL of the poster; empty when there is none."
+    )
+
+
 class MovieSerializer(serializers.ModelSerializer):
+    poster_url = poster_url_output_field()
+
     class Meta:
         model = Movie
         fields = [
@@ -155,6 +165,8 @@ class AwareDateTimeField(serializers.DateTimeField):
 
 
 class ShowtimeMovieSerializer(serializers.ModelSerializer):
+    poster_url = poster_url_output_field()
+
     class Meta:
         model = Movie
         fields = ["id", "title", "duration_minutes", "genre", "age_rating", "poster_url"]

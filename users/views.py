@@ -8,12 +8,14 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
+from config.schema import error_responses
 from users import services
 from users.models import User
 from users.permissions import IsAdminRole
 from users.serializers import (
     LogoutSerializer,
     RaceFreeTokenRefreshSerializer,
+    TokenPairSerializer,
     UserMeUpdateSerializer,
     UserRegisterSerializer,
     UserRoleUpdateSerializer,
@@ -31,7 +33,7 @@ from users.throttles import (
     tags=["auth"],
     auth=[],
     request=UserRegisterSerializer,
-    responses={201: UserSerializer},
+    responses={201: UserSerializer, **error_responses(400, 429)},
     summary="Create a customer account",
 )
 class RegisterView(generics.CreateAPIView):
@@ -47,7 +49,12 @@ class RegisterView(generics.CreateAPIView):
         return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
 
 
-@extend_schema(tags=["auth"], auth=[], summary="Log in: username and password for a token pair")
+@extend_schema(
+    tags=["auth"],
+    auth=[],
+    responses={200: TokenPairSerializer, **error_responses(400, 401, 429)},
+    summary="Log in: username and password for a token pair",
+)
 class LoginView(TokenObtainPairView):
     throttle_classes = [LoginIPThrottle, LoginUsernameThrottle]
 
@@ -56,6 +63,7 @@ class LoginView(TokenObtainPairView):
     tags=["auth"],
     auth=[],
     summary="Rotate a refresh token",
+    responses={200: TokenPairSerializer, **error_responses(400, 401)},
     description="Returns a new access and refresh token; the refresh token sent is "
     "blacklisted, so sending it again is 401.",
 )
@@ -66,7 +74,10 @@ class RefreshView(TokenRefreshView):
 @extend_schema(
     tags=["auth"],
     request=LogoutSerializer,
-    responses={204: OpenApiResponse(description="The refresh token is blacklisted.")},
+    responses={
+        204: OpenApiResponse(description="The refresh token is blacklisted."),
+        **error_responses(400, 401),
+    },
     summary="Log out: blacklist a refresh token",
 )
 class LogoutView(APIView):
@@ -140,6 +151,7 @@ class UserViewSet(
     serializer_class = UserSerializer
     permission_classes = [IsAdminRole]
     http_method_names = ["get", "patch", "head", "options"]
+    lookup_value_regex = r"\d+"
     filterset_fields = ["role"]
     search_fields = ["username", "email", "first_name", "last_name"]
     ordering_fields = ["id", "username", "date_joined"]

@@ -417,3 +417,23 @@ def test_unknown_showtime_is_404_json(anon_client):
     response = anon_client.get("/api/showtimes/999999/")
     assert response.status_code == 404
     assert response.data["code"] == "not_found"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("query", ["date=", "movie=", "hall=%20"])
+def test_showtime_list_rejects_empty_filter_values(anon_client, query):
+    response = anon_client.get(f"/api/showtimes/?{query}")
+
+    assert response.status_code == 400
+    assert query.split("=")[0] in response.json()
+
+
+@pytest.mark.django_db
+def test_hall_create_rejects_a_number_as_name(admin_client):
+    response = admin_client.post(
+        "/api/halls/", {"name": 0, "rows": 2, "seats_per_row": 2}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert "name" in response.json()
+    assert not Hall.objects.exists()

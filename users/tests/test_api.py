@@ -66,6 +66,8 @@ def test_register_ignores_role_and_staff_flags(anon_client):
         ({"email": "not-an-email"}, "email"),
         ({"username": ""}, "username"),
         ({"username": "bad name!"}, "username"),
+        ({"username": 123}, "username"),
+        ({"first_name": False}, "first_name"),
     ],
 )
 def test_register_rejects_bad_input_naming_the_field(anon_client, overrides, field):
