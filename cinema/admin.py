@@ -162,6 +162,13 @@ class HallAdmin(admin.ModelAdmin):
     def get_inlines(self, request, obj):
         return [SeatInline] if obj is not None else []
 
+    @admin.display(description="Seat map")
+    def seat_map(self, obj):
+        # Imported here: the reports module imports cinema models.
+        from bookings.reports.admin_views import showtime_seat_map_html
+
+        return showtime_seat_map_html(obj)
+
     def save_model(self, request, obj, form, change):
         pass  # saved by the service in the form's clean()
 
@@ -252,7 +259,7 @@ class ShowtimeAdmin(admin.ModelAdmin):
     list_filter = [ShowDayFilter, "hall", "movie"]
     search_fields = ["movie__title"]
     list_select_related = ["movie", "hall"]
-    readonly_fields = ["end_time"]
+    readonly_fields = ["end_time", "seat_map"]
     ordering = ["-start_time"]
 
     @property
@@ -265,6 +272,13 @@ class ShowtimeAdmin(admin.ModelAdmin):
     @admin.display(description="sold / capacity", ordering=F("sold_seats"))
     def sold(self, obj):
         return f"{obj.sold_seats} / {obj.hall.capacity}"
+
+    @admin.display(description="Seat map")
+    def seat_map(self, obj):
+        # Imported here: the reports module imports cinema models.
+        from bookings.reports.admin_views import showtime_seat_map_html
+
+        return showtime_seat_map_html(obj)
 
     def save_model(self, request, obj, form, change):
         pass  # saved by the service in the form's clean()

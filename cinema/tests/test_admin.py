@@ -13,9 +13,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def staff_client(client, admin_user):
-    # Model permissions in the Django admin come from is_superuser or groups.
-    admin_user.is_superuser = True
-    admin_user.save()
+    # Role ADMIN alone gives full admin access (users.models.User.save).
     client.force_login(admin_user)
     return client
 
@@ -165,3 +163,15 @@ def test_admin_movie_add_rejects_javascript_poster(staff_client):
     )  # fmt: skip
     assert response.status_code == 200
     assert "poster_url" in response.context["adminform"].form.errors
+
+
+def test_admin_showtime_page_shows_its_seat_map(staff_client):
+    hall = HallFactory(layout={"rows": 2, "seats_per_row": 2, "vip_rows": ["B"]})
+    show = ShowtimeFactory(hall=hall)
+
+    response = staff_client.get(f"/admin/cinema/showtime/{show.pk}/change/")
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.count('data-status="available"') == 4
+    assert 'data-seat="B2"' in html
