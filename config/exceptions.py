@@ -68,7 +68,10 @@ class ServiceBusy(DomainError):
 
 def _normalise(exc):
     if isinstance(exc, DjangoValidationError):
-        return exceptions.ValidationError(as_serializer_error(exc))
+        if hasattr(exc, "error_dict"):
+            return exceptions.ValidationError(as_serializer_error(exc))
+        # Not tied to a field: the non-field shape {"detail", "code"}.
+        return DomainError(" ".join(exc.messages), code=getattr(exc, "code", None) or "invalid")
     if isinstance(exc, ProtectedError | RestrictedError):
         return ProtectedObject()
     if is_lock_error(exc):

@@ -1,0 +1,108 @@
+"""API plumbing: health, docs, redirects and the one exception handler."""
+
+from unittest import mock
+
+import pytest
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import OperationalError
+from rest_framework.exceptions import NotFound
+
+from config.exceptions import api_exception_handler
+
+pytestmark = pytest.mark.django_db
+
+
+def test_health_is_200_with_the_database_up(anon_client):
+    response = anon_client.get("/api/health/")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok"}
+
+
+def test_health_is_503_with_the_database_down(anon_client):
+    with mock.patch(
+        "django.db.backends.utils.CursorWrapper.execute",
+        side_effect=OperationalError("Can't connect to server"),
+    ):
+        response = anon_client.get("/api/health/")
+
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable", "database": "unreachable"}
+
+
+def test_health_answers_503_not_500_when_connecting_fails(anon_client):
+    with mock.patch(
+        "django.db.backends.base.base.BaseDatabaseWrapper.cursor",
+        side_effect=OperationalError("connection refused"),
+    ):
+        response = anon_client.get("/api/health/")
+
+    assert response.status_code == 503
+
+
+def test_swagger_redirects_to_the_docs(anon_client):
+    response = anon_client.get("/swagger/")
+
+    assert response.status_code == 302
+    assert response["Location"] == "/api/docs/"
+
+
+@pytest.mark.parametrize("path", ["/api/docs/", "/api/redoc/"])
+def test_docs_pages_load_assets_from_our_own_static_files(anon_client, path):
+    response = anon_client.get(path)
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "/static/drf_spectacular_sidecar/" in html
+    assert "cdn.jsdelivr" not in html and "unpkg.com" not in html
+
+
+def test_schema_declares_bearer_jwt(anon_client):
+    response = anon_client.get("/api/schema/?format=json")
+
+    assert response.status_code == 200
+    schemes = response.json()["components"]["securitySchemes"]
+    assert schemes["jwtAuth"] == {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+
+
+def test_unknown_api_path_is_json_404_with_debug_off(anon_client, settings):
+    settings.DEBUG = False
+
+    response = anon_client.get("/api/no-such-thing/")
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": "Not found.", "code": "not_found"}
+
+
+def test_handler_maps_django_validation_error_to_400_field_errors():
+    exc = DjangoValidationError({"start_time": ["Must be in the future."]})
+
+    response = api_exception_handler(exc, {})
+
+    assert response.status_code == 400
+    assert response.data == {"start_time": ["Must be in the future."]}
+
+
+def test_handler_maps_a_plain_django_validation_error_to_detail_and_code():
+    response = api_exception_handler(DjangoValidationError("Nope."), {})
+
+    assert response.status_code == 400
+    assert response.data["detail"] == "Nope."
+    assert response.data["code"] == "invalid"
+
+
+def test_handler_adds_a_code_to_framework_errors():
+    response = api_exception_handler(NotFound(), {})
+
+    assert response.data == {"detail": "Not found.", "code": "not_found"}
+
+
+def test_handler_turns_a_lock_timeout_into_503_with_retry_after():
+    exc = OperationalError(1205, "Lock wait timeout exceeded; try restarting transaction")
+
+    response = api_exception_handler(exc, {})
+
+    assert response.status_code == 503
+    assert response.data["code"] == "busy"
+    assert response["Retry-After"] == "1"
