@@ -22,6 +22,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, OperationalError, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from bookings.exceptions import (
@@ -42,7 +43,7 @@ from bookings.exceptions import (
     TooManySeats,
 )
 from bookings.models import IdempotencyKey, Reservation, ReservationSeat, ReservationStatus
-from cinema.models import Seat, Showtime
+from cinema.models import Hall, Movie, Seat, Showtime
 from config.exceptions import ServiceBusy, is_lock_error
 from users.permissions import is_admin
 
@@ -79,10 +80,18 @@ def retry_on_lock_errors(func):
     return wrapper
 
 
+# The fields of the locked showtime a booking needs. Only the showtime row is locked:
+# a select_related join would lock the movie and hall rows too (FOR UPDATE locks every
+# joined row on MySQL/MariaDB), serialising bookings of every showtime of that hall.
+_LOCKED_SHOWTIME_FIELDS = ("id", "movie_id", "hall_id", "start_time", "price", "vip_price")
+
+
 def _lock_showtime(showtime_id: int) -> Showtime:
     # select_for_update() is a write query, so the router sends it to the primary.
     try:
-        return Showtime.objects.select_for_update().get(pk=showtime_id)
+        return (
+            Showtime.objects.select_for_update().only(*_LOCKED_SHOWTIME_FIELDS).get(pk=showtime_id)
+        )
     except Showtime.DoesNotExist:
         raise ShowtimeNotFound() from None
 
@@ -92,16 +101,23 @@ def _is_closed(showtime: Showtime, now: datetime) -> bool:
     return now >= cutoff
 
 
-def _release_expired_holds(*, showtime_id: int, now: datetime) -> int:
+def _release_expired_holds(*, showtime_id: int, now: datetime) -> tuple[int, int]:
     """Mark the showtime's lapsed holds EXPIRED and free their seats. Caller holds the
-    showtime lock. Returns how many reservations expired."""
+    showtime lock. Returns (reservations expired, claims released).
+
+    The claims of a hold carry the hold's expiry and are released in the same
+    transaction as the hold, so when no reservation lapsed no claim did either: the
+    common case costs one UPDATE.
+    """
     expired = Reservation.objects.filter(
         showtime_id=showtime_id, status=ReservationStatus.HELD, expires_at__lte=now
     ).update(status=ReservationStatus.EXPIRED, updated_at=timezone.now())
-    ReservationSeat.objects.filter(
+    if not expired:
+        return 0, 0
+    released = ReservationSeat.objects.filter(
         showtime_id=showtime_id, active=True, hold_expires_at__lte=now
     ).update(active=None)
-    return expired
+    return expired, released
 
 
 def _taken_seats(*, showtime_id: int, seat_ids: Iterable[int]) -> list[dict]:
@@ -112,6 +128,60 @@ def _taken_seats(*, showtime_id: int, seat_ids: Iterable[int]) -> list[dict]:
         .order_by("seat__position")
     )
     return [{"id": claim.seat_id, "label": claim.seat.label} for claim in claims]
+
+
+def _live_claims(*, showtime_id: int, seat_ids: list[int], user) -> list[tuple[int, int]]:
+    """``(seat_id, owner_id)`` of the showtime's live claims that are on one of
+    ``seat_ids`` or belong to ``user``: the taken check and the per-customer count in
+    one query. Caller holds the showtime lock and has released lapsed holds."""
+    return list(
+        ReservationSeat.objects.filter(showtime_id=showtime_id, active=True)
+        .filter(Q(seat_id__in=seat_ids) | Q(reservation__user_id=user.pk))
+        .order_by()
+        .values_list("seat_id", "reservation__user_id")
+    )
+
+
+def _seats_of_showtime(*, showtime_id: int, seat_ids: list[int]) -> list[dict]:
+    """The requested seats that belong to the showtime's hall, in hall order, with the
+    hall's name and the movie's title (for the response). Read before the showtime lock:
+    a hall's seats cannot change while it has showtimes (its layout is locked), and the
+    caller checks under the lock that the showtime is still in the same hall."""
+    return list(
+        Seat.objects.using(DEFAULT_DB_ALIAS)
+        .filter(pk__in=seat_ids, hall__showtimes__pk=showtime_id)
+        .order_by("position")
+        .values(
+            "id",
+            "row",
+            "number",
+            "seat_type",
+            "position",
+            "hall_id",
+            hall_name=F("hall__name"),
+            movie_title=F("hall__showtimes__movie__title"),
+        )
+    )
+
+
+def _seats_in_hall(*, hall_id: int, seat_ids: list[int]) -> list[dict]:
+    return list(
+        Seat.objects.using(DEFAULT_DB_ALIAS)
+        .filter(hall_id=hall_id, pk__in=seat_ids)
+        .order_by("position")
+        .values("id", "row", "number", "seat_type", "position", "hall_id")
+    )
+
+
+class _ClaimConflict(Exception):
+    """The unique key refused a claim. Raised inside the atomic block so that it rolls
+    back first; the taken seats are read afterwards (a failed statement may leave the
+    transaction unusable on some databases)."""
+
+    def __init__(self, *, showtime_id: int, seat_ids: list[int]):
+        super().__init__(showtime_id, seat_ids)
+        self.showtime_id = showtime_id
+        self.seat_ids = seat_ids
 
 
 def _fingerprint(*, showtime_id: int, seat_ids: list[int], hold: bool) -> str:
@@ -180,7 +250,6 @@ def _validate_seat_list(seat_ids: list[int]) -> None:
 
 # --- services ---------------------------------------------------------------------------
 @retry_on_lock_errors
-@transaction.atomic
 def reservation_create(
     *,
     user,
@@ -198,7 +267,38 @@ def reservation_create(
     Errors: ShowtimeNotFound, ShowtimeClosed, NoSeatsChosen, DuplicateSeats, TooManySeats,
     InvalidSeats, SeatLimitExceeded (400); SeatsUnavailable (409) naming every taken
     seat; IdempotencyKeyReused (422); ServiceBusy (503). Nothing is written on an error.
+
+    The new reservation comes back with its showtime (movie title, hall name) and its
+    seats already attached, so it can be rendered without reading it again
+    (``reservation.prefilled``); a replayed one does not have them.
     """
+    try:
+        return _reservation_create(
+            user=user,
+            showtime_id=showtime_id,
+            seat_ids=seat_ids,
+            hold=hold,
+            idempotency_key=idempotency_key,
+            now=now,
+        )
+    except _ClaimConflict as conflict:
+        # Only a writer that bypassed the showtime lock can get here; the unique key
+        # stopped it. The atomic block has rolled back: name the seats as they are now.
+        raise SeatsUnavailable(
+            seats=_taken_seats(showtime_id=conflict.showtime_id, seat_ids=conflict.seat_ids)
+        ) from None
+
+
+@transaction.atomic
+def _reservation_create(
+    *,
+    user,
+    showtime_id: int,
+    seat_ids: list[int],
+    hold: bool,
+    idempotency_key: str | None,
+    now: datetime | None,
+) -> Reservation:
     now = now or timezone.now()
     seat_ids = list(seat_ids)
     key_row = None
@@ -209,22 +309,26 @@ def reservation_create(
         )
         if earlier is not None:
             earlier.replayed = True
+            earlier.prefilled = False
             return earlier
 
     _validate_seat_list(seat_ids)
+    # Seats come from the primary: the booking decides on fresh data, never a replica.
+    # Read before the lock, which then stays shorter by one round trip.
+    seats = _seats_of_showtime(showtime_id=showtime_id, seat_ids=seat_ids)
     showtime = _lock_showtime(showtime_id)
     if _is_closed(showtime, now):
         raise ShowtimeClosed()
     _release_expired_holds(showtime_id=showtime.pk, now=now)
 
-    # Seats come from the primary: the booking decides on fresh data, never a replica.
-    seats = list(
-        Seat.objects.using(DEFAULT_DB_ALIAS)
-        .filter(hall_id=showtime.hall_id, pk__in=seat_ids)
-        .order_by("position")
-    )
+    prefilled = True
+    if len(seats) != len(seat_ids) or any(s["hall_id"] != showtime.hall_id for s in seats):
+        # Unknown seats, or the showtime moved to another hall meanwhile: decide on the
+        # hall as it is under the lock.
+        seats = _seats_in_hall(hall_id=showtime.hall_id, seat_ids=seat_ids)
+        prefilled = False
     if len(seats) != len(seat_ids):
-        found = {seat.pk for seat in seats}
+        found = {seat["id"] for seat in seats}
         invalid = [seat_id for seat_id in seat_ids if seat_id not in found]
         raise InvalidSeats(
             detail="These seats do not exist in this showtime's hall: "
@@ -232,10 +336,16 @@ def reservation_create(
             seats=invalid,
         )
 
+    requested = set(seat_ids)
+    owned = 0
+    taken_ids = set()
+    for seat_id, owner_id in _live_claims(showtime_id=showtime.pk, seat_ids=seat_ids, user=user):
+        if owner_id == user.pk:
+            owned += 1
+        if seat_id in requested:
+            taken_ids.add(seat_id)
+
     cap = settings.MAX_SEATS_PER_CUSTOMER_PER_SHOWTIME
-    owned = ReservationSeat.objects.filter(
-        showtime_id=showtime.pk, active=True, reservation__user=user
-    ).count()
     if owned + len(seats) > cap:
         raise SeatLimitExceeded(
             detail=f"You may hold or own at most {cap} seats for this showtime; you have "
@@ -243,13 +353,28 @@ def reservation_create(
             limit=cap,
             owned=owned,
         )
-
-    taken = _taken_seats(showtime_id=showtime.pk, seat_ids=seat_ids)
-    if taken:
-        raise SeatsUnavailable(seats=taken)
+    if taken_ids:
+        raise SeatsUnavailable(
+            seats=[
+                {"id": seat["id"], "label": f"{seat['row']}{seat['number']}"}
+                for seat in seats
+                if seat["id"] in taken_ids
+            ]
+        )
 
     expires_at = now + timedelta(minutes=settings.HOLD_MINUTES) if hold else None
-    prices = {seat.pk: showtime.price_for(seat.seat_type) for seat in seats}
+    seat_objects = [
+        Seat(
+            pk=seat["id"],
+            hall_id=seat["hall_id"],
+            row=seat["row"],
+            number=seat["number"],
+            position=seat["position"],
+            seat_type=seat["seat_type"],
+        )
+        for seat in seats
+    ]
+    prices = {seat.pk: showtime.price_for(seat.seat_type) for seat in seat_objects}
     reservation = Reservation.objects.create(
         user=user,
         showtime=showtime,
@@ -266,22 +391,31 @@ def reservation_create(
             active=True,
             hold_expires_at=expires_at,
         )
-        for seat in seats
+        for seat in seat_objects
     ]
+    # No savepoint: the showtime lock already excludes a concurrent claim, and if the
+    # unique key still refuses one, the whole block rolls back (see reservation_create).
     try:
-        with transaction.atomic():
-            ReservationSeat.objects.bulk_create(claims)
+        ReservationSeat.objects.bulk_create(claims)
     except IntegrityError:
-        # Only a writer that bypassed the showtime lock can get here; the unique key
-        # stopped it. Name the seats as they are now.
-        raise SeatsUnavailable(
-            seats=_taken_seats(showtime_id=showtime.pk, seat_ids=seat_ids)
-        ) from None
+        raise _ClaimConflict(showtime_id=showtime.pk, seat_ids=seat_ids) from None
 
     if key_row is not None:
         key_row.reservation = reservation
         key_row.save(update_fields=["reservation"])
     reservation.replayed = False
+    # Attach what the response shows, so the view need not read the reservation again.
+    # Databases that cannot return the ids of bulk-inserted rows (MySQL, unlike MariaDB
+    # and SQLite) leave the claims without ids: then the view reads it again.
+    reservation.prefilled = prefilled and all(claim.pk is not None for claim in claims)
+    if reservation.prefilled:
+        showtime.movie = Movie(pk=showtime.movie_id, title=seats[0]["movie_title"])
+        showtime.hall = Hall(pk=showtime.hall_id, name=seats[0]["hall_name"])
+        # What prefetch_related("seats") would leave: a queryset with its rows loaded.
+        seats_cache = ReservationSeat.objects.filter(reservation=reservation)
+        seats_cache._result_cache = claims
+        seats_cache._prefetch_done = True
+        reservation._prefetched_objects_cache = {"seats": seats_cache}
     return reservation
 
 
@@ -376,11 +510,7 @@ def holds_expire(*, now: datetime | None = None) -> tuple[int, int]:
 @transaction.atomic
 def _showtime_holds_expire(*, showtime_id: int, now: datetime) -> tuple[int, int]:
     Showtime.objects.select_for_update().filter(pk=showtime_id).first()
-    released = ReservationSeat.objects.filter(
-        showtime_id=showtime_id, active=True, hold_expires_at__lte=now
-    ).count()
-    expired = _release_expired_holds(showtime_id=showtime_id, now=now)
-    return expired, released
+    return _release_expired_holds(showtime_id=showtime_id, now=now)
 
 
 def idempotency_keys_purge(*, now: datetime | None = None) -> int:

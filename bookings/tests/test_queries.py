@@ -1,0 +1,143 @@
+"""Query budgets of the hot booking paths, and proof that the fast paths answer exactly
+what the slow ones did (docs/performance.md)."""
+
+import datetime as dt
+from decimal import Decimal
+from unittest import mock
+
+import pytest
+from django.utils import timezone
+
+from bookings import services
+from bookings.models import Reservation, ReservationSeat, ReservationStatus
+from bookings.tests.factories import book, seat
+from cinema.tests.factories import HallFactory, ShowtimeFactory
+from config.testing import client_for
+
+pytestmark = pytest.mark.django_db
+
+RESERVATIONS = "/api/reservations/"
+
+
+@pytest.fixture
+def show():
+    hall = HallFactory(layout={"rows": 3, "seats_per_row": 4, "vip_rows": ["C"]})
+    return ShowtimeFactory(hall=hall, price=Decimal("10.00"), vip_price=Decimal("15.00"))
+
+
+def _ids(show, *labels):
+    return [seat(show, label).pk for label in labels]
+
+
+@pytest.mark.parametrize("labels", [("A1",), ("A1", "C4", "B2")])
+def test_booking_query_budget(customer_client, show, django_assert_max_num_queries, labels):
+    # user, savepoint, seats, lock, expire holds, live claims, reservation, claims,
+    # release savepoint (the test's transaction stands in for the request's)
+    body = {"showtime": show.pk, "seats": _ids(show, *labels)}
+    with django_assert_max_num_queries(9):
+        response = customer_client.post(RESERVATIONS, body, format="json")
+    assert response.status_code == 201
+    assert ReservationSeat.objects.filter(showtime=show, active=True).count() == len(labels)
+
+
+@pytest.mark.parametrize("hold", [False, True])
+def test_booking_response_is_what_reading_it_back_shows(customer_client, show, hold):
+    """The 201 is rendered from the objects the booking created; it must equal the
+    reservation as the API reads it from the database."""
+    response = customer_client.post(
+        RESERVATIONS,
+        {"showtime": show.pk, "seats": _ids(show, "C4", "A1", "B2"), "hold": hold},
+        format="json",
+    )
+    assert response.status_code == 201
+    body = response.json()
+    again = customer_client.get(f"{RESERVATIONS}{body['id']}/")
+    assert again.status_code == 200
+    assert body == again.json()
+    assert [s["label"] for s in body["seats"]] == ["A1", "B2", "C4"]
+    assert [s["price"] for s in body["seats"]] == ["10.00", "10.00", "15.00"]
+    assert body["total_price"] == "35.00"
+    assert body["showtime"]["movie_title"] == show.movie.title
+    assert body["showtime"]["hall_name"] == show.hall.name
+    assert body["status"] == ("HELD" if hold else "CONFIRMED")
+    assert all(isinstance(s["id"], int) for s in body["seats"])
+
+
+def test_compat_booking_response_is_what_reading_it_back_shows(customer_client, show):
+    response = customer_client.post(f"/api/shows/{show.pk}/book/", {"seat_number": 5})
+    assert response.status_code == 201
+    again = customer_client.get(f"{RESERVATIONS}{response.json()['id']}/")
+    assert response.json() == again.json()
+    assert response.json()["seats"][0]["label"] == "B1"
+
+
+def test_idempotent_replay_answers_the_first_reservation(customer_client, show):
+    body = {"showtime": show.pk, "seats": _ids(show, "A1", "A2")}
+    first = customer_client.post(RESERVATIONS, body, format="json", HTTP_IDEMPOTENCY_KEY="k")
+    again = customer_client.post(RESERVATIONS, body, format="json", HTTP_IDEMPOTENCY_KEY="k")
+    assert first.status_code == again.status_code == 201
+    assert again["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()
+
+
+def test_booking_releases_a_lapsed_hold_with_its_claims(customer_client, customer, show):
+    lapsed = book(showtime=show, seats=[seat(show, "A1"), seat(show, "A2")], hold=True)
+    Reservation.objects.filter(pk=lapsed.pk).update(
+        expires_at=timezone.now() - dt.timedelta(seconds=1)
+    )
+    ReservationSeat.objects.filter(reservation=lapsed).update(
+        hold_expires_at=timezone.now() - dt.timedelta(seconds=1)
+    )
+    response = customer_client.post(
+        RESERVATIONS, {"showtime": show.pk, "seats": _ids(show, "A2")}, format="json"
+    )
+    assert response.status_code == 201
+    lapsed.refresh_from_db()
+    assert lapsed.status == ReservationStatus.EXPIRED
+    # Both claims of the lapsed hold are released, not only the seat booked again.
+    assert list(lapsed.seats.values_list("active", flat=True)) == [None, None]
+    assert ReservationSeat.objects.filter(showtime=show, active=True).count() == 1
+
+
+def test_seat_cap_counts_own_seats_while_taken_check_sees_others(customer, show, settings):
+    """One query answers both checks: the customer's own seats count toward the cap,
+    other customers' seats make the request a 409."""
+    settings.MAX_SEATS_PER_CUSTOMER_PER_SHOWTIME = 3
+    book(user=customer, showtime=show, seats=[seat(show, "A1"), seat(show, "A2")])
+    book(showtime=show, seats=[seat(show, "B1")])
+    client = client_for(customer)
+
+    over_cap = client.post(
+        RESERVATIONS, {"showtime": show.pk, "seats": _ids(show, "A3", "A4")}, format="json"
+    )
+    assert over_cap.status_code == 400
+    assert over_cap.json()["code"] == "seat_limit_exceeded"
+
+    taken = client.post(RESERVATIONS, {"showtime": show.pk, "seats": _ids(show, "B1")})
+    assert taken.status_code == 409
+    assert taken.json()["seats"] == [{"id": seat(show, "B1").pk, "label": "B1"}]
+
+    ok = client.post(RESERVATIONS, {"showtime": show.pk, "seats": _ids(show, "A3")})
+    assert ok.status_code == 201
+
+
+def test_seats_read_before_a_hall_move_are_checked_again_under_the_lock(
+    customer_client, show, counts
+):
+    """Seats are read before the showtime lock. If the showtime moved to another hall in
+    between (possible while it has no reservations), the booking decides on the hall it
+    finds under the lock."""
+    old_seat = seat(show, "A1").pk
+    stale = services._seats_of_showtime(showtime_id=show.pk, seat_ids=[old_seat])
+    assert len(stale) == 1
+    other_hall = HallFactory(layout={"rows": 1, "seats_per_row": 2})
+    show.hall = other_hall
+    show.save(update_fields=["hall"])
+    before = counts()
+    with mock.patch.object(services, "_seats_of_showtime", return_value=stale):
+        response = customer_client.post(
+            RESERVATIONS, {"showtime": show.pk, "seats": [old_seat]}, format="json"
+        )
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_seats"
+    assert counts() == before
