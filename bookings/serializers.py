@@ -82,6 +82,53 @@ class ReservationSerializer(serializers.ModelSerializer):
         ]
 
 
+_datetime = serializers.DateTimeField()
+_money = serializers.DecimalField(max_digits=10, decimal_places=2)
+
+
+def _dt(value):
+    return None if value is None else _datetime.to_representation(value)
+
+
+def reservation_data(reservation: Reservation) -> dict:
+    """What ``ReservationSerializer(reservation).data`` gives, built directly: for a
+    reservation the booking service just created, with its showtime (movie and hall
+    attached) and its seats in memory. Building a ModelSerializer costs more than the
+    rest of the response (docs/performance.md); bookings/tests/test_queries.py checks
+    that both agree."""
+    showtime = reservation.showtime
+    return {
+        "id": reservation.pk,
+        "user": reservation.user_id,
+        "showtime": {
+            "id": showtime.pk,
+            "movie_id": showtime.movie_id,
+            "movie_title": showtime.movie.title,
+            "hall_id": showtime.hall_id,
+            "hall_name": showtime.hall.name,
+            "start_time": _dt(showtime.start_time),
+        },
+        "status": str(reservation.status),
+        "seats": [
+            {
+                "id": claim.pk,
+                "seat_id": claim.seat_id,
+                "label": claim.seat.label,
+                "row": claim.seat.row,
+                "number": claim.seat.number,
+                "seat_type": str(claim.seat.seat_type),
+                "price": _money.to_representation(claim.price),
+            }
+            for claim in reservation.seats.all()
+        ],
+        "total_price": _money.to_representation(reservation.total_price),
+        "expires_at": _dt(reservation.expires_at),
+        "cancelled_at": _dt(reservation.cancelled_at),
+        "created_at": _dt(reservation.created_at),
+        "updated_at": _dt(reservation.updated_at),
+    }
+
+
 # --- seat map (documentation only: the view builds plain dicts for speed) ---------------
 # Inline enums: a second component for SeatType's values would clash with SeatTypeEnum.
 @extend_schema_field({"type": "string", "enum": list(SeatType.values)})

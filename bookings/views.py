@@ -29,6 +29,7 @@ from bookings.serializers import (
     SeatMapSerializer,
     SeatsUnavailableSerializer,
     ShowBookSerializer,
+    reservation_data,
 )
 from cinema.models import Seat, Showtime
 from config.schema import ErrorSerializer, error_responses
@@ -101,10 +102,10 @@ class ReservationFilter(django_filters.FilterSet):
 
 def _render(reservation: Reservation) -> dict:
     # A reservation the booking service just created carries its showtime and seats:
-    # rendering it as it is saves reading it back (two queries).
-    if not getattr(reservation, "prefilled", False):
-        reservation = selectors.reservation_get(pk=reservation.pk)
-    return ReservationSerializer(reservation).data
+    # rendering it as it is saves reading it back (two queries) and a ModelSerializer.
+    if getattr(reservation, "prefilled", False):
+        return reservation_data(reservation)
+    return ReservationSerializer(selectors.reservation_get(pk=reservation.pk)).data
 
 
 @extend_schema(

@@ -11,6 +11,7 @@ from django.utils import timezone
 from bookings import services
 from bookings.models import Reservation, ReservationSeat, ReservationStatus
 from bookings.tests.factories import book, seat
+from cinema import services as cinema_services
 from cinema.tests.factories import HallFactory, ShowtimeFactory
 from config.testing import client_for
 
@@ -141,3 +142,39 @@ def test_seats_read_before_a_hall_move_are_checked_again_under_the_lock(
     assert response.status_code == 400
     assert response.json()["code"] == "invalid_seats"
     assert counts() == before
+
+
+# --- seat map ---------------------------------------------------------------------------
+def test_seat_map_with_a_known_hall_costs_two_queries(anon_client, django_assert_num_queries):
+    show = ShowtimeFactory(hall=HallFactory(layout={"rows": 10, "seats_per_row": 12}))
+    book(showtime=show, seats=list(show.hall.seats.order_by("position")[:4]))
+    first = anon_client.get(f"/api/showtimes/{show.pk}/seats/")
+    assert first.status_code == 200
+    other_show = ShowtimeFactory(hall=show.hall, start_time=show.end_time)
+    # the showtime (with its hall's layout marker) and its live claims
+    with django_assert_num_queries(2):
+        second = anon_client.get(f"/api/showtimes/{other_show.pk}/seats/")
+    assert second.status_code == 200
+    assert second.json()["counts"] == {"available": 120, "held": 0, "booked": 0, "total": 120}
+    assert [s["id"] for s in second.json()["seats"]] == [s["id"] for s in first.json()["seats"]]
+
+
+def test_seat_map_sees_a_replaced_layout(anon_client):
+    """The per-process layout cache must never serve the seats of an old layout: once
+    the hall's showtimes are gone its layout may be replaced, and the next showtime's
+    seat map shows the new seats."""
+    show = ShowtimeFactory(hall=HallFactory(layout={"rows": 2, "seats_per_row": 3}))
+    hall, start = show.hall, show.start_time
+    old = anon_client.get(f"/api/showtimes/{show.pk}/seats/").json()
+    assert old["counts"]["total"] == 6
+    cinema_services.showtime_delete(showtime=show)
+    cinema_services.hall_update(
+        hall=hall,
+        layout=cinema_services.Layout(rows=2, seats_per_row=3, vip_rows=("B",)),
+    )
+    new_show = ShowtimeFactory(hall=hall, start_time=start)
+    new = anon_client.get(f"/api/showtimes/{new_show.pk}/seats/").json()
+    new_ids = set(hall.seats.values_list("id", flat=True))
+    assert {s["id"] for s in new["seats"]} == new_ids
+    assert not new_ids & {s["id"] for s in old["seats"]}
+    assert [s["type"] for s in new["seats"]] == ["STANDARD"] * 3 + ["VIP"] * 3
