@@ -215,3 +215,101 @@ class ShowtimeUpdateSerializer(serializers.Serializer):
     start_time = AwareDateTimeField(required=False)
     price = serializers.DecimalField(**_PRICE, required=False)
     vip_price = serializers.DecimalField(**_PRICE, required=False)
+
+
+# --- fast list rendering ----------------------------------------------------------------
+# The hot lists render rows from ``values_list`` straight into the shapes of
+# MovieSerializer and ShowtimeSerializer (which stay the views' serializer_class, for the
+# schema and every other action): a ModelSerializer per row costs more than the query
+# (docs/performance.md). cinema/tests/test_list_rendering.py checks both agree.
+_datetime = serializers.DateTimeField()
+_price = serializers.DecimalField(max_digits=8, decimal_places=2)
+
+MOVIE_LIST_COLUMNS = (
+    "id",
+    "title",
+    "description",
+    "poster_url",
+    "duration_minutes",
+    "release_date",
+    "genre",
+    "age_rating",
+)
+
+
+def movie_list_data(rows) -> list[dict]:
+    """``rows`` from ``movies.values_list(*MOVIE_LIST_COLUMNS)``."""
+    return [
+        {
+            "id": pk,
+            "title": title,
+            "description": description,
+            "poster_url": poster_url,
+            "duration_minutes": duration,
+            "release_date": release_date.isoformat() if release_date is not None else None,
+            "genre": genre,
+            "age_rating": age_rating,
+        }
+        for pk, title, description, poster_url, duration, release_date, genre, age_rating in rows
+    ]
+
+
+SHOWTIME_LIST_COLUMNS = (
+    "id",
+    "movie_id",
+    "movie__title",
+    "movie__duration_minutes",
+    "movie__genre",
+    "movie__age_rating",
+    "movie__poster_url",
+    "hall_id",
+    "hall__name",
+    "hall__capacity",
+    "start_time",
+    "end_time",
+    "price",
+    "vip_price",
+    "available_seats",
+)
+
+
+def showtime_list_data(rows) -> list[dict]:
+    """``rows`` from ``showtimes.values_list(*SHOWTIME_LIST_COLUMNS)`` of a queryset
+    annotated by ``selectors.with_seat_counts``."""
+    to_time, to_price = _datetime.to_representation, _price.to_representation
+    return [
+        {
+            "id": pk,
+            "movie": {
+                "id": movie_id,
+                "title": title,
+                "duration_minutes": duration,
+                "genre": genre,
+                "age_rating": age_rating,
+                "poster_url": poster_url,
+            },
+            "hall": {"id": hall_id, "name": hall_name, "capacity": capacity},
+            "start_time": to_time(start_time),
+            "end_time": to_time(end_time),
+            "price": to_price(price),
+            "vip_price": to_price(vip_price),
+            "available_seats": available,
+        }
+        for (
+            pk,
+            movie_id,
+            title,
+            duration,
+            genre,
+            age_rating,
+            poster_url,
+            hall_id,
+            hall_name,
+            capacity,
+            start_time,
+            end_time,
+            price,
+            vip_price,
+            available,
+        ) in rows
+    ]

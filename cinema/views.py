@@ -14,6 +14,8 @@ from rest_framework.response import Response
 from cinema import selectors, services
 from cinema.filters import MovieFilter, ShowtimeFilter
 from cinema.serializers import (
+    MOVIE_LIST_COLUMNS,
+    SHOWTIME_LIST_COLUMNS,
     HallCreateSerializer,
     HallDetailSerializer,
     HallSerializer,
@@ -23,6 +25,8 @@ from cinema.serializers import (
     ShowtimeCreateSerializer,
     ShowtimeSerializer,
     ShowtimeUpdateSerializer,
+    movie_list_data,
+    showtime_list_data,
 )
 from config.schema import error_responses
 from users.permissions import IsAdminOrReadOnly
@@ -87,6 +91,12 @@ class MovieViewSet(viewsets.ModelViewSet):
             return MovieWriteSerializer
         return MovieSerializer
 
+    def list(self, request, *args, **kwargs):
+        # Rows straight into MovieSerializer's shape: no model or serializer per row.
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset.values_list(*MOVIE_LIST_COLUMNS))
+        return self.get_paginated_response(movie_list_data(page))
+
     def create(self, request, *args, **kwargs):
         serializer = MovieWriteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -107,8 +117,9 @@ class MovieViewSet(viewsets.ModelViewSet):
 
     def _showtimes(self, request):
         movie = self.get_object()
-        page = self.paginate_queryset(selectors.movie_upcoming_showtimes(movie=movie))
-        return self.get_paginated_response(ShowtimeSerializer(page, many=True).data)
+        showtimes = selectors.movie_upcoming_showtimes(movie=movie)
+        page = self.paginate_queryset(showtimes.values_list(*SHOWTIME_LIST_COLUMNS))
+        return self.get_paginated_response(showtime_list_data(page))
 
     @extend_schema(
         tags=["movies"],
@@ -344,6 +355,12 @@ class ShowtimeViewSet(
             "create": ShowtimeCreateSerializer,
             "partial_update": ShowtimeUpdateSerializer,
         }.get(self.action, ShowtimeSerializer)
+
+    def list(self, request, *args, **kwargs):
+        # Rows straight into ShowtimeSerializer's shape: no models or serializers per row.
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset.values_list(*SHOWTIME_LIST_COLUMNS))
+        return self.get_paginated_response(showtime_list_data(page))
 
     def _detail(self, showtime, status_code=status.HTTP_200_OK):
         showtime = selectors.showtime_list().get(pk=showtime.pk)
