@@ -89,3 +89,22 @@ def test_showtime_retrieve_is_the_same_item_as_in_the_list(anon_client, schedule
     first, _ = schedule
     listed = anon_client.get("/api/showtimes/").json()["results"][0]
     assert anon_client.get(f"/api/showtimes/{first.pk}/").json() == listed
+
+
+def test_fast_renderer_writes_what_drf_writes():
+    from rest_framework.renderers import JSONRenderer
+
+    from cinema.serializers import FastJSONRenderer
+
+    data = {
+        "title": 'Amélie \u2028 \u2029 "quoted" <b>',
+        "n": [1, None, True, 2.5],
+        "nested": {"empty": [], "text": "ü"},
+    }
+    assert FastJSONRenderer().render(data) == JSONRenderer().render(data)
+    # Types orjson does not take go through DRF's encoder.
+    decimal = {"price": Decimal("9.50")}
+    assert FastJSONRenderer().render(decimal) == JSONRenderer().render(decimal)
+    assert FastJSONRenderer().render(
+        {"a": 1}, "application/json; indent=2"
+    ) == JSONRenderer().render({"a": 1}, "application/json; indent=2")
