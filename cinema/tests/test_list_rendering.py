@@ -108,3 +108,13 @@ def test_fast_renderer_writes_what_drf_writes():
     assert FastJSONRenderer().render(
         {"a": 1}, "application/json; indent=2"
     ) == JSONRenderer().render({"a": 1}, "application/json; indent=2")
+
+
+def test_movie_list_filters_still_apply_when_given(anon_client):
+    MovieFactory(title="Dark", genre="horror")
+    MovieFactory(title="Light", genre="comedy")
+    assert len(anon_client.get("/api/movies/").json()["results"]) == 2
+    horror = anon_client.get("/api/movies/", {"genre": "horror"}).json()["results"]
+    assert [movie["title"] for movie in horror] == ["Dark"]
+    assert anon_client.get("/api/movies/", {"genre": ""}).status_code == 400
+    assert anon_client.get("/api/movies/", {"genre": "opera"}).status_code == 400
