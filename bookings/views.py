@@ -32,7 +32,6 @@ from bookings.serializers import (
     reservation_data,
 )
 from cinema.models import Seat, Showtime
-from cinema.serializers import FAST_RENDERER_CLASSES
 from config.schema import ErrorSerializer, error_responses
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
@@ -119,7 +118,6 @@ def _render(reservation: Reservation) -> dict:
 )
 class SeatMapView(APIView):
     permission_classes = [AllowAny]
-    renderer_classes = FAST_RENDERER_CLASSES
 
     def get(self, request, showtime_id: int):
         return Response(selectors.showtime_seat_map(showtime_id=showtime_id))

@@ -1,18 +1,11 @@
 import contextlib
 from decimal import Decimal
 
-try:
-    import orjson
-except ImportError:  # pragma: no cover - a listed requirement; fall back to json
-    orjson = None
-
 from django.core.validators import URLValidator
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
-from rest_framework.renderers import JSONRenderer
-from rest_framework.settings import api_settings
 
 from cinema.models import MAX_DURATION_MINUTES, AgeRating, Genre, Hall, Movie, Seat, Showtime
 from cinema.services import MAX_ROWS, MAX_SEATS_PER_ROW
@@ -320,32 +313,3 @@ def showtime_list_data(rows) -> list[dict]:
             available,
         ) in rows
     ]
-
-
-# --- JSON rendering ---------------------------------------------------------------------
-class FastJSONRenderer(JSONRenderer):
-    """DRF's JSONRenderer with orjson doing the encoding: the same compact UTF-8 JSON
-    (U+2028/U+2029 escaped as DRF does), several times faster on big responses such as
-    a 300-seat map. Anything orjson does not take as it is (Decimal, lazy strings, an
-    ``indent`` request) goes through DRF's own encoder, so the output never changes."""
-
-    def render(self, data, accepted_media_type=None, renderer_context=None):
-        if (
-            orjson is None
-            or data is None
-            or self.ensure_ascii
-            or not self.compact
-            or self.get_indent(accepted_media_type, renderer_context or {}) is not None
-        ):
-            return super().render(data, accepted_media_type, renderer_context)
-        try:
-            body = orjson.dumps(data)
-        except TypeError:  # orjson.JSONEncodeError: a type it does not know
-            return super().render(data, accepted_media_type, renderer_context)
-        return body.replace(b"\xe2\x80\xa8", b"\\u2028").replace(b"\xe2\x80\xa9", b"\\u2029")
-
-
-# The default renderers (the browsable API too, with DEBUG on) with the JSON one swapped.
-FAST_RENDERER_CLASSES = [FastJSONRenderer] + [
-    renderer for renderer in api_settings.DEFAULT_RENDERER_CLASSES if renderer is not JSONRenderer
-]

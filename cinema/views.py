@@ -15,7 +15,6 @@ from rest_framework.response import Response
 from cinema import selectors, services
 from cinema.filters import MovieFilter, ShowtimeFilter
 from cinema.serializers import (
-    FAST_RENDERER_CLASSES,
     MOVIE_LIST_COLUMNS,
     SHOWTIME_LIST_COLUMNS,
     HallCreateSerializer,
@@ -83,7 +82,6 @@ _DELETED = OpenApiResponse(description="Deleted.")
 class MovieViewSet(viewsets.ModelViewSet):
     queryset = selectors.movie_list()
     serializer_class = MovieSerializer
-    renderer_classes = FAST_RENDERER_CLASSES
     permission_classes = [IsAdminOrReadOnly]
     filterset_class = MovieFilter
     search_fields = ["title", "description"]
@@ -355,7 +353,6 @@ class ShowtimeViewSet(
     permission_classes = [IsAdminOrReadOnly]
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     filterset_class = ShowtimeFilter
-    renderer_classes = FAST_RENDERER_CLASSES
     filter_backends = [
         backend
         for backend in viewsets.GenericViewSet.filter_backends

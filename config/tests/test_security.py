@@ -426,7 +426,7 @@ def test_security_production_api_answers_json_never_html():
     assert result.returncode == 0, result.stderr
     out = json.loads(result.stdout.strip().splitlines()[-1])
     assert out["debug"] is False
-    assert out["renderers"] == ["rest_framework.renderers.JSONRenderer"]
+    assert out["renderers"] == ["config.renderers.FastJSONRenderer"]  # JSON only
     for key in ("/api/no-such-thing/", "/api/movies/not-a-number/x/"):
         status, content_type, body = out[key]
         assert status == 404
