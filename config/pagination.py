@@ -1,5 +1,13 @@
+from django.core.paginator import Paginator as DjangoPaginator
+from django.db import connections
+from django.db.models import Count, QuerySet, Window
+from django.db.models.query import ModelIterable, ValuesIterable, ValuesListIterable
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
+
+# The name of the window annotation that carries the total row count on every row.
+_TOTAL = "marquee_page_total"
+_MAX_WINDOW_OFFSET = 2**31
 
 
 def _positive_int_param(request, name: str) -> int | None:
@@ -15,14 +23,73 @@ def _positive_int_param(request, name: str) -> int | None:
     return value
 
 
+class WindowCountPaginator(DjangoPaginator):
+    """Django's Paginator, but the page and the total come from one query: the page's
+    rows carry ``COUNT(*) OVER ()`` (window functions: MariaDB 10.2+, MySQL 8, SQLite
+    3.25+, PostgreSQL), read from the first row. Only an empty page (an empty list, or a
+    page past the last) also runs the separate ``COUNT(*)``, to tell the two apart.
+
+    Anything the window cannot count right falls back to Django's two queries: a plain
+    list, a DISTINCT or sliced or combined (UNION) query, flat or named values_list rows,
+    or a database without window functions.
+    """
+
+    def _windowable(self) -> bool:
+        queryset = self.object_list
+        if not isinstance(queryset, QuerySet):
+            return False
+        query = queryset.query
+        return (
+            queryset._iterable_class in (ModelIterable, ValuesIterable, ValuesListIterable)
+            and not query.distinct
+            and not query.is_sliced
+            and not query.combinator
+            and connections[queryset.db].features.supports_over_clause
+        )
+
+    def page(self, number):
+        if "count" in self.__dict__ or not self._windowable():
+            return super().page(number)
+        try:
+            number = int(number)
+        except (TypeError, ValueError):
+            return super().page(number)  # raises PageNotAnInteger
+        bottom = (number - 1) * self.per_page
+        if number < 1 or bottom > _MAX_WINDOW_OFFSET:
+            # Below 1: EmptyPage. Far out: the count answers without sending the database
+            # an OFFSET it may not take (SQLite: "datatype mismatch" past 64 bits).
+            return super().page(number)
+        queryset = self.object_list.annotate(**{_TOTAL: Window(Count("*"))})
+        rows = list(queryset[bottom : bottom + self.per_page])
+        if not rows:
+            # Empty: either no rows at all or past the last page; the count decides
+            # (the first page of an empty list is allowed, any other is a 404).
+            return super().page(number)
+        iterable = queryset._iterable_class
+        if iterable is ValuesListIterable:
+            self.__dict__["count"] = rows[0][-1]
+            rows = [row[:-1] for row in rows]
+        elif iterable is ValuesIterable:
+            self.__dict__["count"] = rows[0][_TOTAL]
+            for row in rows:
+                del row[_TOTAL]
+        else:
+            self.__dict__["count"] = getattr(rows[0], _TOTAL)
+            for row in rows:
+                delattr(row, _TOTAL)
+        return self._get_page(rows, number, self)
+
+
 class StandardPagination(PageNumberPagination):
     """{count, next, previous, results}; clients may ask for up to 100 items a page.
 
     ``page`` and ``page_size`` must be whole numbers of 1 or more (400 otherwise) rather
     than being silently replaced, so a client's mistake does not go unnoticed; a larger
-    page_size is capped at 100; a page past the last one is 404.
+    page_size is capped at 100; a page past the last one is 404. The page and its total
+    count are one query (WindowCountPaginator).
     """
 
+    django_paginator_class = WindowCountPaginator
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 100
