@@ -238,7 +238,8 @@ MOVIE_LIST_COLUMNS = (
 
 
 def movie_list_data(rows) -> list[dict]:
-    """``rows`` from ``movies.values_list(*MOVIE_LIST_COLUMNS)``."""
+    """``rows`` from ``movies.values_list(*MOVIE_LIST_COLUMNS)``, or from
+    ``selectors.MovieCatalogue`` (the release date already as text)."""
     return [
         {
             "id": pk,
@@ -246,7 +247,9 @@ def movie_list_data(rows) -> list[dict]:
             "description": description,
             "poster_url": poster_url,
             "duration_minutes": duration,
-            "release_date": release_date.isoformat() if release_date is not None else None,
+            "release_date": release_date
+            if release_date is None or isinstance(release_date, str)
+            else release_date.isoformat(),
             "genre": genre,
             "age_rating": age_rating,
         }

@@ -33,6 +33,7 @@ from config.schema import error_responses
 from users.permissions import IsAdminOrReadOnly
 
 _DELETED = OpenApiResponse(description="Deleted.")
+_PLAIN_PAGE_PARAMS = frozenset({"page", "page_size"})
 
 # --- Movies ---------------------------------------------------------------------------
 
@@ -106,6 +107,10 @@ class MovieViewSet(viewsets.ModelViewSet):
 
     def list(self, request, *args, **kwargs):
         # Rows straight into MovieSerializer's shape: no model or serializer per row.
+        if _PLAIN_PAGE_PARAMS.issuperset(request.query_params):
+            # No search, filter or ordering: the whole catalogue, one hand-written query.
+            page = self.paginate_queryset(selectors.MovieCatalogue())
+            return self.get_paginated_response(movie_list_data(page))
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset.values_list(*MOVIE_LIST_COLUMNS))
         return self.get_paginated_response(movie_list_data(page))

@@ -29,6 +29,11 @@ class WindowCountPaginator(DjangoPaginator):
     3.25+, PostgreSQL), read from the first row. Only an empty page (an empty list, or a
     page past the last) also runs the separate ``COUNT(*)``, to tell the two apart.
 
+    ``object_list`` may also be a page source of its own: an object with
+    ``window_page(*, offset, limit) -> (rows, total)`` (total read with the rows, any
+    value when there are none), ``count()`` and ``ordered = True``, such as a selector
+    running hand-written SQL.
+
     Anything the window cannot count right falls back to Django's two queries: a plain
     list, a DISTINCT or sliced or combined (UNION) query, flat or named values_list rows,
     or a database without window functions.
@@ -48,7 +53,8 @@ class WindowCountPaginator(DjangoPaginator):
         )
 
     def page(self, number):
-        if "count" in self.__dict__ or not self._windowable():
+        window_page = getattr(self.object_list, "window_page", None)
+        if "count" in self.__dict__ or (window_page is None and not self._windowable()):
             return super().page(number)
         try:
             number = int(number)
@@ -58,13 +64,20 @@ class WindowCountPaginator(DjangoPaginator):
         if number < 1 or bottom > _MAX_WINDOW_OFFSET:
             # Below 1: EmptyPage. Far out: the count answers without sending the database
             # an OFFSET it may not take (SQLite: "datatype mismatch" past 64 bits).
-            return super().page(number)
+            number = self.validate_number(number)
+            return self._get_page([], number, self)
+        if window_page is not None:
+            rows, total = window_page(offset=bottom, limit=self.per_page)
+            if not rows:
+                return self._get_page([], self.validate_number(number), self)
+            self.__dict__["count"] = total
+            return self._get_page(rows, number, self)
         queryset = self.object_list.annotate(**{_TOTAL: Window(Count("*"))})
         rows = list(queryset[bottom : bottom + self.per_page])
         if not rows:
             # Empty: either no rows at all or past the last page; the count decides
-            # (the first page of an empty list is allowed, any other is a 404).
-            return super().page(number)
+            # (the first page of an empty list is allowed, any other is EmptyPage).
+            return self._get_page([], self.validate_number(number), self)
         iterable = queryset._iterable_class
         if iterable is ValuesListIterable:
             self.__dict__["count"] = rows[0][-1]
