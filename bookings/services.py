@@ -21,8 +21,13 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, IntegrityError, OperationalError, transaction
-from django.db.models import F, Q
+from django.db import (
+    DEFAULT_DB_ALIAS,
+    IntegrityError,
+    OperationalError,
+    connections,
+    transaction,
+)
 from django.utils import timezone
 
 from bookings.exceptions import (
@@ -86,19 +91,88 @@ def retry_on_lock_errors(func):
 _LOCKED_SHOWTIME_FIELDS = ("id", "movie_id", "hall_id", "start_time", "price", "vip_price")
 
 
+# The hot queries of a booking, written out: building them with the ORM was about a
+# third of a booking's time (docs/performance.md). Identifiers come from the models'
+# metadata (quoted per database, the SQL kept per database alias); every value is a
+# parameter. Each function states the ORM query it stands for.
+_SQL: dict[tuple[str, str], tuple] = {}
+
+
+def _prepared(connection, name: str, build) -> tuple:
+    key = (connection.alias, name)
+    prepared = _SQL.get(key)
+    if prepared is None:
+        prepared = _SQL[key] = build(connection.ops.quote_name, connection)
+    return prepared
+
+
+def _converters(model, names: tuple[str, ...], connection) -> list[tuple]:
+    """Django's own converters for the columns ``names`` of ``model``, as the ORM
+    applies them to a row: ``[(position, converters, column), ...]``."""
+    table = model._meta.db_table
+    found = []
+    for position, name in enumerate(names):
+        column = model._meta.get_field(name).get_col(table)
+        functions = connection.ops.get_db_converters(
+            column
+        ) + column.output_field.get_db_converters(connection)
+        if functions:
+            found.append((position, functions, column))
+    return found
+
+
+def _convert(row, converters, connection) -> list:
+    values = list(row)
+    for position, functions, column in converters:
+        value = values[position]
+        for convert in functions:
+            value = convert(value, column, connection)
+        values[position] = value
+    return values
+
+
+def _placeholders(values) -> str:
+    return ", ".join(["%s"] * len(values))
+
+
+def _lock_showtime_sql(q, connection) -> tuple:
+    columns = ", ".join(
+        q(Showtime._meta.get_field(name).column) for name in _LOCKED_SHOWTIME_FIELDS
+    )
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    sql = (
+        f"SELECT {columns} FROM {q(Showtime._meta.db_table)} "  # noqa: S608
+        f"WHERE {q('id')} = %s{lock}"
+    )
+    return sql, _converters(Showtime, _LOCKED_SHOWTIME_FIELDS, connection)
+
+
 def _lock_showtime(showtime_id: int) -> Showtime:
-    # select_for_update() is a write query, so the router sends it to the primary.
-    try:
-        return (
-            Showtime.objects.select_for_update().only(*_LOCKED_SHOWTIME_FIELDS).get(pk=showtime_id)
-        )
-    except Showtime.DoesNotExist:
-        raise ShowtimeNotFound() from None
+    """``Showtime.objects.select_for_update().only(*_LOCKED_SHOWTIME_FIELDS)
+    .get(pk=showtime_id)`` on the primary (the connection of the open transaction)."""
+    connection = transaction.get_connection()
+    sql, converters = _prepared(connection, "lock_showtime", _lock_showtime_sql)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [showtime_id])
+        row = cursor.fetchone()
+    if row is None:
+        raise ShowtimeNotFound()
+    return Showtime.from_db(
+        connection.alias, _LOCKED_SHOWTIME_FIELDS, _convert(row, converters, connection)
+    )
 
 
 def _is_closed(showtime: Showtime, now: datetime) -> bool:
     cutoff = showtime.start_time - timedelta(minutes=settings.BOOKING_CUTOFF_MINUTES)
     return now >= cutoff
+
+
+def _expire_holds_sql(q, connection) -> str:
+    return (
+        f"UPDATE {q(Reservation._meta.db_table)} SET {q('status')} = %s, "  # noqa: S608
+        f"{q('updated_at')} = %s WHERE {q('showtime_id')} = %s AND {q('status')} = %s "
+        f"AND {q('expires_at')} <= %s"
+    )
 
 
 def _release_expired_holds(*, showtime_id: int, now: datetime) -> tuple[int, int]:
@@ -109,9 +183,23 @@ def _release_expired_holds(*, showtime_id: int, now: datetime) -> tuple[int, int
     transaction as the hold, so when no reservation lapsed no claim did either: the
     common case costs one UPDATE.
     """
-    expired = Reservation.objects.filter(
-        showtime_id=showtime_id, status=ReservationStatus.HELD, expires_at__lte=now
-    ).update(status=ReservationStatus.EXPIRED, updated_at=timezone.now())
+    # Reservation.objects.filter(showtime_id=showtime_id, status=HELD,
+    # expires_at__lte=now).update(status=EXPIRED, updated_at=timezone.now())
+    connection = transaction.get_connection()
+    sql = _prepared(connection, "expire_holds", _expire_holds_sql)
+    adapt = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            [
+                ReservationStatus.EXPIRED.value,
+                adapt(timezone.now()),
+                showtime_id,
+                ReservationStatus.HELD.value,
+                adapt(now),
+            ],
+        )
+        expired = cursor.rowcount
     if not expired:
         return 0, 0
     released = ReservationSeat.objects.filter(
@@ -130,15 +218,49 @@ def _taken_seats(*, showtime_id: int, seat_ids: Iterable[int]) -> list[dict]:
     return [{"id": claim.seat_id, "label": claim.seat.label} for claim in claims]
 
 
+def _live_claims_sql(q, connection) -> str:
+    claims, reservations = (q(model._meta.db_table) for model in (ReservationSeat, Reservation))
+    return (
+        f"SELECT c.{q('seat_id')}, r.{q('user_id')} FROM {claims} c "  # noqa: S608
+        f"INNER JOIN {reservations} r ON r.{q('id')} = c.{q('reservation_id')} "
+        f"WHERE c.{q('showtime_id')} = %s AND c.{q('active')} = %s "
+        f"AND (c.{q('seat_id')} IN ({{seats}}) OR r.{q('user_id')} = %s)"
+    )
+
+
 def _live_claims(*, showtime_id: int, seat_ids: list[int], user) -> list[tuple[int, int]]:
     """``(seat_id, owner_id)`` of the showtime's live claims that are on one of
     ``seat_ids`` or belong to ``user``: the taken check and the per-customer count in
-    one query. Caller holds the showtime lock and has released lapsed holds."""
-    return list(
-        ReservationSeat.objects.filter(showtime_id=showtime_id, active=True)
-        .filter(Q(seat_id__in=seat_ids) | Q(reservation__user_id=user.pk))
-        .order_by()
-        .values_list("seat_id", "reservation__user_id")
+    one query. Caller holds the showtime lock and has released lapsed holds.
+
+    ``ReservationSeat.objects.filter(showtime_id=showtime_id, active=True).filter(
+    Q(seat_id__in=seat_ids) | Q(reservation__user_id=user.pk))
+    .values_list("seat_id", "reservation__user_id")``"""
+    connection = transaction.get_connection()
+    sql = _prepared(connection, "live_claims", _live_claims_sql)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql.format(seats=_placeholders(seat_ids)),
+            [showtime_id, True, *seat_ids, user.pk],
+        )
+        return list(cursor.fetchall())
+
+
+_SEAT_COLUMNS = ("id", "row", "number", "seat_type", "position", "hall_id")
+
+
+def _seats_of_showtime_sql(q, connection) -> str:
+    seat, hall, showtime, movie = (
+        q(model._meta.db_table) for model in (Seat, Hall, Showtime, Movie)
+    )
+    columns = ", ".join(f"se.{q(name)}" for name in _SEAT_COLUMNS)
+    return (
+        f"SELECT {columns}, h.{q('name')}, m.{q('title')} FROM {seat} se "  # noqa: S608
+        f"INNER JOIN {hall} h ON h.{q('id')} = se.{q('hall_id')} "
+        f"INNER JOIN {showtime} st ON st.{q('hall_id')} = h.{q('id')} "
+        f"INNER JOIN {movie} m ON m.{q('id')} = st.{q('movie_id')} "
+        f"WHERE se.{q('id')} IN ({{seats}}) AND st.{q('id')} = %s "
+        f"ORDER BY se.{q('position')}"
     )
 
 
@@ -146,22 +268,18 @@ def _seats_of_showtime(*, showtime_id: int, seat_ids: list[int]) -> list[dict]:
     """The requested seats that belong to the showtime's hall, in hall order, with the
     hall's name and the movie's title (for the response). Read before the showtime lock:
     a hall's seats cannot change while it has showtimes (its layout is locked), and the
-    caller checks under the lock that the showtime is still in the same hall."""
-    return list(
-        Seat.objects.using(DEFAULT_DB_ALIAS)
-        .filter(pk__in=seat_ids, hall__showtimes__pk=showtime_id)
-        .order_by("position")
-        .values(
-            "id",
-            "row",
-            "number",
-            "seat_type",
-            "position",
-            "hall_id",
-            hall_name=F("hall__name"),
-            movie_title=F("hall__showtimes__movie__title"),
-        )
-    )
+    caller checks under the lock that the showtime is still in the same hall.
+
+    ``Seat.objects.filter(pk__in=seat_ids, hall__showtimes__pk=showtime_id)
+    .order_by("position").values(*_SEAT_COLUMNS, hall_name=F("hall__name"),
+    movie_title=F("hall__showtimes__movie__title"))`` on the primary."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    sql = _prepared(connection, "seats_of_showtime", _seats_of_showtime_sql)
+    with connection.cursor() as cursor:
+        cursor.execute(sql.format(seats=_placeholders(seat_ids)), [*seat_ids, showtime_id])
+        rows = cursor.fetchall()
+    keys = (*_SEAT_COLUMNS, "hall_name", "movie_title")
+    return [dict(zip(keys, row, strict=True)) for row in rows]
 
 
 def _seats_in_hall(*, hall_id: int, seat_ids: list[int]) -> list[dict]:
