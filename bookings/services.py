@@ -135,6 +135,54 @@ def _placeholders(values) -> str:
     return ", ".join(["%s"] * len(values))
 
 
+_RESERVATION_INSERT = (
+    "user_id",
+    "showtime_id",
+    "status",
+    "total_price",
+    "expires_at",
+    "cancelled_at",
+    "created_at",
+    "updated_at",
+)
+_CLAIM_INSERT = ("reservation_id", "showtime_id", "seat_id", "price", "active", "hold_expires_at")
+
+
+def _insert(model, names: tuple[str, ...], rows: list[tuple]) -> list[int | None]:
+    """``model.objects.bulk_create`` of ``rows`` (values of the fields ``names``) as one
+    INSERT on the primary, each value prepared by its model field as Django prepares it.
+    Returns the new ids in row order; ``None`` for each when the database cannot return
+    the ids of a multi-row insert (MySQL; MariaDB and SQLite can)."""
+    connection = transaction.get_connection()
+    q = connection.ops.quote_name
+    fields = [model._meta.get_field(name) for name in names]
+    columns = ", ".join(q(field.column) for field in fields)
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    table = model._meta.db_table
+    # Identifiers only, from the model's metadata; every value is a parameter.
+    sql = f"INSERT INTO {q(table)} ({columns}) VALUES " + ", ".join([row] * len(rows))  # noqa: S608
+    params = [
+        field.get_db_prep_save(value, connection)
+        for values in rows
+        for field, value in zip(fields, values, strict=True)
+    ]
+    features = connection.features
+    returning = (
+        features.can_return_rows_from_bulk_insert
+        if len(rows) > 1
+        else features.can_return_columns_from_insert
+    )
+    if returning:
+        sql += f" RETURNING {q(model._meta.pk.column)}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        if returning:
+            return [row[0] for row in cursor.fetchall()]
+        if len(rows) == 1:
+            return [connection.ops.last_insert_id(cursor, table, model._meta.pk.column)]
+    return [None] * len(rows)
+
+
 def _lock_showtime_sql(q, connection) -> tuple:
     columns = ", ".join(
         q(Showtime._meta.get_field(name).column) for name in _LOCKED_SHOWTIME_FIELDS
@@ -493,15 +541,43 @@ def _reservation_create(
         for seat in seats
     ]
     prices = {seat.pk: showtime.price_for(seat.seat_type) for seat in seat_objects}
-    reservation = Reservation.objects.create(
+    status = ReservationStatus.HELD if hold else ReservationStatus.CONFIRMED
+    total_price = sum(prices.values(), Decimal("0"))
+    created_at = timezone.now()
+    (reservation_id,) = _insert(
+        Reservation,
+        _RESERVATION_INSERT,
+        [(user.pk, showtime.pk, status, total_price, expires_at, None, created_at, created_at)],
+    )
+    reservation = Reservation(
+        pk=reservation_id,
         user=user,
         showtime=showtime,
-        status=ReservationStatus.HELD if hold else ReservationStatus.CONFIRMED,
-        total_price=sum(prices.values(), Decimal("0")),
+        status=status,
+        total_price=total_price,
         expires_at=expires_at,
+        cancelled_at=None,
+        created_at=created_at,
+        updated_at=created_at,
     )
+    reservation._state.adding = False
+    reservation._state.db = DEFAULT_DB_ALIAS
+    # No savepoint: the showtime lock already excludes a concurrent claim, and if the
+    # unique key still refuses one, the whole block rolls back (see reservation_create).
+    try:
+        claim_ids = _insert(
+            ReservationSeat,
+            _CLAIM_INSERT,
+            [
+                (reservation_id, showtime.pk, seat.pk, prices[seat.pk], True, expires_at)
+                for seat in seat_objects
+            ],
+        )
+    except IntegrityError:
+        raise _ClaimConflict(showtime_id=showtime.pk, seat_ids=seat_ids) from None
     claims = [
         ReservationSeat(
+            pk=claim_id,
             reservation=reservation,
             showtime=showtime,
             seat=seat,
@@ -509,14 +585,8 @@ def _reservation_create(
             active=True,
             hold_expires_at=expires_at,
         )
-        for seat in seat_objects
+        for claim_id, seat in zip(claim_ids, seat_objects, strict=True)
     ]
-    # No savepoint: the showtime lock already excludes a concurrent claim, and if the
-    # unique key still refuses one, the whole block rolls back (see reservation_create).
-    try:
-        ReservationSeat.objects.bulk_create(claims)
-    except IntegrityError:
-        raise _ClaimConflict(showtime_id=showtime.pk, seat_ids=seat_ids) from None
 
     if key_row is not None:
         key_row.reservation = reservation

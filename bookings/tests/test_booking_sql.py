@@ -74,3 +74,30 @@ def test_live_claims_are_the_requested_seats_and_the_customers_own(show):
     assert sorted(claims) == sorted(
         [(seat(show, "A1").pk, me.pk), (seat(show, "A2").pk, someone.pk)]
     )
+
+
+def test_booking_rows_are_what_the_response_says(show):
+    from bookings.models import Reservation, ReservationSeat
+    from config.testing import client_for
+
+    customer = UserFactory()
+    ids = [seat(show, "B2").pk, seat(show, "A1").pk, seat(show, "A3").pk]
+    response = client_for(customer).post(
+        "/api/reservations/", {"showtime": show.pk, "seats": ids, "hold": True}, format="json"
+    )
+    assert response.status_code == 201
+    body = response.json()
+    stored = Reservation.objects.get(pk=body["id"])
+    assert (stored.user_id, stored.showtime_id, stored.status) == (customer.pk, show.pk, "HELD")
+    assert stored.total_price == Decimal("31.00")
+    assert stored.expires_at is not None and stored.cancelled_at is None
+    claims = {claim.pk: claim for claim in ReservationSeat.objects.filter(reservation=stored)}
+    assert len(claims) == 3
+    for item in body["seats"]:
+        claim = claims[item["id"]]
+        assert claim.seat_id == item["seat_id"]
+        assert str(claim.price) == item["price"]
+        assert claim.active is True
+        assert claim.hold_expires_at == stored.expires_at
+        assert claim.showtime_id == show.pk
+    assert [item["label"] for item in body["seats"]] == ["A1", "A3", "B2"]
