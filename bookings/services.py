@@ -148,32 +148,40 @@ _RESERVATION_INSERT = (
 _CLAIM_INSERT = ("reservation_id", "showtime_id", "seat_id", "price", "active", "hold_expires_at")
 
 
+def _insert_sql(model, names: tuple[str, ...], count: int, q, connection) -> tuple:
+    fields = [model._meta.get_field(name) for name in names]
+    columns = ", ".join(q(field.column) for field in fields)
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    table = model._meta.db_table
+    # Identifiers only, from the model's metadata; every value is a parameter.
+    sql = f"INSERT INTO {q(table)} ({columns}) VALUES " + ", ".join([row] * count)  # noqa: S608
+    features = connection.features
+    returning = (
+        features.can_return_rows_from_bulk_insert
+        if count > 1
+        else features.can_return_columns_from_insert
+    )
+    if returning:
+        sql += f" RETURNING {q(model._meta.pk.column)}"
+    return sql, fields, returning, table
+
+
 def _insert(model, names: tuple[str, ...], rows: list[tuple]) -> list[int | None]:
     """``model.objects.bulk_create`` of ``rows`` (values of the fields ``names``) as one
     INSERT on the primary, each value prepared by its model field as Django prepares it.
     Returns the new ids in row order; ``None`` for each when the database cannot return
     the ids of a multi-row insert (MySQL; MariaDB and SQLite can)."""
     connection = transaction.get_connection()
-    q = connection.ops.quote_name
-    fields = [model._meta.get_field(name) for name in names]
-    columns = ", ".join(q(field.column) for field in fields)
-    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    table = model._meta.db_table
-    # Identifiers only, from the model's metadata; every value is a parameter.
-    sql = f"INSERT INTO {q(table)} ({columns}) VALUES " + ", ".join([row] * len(rows))  # noqa: S608
+    sql, fields, returning, table = _prepared(
+        connection,
+        f"insert:{model._meta.label}:{','.join(names)}:{len(rows)}",
+        functools.partial(_insert_sql, model, names, len(rows)),
+    )
     params = [
         field.get_db_prep_save(value, connection)
         for values in rows
         for field, value in zip(fields, values, strict=True)
     ]
-    features = connection.features
-    returning = (
-        features.can_return_rows_from_bulk_insert
-        if len(rows) > 1
-        else features.can_return_columns_from_insert
-    )
-    if returning:
-        sql += f" RETURNING {q(model._meta.pk.column)}"
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         if returning:
