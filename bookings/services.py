@@ -277,27 +277,38 @@ def _taken_seats(*, showtime_id: int, seat_ids: Iterable[int]) -> list[dict]:
 def _live_claims_sql(q, connection) -> str:
     claims, reservations = (q(model._meta.db_table) for model in (ReservationSeat, Reservation))
     return (
-        f"SELECT c.{q('seat_id')}, r.{q('user_id')} FROM {claims} c "  # noqa: S608
+        f"SELECT c.{q('seat_id')}, r.{q('user_id')}, "  # noqa: S608
+        f"(c.{q('hold_expires_at')} IS NOT NULL AND c.{q('hold_expires_at')} <= %s) "
+        f"FROM {claims} c "
         f"INNER JOIN {reservations} r ON r.{q('id')} = c.{q('reservation_id')} "
         f"WHERE c.{q('showtime_id')} = %s AND c.{q('active')} = %s "
         f"AND (c.{q('seat_id')} IN ({{seats}}) OR r.{q('user_id')} = %s)"
     )
 
 
-def _live_claims(*, showtime_id: int, seat_ids: list[int], user) -> list[tuple[int, int]]:
-    """``(seat_id, owner_id)`` of the showtime's live claims that are on one of
+def _live_claims(
+    *, showtime_id: int, seat_ids: list[int], user, now: datetime
+) -> list[tuple[int, int, bool]]:
+    """``(seat_id, owner_id, lapsed)`` of the showtime's active claims that are on one of
     ``seat_ids`` or belong to ``user``: the taken check and the per-customer count in
-    one query. Caller holds the showtime lock and has released lapsed holds.
+    one query; ``lapsed`` marks a hold that expired by ``now`` but is not released yet.
+    Caller holds the showtime lock.
 
     ``ReservationSeat.objects.filter(showtime_id=showtime_id, active=True).filter(
     Q(seat_id__in=seat_ids) | Q(reservation__user_id=user.pk))
-    .values_list("seat_id", "reservation__user_id")``"""
+    .values_list("seat_id", "reservation__user_id", <hold_expires_at <= now>)``"""
     connection = transaction.get_connection()
     sql = _prepared(connection, "live_claims", _live_claims_sql)
     with connection.cursor() as cursor:
         cursor.execute(
             sql.format(seats=_placeholders(seat_ids)),
-            [showtime_id, True, *seat_ids, user.pk],
+            [
+                connection.ops.adapt_datetimefield_value(now),
+                showtime_id,
+                True,
+                *seat_ids,
+                user.pk,
+            ],
         )
         return list(cursor.fetchall())
 
@@ -493,7 +504,6 @@ def _reservation_create(
     showtime = _lock_showtime(showtime_id)
     if _is_closed(showtime, now):
         raise ShowtimeClosed()
-    _release_expired_holds(showtime_id=showtime.pk, now=now)
 
     prefilled = True
     if len(seats) != len(seat_ids) or any(s["hall_id"] != showtime.hall_id for s in seats):
@@ -511,9 +521,18 @@ def _reservation_create(
         )
 
     requested = set(seat_ids)
+    claims = _live_claims(showtime_id=showtime.pk, seat_ids=seat_ids, user=user, now=now)
+    if any(lapsed and seat_id in requested for seat_id, _, lapsed in claims):
+        # A requested seat is still claimed by a hold that has lapsed: release the
+        # showtime's lapsed holds now, so the new claim does not meet the old one in the
+        # unique key. Lapsed holds elsewhere cost nothing here: every read already treats
+        # them as free, and `expire_holds` tidies them.
+        _release_expired_holds(showtime_id=showtime.pk, now=now)
     owned = 0
     taken_ids = set()
-    for seat_id, owner_id in _live_claims(showtime_id=showtime.pk, seat_ids=seat_ids, user=user):
+    for seat_id, owner_id, lapsed in claims:
+        if lapsed:
+            continue
         if owner_id == user.pk:
             owned += 1
         if seat_id in requested:

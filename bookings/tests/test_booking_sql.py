@@ -1,11 +1,13 @@
 """The booking's hot queries are hand-written SQL (bookings/services.py); they must
 give what the ORM queries they stand for give, and the lock must still be a lock."""
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from bookings import services
 from bookings.exceptions import ShowtimeNotFound
@@ -69,11 +71,33 @@ def test_live_claims_are_the_requested_seats_and_the_customers_own(show):
     services.reservation_cancel(reservation=cancelled, by=me)
     with transaction.atomic():
         claims = services._live_claims(
-            showtime_id=show.pk, seat_ids=[seat(show, "A2").pk, seat(show, "B1").pk], user=me
+            showtime_id=show.pk,
+            seat_ids=[seat(show, "A2").pk, seat(show, "B1").pk],
+            user=me,
+            now=timezone.now(),
         )
-    assert sorted(claims) == sorted(
-        [(seat(show, "A1").pk, me.pk), (seat(show, "A2").pk, someone.pk)]
+    assert sorted((seat_id, owner, bool(lapsed)) for seat_id, owner, lapsed in claims) == sorted(
+        [(seat(show, "A1").pk, me.pk, False), (seat(show, "A2").pk, someone.pk, False)]
     )
+
+
+def test_live_claims_mark_lapsed_holds(show):
+    me = UserFactory()
+    past = timezone.now() - dt.timedelta(hours=1)
+    services.reservation_create(
+        user=me, showtime_id=show.pk, seat_ids=[seat(show, "A1").pk], hold=True, now=past
+    )
+    services.reservation_create(
+        user=me, showtime_id=show.pk, seat_ids=[seat(show, "A2").pk], hold=True
+    )
+    with transaction.atomic():
+        claims = services._live_claims(
+            showtime_id=show.pk, seat_ids=[seat(show, "B1").pk], user=me, now=timezone.now()
+        )
+    assert sorted((seat_id, bool(lapsed)) for seat_id, _, lapsed in claims) == [
+        (seat(show, "A1").pk, True),
+        (seat(show, "A2").pk, False),
+    ]
 
 
 def test_booking_rows_are_what_the_response_says(show):

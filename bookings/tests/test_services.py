@@ -374,3 +374,41 @@ def test_retry_on_lock_errors_passes_other_errors_through():
         conn.return_value.in_atomic_block = False
         services.retry_on_lock_errors(calls)()
     assert calls.call_count == 1
+
+
+def test_reservation_create_own_lapsed_hold_does_not_count_against_the_cap(
+    show, customer, settings
+):
+    settings.MAX_SEATS_PER_CUSTOMER_PER_SHOWTIME = 2
+    past = timezone.now() - dt.timedelta(hours=1)
+    lapsed = services.reservation_create(
+        user=customer, showtime_id=show.pk, seat_ids=_ids(show, "A1", "A2"), hold=True, now=past
+    )
+
+    booked = services.reservation_create(
+        user=customer, showtime_id=show.pk, seat_ids=_ids(show, "B1", "B2")
+    )
+
+    assert booked.status == ReservationStatus.CONFIRMED
+    # The lapsed hold was not in the way, so it was left for `expire_holds`; it blocks
+    # nothing: its seats can be booked by someone else at once.
+    other = services.reservation_create(
+        user=UserFactory(), showtime_id=show.pk, seat_ids=_ids(show, "A2")
+    )
+    assert other.seats.get().active is True
+    lapsed.refresh_from_db()
+    assert lapsed.status == ReservationStatus.EXPIRED
+    assert not lapsed.seats.filter(active=True).exists()
+
+
+def test_reservation_create_lapsed_hold_elsewhere_costs_no_update(show, customer):
+    past = timezone.now() - dt.timedelta(hours=1)
+    lapsed = services.reservation_create(
+        user=UserFactory(), showtime_id=show.pk, seat_ids=_ids(show, "A1"), hold=True, now=past
+    )
+
+    services.reservation_create(user=customer, showtime_id=show.pk, seat_ids=_ids(show, "B1"))
+
+    lapsed.refresh_from_db()
+    assert lapsed.status == ReservationStatus.HELD  # untouched, yet free for everyone
+    assert services.holds_expire() == (1, 1)
