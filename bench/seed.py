@@ -119,11 +119,11 @@ def _sell(showtime: Showtime, seats: list[Seat], customers: list[User], per_orde
         )
 
 
-@transaction.atomic
 # The spread booking scenario visits this many showtimes round robin.
 SPREAD_WIDTH = 20
 
 
+@transaction.atomic
 def _catalogue(booking_showtimes: int, spread_showtimes: int, customers: list[User]) -> dict:
     movies = Movie.objects.bulk_create(
         [
