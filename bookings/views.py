@@ -14,7 +14,6 @@ from drf_spectacular.utils import (
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
-from rest_framework.filters import OrderingFilter
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -32,6 +31,7 @@ from bookings.serializers import (
     reservation_data,
 )
 from cinema.models import Seat, Showtime
+from config.filters import StableOrderingFilter
 from config.schema import ErrorSerializer, error_responses
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
@@ -188,7 +188,7 @@ class ReservationViewSet(
 ):
     serializer_class = ReservationSerializer
     permission_classes = [IsAuthenticated]
-    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    filter_backends = [DjangoFilterBackend, StableOrderingFilter]
     filterset_class = ReservationFilter
     ordering_fields = ["created_at", "id"]
     queryset = Reservation.objects.none()  # for schema introspection; see get_queryset

@@ -1,7 +1,15 @@
+import datetime as dt
+
 import django_filters
+from rest_framework.exceptions import ValidationError
 
 from cinema import selectors
 from cinema.models import Genre, Hall, Movie, Showtime
+
+# Days outside this range cannot be a showtime's, and at the far ends of the calendar
+# local midnight has no UTC equivalent.
+EARLIEST_DAY = dt.date(1900, 1, 1)
+LATEST_DAY = dt.date(9998, 12, 31)
 
 
 class NoEmptyValuesFilterSet(django_filters.FilterSet):
@@ -38,4 +46,8 @@ class ShowtimeFilter(NoEmptyValuesFilterSet):
         fields = ["date", "movie", "hall"]
 
     def filter_date(self, queryset, name, value):
+        if not EARLIEST_DAY <= value <= LATEST_DAY:
+            raise ValidationError(
+                {"date": [f"Give a day between {EARLIEST_DAY} and {LATEST_DAY}."]}
+            )
         return selectors.showtimes_on(queryset, value)

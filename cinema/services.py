@@ -279,6 +279,10 @@ def _lock_halls(*hall_ids) -> None:
     list(Hall.objects.select_for_update().filter(pk__in=set(hall_ids)).order_by("pk"))
 
 
+def _lock_movie(movie_id: int) -> Movie:
+    return Movie.objects.select_for_update().get(pk=movie_id)
+
+
 def _check_no_overlap(*, hall: Hall, start: dt.datetime, end: dt.datetime, exclude_pk=None):
     """Half-open ranges [start, end): a show may begin exactly when the previous one
     (including its cleaning buffer) ends. Call with the hall row locked."""
@@ -315,17 +319,20 @@ def showtime_create(
 ) -> Showtime:
     """Schedule a showtime. ``vip_price`` defaults to ``price``.
 
-    Lock order: the hall row (``SELECT ... FOR UPDATE``), then the overlap query, then
-    the insert; two admins scheduling the same hall at once are serialised by that lock,
-    so exactly one of two clashing showtimes is created.
+    Lock order: the hall row (``SELECT ... FOR UPDATE``), then the movie row (so its
+    duration cannot change under us: ``movie_update`` refuses a new duration once the
+    movie is scheduled), then the overlap query, then the insert; two admins scheduling
+    the same hall at once are serialised by the hall lock, so exactly one of two clashing
+    showtimes is created.
     Errors: field ``ValidationError`` (naive or past start, price <= 0) and
     ``ShowtimeOverlap`` (400, naming the clashing showtime).
     """
     vip_price = price if vip_price is None else vip_price
     _check_start(start_time)
     _check_prices(price, vip_price)
-    end_time = showtime_end(movie=movie, start_time=start_time)
     _lock_halls(hall.pk)
+    movie = _lock_movie(movie.pk)
+    end_time = showtime_end(movie=movie, start_time=start_time)
     _check_no_overlap(hall=hall, start=start_time, end=end_time)
     return Showtime.objects.create(
         movie=movie,
@@ -352,7 +359,8 @@ def showtime_update(
     Once a showtime has any reservation (even a cancelled one, whose seats still point
     to this hall) only its prices may change: moving it would break tickets already
     sold (409 ``showtime_has_reservations``). New prices apply to new bookings only.
-    Lock order: the old and new hall rows by id, then the showtime row.
+    Lock order: the old and new hall rows by id, then the showtime row, then the movie
+    row when the showtime moves.
     """
     _lock_halls(showtime.hall_id, *([hall.pk] if hall is not _UNSET else []))
     current = (
@@ -374,6 +382,7 @@ def showtime_update(
     new_vip_price = current.vip_price if vip_price is _UNSET else vip_price
     _check_prices(new_price, new_vip_price)
     if moves:
+        new_movie = _lock_movie(new_movie.pk)
         new_end = showtime_end(movie=new_movie, start_time=new_start)
         _check_no_overlap(hall=new_hall, start=new_start, end=new_end, exclude_pk=current.pk)
         current.end_time = new_end
@@ -388,10 +397,18 @@ def showtime_update(
 
 @transaction.atomic
 def showtime_delete(*, showtime: Showtime) -> None:
-    """Refused (409 ``protected``) once the showtime has reservations (PROTECT)."""
-    if showtime.reservations.exists():
+    """Refused (409 ``protected``) once the showtime has reservations (PROTECT).
+
+    Takes the showtime's row lock first, the lock every booking takes, so no reservation
+    can appear between the check and the delete."""
+    try:
+        locked = Showtime.objects.select_for_update().get(pk=showtime.pk)
+    except Showtime.DoesNotExist:
+        return
+    if locked.reservations.exists():
         raise ShowtimeInUse()
     try:
-        showtime.delete()
-    except ProtectedError as exc:
+        with transaction.atomic():
+            locked.delete()
+    except (ProtectedError, IntegrityError) as exc:
         raise ShowtimeInUse() from exc

@@ -1,3 +1,4 @@
+from django.db import DEFAULT_DB_ALIAS
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -237,7 +238,8 @@ class HallViewSet(
         }.get(self.action, HallDetailSerializer)
 
     def _detail(self, hall, status_code=status.HTTP_200_OK):
-        hall = selectors.hall_detail_queryset().get(pk=hall.pk)
+        # From the primary: a replica may not have the row just written yet.
+        hall = selectors.hall_detail_queryset().using(DEFAULT_DB_ALIAS).get(pk=hall.pk)
         return Response(HallDetailSerializer(hall).data, status=status_code)
 
     def create(self, request, *args, **kwargs):
@@ -361,7 +363,7 @@ class ShowtimeViewSet(
     filter_backends = [
         backend
         for backend in viewsets.GenericViewSet.filter_backends
-        if backend not in (SearchFilter, OrderingFilter)
+        if not issubclass(backend, SearchFilter | OrderingFilter)
     ]
 
     def get_queryset(self):
@@ -381,7 +383,8 @@ class ShowtimeViewSet(
         return self.get_paginated_response(showtime_list_data(page))
 
     def _detail(self, showtime, status_code=status.HTTP_200_OK):
-        showtime = selectors.showtime_list().get(pk=showtime.pk)
+        # From the primary: a replica may not have the row just written yet.
+        showtime = selectors.showtime_list().using(DEFAULT_DB_ALIAS).get(pk=showtime.pk)
         return Response(ShowtimeSerializer(showtime).data, status=status_code)
 
     def create(self, request, *args, **kwargs):

@@ -1,22 +1,36 @@
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from rest_framework.exceptions import ValidationError
 
 from users.exceptions import OwnRoleChangeError
 from users.models import Role, User
 
 
-@transaction.atomic
 def user_register(
     *, username: str, email: str, password: str, first_name: str = "", last_name: str = ""
 ) -> User:
-    """Create a CUSTOMER. The role is never taken from the caller."""
-    return User.objects.create_user(
-        username=username,
-        email=email,
-        password=password,
-        first_name=first_name,
-        last_name=last_name,
-        role=Role.CUSTOMER,
-    )
+    """Create a CUSTOMER. The role is never taken from the caller.
+
+    The serializer checks that the username and email are free; two sign-ups racing for
+    one of them still meet the database's unique index, answered as the same field error.
+    """
+    try:
+        with transaction.atomic():
+            return User.objects.create_user(
+                username=username,
+                email=email,
+                password=password,
+                first_name=first_name,
+                last_name=last_name,
+                role=Role.CUSTOMER,
+            )
+    except IntegrityError as exc:
+        raise _taken_field_error(username=username, email=email) from exc
+
+
+def _taken_field_error(*, username: str, email: str) -> ValidationError:
+    if User.objects.filter(username=username).exists():
+        return ValidationError({"username": ["A user with that username already exists."]})
+    return ValidationError({"email": ["A user with that email already exists."]})
 
 
 def user_update_profile(*, user: User, **fields) -> User:
@@ -25,7 +39,11 @@ def user_update_profile(*, user: User, **fields) -> User:
     for name in changed:
         setattr(user, name, fields[name])
     if changed:
-        user.save(update_fields=changed)
+        try:
+            with transaction.atomic():
+                user.save(update_fields=changed)
+        except IntegrityError as exc:
+            raise ValidationError({"email": ["A user with that email already exists."]}) from exc
     return user
 
 

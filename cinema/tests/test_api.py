@@ -437,3 +437,27 @@ def test_hall_create_rejects_a_number_as_name(admin_client):
     assert response.status_code == 400
     assert "name" in response.json()
     assert not Hall.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01"])
+def test_showtime_list_rejects_days_outside_the_calendar_it_can_use(anon_client, day):
+    response = anon_client.get(f"/api/showtimes/?date={day}")
+
+    assert response.status_code == 400
+    assert "date" in response.json()
+
+
+@pytest.mark.django_db
+def test_movie_list_ordering_is_stable_across_pages(anon_client):
+    for n in range(7):
+        MovieFactory(title=f"Same day {n}", release_date=dt.date(2026, 3, 1))
+
+    seen = []
+    for page in (1, 2, 3):
+        response = anon_client.get(f"/api/movies/?ordering=release_date&page_size=3&page={page}")
+        assert response.status_code == 200
+        seen += [movie["id"] for movie in response.json()["results"]]
+
+    assert len(seen) == 7
+    assert seen == sorted(seen)

@@ -390,3 +390,19 @@ def test_invalid_page_size_is_400(admin_client, page_size):
 
     assert response.status_code == 400
     assert "page_size" in response.json()
+
+
+def test_register_race_on_a_taken_name_is_a_field_error_not_a_500():
+    """The serializer's check passed, then another sign-up took the name: the unique
+    index decides, and the answer is the same 400 naming the field."""
+    from rest_framework.exceptions import ValidationError
+
+    from users import services
+
+    UserFactory(username="ann", email="first@example.com")
+
+    with pytest.raises(ValidationError) as info:
+        services.user_register(username="ann", email="second@example.com", password=STRONG_PASSWORD)
+
+    assert "username" in info.value.detail
+    assert User.objects.filter(username="ann").count() == 1
