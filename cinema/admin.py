@@ -17,7 +17,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from cinema import selectors, services
-from cinema.models import Hall, Movie, Seat, Showtime
+from cinema.models import MOVIE_EDITABLE_FIELDS, Hall, Movie, Seat, Showtime
 from config.exceptions import DomainError
 
 
@@ -64,15 +64,7 @@ class MovieAdminForm(forms.ModelForm):
 
     class Meta:
         model = Movie
-        fields = [
-            "title",
-            "description",
-            "poster_url",
-            "duration_minutes",
-            "release_date",
-            "genre",
-            "age_rating",
-        ]
+        fields = list(MOVIE_EDITABLE_FIELDS)
 
 
 @admin.register(Movie)

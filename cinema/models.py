@@ -30,6 +30,21 @@ class AgeRating(models.TextChoices):
 MAX_DURATION_MINUTES = 1000
 
 
+# A movie's fields as staff edit them, and as the API shows them (with its id), in one
+# order: the serializers, the admin form, the services and the hand-written list query
+# all use these.
+MOVIE_EDITABLE_FIELDS = (
+    "title",
+    "description",
+    "poster_url",
+    "duration_minutes",
+    "release_date",
+    "genre",
+    "age_rating",
+)
+MOVIE_PUBLIC_FIELDS = ("id", *MOVIE_EDITABLE_FIELDS)
+
+
 class Movie(models.Model):
     title = models.CharField(max_length=200, db_index=True)
     description = models.TextField(blank=True)

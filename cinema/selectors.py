@@ -11,7 +11,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from bookings.models import ReservationSeat
-from cinema.models import Hall, Movie, Showtime
+from cinema.models import MOVIE_PUBLIC_FIELDS, Hall, Movie, Showtime
 
 
 def movie_list() -> QuerySet[Movie]:
@@ -66,16 +66,7 @@ class MovieCatalogue:
 
 
 # The columns of MovieCatalogue's rows (cinema.serializers.MOVIE_LIST_COLUMNS' order).
-MOVIE_CATALOGUE_COLUMNS = (
-    "id",
-    "title",
-    "description",
-    "poster_url",
-    "duration_minutes",
-    "release_date",
-    "genre",
-    "age_rating",
-)
+MOVIE_CATALOGUE_COLUMNS = MOVIE_PUBLIC_FIELDS
 
 
 def hall_list() -> QuerySet[Hall]:

@@ -7,7 +7,16 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from cinema.models import MAX_DURATION_MINUTES, AgeRating, Genre, Hall, Movie, Seat, Showtime
+from cinema.models import (
+    MAX_DURATION_MINUTES,
+    MOVIE_PUBLIC_FIELDS,
+    AgeRating,
+    Genre,
+    Hall,
+    Movie,
+    Seat,
+    Showtime,
+)
 from cinema.services import MAX_ROWS, MAX_SEATS_PER_ROW
 
 # --- Movies ---------------------------------------------------------------------------
@@ -26,16 +35,7 @@ class MovieSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Movie
-        fields = [
-            "id",
-            "title",
-            "description",
-            "poster_url",
-            "duration_minutes",
-            "release_date",
-            "genre",
-            "age_rating",
-        ]
+        fields = list(MOVIE_PUBLIC_FIELDS)
         read_only_fields = fields
 
 
@@ -225,16 +225,7 @@ class ShowtimeUpdateSerializer(serializers.Serializer):
 _datetime = serializers.DateTimeField()
 _price = serializers.DecimalField(max_digits=8, decimal_places=2)
 
-MOVIE_LIST_COLUMNS = (
-    "id",
-    "title",
-    "description",
-    "poster_url",
-    "duration_minutes",
-    "release_date",
-    "genre",
-    "age_rating",
-)
+MOVIE_LIST_COLUMNS = MOVIE_PUBLIC_FIELDS
 
 
 def movie_list_data(rows) -> list[dict]:

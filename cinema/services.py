@@ -27,7 +27,7 @@ from cinema.exceptions import (
     ShowtimeInUse,
     ShowtimeOverlap,
 )
-from cinema.models import Hall, Movie, Seat, SeatType, Showtime
+from cinema.models import MOVIE_EDITABLE_FIELDS, Hall, Movie, Seat, SeatType, Showtime
 
 MAX_ROWS = 100
 MAX_SEATS_PER_ROW = 100
@@ -37,15 +37,7 @@ _UNSET = object()
 
 # --- Movies ---------------------------------------------------------------------------
 
-MOVIE_FIELDS = (
-    "title",
-    "description",
-    "poster_url",
-    "duration_minutes",
-    "release_date",
-    "genre",
-    "age_rating",
-)
+MOVIE_FIELDS = MOVIE_EDITABLE_FIELDS
 
 
 def _full_clean(instance) -> None:
