@@ -218,6 +218,13 @@ def _lock_showtime(showtime_id: int) -> Showtime:
     )
 
 
+def _hold_lapsed(reservation: Reservation, now: datetime) -> bool:
+    """Expired, whether or not the clean-up has marked it so yet."""
+    return reservation.status == ReservationStatus.EXPIRED or (
+        reservation.status == ReservationStatus.HELD and reservation.expires_at <= now
+    )
+
+
 def _is_closed(showtime: Showtime, now: datetime) -> bool:
     cutoff = showtime.start_time - timedelta(minutes=settings.BOOKING_CUTOFF_MINUTES)
     return now >= cutoff
@@ -652,9 +659,7 @@ def reservation_confirm(*, reservation: Reservation, user, now: datetime | None 
         raise AlreadyConfirmed()
     if reservation.status == ReservationStatus.CANCELLED:
         raise AlreadyCancelled()
-    if reservation.status == ReservationStatus.EXPIRED or (
-        reservation.status == ReservationStatus.HELD and reservation.expires_at <= now
-    ):
+    if _hold_lapsed(reservation, now):
         raise HoldExpired()
     if reservation.status != ReservationStatus.HELD:
         raise NotHeld()
@@ -685,9 +690,7 @@ def reservation_cancel(*, reservation: Reservation, by, now: datetime | None = N
         raise NotReservationOwner()
     if reservation.status == ReservationStatus.CANCELLED:
         raise AlreadyCancelled()
-    if reservation.status == ReservationStatus.EXPIRED or (
-        reservation.status == ReservationStatus.HELD and reservation.expires_at <= now
-    ):
+    if _hold_lapsed(reservation, now):
         raise HoldExpired()
     if _is_closed(showtime, now):
         raise ShowtimeClosed(detail="This showtime has started; it can no longer be cancelled.")
