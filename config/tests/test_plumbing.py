@@ -106,3 +106,28 @@ def test_handler_turns_a_lock_timeout_into_503_with_retry_after():
     assert response.status_code == 503
     assert response.data["code"] == "busy"
     assert response["Retry-After"] == "1"
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("release_date", ["release_date", "id"]),
+        ("-title", ["-title", "id"]),
+        ("title,release_date", ["title", "release_date", "id"]),
+    ],
+)
+def test_ordering_always_ends_on_the_primary_key(query, expected):
+    """Ties on the requested field keep one order from page to page: on MariaDB rows
+    that tie come back in any order unless the primary key breaks the tie."""
+    from rest_framework.request import Request
+    from rest_framework.test import APIRequestFactory
+
+    from cinema.models import Movie
+    from cinema.views import MovieViewSet
+    from config.filters import StableOrderingFilter
+
+    request = Request(APIRequestFactory().get("/api/movies/", {"ordering": query}))
+
+    ordering = StableOrderingFilter().get_ordering(request, Movie.objects.all(), MovieViewSet())
+
+    assert ordering == expected
