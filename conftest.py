@@ -51,3 +51,11 @@ def other_client(other_customer):
 @pytest.fixture
 def admin_client(admin_user):
     return client_for(admin_user)
+
+
+@pytest.fixture
+def staff_client(client, admin_user):
+    """A browser logged in to /admin/. Role ADMIN alone gives full admin access
+    (users.models.User.save)."""
+    client.force_login(admin_user)
+    return client

@@ -252,6 +252,58 @@ def available(server: Server, scenario: dict, token: str) -> bool:
     return http_status(url) not in (404, 405)
 
 
+def _measure_bookings(url: str, scenario: dict, opts) -> dict:
+    from django.db import connections
+
+    from bench import seed as bench_seed
+
+    args = list(scenario["args"])
+    warm = wrk(url, scenario["script"], [*args, "0"], seconds=opts.warmup, opts=opts)
+    # Skip past every line the warm-up may have used (in flight ones too).
+    offset = warm["requests"] + 10 * opts.connections
+    before = bench_seed.claims_on(scenario["showtimes"])
+    connections.close_all()
+    raw = wrk(url, scenario["script"], [*args, str(offset)], seconds=opts.duration, opts=opts)
+    booked = bench_seed.claims_on(scenario["showtimes"]) - before
+    connections.close_all()
+    row = summarise(raw)
+    row["booked_seats"] = booked
+    row["bookings_per_s"] = booked / row["seconds"]
+    row["rate"] = row["bookings_per_s"]
+    row["unused_seats_left"] = scenario["lines"] - offset - raw["requests"]
+    return row
+
+
+def _measure_hot(url: str, scenario: dict, data: dict, opts) -> dict:
+    from django.db import connections
+
+    from bench import seed as bench_seed
+
+    # No warm-up: it would sell the hot seats before the measurement.
+    raw = wrk(url, scenario["script"], list(scenario["args"]), seconds=opts.duration, opts=opts)
+    row = summarise(raw)
+    row["rate"] = row["rps"]
+    row["conflict_share"] = raw["statuses"].get(409, 0) / max(raw["requests"], 1)
+    row["invariants"] = bench_seed.hot_show_invariants(data["hot_showtime"])
+    connections.close_all()
+    return row
+
+
+def measure(url: str, scenario: dict, data: dict, opts) -> dict:
+    """One scenario's figures: bookings counted in the database, the hot show with its
+    invariants, anything else as wrk's requests/s after a warm-up."""
+    kind = scenario.get("kind")
+    if kind == "bookings":
+        return _measure_bookings(url, scenario, opts)
+    if kind == "hot":
+        return _measure_hot(url, scenario, data, opts)
+    args = list(scenario["args"])
+    wrk(url, scenario["script"], args, seconds=opts.warmup, opts=opts)
+    row = summarise(wrk(url, scenario["script"], args, seconds=opts.duration, opts=opts))
+    row["rate"] = row["rps"]
+    return row
+
+
 def run_pass(name: str, *, workers: int, threads: int, opts, env: dict) -> dict:
     from django.db import connections
 
@@ -282,37 +334,7 @@ def run_pass(name: str, *, workers: int, threads: int, opts, env: dict) -> dict:
                 results.append(row)
                 print(f"  {scenario['name']:<34} skipped: endpoint not available", flush=True)
                 continue
-            kind = scenario.get("kind")
-            args = list(scenario["args"])
-            if kind == "bookings":
-                warm = wrk(url, scenario["script"], [*args, "0"], seconds=opts.warmup, opts=opts)
-                # Skip past every line the warm-up may have used (in flight ones too).
-                offset = warm["requests"] + 10 * opts.connections
-                before = bench_seed.claims_on(scenario["showtimes"])
-                connections.close_all()
-                raw = wrk(
-                    url, scenario["script"], [*args, str(offset)], seconds=opts.duration, opts=opts
-                )
-                booked = bench_seed.claims_on(scenario["showtimes"]) - before
-                connections.close_all()
-                row.update(summarise(raw))
-                row["booked_seats"] = booked
-                row["bookings_per_s"] = booked / row["seconds"]
-                row["rate"] = row["bookings_per_s"]
-                row["unused_seats_left"] = scenario["lines"] - offset - raw["requests"]
-            elif kind == "hot":
-                # No warm-up: it would sell the hot seats before the measurement.
-                raw = wrk(url, scenario["script"], args, seconds=opts.duration, opts=opts)
-                row.update(summarise(raw))
-                row["rate"] = row["rps"]
-                row["conflict_share"] = raw["statuses"].get(409, 0) / max(raw["requests"], 1)
-                row["invariants"] = bench_seed.hot_show_invariants(data["hot_showtime"])
-                connections.close_all()
-            else:
-                wrk(url, scenario["script"], args, seconds=opts.warmup, opts=opts)
-                raw = wrk(url, scenario["script"], args, seconds=opts.duration, opts=opts)
-                row.update(summarise(raw))
-                row["rate"] = row["rps"]
+            row.update(measure(url, scenario, data, opts))
             if scenario["name"] == "ceiling":
                 ceiling = row["rate"]
             row["ratio"] = row["rate"] / ceiling if ceiling else None
@@ -462,7 +484,8 @@ def markdown(report: dict) -> str:
                     f"{inv['live_claims']} live claims = {inv['seats_of_live_reservations']} "
                     f"seats of CONFIRMED/HELD reservations; seats claimed twice: "
                     f"{len(inv['double_claims'])}; live claims of dead reservations: "
-                    f"{inv['claims_of_dead_reservations']}. Invariants "
+                    f"{inv['claims_of_dead_reservations']}; counters agree with a recount: "
+                    f"{'yes' if inv['counters_agree'] else 'NO'}. Invariants "
                     f"{'hold' if inv['ok'] else 'BROKEN'}."
                 )
         notes.append(f"- 5xx responses in this pass: {run['total_5xx']}.")

@@ -32,7 +32,9 @@ from bookings.models import (
     Reservation,
     ReservationSeat,
     ReservationStatus,
+    ShowtimeCounters,
 )
+from bookings.services import showtime_counters_refresh
 from cinema.models import Genre, Hall, Movie, Seat, SeatType, Showtime
 from users.models import Role, User
 
@@ -167,6 +169,10 @@ def _catalogue(booking_showtimes: int, spread_showtimes: int, customers: list[Us
     spread_shows = showtimes[2 + booking_showtimes :]
     # Half sold: every other seat, in orders of 5 seats by different customers.
     _sell(seat_map_show, seats[::2], customers, per_order=5)
+    # Claims written straight to the table: their counters as the booking engine keeps
+    # them (and every other showtime's at zero).
+    for showtime in showtimes:
+        showtime_counters_refresh(showtime_id=showtime.pk)
     # The hot seats: the middle of row H, the best in the house.
     hot_seats = [s for s in seats if s.row == "H" and 7 <= s.number <= 14]
     return {
@@ -235,11 +241,17 @@ def hot_show_invariants(showtime_id: int) -> dict:
         showtime_id=showtime_id, status__in=LIVE_STATUSES
     ).count()
     live_claims = live.count()
+    counters = ShowtimeCounters.objects.filter(showtime_id=showtime_id).first()
+    counters_agree = counters is not None and (counters.sold, counters.held) == (
+        claims.booked().count(),
+        claims.holds().count(),
+    )
     return {
         "live_claims": live_claims,
         "seats_of_live_reservations": seats_of_live_reservations,
         "live_reservations": live_reservations,
         "double_claims": double_claims,
         "claims_of_dead_reservations": live.exclude(reservation__status__in=LIVE_STATUSES).count(),
-        "ok": not double_claims and live_claims == seats_of_live_reservations,
+        "counters_agree": counters_agree,
+        "ok": not double_claims and live_claims == seats_of_live_reservations and counters_agree,
     }

@@ -1,8 +1,34 @@
 from django.contrib import admin, messages
 
-from bookings import services
+from bookings import selectors, services
 from bookings.models import Reservation, ReservationSeat
-from config.exceptions import DomainError
+from bookings.reports.admin_views import showtime_seat_map_html
+from cinema.admin import ShowtimeAdmin
+from cinema.models import Showtime
+from config.errors import DomainError
+
+
+class ShowtimeSalesAdmin(ShowtimeAdmin):
+    """The schedule's admin with what the booking engine knows: seats sold over
+    capacity in the list, the live seat map on each showtime's page."""
+
+    list_display = [*ShowtimeAdmin.list_display, "sold"]
+    readonly_fields = [*ShowtimeAdmin.readonly_fields, "seat_map"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(sold_seats=selectors.sold_seats())
+
+    @admin.display(description="sold / capacity", ordering="sold_seats")
+    def sold(self, obj):
+        return f"{obj.sold_seats} / {obj.hall.capacity}"
+
+    @admin.display(description="Seat map")
+    def seat_map(self, obj):
+        return showtime_seat_map_html(obj)
+
+
+admin.site.unregister(Showtime)
+admin.site.register(Showtime, ShowtimeSalesAdmin)
 
 
 class ReservationSeatInline(admin.TabularInline):

@@ -1,3 +1,4 @@
+from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -13,6 +14,64 @@ class ReservationStatus(models.TextChoices):
 
 
 LIVE_STATUSES = (ReservationStatus.HELD, ReservationStatus.CONFIRMED)
+
+
+class SeatStatus(models.TextChoices):
+    """What a seat of a showtime is, as the seat map, the admin and the reports show it."""
+
+    AVAILABLE = "available", "Available"
+    HELD = "held", "Held"
+    BOOKED = "booked", "Booked"
+
+
+# --- the claim rules, in one place -----------------------------------------------------
+# A claim (ReservationSeat) is *active* while it holds its seat in the unique key
+# (active = True) and *released* (active = NULL) once its reservation is cancelled or its
+# hold expired. An active claim is *booked* when it carries no hold expiry, *held* until
+# its hold's expiry, and *lapsed* from then on. A lapsed hold is free on every read, with
+# no job: it only keeps its row until a booking that wants the seat, or `expire_holds`,
+# releases it. A *live* claim (booked or held) is one that blocks its seat.
+#
+# ``claim_status`` states the rule for one claim in Python; ``ReservationSeatQuerySet``
+# states it in SQL. bookings/tests/test_models.py checks that both agree on every kind
+# of claim. A new seat state or claim status is added here, and nowhere else.
+
+
+def claim_status(*, active: bool | None, hold_expires_at: datetime | None, now: datetime):
+    """The status a claim gives its seat at ``now``."""
+    if not active:
+        return SeatStatus.AVAILABLE
+    if hold_expires_at is None:
+        return SeatStatus.BOOKED
+    return SeatStatus.HELD if hold_expires_at > now else SeatStatus.AVAILABLE
+
+
+class ReservationSeatQuerySet(models.QuerySet):
+    def active(self):
+        """Claims that hold their seat in the unique key: live ones and lapsed holds."""
+        return self.filter(active=True)
+
+    def live(self, now):
+        """Claims that block their seat at ``now``: booked, or held and not lapsed."""
+        return self.active().filter(Q(hold_expires_at__isnull=True) | Q(hold_expires_at__gt=now))
+
+    def booked(self):
+        """Sold seats: active claims without a hold expiry."""
+        return self.active().filter(hold_expires_at__isnull=True)
+
+    def holds(self):
+        """Active claims of holds, lapsed or not (what ShowtimeCounters.held counts)."""
+        return self.active().filter(hold_expires_at__isnull=False)
+
+    def lapsed(self, now):
+        """Active claims of holds that lapsed by ``now``: free, but not released yet."""
+        return self.active().filter(hold_expires_at__lte=now)
+
+
+class ReservationQuerySet(models.QuerySet):
+    def lapsed_holds(self, now):
+        """HELD reservations whose hold lapsed by ``now`` (not marked EXPIRED yet)."""
+        return self.filter(status=ReservationStatus.HELD, expires_at__lte=now)
 
 
 class Reservation(models.Model):
@@ -31,6 +90,8 @@ class Reservation(models.Model):
     cancelled_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ReservationQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -51,6 +112,12 @@ class Reservation(models.Model):
 
     def __str__(self):
         return f"Reservation {self.pk} ({self.status})"
+
+    def hold_lapsed(self, now: datetime) -> bool:
+        """Expired, whether or not the clean-up has marked it so yet."""
+        return self.status == ReservationStatus.EXPIRED or (
+            self.status == ReservationStatus.HELD and self.expires_at <= now
+        )
 
 
 class ReservationSeat(models.Model):
@@ -74,6 +141,8 @@ class ReservationSeat(models.Model):
     # The hold's expiry, copied here so the seat map needs no join; NULL once confirmed.
     hold_expires_at = models.DateTimeField(null=True, blank=True)
 
+    objects = ReservationSeatQuerySet.as_manager()
+
     class Meta:
         ordering = ["seat__position"]
         constraints = [
@@ -93,6 +162,36 @@ class ReservationSeat(models.Model):
 
     def __str__(self):
         return f"{self.seat} for reservation {self.reservation_id}"
+
+
+class ShowtimeCounters(models.Model):
+    """A showtime's seats in two numbers, so lists read availability without counting
+    claims: ``sold`` (booked claims) and ``held`` (active claims of holds, lapsed or
+    not), with ``holds_lapse_at``, the earliest expiry among those holds (NULL when
+    there are none).
+
+    Only the booking services change it, under the showtime lock they already hold, in
+    the transaction that changes the claims. A showtime without a row has no claims.
+
+    A lapsed hold is free on every read, but stays counted in ``held`` until it is
+    released. So the counters answer only while ``holds_lapse_at`` is NULL or still
+    ahead; after it a read counts the showtime's live claims instead (see
+    ``bookings.selectors.available_seats``), until a booking or ``expire_holds``
+    releases the lapsed holds and moves ``holds_lapse_at`` to the next expiry.
+    """
+
+    showtime = models.OneToOneField(
+        "cinema.Showtime", on_delete=models.CASCADE, primary_key=True, related_name="counters"
+    )
+    sold = models.PositiveIntegerField(default=0)
+    held = models.PositiveIntegerField(default=0)
+    holds_lapse_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "showtime counters"
+
+    def __str__(self):
+        return f"Showtime {self.showtime_id}: {self.sold} sold, {self.held} held"
 
 
 class IdempotencyKey(models.Model):

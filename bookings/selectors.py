@@ -1,21 +1,34 @@
-"""Reads of reservations and the live seat map, with their joins already applied."""
+"""Reads of reservations, the live seat map and availability, with their joins
+already applied."""
 
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import connections, router
-from django.db.models import Prefetch, QuerySet
+from django.db import router
+from django.db.models import (
+    Case,
+    Count,
+    Expression,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
-from rest_framework import serializers
 
-from bookings.models import Reservation, ReservationSeat
-from cinema.models import Hall, Movie, Seat, SeatType, Showtime
+from bookings import queries
+from bookings.models import Reservation, ReservationSeat, SeatStatus, claim_status
+from cinema.models import Seat, SeatType, Showtime
 from config.db_router import read_from_replica
-from users.permissions import is_admin
-
-_datetime_field = serializers.DateTimeField()
+from config.limits import MAX_ID
 
 
 def reservation_queryset() -> QuerySet[Reservation]:
@@ -32,10 +45,10 @@ def reservation_queryset() -> QuerySet[Reservation]:
 def reservation_list(*, user) -> QuerySet[Reservation]:
     """The reservations ``user`` may see: their own; an ADMIN sees all."""
     queryset = reservation_queryset()
-    if is_admin(user):
-        return queryset
     if user is None or not user.is_authenticated:
         return queryset.none()
+    if user.is_admin_role:
+        return queryset
     return queryset.filter(user=user)
 
 
@@ -74,9 +87,9 @@ def _hall_layout(*, hall_id: int, version: tuple, first_seat_id: int | None) -> 
 
 
 def _seat_templates(entry: tuple, prices: dict[str, str]) -> list[tuple]:
-    """Per seat of the layout ``(id, available, booked, held)``: the seat's dict in each
-    status at these prices. Kept with the layout per price pair; the seat map copies them
-    (a copy is cheaper than building a dict, and no caller can change the cached ones)."""
+    """Per seat of the layout ``(id, {status: dict})``: the seat's dict in each status
+    at these prices. Kept with the layout per price pair; the seat map copies them (a
+    copy is cheaper than building a dict, and no caller can change the cached ones)."""
     _, layout, templates = entry
     key = tuple(sorted(prices.items()))
     built = templates.get(key)
@@ -92,12 +105,7 @@ def _seat_templates(entry: tuple, prices: dict[str, str]) -> list[tuple]:
                 "price": prices[seat_type],
             }
             built.append(
-                (
-                    seat_id,
-                    {**base, "status": "available"},
-                    {**base, "status": "booked"},
-                    {**base, "status": "held"},
-                )
+                (seat_id, {status: {**base, "status": status} for status in SeatStatus.values})
             )
         if len(templates) >= _TEMPLATES_MAX:
             templates.clear()
@@ -105,42 +113,7 @@ def _seat_templates(entry: tuple, prices: dict[str, str]) -> list[tuple]:
     return built
 
 
-# The seat map's two queries, written out: building them with the ORM was half of the
-# seat map's time (docs/performance.md). Per database alias, as the quoting differs.
-_SEAT_MAP_SQL: dict[str, tuple[str, str]] = {}
-
-
-def _seat_map_sql(connection) -> tuple[str, str]:
-    sql = _SEAT_MAP_SQL.get(connection.alias)
-    if sql is None:
-        q = connection.ops.quote_name
-        showtime, movie, hall, seat = (
-            q(model._meta.db_table) for model in (Showtime, Movie, Hall, Seat)
-        )
-        claim = q(ReservationSeat._meta.db_table)
-        # Identifiers only, from the models' metadata; every value is a parameter.
-        showtime_sql = (
-            f"SELECT s.{q('id')}, s.{q('hall_id')}, s.{q('movie_id')}, "  # noqa: S608
-            f"s.{q('start_time')}, s.{q('end_time')}, s.{q('price')}, s.{q('vip_price')}, m.{q('title')}, "
-            f"h.{q('name')}, h.{q('created_at')}, h.{q('capacity')}, "
-            f"(SELECT f.{q('id')} FROM {seat} f WHERE f.{q('hall_id')} = s.{q('hall_id')} "
-            f"AND f.{q('position')} = 1) "
-            f"FROM {showtime} s INNER JOIN {movie} m ON m.{q('id')} = s.{q('movie_id')} "
-            f"INNER JOIN {hall} h ON h.{q('id')} = s.{q('hall_id')} WHERE s.{q('id')} = %s"
-        )
-        claims_sql = (
-            f"SELECT {q('seat_id')}, {q('hold_expires_at')} FROM {claim} "  # noqa: S608
-            f"WHERE {q('showtime_id')} = %s AND {q('active')} = %s "
-            f"AND ({q('hold_expires_at')} IS NULL OR {q('hold_expires_at')} > %s)"
-        )
-        sql = _SEAT_MAP_SQL[connection.alias] = (showtime_sql, claims_sql)
-    return sql
-
-
-def _money(value) -> str:
-    # MySQL/MariaDB return Decimal; SQLite a float (its decimal columns are numeric).
-    if not isinstance(value, Decimal):
-        value = Decimal(str(value))
+def _money(value: Decimal) -> str:
     return str(value.quantize(_CENTS))
 
 
@@ -148,34 +121,27 @@ _CENTS = Decimal("0.01")
 
 
 def showtime_seat_map(*, showtime_id: int, now: datetime | None = None) -> dict:
-    """Every seat of the showtime's hall with its price and live status.
+    """Every seat of the showtime's hall with its price and live status, and the counts
+    per status. ``start_time`` and ``end_time`` are datetimes (the view formats them).
 
     Two queries whatever the hall's size: the showtime (with its movie's title, hall's
-    name and a marker of the hall's layout), and the live claims (held claims whose hold
-    has lapsed count as free, with no job needed); the hall's seats come from a
-    per-process cache (a third query when it is cold), with each seat's dict ready per
-    status and price pair. Plain dicts: a serializer per seat costs more than the queries
-    for a large hall.
+    name and a marker of the hall's layout), and the live claims (a lapsed hold counts as
+    free, with no job needed); the hall's seats come from a per-process cache (a third
+    query when it is cold), with each seat's dict ready per status and price pair. Plain
+    dicts: a serializer per seat costs more than the queries for a large hall.
 
     Reads from the replica when one is configured (``read_from_replica``): the seat map
     is advisory, the booking decides under the showtime lock on the primary.
     """
     now = now or timezone.now()
-    if not 0 < showtime_id < 2**63:
+    if not 0 < showtime_id <= MAX_ID:
         raise Http404  # no such row, and more than the driver takes as a parameter
     with read_from_replica():
-        connection = connections[router.db_for_read(Showtime)]
-        showtime_sql, claims_sql = _seat_map_sql(connection)
-        with connection.cursor() as cursor:
-            cursor.execute(showtime_sql, [showtime_id])
-            row = cursor.fetchone()
-            if row is None:
-                raise Http404
-            cursor.execute(
-                claims_sql,
-                [showtime_id, True, connection.ops.adapt_datetimefield_value(now)],
-            )
-            claims = dict(cursor.fetchall())
+        using = router.db_for_read(Showtime)
+        rows = queries.seat_map_showtime.rows(using=using, showtime_id=showtime_id)
+        if not rows:
+            raise Http404
+        claims = queries.seat_map_claims.rows(using=using, showtime_id=showtime_id, now=now)
         (
             showtime_id,
             hall_id,
@@ -189,10 +155,7 @@ def showtime_seat_map(*, showtime_id: int, now: datetime | None = None) -> dict:
             hall_created_at,
             hall_capacity,
             first_seat_id,
-        ) = row
-        to_datetime = connection.ops.convert_datetimefield_value
-        start_time = to_datetime(start_time, None, connection)
-        end_time = to_datetime(end_time, None, connection)
+        ) = rows[0]
         entry = _hall_layout(
             hall_id=hall_id,
             version=(hall_created_at, hall_capacity, first_seat_id),
@@ -204,25 +167,18 @@ def showtime_seat_map(*, showtime_id: int, now: datetime | None = None) -> dict:
         seat_type: vip_price if seat_type == SeatType.VIP else price
         for seat_type in SeatType.values
     }
-    available = held = 0
+    statuses = {
+        seat_id: claim_status(active=True, hold_expires_at=expiry, now=now)
+        for seat_id, expiry in claims
+    }
+    counts = dict.fromkeys(SeatStatus.values, 0)
     seat_list = []
     append = seat_list.append
-    for seat_id, if_available, if_booked, if_held in _seat_templates(entry, prices):
-        if seat_id not in claims:
-            append(if_available.copy())
-            available += 1
-        elif claims[seat_id] is None:
-            append(if_booked.copy())
-        else:
-            append(if_held.copy())
-            held += 1
-    total = len(seat_list)
-    counts = {
-        "available": available,
-        "held": held,
-        "booked": total - available - held,
-        "total": total,
-    }
+    available = SeatStatus.AVAILABLE.value
+    for seat_id, templates in _seat_templates(entry, prices):
+        status = statuses.get(seat_id, available)
+        append(templates[status].copy())
+        counts[status] += 1
     cutoff = timedelta(minutes=settings.BOOKING_CUTOFF_MINUTES)
 
     return {
@@ -230,12 +186,62 @@ def showtime_seat_map(*, showtime_id: int, now: datetime | None = None) -> dict:
             "id": showtime_id,
             "movie": {"id": movie_id, "title": movie_title},
             "hall": {"id": hall_id, "name": hall_name},
-            "start_time": _datetime_field.to_representation(start_time),
-            "end_time": _datetime_field.to_representation(end_time),
+            "start_time": start_time,
+            "end_time": end_time,
             "price": price,
             "vip_price": vip_price,
             "bookable": now < start_time - cutoff,
         },
-        "counts": counts,
+        "counts": {
+            "available": counts[SeatStatus.AVAILABLE],
+            "held": counts[SeatStatus.HELD],
+            "booked": counts[SeatStatus.BOOKED],
+            "total": len(seat_list),
+        },
         "seats": seat_list,
     }
+
+
+# --- availability -----------------------------------------------------------------------
+def _live_claim_count(now: datetime) -> Subquery:
+    claims = (
+        ReservationSeat.objects.filter(showtime=OuterRef("pk"))
+        .live(now)
+        .order_by()
+        .values("showtime")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(claims, output_field=IntegerField()), Value(0))
+
+
+def available_seats(now: datetime) -> Expression:
+    """Seats of a showtime (in a Showtime queryset) that are free at ``now``: capacity
+    minus live claims.
+
+    From the counters (``ShowtimeCounters``: sold + held) while no counted hold has
+    lapsed, which is nearly always; a showtime whose earliest hold lapsed before ``now``
+    and was not released yet counts its live claims instead (the ELSE branch runs only
+    for that showtime's row). A showtime without counters has no claims.
+    """
+    capacity = F("hall__capacity")
+    fresh = (
+        Q(counters__isnull=True)
+        | Q(counters__holds_lapse_at__isnull=True)
+        | Q(counters__holds_lapse_at__gt=now)
+    )
+    return Case(
+        When(
+            fresh,
+            then=capacity
+            - Coalesce(F("counters__sold"), Value(0))
+            - Coalesce(F("counters__held"), Value(0)),
+        ),
+        default=capacity - _live_claim_count(now),
+        output_field=IntegerField(),
+    )
+
+
+def sold_seats() -> Expression:
+    """Seats of a showtime (in a Showtime queryset) that are booked."""
+    return Coalesce(F("counters__sold"), Value(0), output_field=IntegerField())

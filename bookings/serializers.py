@@ -1,13 +1,14 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from bookings.models import Reservation, ReservationSeat
+from bookings.models import Reservation, ReservationSeat, SeatStatus
+from bookings.services import BookingResult
 from cinema.models import SeatType, Showtime
+from config.limits import MAX_ID
+from config.serializers import StrictModelSerializer
 
 # Bounds the request size only; the business limit is MAX_SEATS_PER_RESERVATION.
 _MAX_SEATS_IN_REQUEST = 100
-# The largest primary key any backend stores; bigger numbers are a 400, not a driver error.
-MAX_ID = 2**63 - 1
 
 
 # --- input ------------------------------------------------------------------------------
@@ -34,7 +35,7 @@ class ShowBookSerializer(serializers.Serializer):
 
 
 # --- output -----------------------------------------------------------------------------
-class ReservationShowtimeSerializer(serializers.ModelSerializer):
+class ReservationShowtimeSerializer(StrictModelSerializer):
     movie_id = serializers.IntegerField(read_only=True)
     movie_title = serializers.CharField(source="movie.title", read_only=True)
     hall_id = serializers.IntegerField(read_only=True)
@@ -45,7 +46,7 @@ class ReservationShowtimeSerializer(serializers.ModelSerializer):
         fields = ["id", "movie_id", "movie_title", "hall_id", "hall_name", "start_time"]
 
 
-class ReservationSeatSerializer(serializers.ModelSerializer):
+class ReservationSeatSerializer(StrictModelSerializer):
     label = serializers.CharField(source="seat.label", read_only=True)
     row = serializers.CharField(source="seat.row", read_only=True)
     number = serializers.IntegerField(source="seat.number", read_only=True)
@@ -58,7 +59,7 @@ class ReservationSeatSerializer(serializers.ModelSerializer):
         fields = ["id", "seat_id", "label", "row", "number", "seat_type", "price"]
 
 
-class ReservationSerializer(serializers.ModelSerializer):
+class ReservationSerializer(StrictModelSerializer):
     """A reservation with its seats and the price paid for each. A cancelled or expired
     reservation still lists the seats it had."""
 
@@ -90,12 +91,12 @@ def _dt(value):
     return None if value is None else _datetime.to_representation(value)
 
 
-def reservation_data(reservation: Reservation) -> dict:
-    """What ``ReservationSerializer(reservation).data`` gives, built directly: for a
-    reservation the booking service just created, with its showtime (movie and hall
-    attached) and its seats in memory. Building a ModelSerializer costs more than the
-    rest of the response (docs/performance.md); bookings/tests/test_queries.py checks
-    that both agree."""
+def booking_data(result: BookingResult) -> dict:
+    """What ``ReservationSerializer`` gives for the reservation a booking just created,
+    built from the booking's result (``result.complete``) without reading it back:
+    building a ModelSerializer costs more than the rest of the response
+    (docs/performance.md). bookings/tests/test_queries.py checks that both agree."""
+    reservation = result.reservation
     showtime = reservation.showtime
     return {
         "id": reservation.pk,
@@ -103,29 +104,43 @@ def reservation_data(reservation: Reservation) -> dict:
         "showtime": {
             "id": showtime.pk,
             "movie_id": showtime.movie_id,
-            "movie_title": showtime.movie.title,
+            "movie_title": result.movie_title,
             "hall_id": showtime.hall_id,
-            "hall_name": showtime.hall.name,
+            "hall_name": result.hall_name,
             "start_time": _dt(showtime.start_time),
         },
         "status": str(reservation.status),
         "seats": [
             {
-                "id": claim.pk,
-                "seat_id": claim.seat_id,
-                "label": claim.seat.label,
-                "row": claim.seat.row,
-                "number": claim.seat.number,
-                "seat_type": str(claim.seat.seat_type),
-                "price": _money.to_representation(claim.price),
+                "id": seat.claim_id,
+                "seat_id": seat.seat_id,
+                "label": seat.label,
+                "row": seat.row,
+                "number": seat.number,
+                "seat_type": str(seat.seat_type),
+                "price": _money.to_representation(seat.price),
             }
-            for claim in reservation.seats.all()
+            for seat in result.seats
         ],
         "total_price": _money.to_representation(reservation.total_price),
         "expires_at": _dt(reservation.expires_at),
         "cancelled_at": _dt(reservation.cancelled_at),
         "created_at": _dt(reservation.created_at),
         "updated_at": _dt(reservation.updated_at),
+    }
+
+
+def seat_map_data(seat_map: dict) -> dict:
+    """``selectors.showtime_seat_map``'s answer with its times as the API writes them
+    (the shape SeatMapSerializer documents)."""
+    showtime = seat_map["showtime"]
+    return {
+        **seat_map,
+        "showtime": {
+            **showtime,
+            "start_time": _dt(showtime["start_time"]),
+            "end_time": _dt(showtime["end_time"]),
+        },
     }
 
 
@@ -136,7 +151,7 @@ class _SeatTypeField(serializers.CharField):
     pass
 
 
-@extend_schema_field({"type": "string", "enum": ["available", "held", "booked"]})
+@extend_schema_field({"type": "string", "enum": list(SeatStatus.values)})
 class _SeatStatusField(serializers.CharField):
     pass
 

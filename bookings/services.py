@@ -1,9 +1,12 @@
-"""The booking engine: every write to reservations and seat claims goes through here.
+"""The booking engine: every write to reservations, seat claims and the showtime counters
+goes through here.
 
 Lock order, everywhere: the Showtime row first, then the Reservation row, then the seat
-claims. Every write that touches claims of a showtime holds that showtime's row lock, so
-within the lock a plain read of the claims is the truth; the unique key
-(showtime, seat, active) of ReservationSeat is the last line of defence behind it.
+claims and the showtime's counters. Every write that touches claims of a showtime holds
+that showtime's row lock, so within the lock a plain read of the claims is the truth;
+the unique key (showtime, seat, active) of ReservationSeat is the last line of defence
+behind it. The counters (``ShowtimeCounters``) change in the same transaction as the
+claims they count.
 
 Each public service runs in its own ``transaction.atomic``. On MySQL/MariaDB a deadlock
 (1213) or lock-wait timeout (1205) retries the whole block a bounded number of times
@@ -16,20 +19,17 @@ import json
 import logging
 import random
 import time
-from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.conf import settings
-from django.db import (
-    DEFAULT_DB_ALIAS,
-    IntegrityError,
-    OperationalError,
-    connections,
-    transaction,
-)
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, OperationalError, transaction
+from django.db.models import Case, Count, F, Min, Q, Subquery, Value, When
 from django.utils import timezone
 
+from bookings import queries
 from bookings.exceptions import (
     AlreadyCancelled,
     AlreadyConfirmed,
@@ -47,10 +47,18 @@ from bookings.exceptions import (
     ShowtimeNotFound,
     TooManySeats,
 )
-from bookings.models import IdempotencyKey, Reservation, ReservationSeat, ReservationStatus
-from cinema.models import Hall, Movie, Seat, Showtime
-from config.exceptions import ServiceBusy, is_lock_error
-from users.permissions import is_admin
+from bookings.models import (
+    IdempotencyKey,
+    Reservation,
+    ReservationSeat,
+    ReservationStatus,
+    SeatStatus,
+    ShowtimeCounters,
+    claim_status,
+)
+from cinema.models import Seat, Showtime
+from config.errors import ServiceBusy
+from config.exceptions import is_lock_error
 
 logger = logging.getLogger(__name__)
 
@@ -85,284 +93,76 @@ def retry_on_lock_errors(func):
     return wrapper
 
 
-# The fields of the locked showtime a booking needs. Only the showtime row is locked:
-# a select_related join would lock the movie and hall rows too (FOR UPDATE locks every
-# joined row on MySQL/MariaDB), serialising bookings of every showtime of that hall.
-_LOCKED_SHOWTIME_FIELDS = ("id", "movie_id", "hall_id", "start_time", "price", "vip_price")
+# --- what a booking gives back ----------------------------------------------------------
+@dataclass(frozen=True)
+class BookedSeat:
+    """One seat of a new reservation, with the price paid and the claim's id (None
+    where the database cannot return the ids of a multi-row insert: MySQL)."""
+
+    seat_id: int
+    row: str
+    number: int
+    seat_type: str
+    price: Decimal
+    claim_id: int | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.row}{self.number}"
 
 
-# The hot queries of a booking, written out: building them with the ORM was about a
-# third of a booking's time (docs/performance.md). Identifiers come from the models'
-# metadata (quoted per database, the SQL kept per database alias); every value is a
-# parameter. Each function states the ORM query it stands for.
-_SQL: dict[tuple[str, str], tuple] = {}
+@dataclass(frozen=True)
+class BookingResult:
+    """What ``reservation_create`` did. ``seats`` are in hall order; a ``replayed``
+    result (a repeated Idempotency-Key) carries only the earlier reservation."""
 
+    reservation: Reservation
+    seats: tuple[BookedSeat, ...] = ()
+    movie_title: str | None = None
+    hall_name: str | None = None
+    replayed: bool = False
 
-def _prepared(connection, name: str, build) -> tuple:
-    key = (connection.alias, name)
-    prepared = _SQL.get(key)
-    if prepared is None:
-        prepared = _SQL[key] = build(connection.ops.quote_name, connection)
-    return prepared
-
-
-def _converters(model, names: tuple[str, ...], connection) -> list[tuple]:
-    """Django's own converters for the columns ``names`` of ``model``, as the ORM
-    applies them to a row: ``[(position, converters, column), ...]``."""
-    table = model._meta.db_table
-    found = []
-    for position, name in enumerate(names):
-        column = model._meta.get_field(name).get_col(table)
-        functions = connection.ops.get_db_converters(
-            column
-        ) + column.output_field.get_db_converters(connection)
-        if functions:
-            found.append((position, functions, column))
-    return found
-
-
-def _convert(row, converters, connection) -> list:
-    values = list(row)
-    for position, functions, column in converters:
-        value = values[position]
-        for convert in functions:
-            value = convert(value, column, connection)
-        values[position] = value
-    return values
-
-
-def _placeholders(values) -> str:
-    return ", ".join(["%s"] * len(values))
-
-
-_RESERVATION_INSERT = (
-    "user_id",
-    "showtime_id",
-    "status",
-    "total_price",
-    "expires_at",
-    "cancelled_at",
-    "created_at",
-    "updated_at",
-)
-_CLAIM_INSERT = ("reservation_id", "showtime_id", "seat_id", "price", "active", "hold_expires_at")
-
-
-def _insert_sql(model, names: tuple[str, ...], count: int, q, connection) -> tuple:
-    fields = [model._meta.get_field(name) for name in names]
-    columns = ", ".join(q(field.column) for field in fields)
-    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    table = model._meta.db_table
-    # Identifiers only, from the model's metadata; every value is a parameter.
-    sql = f"INSERT INTO {q(table)} ({columns}) VALUES " + ", ".join([row] * count)  # noqa: S608
-    features = connection.features
-    returning = (
-        features.can_return_rows_from_bulk_insert
-        if count > 1
-        else features.can_return_columns_from_insert
-    )
-    if returning:
-        sql += f" RETURNING {q(model._meta.pk.column)}"
-    return sql, fields, returning, table
-
-
-def _insert(model, names: tuple[str, ...], rows: list[tuple]) -> list[int | None]:
-    """``model.objects.bulk_create`` of ``rows`` (values of the fields ``names``) as one
-    INSERT on the primary, each value prepared by its model field as Django prepares it.
-    Returns the new ids in row order; ``None`` for each when the database cannot return
-    the ids of a multi-row insert (MySQL; MariaDB and SQLite can)."""
-    connection = transaction.get_connection()
-    sql, fields, returning, table = _prepared(
-        connection,
-        f"insert:{model._meta.label}:{','.join(names)}:{len(rows)}",
-        functools.partial(_insert_sql, model, names, len(rows)),
-    )
-    params = [
-        field.get_db_prep_save(value, connection)
-        for values in rows
-        for field, value in zip(fields, values, strict=True)
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        if returning:
-            return [row[0] for row in cursor.fetchall()]
-        if len(rows) == 1:
-            return [connection.ops.last_insert_id(cursor, table, model._meta.pk.column)]
-    return [None] * len(rows)
-
-
-def _lock_showtime_sql(q, connection) -> tuple:
-    columns = ", ".join(
-        q(Showtime._meta.get_field(name).column) for name in _LOCKED_SHOWTIME_FIELDS
-    )
-    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    sql = (
-        f"SELECT {columns} FROM {q(Showtime._meta.db_table)} "  # noqa: S608
-        f"WHERE {q('id')} = %s{lock}"
-    )
-    return sql, _converters(Showtime, _LOCKED_SHOWTIME_FIELDS, connection)
-
-
-def _lock_showtime(showtime_id: int) -> Showtime:
-    """``Showtime.objects.select_for_update().only(*_LOCKED_SHOWTIME_FIELDS)
-    .get(pk=showtime_id)`` on the primary (the connection of the open transaction)."""
-    connection = transaction.get_connection()
-    sql, converters = _prepared(connection, "lock_showtime", _lock_showtime_sql)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [showtime_id])
-        row = cursor.fetchone()
-    if row is None:
-        raise ShowtimeNotFound()
-    return Showtime.from_db(
-        connection.alias, _LOCKED_SHOWTIME_FIELDS, _convert(row, converters, connection)
-    )
-
-
-def _hold_lapsed(reservation: Reservation, now: datetime) -> bool:
-    """Expired, whether or not the clean-up has marked it so yet."""
-    return reservation.status == ReservationStatus.EXPIRED or (
-        reservation.status == ReservationStatus.HELD and reservation.expires_at <= now
-    )
-
-
-def _is_closed(showtime: Showtime, now: datetime) -> bool:
-    cutoff = showtime.start_time - timedelta(minutes=settings.BOOKING_CUTOFF_MINUTES)
-    return now >= cutoff
-
-
-def _expire_holds_sql(q, connection) -> str:
-    return (
-        f"UPDATE {q(Reservation._meta.db_table)} SET {q('status')} = %s, "  # noqa: S608
-        f"{q('updated_at')} = %s WHERE {q('showtime_id')} = %s AND {q('status')} = %s "
-        f"AND {q('expires_at')} <= %s"
-    )
-
-
-def _release_expired_holds(*, showtime_id: int, now: datetime) -> tuple[int, int]:
-    """Mark the showtime's lapsed holds EXPIRED and free their seats. Caller holds the
-    showtime lock. Returns (reservations expired, claims released).
-
-    The claims of a hold carry the hold's expiry and are released in the same
-    transaction as the hold, so when no reservation lapsed no claim did either: the
-    common case costs one UPDATE.
-    """
-    # Reservation.objects.filter(showtime_id=showtime_id, status=HELD,
-    # expires_at__lte=now).update(status=EXPIRED, updated_at=timezone.now())
-    connection = transaction.get_connection()
-    sql = _prepared(connection, "expire_holds", _expire_holds_sql)
-    adapt = connection.ops.adapt_datetimefield_value
-    with connection.cursor() as cursor:
-        cursor.execute(
-            sql,
-            [
-                ReservationStatus.EXPIRED.value,
-                adapt(timezone.now()),
-                showtime_id,
-                ReservationStatus.HELD.value,
-                adapt(now),
-            ],
+    @property
+    def complete(self) -> bool:
+        """Everything the API shows of the reservation is here, so it need not be read
+        back: a new booking whose claim ids and names are known."""
+        return (
+            not self.replayed
+            and self.movie_title is not None
+            and self.hall_name is not None
+            and all(seat.claim_id is not None for seat in self.seats)
         )
-        expired = cursor.rowcount
-    if not expired:
-        return 0, 0
-    released = ReservationSeat.objects.filter(
-        showtime_id=showtime_id, active=True, hold_expires_at__lte=now
-    ).update(active=None)
-    return expired, released
 
 
-def _taken_seats(*, showtime_id: int, seat_ids: Iterable[int]) -> list[dict]:
-    claims = (
-        ReservationSeat.objects.filter(showtime_id=showtime_id, seat_id__in=list(seat_ids))
-        .filter(active=True)
-        .select_related("seat")
-        .order_by("seat__position")
-    )
-    return [{"id": claim.seat_id, "label": claim.seat.label} for claim in claims]
+class _Seat(NamedTuple):
+    """A requested seat as the booking reads it, with its hall's name and the movie's
+    title for the response (None when read again under the lock)."""
+
+    id: int
+    row: str
+    number: int
+    seat_type: str
+    position: int
+    hall_id: int
+    hall_name: str | None = None
+    movie_title: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.row}{self.number}"
 
 
-def _live_claims_sql(q, connection) -> str:
-    claims, reservations = (q(model._meta.db_table) for model in (ReservationSeat, Reservation))
-    return (
-        f"SELECT c.{q('seat_id')}, r.{q('user_id')}, "  # noqa: S608
-        f"(c.{q('hold_expires_at')} IS NOT NULL AND c.{q('hold_expires_at')} <= %s) "
-        f"FROM {claims} c "
-        f"INNER JOIN {reservations} r ON r.{q('id')} = c.{q('reservation_id')} "
-        f"WHERE c.{q('showtime_id')} = %s AND c.{q('active')} = %s "
-        f"AND (c.{q('seat_id')} IN ({{seats}}) OR r.{q('user_id')} = %s)"
-    )
+@dataclass(frozen=True)
+class _Request:
+    user: object
+    showtime_id: int
+    seat_ids: tuple[int, ...]
+    hold: bool
+    now: datetime
 
-
-def _live_claims(
-    *, showtime_id: int, seat_ids: list[int], user, now: datetime
-) -> list[tuple[int, int, bool]]:
-    """``(seat_id, owner_id, lapsed)`` of the showtime's active claims that are on one of
-    ``seat_ids`` or belong to ``user``: the taken check and the per-customer count in
-    one query; ``lapsed`` marks a hold that expired by ``now`` but is not released yet.
-    Caller holds the showtime lock.
-
-    ``ReservationSeat.objects.filter(showtime_id=showtime_id, active=True).filter(
-    Q(seat_id__in=seat_ids) | Q(reservation__user_id=user.pk))
-    .values_list("seat_id", "reservation__user_id", <hold_expires_at <= now>)``"""
-    connection = transaction.get_connection()
-    sql = _prepared(connection, "live_claims", _live_claims_sql)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            sql.format(seats=_placeholders(seat_ids)),
-            [
-                connection.ops.adapt_datetimefield_value(now),
-                showtime_id,
-                True,
-                *seat_ids,
-                user.pk,
-            ],
-        )
-        return list(cursor.fetchall())
-
-
-_SEAT_COLUMNS = ("id", "row", "number", "seat_type", "position", "hall_id")
-
-
-def _seats_of_showtime_sql(q, connection) -> str:
-    seat, hall, showtime, movie = (
-        q(model._meta.db_table) for model in (Seat, Hall, Showtime, Movie)
-    )
-    columns = ", ".join(f"se.{q(name)}" for name in _SEAT_COLUMNS)
-    return (
-        f"SELECT {columns}, h.{q('name')}, m.{q('title')} FROM {seat} se "  # noqa: S608
-        f"INNER JOIN {hall} h ON h.{q('id')} = se.{q('hall_id')} "
-        f"INNER JOIN {showtime} st ON st.{q('hall_id')} = h.{q('id')} "
-        f"INNER JOIN {movie} m ON m.{q('id')} = st.{q('movie_id')} "
-        f"WHERE se.{q('id')} IN ({{seats}}) AND st.{q('id')} = %s "
-        f"ORDER BY se.{q('position')}"
-    )
-
-
-def _seats_of_showtime(*, showtime_id: int, seat_ids: list[int]) -> list[dict]:
-    """The requested seats that belong to the showtime's hall, in hall order, with the
-    hall's name and the movie's title (for the response). Read before the showtime lock:
-    a hall's seats cannot change while it has showtimes (its layout is locked), and the
-    caller checks under the lock that the showtime is still in the same hall.
-
-    ``Seat.objects.filter(pk__in=seat_ids, hall__showtimes__pk=showtime_id)
-    .order_by("position").values(*_SEAT_COLUMNS, hall_name=F("hall__name"),
-    movie_title=F("hall__showtimes__movie__title"))`` on the primary."""
-    connection = connections[DEFAULT_DB_ALIAS]
-    sql = _prepared(connection, "seats_of_showtime", _seats_of_showtime_sql)
-    with connection.cursor() as cursor:
-        cursor.execute(sql.format(seats=_placeholders(seat_ids)), [*seat_ids, showtime_id])
-        rows = cursor.fetchall()
-    keys = (*_SEAT_COLUMNS, "hall_name", "movie_title")
-    return [dict(zip(keys, row, strict=True)) for row in rows]
-
-
-def _seats_in_hall(*, hall_id: int, seat_ids: list[int]) -> list[dict]:
-    return list(
-        Seat.objects.using(DEFAULT_DB_ALIAS)
-        .filter(hall_id=hall_id, pk__in=seat_ids)
-        .order_by("position")
-        .values("id", "row", "number", "seat_type", "position", "hall_id")
-    )
+    @property
+    def expires_at(self) -> datetime | None:
+        return self.now + timedelta(minutes=settings.HOLD_MINUTES) if self.hold else None
 
 
 class _ClaimConflict(Exception):
@@ -370,25 +170,117 @@ class _ClaimConflict(Exception):
     back first; the taken seats are read afterwards (a failed statement may leave the
     transaction unusable on some databases)."""
 
-    def __init__(self, *, showtime_id: int, seat_ids: list[int]):
+    def __init__(self, *, showtime_id: int, seat_ids: tuple[int, ...]):
         super().__init__(showtime_id, seat_ids)
         self.showtime_id = showtime_id
         self.seat_ids = seat_ids
 
 
-def _fingerprint(*, showtime_id: int, seat_ids: list[int], hold: bool) -> str:
+# --- the showtime lock ------------------------------------------------------------------
+def _lock_showtime(showtime_id: int) -> Showtime:
+    """The showtime row, locked (``SELECT ... FOR UPDATE`` of that row alone, on the
+    primary), with the fields a booking needs."""
+    rows = queries.locked_showtime.rows(showtime_id=showtime_id)
+    if not rows:
+        raise ShowtimeNotFound()
+    return Showtime.from_db(DEFAULT_DB_ALIAS, queries.LOCKED_SHOWTIME_FIELDS, rows[0])
+
+
+def _check_open(showtime: Showtime, now: datetime, *, detail: str | None = None) -> None:
+    cutoff = showtime.start_time - timedelta(minutes=settings.BOOKING_CUTOFF_MINUTES)
+    if now >= cutoff:
+        raise ShowtimeClosed(detail=detail)
+
+
+# --- the counters -----------------------------------------------------------------------
+def _earliest_hold(showtime_id: int) -> Subquery:
+    return Subquery(
+        ReservationSeat.objects.filter(showtime_id=showtime_id)
+        .holds()
+        .order_by()
+        .values("showtime_id")
+        .annotate(earliest=Min("hold_expires_at"))
+        .values("earliest")
+    )
+
+
+def _count(showtime_id: int, *, sold: int = 0, held: int = 0, holds_until=None) -> None:
+    """Move the showtime's counters by what the caller just did to its claims: ``sold``
+    and ``held`` seats more (or fewer); ``holds_until`` is the expiry of new holds.
+    Caller holds the showtime lock."""
+    changes = {}
+    if sold:
+        changes["sold"] = F("sold") + sold
+    if held:
+        changes["held"] = F("held") + held
+    if held > 0:
+        sooner = Q(holds_lapse_at__isnull=True) | Q(holds_lapse_at__gt=holds_until)
+        changes["holds_lapse_at"] = Case(
+            When(sooner, then=Value(holds_until)), default=F("holds_lapse_at")
+        )
+    elif held < 0:
+        changes["holds_lapse_at"] = _earliest_hold(showtime_id)
+    if changes and not ShowtimeCounters.objects.filter(pk=showtime_id).update(**changes):
+        # A showtime created without signals (bulk_create, loaddata) has no row until
+        # its first claims: count them.
+        _recount(showtime_id)
+
+
+def _recount(showtime_id: int) -> ShowtimeCounters:
+    claims = ReservationSeat.objects.filter(showtime_id=showtime_id)
+    holds = claims.holds().aggregate(count=Count("pk"), earliest=Min("hold_expires_at"))
+    counters, _ = ShowtimeCounters.objects.update_or_create(
+        showtime_id=showtime_id,
+        defaults={
+            "sold": claims.booked().count(),
+            "held": holds["count"],
+            "holds_lapse_at": holds["earliest"],
+        },
+    )
+    return counters
+
+
+def _release_lapsed_holds(*, showtime_id: int, now: datetime) -> tuple[int, int]:
+    """Mark the showtime's lapsed holds EXPIRED, free their seats and count them out.
+    Caller holds the showtime lock. Returns (reservations expired, claims released).
+
+    The claims of a hold carry the hold's expiry and are released in the same
+    transaction as the hold, so when no reservation lapsed no claim did either: the
+    common case costs one UPDATE.
+    """
+    expired = (
+        Reservation.objects.filter(showtime_id=showtime_id)
+        .lapsed_holds(now)
+        .update(status=ReservationStatus.EXPIRED, updated_at=timezone.now())
+    )
+    if not expired:
+        return 0, 0
+    released = (
+        ReservationSeat.objects.filter(showtime_id=showtime_id).lapsed(now).update(active=None)
+    )
+    _count(showtime_id, held=-released)
+    return expired, released
+
+
+# --- the booking, step by step ----------------------------------------------------------
+def _fingerprint(request: _Request) -> str:
     body = json.dumps(
-        {"showtime": showtime_id, "seats": sorted(seat_ids), "hold": bool(hold)},
+        {
+            "showtime": request.showtime_id,
+            "seats": sorted(request.seat_ids),
+            "hold": bool(request.hold),
+        },
         sort_keys=True,
     )
     return hashlib.sha256(body.encode()).hexdigest()
 
 
 def _idempotency_begin(
-    *, user, key: str, fingerprint: str, now: datetime
+    request: _Request, key: str
 ) -> tuple[Reservation | None, IdempotencyKey | None]:
-    """Insert the key row in a savepoint. Returns ``(earlier_reservation, None)`` when
-    the key was already used for the same request, else ``(None, new_key_row)``.
+    """Step 1, idempotency: insert the key row in a savepoint. Returns
+    ``(earlier_reservation, None)`` when the key was already used for the same request,
+    else ``(None, new_key_row)``.
 
     A concurrent request with the same key blocks on the unique index until the first
     one commits (then this insert fails and, under READ COMMITTED, the committed row is
@@ -396,18 +288,19 @@ def _idempotency_begin(
     """
     if not key or len(key) > 255 or not key.isprintable():
         raise InvalidIdempotencyKey()
-    stale_before = now - timedelta(hours=settings.IDEMPOTENCY_KEY_HOURS)
+    fingerprint = _fingerprint(request)
+    stale_before = request.now - timedelta(hours=settings.IDEMPOTENCY_KEY_HOURS)
     for _ in range(3):
         try:
             with transaction.atomic():
                 row = IdempotencyKey.objects.create(
-                    user=user, key=key, request_fingerprint=fingerprint
+                    user=request.user, key=key, request_fingerprint=fingerprint
                 )
             return None, row
         except IntegrityError:
             existing = (
                 IdempotencyKey.objects.select_related("reservation")
-                .filter(user=user, key=key)
+                .filter(user=request.user, key=key)
                 .first()
             )
             if existing is None:
@@ -423,7 +316,8 @@ def _idempotency_begin(
     raise ServiceBusy()
 
 
-def _validate_seat_list(seat_ids: list[int]) -> None:
+def _validate_seat_list(seat_ids: tuple[int, ...]) -> None:
+    """Step 2, validation of the list itself: not empty, no repeats, not too long."""
     if not seat_ids:
         raise NoSeatsChosen()
     duplicates = sorted({seat_id for seat_id in seat_ids if seat_ids.count(seat_id) > 1})
@@ -440,6 +334,164 @@ def _validate_seat_list(seat_ids: list[int]) -> None:
         )
 
 
+def _seats_of_showtime(*, showtime_id: int, seat_ids: tuple[int, ...]) -> list[_Seat]:
+    """The requested seats that belong to the showtime's hall, in hall order. Read on
+    the primary before the lock: a hall's seats cannot change while it has showtimes
+    (its layout is locked), and ``_seats_under_lock`` checks that the showtime is still
+    in the same hall."""
+    rows = queries.seats_of_showtime.rows(showtime_id=showtime_id, seat_ids=list(seat_ids))
+    return [_Seat(*row) for row in rows]
+
+
+def _seats_under_lock(showtime: Showtime, request: _Request, seats: list[_Seat]) -> list[_Seat]:
+    """Step 2 again, under the lock: every requested seat is one of the showtime's hall.
+    Unknown seats, or a showtime moved to another hall meanwhile, are decided on the
+    hall as it is now."""
+    if len(seats) != len(request.seat_ids) or any(s.hall_id != showtime.hall_id for s in seats):
+        seats = [
+            _Seat(*row)
+            for row in Seat.objects.filter(hall_id=showtime.hall_id, pk__in=request.seat_ids)
+            .order_by("position")
+            .values_list(*queries.SEAT_FIELDS)
+        ]
+    if len(seats) != len(request.seat_ids):
+        found = {seat.id for seat in seats}
+        invalid = [seat_id for seat_id in request.seat_ids if seat_id not in found]
+        raise InvalidSeats(
+            detail="These seats do not exist in this showtime's hall: "
+            f"{', '.join(map(str, invalid))}.",
+            seats=invalid,
+        )
+    return seats
+
+
+def _live_claims_in_the_way(showtime: Showtime, request: _Request) -> list[tuple[int, int]]:
+    """Step 4a: ``(seat_id, owner_id)`` of the showtime's live claims that are on a
+    requested seat or belong to the customer.
+
+    A requested seat may still be claimed by a hold that has lapsed: then the showtime's
+    lapsed holds are released first, so the new claim does not meet the old one in the
+    unique key. Lapsed holds elsewhere cost nothing here: every read already treats them
+    as free, and ``expire_holds`` tidies them.
+    """
+    requested = set(request.seat_ids)
+    claims = queries.claims_in_the_way.rows(
+        showtime_id=showtime.pk, seat_ids=list(request.seat_ids), user_id=request.user.pk
+    )
+    live, lapsed = [], set()
+    for seat_id, owner_id, hold_expires_at in claims:
+        status = claim_status(active=True, hold_expires_at=hold_expires_at, now=request.now)
+        if status == SeatStatus.AVAILABLE:
+            lapsed.add(seat_id)
+        else:
+            live.append((seat_id, owner_id))
+    if lapsed & requested:
+        _release_lapsed_holds(showtime_id=showtime.pk, now=request.now)
+    return live
+
+
+def _check_claims(showtime: Showtime, request: _Request, seats: list[_Seat]) -> None:
+    """Step 4, the claim check: the customer stays within the per-customer cap
+    (race-free: counted under the lock), and no requested seat has a live claim (409
+    naming every taken seat)."""
+    live = _live_claims_in_the_way(showtime, request)
+    owned = sum(1 for _, owner_id in live if owner_id == request.user.pk)
+    cap = settings.MAX_SEATS_PER_CUSTOMER_PER_SHOWTIME
+    if owned + len(seats) > cap:
+        raise SeatLimitExceeded(
+            detail=f"You may hold or own at most {cap} seats for this showtime; you have "
+            f"{owned} and asked for {len(seats)} more.",
+            limit=cap,
+            owned=owned,
+        )
+    taken = {seat_id for seat_id, _ in live} & set(request.seat_ids)
+    if taken:
+        raise SeatsUnavailable(
+            seats=[{"id": seat.id, "label": seat.label} for seat in seats if seat.id in taken]
+        )
+
+
+def _price(showtime: Showtime, seats: list[_Seat]) -> list[BookedSeat]:
+    """Step 5: each seat at its showtime price for its type."""
+    return [
+        BookedSeat(
+            seat_id=seat.id,
+            row=seat.row,
+            number=seat.number,
+            seat_type=seat.seat_type,
+            price=showtime.price_for(seat.seat_type),
+        )
+        for seat in seats
+    ]
+
+
+def _persist(
+    showtime: Showtime, request: _Request, seats: list[BookedSeat]
+) -> tuple[Reservation, tuple[BookedSeat, ...]]:
+    """Step 6: the reservation, its claims and the counters, in the booking's
+    transaction. No savepoint around the claims: the showtime lock already excludes a
+    concurrent claim, and if the unique key still refuses one, the whole block rolls
+    back (see ``reservation_create``)."""
+    expires_at = request.expires_at
+    reservation = Reservation.objects.create(
+        user=request.user,
+        showtime=showtime,
+        status=ReservationStatus.HELD if request.hold else ReservationStatus.CONFIRMED,
+        total_price=sum((seat.price for seat in seats), Decimal("0")),
+        expires_at=expires_at,
+    )
+    try:
+        claims = ReservationSeat.objects.bulk_create(
+            ReservationSeat(
+                reservation=reservation,
+                showtime_id=showtime.pk,
+                seat_id=seat.seat_id,
+                price=seat.price,
+                active=True,
+                hold_expires_at=expires_at,
+            )
+            for seat in seats
+        )
+    except IntegrityError:
+        raise _ClaimConflict(showtime_id=showtime.pk, seat_ids=request.seat_ids) from None
+    if request.hold:
+        _count(showtime.pk, held=len(seats), holds_until=expires_at)
+    else:
+        _count(showtime.pk, sold=len(seats))
+    booked = tuple(
+        BookedSeat(**{**vars(seat), "claim_id": claim.pk})
+        for seat, claim in zip(seats, claims, strict=True)
+    )
+    return reservation, booked
+
+
+@transaction.atomic
+def _book(request: _Request, idempotency_key: str | None) -> BookingResult:
+    key_row = None
+    if idempotency_key is not None:
+        earlier, key_row = _idempotency_begin(request, idempotency_key)
+        if earlier is not None:
+            return BookingResult(reservation=earlier, replayed=True)
+    _validate_seat_list(request.seat_ids)
+    # Seats come from the primary: the booking decides on fresh data, never a replica.
+    # Read before the lock, which then stays shorter by one round trip.
+    seats = _seats_of_showtime(showtime_id=request.showtime_id, seat_ids=request.seat_ids)
+    showtime = _lock_showtime(request.showtime_id)  # step 3, the lock
+    _check_open(showtime, request.now)
+    seats = _seats_under_lock(showtime, request, seats)
+    _check_claims(showtime, request, seats)
+    reservation, booked = _persist(showtime, request, _price(showtime, seats))
+    if key_row is not None:
+        key_row.reservation = reservation
+        key_row.save(update_fields=["reservation"])
+    return BookingResult(
+        reservation=reservation,
+        seats=booked,
+        movie_title=seats[0].movie_title,
+        hall_name=seats[0].hall_name,
+    )
+
+
 # --- services ---------------------------------------------------------------------------
 @retry_on_lock_errors
 def reservation_create(
@@ -450,195 +502,44 @@ def reservation_create(
     hold: bool = False,
     idempotency_key: str | None = None,
     now: datetime | None = None,
-) -> Reservation:
+) -> BookingResult:
     """Book (or, with ``hold``, hold for HOLD_MINUTES) all of ``seat_ids`` or none.
 
-    Locks: the showtime row, then inserts the claims. With an ``idempotency_key`` the key
-    row is inserted first; a repeat of the same request returns the first reservation.
+    Steps: idempotency (with an ``idempotency_key``, the key row first; a repeat of the
+    same request returns the first reservation, ``replayed``), validation, the showtime
+    lock, the claim check, pricing, persisting (reservation, claims, counters).
 
     Errors: ShowtimeNotFound, ShowtimeClosed, NoSeatsChosen, DuplicateSeats, TooManySeats,
     InvalidSeats, SeatLimitExceeded (400); SeatsUnavailable (409) naming every taken
     seat; IdempotencyKeyReused (422); ServiceBusy (503). Nothing is written on an error.
-
-    The new reservation comes back with its showtime (movie title, hall name) and its
-    seats already attached, so it can be rendered without reading it again
-    (``reservation.prefilled``); a replayed one does not have them.
     """
+    request = _Request(
+        user=user,
+        showtime_id=showtime_id,
+        seat_ids=tuple(seat_ids),
+        hold=hold,
+        now=now or timezone.now(),
+    )
     try:
-        return _reservation_create(
-            user=user,
-            showtime_id=showtime_id,
-            seat_ids=seat_ids,
-            hold=hold,
-            idempotency_key=idempotency_key,
-            now=now,
-        )
+        return _book(request, idempotency_key)
     except _ClaimConflict as conflict:
         # Only a writer that bypassed the showtime lock can get here; the unique key
         # stopped it. The atomic block has rolled back: name the seats as they are now.
+        claims = (
+            ReservationSeat.objects.filter(
+                showtime_id=conflict.showtime_id, seat_id__in=conflict.seat_ids
+            )
+            .active()
+            .select_related("seat")
+            .order_by("seat__position")
+        )
         raise SeatsUnavailable(
-            seats=_taken_seats(showtime_id=conflict.showtime_id, seat_ids=conflict.seat_ids)
+            seats=[{"id": claim.seat_id, "label": claim.seat.label} for claim in claims]
         ) from None
 
 
-@transaction.atomic
-def _reservation_create(
-    *,
-    user,
-    showtime_id: int,
-    seat_ids: list[int],
-    hold: bool,
-    idempotency_key: str | None,
-    now: datetime | None,
-) -> Reservation:
-    now = now or timezone.now()
-    seat_ids = list(seat_ids)
-    key_row = None
-    if idempotency_key is not None:
-        fingerprint = _fingerprint(showtime_id=showtime_id, seat_ids=seat_ids, hold=hold)
-        earlier, key_row = _idempotency_begin(
-            user=user, key=idempotency_key, fingerprint=fingerprint, now=now
-        )
-        if earlier is not None:
-            earlier.replayed = True
-            earlier.prefilled = False
-            return earlier
-
-    _validate_seat_list(seat_ids)
-    # Seats come from the primary: the booking decides on fresh data, never a replica.
-    # Read before the lock, which then stays shorter by one round trip.
-    seats = _seats_of_showtime(showtime_id=showtime_id, seat_ids=seat_ids)
-    showtime = _lock_showtime(showtime_id)
-    if _is_closed(showtime, now):
-        raise ShowtimeClosed()
-
-    prefilled = True
-    if len(seats) != len(seat_ids) or any(s["hall_id"] != showtime.hall_id for s in seats):
-        # Unknown seats, or the showtime moved to another hall meanwhile: decide on the
-        # hall as it is under the lock.
-        seats = _seats_in_hall(hall_id=showtime.hall_id, seat_ids=seat_ids)
-        prefilled = False
-    if len(seats) != len(seat_ids):
-        found = {seat["id"] for seat in seats}
-        invalid = [seat_id for seat_id in seat_ids if seat_id not in found]
-        raise InvalidSeats(
-            detail="These seats do not exist in this showtime's hall: "
-            f"{', '.join(map(str, invalid))}.",
-            seats=invalid,
-        )
-
-    requested = set(seat_ids)
-    claims = _live_claims(showtime_id=showtime.pk, seat_ids=seat_ids, user=user, now=now)
-    if any(lapsed and seat_id in requested for seat_id, _, lapsed in claims):
-        # A requested seat is still claimed by a hold that has lapsed: release the
-        # showtime's lapsed holds now, so the new claim does not meet the old one in the
-        # unique key. Lapsed holds elsewhere cost nothing here: every read already treats
-        # them as free, and `expire_holds` tidies them.
-        _release_expired_holds(showtime_id=showtime.pk, now=now)
-    owned = 0
-    taken_ids = set()
-    for seat_id, owner_id, lapsed in claims:
-        if lapsed:
-            continue
-        if owner_id == user.pk:
-            owned += 1
-        if seat_id in requested:
-            taken_ids.add(seat_id)
-
-    cap = settings.MAX_SEATS_PER_CUSTOMER_PER_SHOWTIME
-    if owned + len(seats) > cap:
-        raise SeatLimitExceeded(
-            detail=f"You may hold or own at most {cap} seats for this showtime; you have "
-            f"{owned} and asked for {len(seats)} more.",
-            limit=cap,
-            owned=owned,
-        )
-    if taken_ids:
-        raise SeatsUnavailable(
-            seats=[
-                {"id": seat["id"], "label": f"{seat['row']}{seat['number']}"}
-                for seat in seats
-                if seat["id"] in taken_ids
-            ]
-        )
-
-    expires_at = now + timedelta(minutes=settings.HOLD_MINUTES) if hold else None
-    seat_objects = [
-        Seat(
-            pk=seat["id"],
-            hall_id=seat["hall_id"],
-            row=seat["row"],
-            number=seat["number"],
-            position=seat["position"],
-            seat_type=seat["seat_type"],
-        )
-        for seat in seats
-    ]
-    prices = {seat.pk: showtime.price_for(seat.seat_type) for seat in seat_objects}
-    status = ReservationStatus.HELD if hold else ReservationStatus.CONFIRMED
-    total_price = sum(prices.values(), Decimal("0"))
-    created_at = timezone.now()
-    (reservation_id,) = _insert(
-        Reservation,
-        _RESERVATION_INSERT,
-        [(user.pk, showtime.pk, status, total_price, expires_at, None, created_at, created_at)],
-    )
-    reservation = Reservation(
-        pk=reservation_id,
-        user=user,
-        showtime=showtime,
-        status=status,
-        total_price=total_price,
-        expires_at=expires_at,
-        cancelled_at=None,
-        created_at=created_at,
-        updated_at=created_at,
-    )
-    reservation._state.adding = False
-    reservation._state.db = DEFAULT_DB_ALIAS
-    # No savepoint: the showtime lock already excludes a concurrent claim, and if the
-    # unique key still refuses one, the whole block rolls back (see reservation_create).
-    try:
-        claim_ids = _insert(
-            ReservationSeat,
-            _CLAIM_INSERT,
-            [
-                (reservation_id, showtime.pk, seat.pk, prices[seat.pk], True, expires_at)
-                for seat in seat_objects
-            ],
-        )
-    except IntegrityError:
-        raise _ClaimConflict(showtime_id=showtime.pk, seat_ids=seat_ids) from None
-    claims = [
-        ReservationSeat(
-            pk=claim_id,
-            reservation=reservation,
-            showtime=showtime,
-            seat=seat,
-            price=prices[seat.pk],
-            active=True,
-            hold_expires_at=expires_at,
-        )
-        for claim_id, seat in zip(claim_ids, seat_objects, strict=True)
-    ]
-
-    if key_row is not None:
-        key_row.reservation = reservation
-        key_row.save(update_fields=["reservation"])
-    reservation.replayed = False
-    # Attach what the response shows, so the view need not read the reservation again.
-    # Databases that cannot return the ids of bulk-inserted rows (MySQL, unlike MariaDB
-    # and SQLite) leave the claims without ids: then the view reads it again.
-    reservation.prefilled = prefilled and all(claim.pk is not None for claim in claims)
-    if reservation.prefilled:
-        showtime.movie = Movie(pk=showtime.movie_id, title=seats[0]["movie_title"])
-        showtime.hall = Hall(pk=showtime.hall_id, name=seats[0]["hall_name"])
-        # What prefetch_related("seats") would leave: a queryset with its rows loaded.
-        seats_cache = ReservationSeat.objects.filter(reservation=reservation)
-        seats_cache._result_cache = claims
-        seats_cache._prefetch_done = True
-        reservation._prefetched_objects_cache = {"seats": seats_cache}
-    return reservation
+def _lock_reservation(reservation: Reservation) -> Reservation:
+    return Reservation.objects.select_for_update().get(pk=reservation.pk)
 
 
 @retry_on_lock_errors
@@ -652,24 +553,24 @@ def reservation_confirm(*, reservation: Reservation, user, now: datetime | None 
     """
     now = now or timezone.now()
     showtime = _lock_showtime(reservation.showtime_id)
-    reservation = Reservation.objects.select_for_update().get(pk=reservation.pk)
+    reservation = _lock_reservation(reservation)
     if reservation.user_id != user.pk:
         raise NotReservationOwner()
     if reservation.status == ReservationStatus.CONFIRMED:
         raise AlreadyConfirmed()
     if reservation.status == ReservationStatus.CANCELLED:
         raise AlreadyCancelled()
-    if _hold_lapsed(reservation, now):
+    if reservation.hold_lapsed(now):
         raise HoldExpired()
     if reservation.status != ReservationStatus.HELD:
         raise NotHeld()
-    if _is_closed(showtime, now):
-        raise ShowtimeClosed()
+    _check_open(showtime, now)
 
     reservation.status = ReservationStatus.CONFIRMED
     reservation.expires_at = None
     reservation.save(update_fields=["status", "expires_at", "updated_at"])
-    reservation.seats.filter(active=True).update(hold_expires_at=None)
+    confirmed = reservation.seats.active().update(hold_expires_at=None)
+    _count(showtime.pk, sold=confirmed, held=-confirmed)
     return reservation
 
 
@@ -685,20 +586,24 @@ def reservation_cancel(*, reservation: Reservation, by, now: datetime | None = N
     """
     now = now or timezone.now()
     showtime = _lock_showtime(reservation.showtime_id)
-    reservation = Reservation.objects.select_for_update().get(pk=reservation.pk)
-    if reservation.user_id != by.pk and not is_admin(by):
+    reservation = _lock_reservation(reservation)
+    if reservation.user_id != by.pk and not by.is_admin_role:
         raise NotReservationOwner()
     if reservation.status == ReservationStatus.CANCELLED:
         raise AlreadyCancelled()
-    if _hold_lapsed(reservation, now):
+    if reservation.hold_lapsed(now):
         raise HoldExpired()
-    if _is_closed(showtime, now):
-        raise ShowtimeClosed(detail="This showtime has started; it can no longer be cancelled.")
+    _check_open(showtime, now, detail="This showtime has started; it can no longer be cancelled.")
 
+    was_held = reservation.status == ReservationStatus.HELD
     reservation.status = ReservationStatus.CANCELLED
     reservation.cancelled_at = now
     reservation.save(update_fields=["status", "cancelled_at", "updated_at"])
-    reservation.seats.filter(active=True).update(active=None)
+    released = reservation.seats.active().update(active=None)
+    if was_held:
+        _count(showtime.pk, held=-released)
+    else:
+        _count(showtime.pk, sold=-released)
     return reservation
 
 
@@ -706,15 +611,11 @@ def holds_expire(*, now: datetime | None = None) -> tuple[int, int]:
     """Mark every lapsed hold EXPIRED and free its seats, one showtime (one short
     transaction under its lock) at a time. Returns (reservations, seats) released.
 
-    Not needed for correctness: bookings and the seat map ignore lapsed holds anyway.
+    Not needed for correctness: bookings and every read ignore lapsed holds anyway.
     """
     now = now or timezone.now()
     showtime_ids = sorted(
-        set(
-            Reservation.objects.filter(status=ReservationStatus.HELD, expires_at__lte=now)
-            .order_by()
-            .values_list("showtime_id", flat=True)
-        )
+        set(Reservation.objects.lapsed_holds(now).order_by().values_list("showtime_id", flat=True))
     )
     reservations = seats = 0
     for showtime_id in showtime_ids:
@@ -727,8 +628,27 @@ def holds_expire(*, now: datetime | None = None) -> tuple[int, int]:
 @retry_on_lock_errors
 @transaction.atomic
 def _showtime_holds_expire(*, showtime_id: int, now: datetime) -> tuple[int, int]:
-    Showtime.objects.select_for_update().filter(pk=showtime_id).first()
-    return _release_expired_holds(showtime_id=showtime_id, now=now)
+    try:
+        _lock_showtime(showtime_id)
+    except ShowtimeNotFound:
+        return 0, 0
+    return _release_lapsed_holds(showtime_id=showtime_id, now=now)
+
+
+def showtime_counters_create(sender, instance: Showtime, created: bool, raw=False, **kwargs):
+    """A new showtime's counters, at zero (``post_save`` of Showtime, bookings.apps)."""
+    if created and not raw:
+        ShowtimeCounters.objects.create(showtime_id=instance.pk)
+
+
+@retry_on_lock_errors
+@transaction.atomic
+def showtime_counters_refresh(*, showtime_id: int) -> ShowtimeCounters:
+    """Count the showtime's claims again and store the counters, under the showtime
+    lock. For code that writes claims without the booking services (data loads, test
+    fixtures); the services keep the counters right by themselves."""
+    _lock_showtime(showtime_id)
+    return _recount(showtime_id)
 
 
 def idempotency_keys_purge(*, now: datetime | None = None) -> int:

@@ -22,16 +22,17 @@ from bookings import selectors, services
 from bookings.exceptions import InvalidSeatNumber, ShowtimeNotFound
 from bookings.models import Reservation, ReservationStatus
 from bookings.serializers import (
-    MAX_ID,
     ReservationCreateSerializer,
     ReservationSerializer,
     SeatMapSerializer,
     SeatsUnavailableSerializer,
     ShowBookSerializer,
-    reservation_data,
+    booking_data,
+    seat_map_data,
 )
 from cinema.models import Seat, Showtime
 from config.filters import StableOrderingFilter
+from config.limits import MAX_ID
 from config.schema import ErrorSerializer, error_responses
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
@@ -101,11 +102,13 @@ class ReservationFilter(django_filters.FilterSet):
 
 
 def _render(reservation: Reservation) -> dict:
-    # A reservation the booking service just created carries its showtime and seats:
-    # rendering it as it is saves reading it back (two queries) and a ModelSerializer.
-    if getattr(reservation, "prefilled", False):
-        return reservation_data(reservation)
     return ReservationSerializer(selectors.reservation_get(pk=reservation.pk)).data
+
+
+def _render_booking(result: services.BookingResult) -> dict:
+    # A new booking carries everything its answer shows: rendering it from the result
+    # saves reading it back (two queries) and a ModelSerializer.
+    return booking_data(result) if result.complete else _render(result.reservation)
 
 
 @extend_schema(
@@ -120,7 +123,7 @@ class SeatMapView(APIView):
     permission_classes = [AllowAny]
 
     def get(self, request, showtime_id: int):
-        return Response(selectors.showtime_seat_map(showtime_id=showtime_id))
+        return Response(seat_map_data(selectors.showtime_seat_map(showtime_id=showtime_id)))
 
 
 @extend_schema_view(
@@ -201,17 +204,17 @@ class ReservationViewSet(
     def create(self, request, *args, **kwargs):
         serializer = ReservationCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        reservation = services.reservation_create(
+        result = services.reservation_create(
             user=request.user,
             showtime_id=serializer.validated_data["showtime"],
             seat_ids=serializer.validated_data["seats"],
             hold=serializer.validated_data["hold"],
             idempotency_key=request.headers.get("Idempotency-Key"),
         )
-        headers = {"Location": f"/api/reservations/{reservation.pk}/"}
-        if getattr(reservation, "replayed", False):
+        headers = {"Location": f"/api/reservations/{result.reservation.pk}/"}
+        if result.replayed:
             headers["Idempotent-Replayed"] = "true"
-        return Response(_render(reservation), status=status.HTTP_201_CREATED, headers=headers)
+        return Response(_render_booking(result), status=status.HTTP_201_CREATED, headers=headers)
 
     def destroy(self, request, *args, **kwargs):
         reservation = services.reservation_cancel(reservation=self.get_object(), by=request.user)
@@ -264,7 +267,7 @@ class ShowBookView(APIView):
                 detail=f"The hall has no seat number {number}.", seat_number=number
             )
         try:
-            reservation = services.reservation_create(
+            result = services.reservation_create(
                 user=request.user,
                 showtime_id=showtime_id,
                 seat_ids=[seat_id],
@@ -272,7 +275,7 @@ class ShowBookView(APIView):
             )
         except ShowtimeNotFound:
             raise NotFound() from None
-        return Response(_render(reservation), status=status.HTTP_201_CREATED)
+        return Response(_render_booking(result), status=status.HTTP_201_CREATED)
 
 
 @extend_schema(

@@ -13,12 +13,11 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection
-from django.db.models import F
 from django.utils import timezone
 
 from cinema import selectors, services
 from cinema.models import MOVIE_EDITABLE_FIELDS, Hall, Movie, Seat, Showtime
-from config.exceptions import DomainError
+from config.errors import DomainError
 
 
 class ServiceFormMixin:
@@ -154,13 +153,6 @@ class HallAdmin(admin.ModelAdmin):
     def get_inlines(self, request, obj):
         return [SeatInline] if obj is not None else []
 
-    @admin.display(description="Seat map")
-    def seat_map(self, obj):
-        # Imported here: the reports module imports cinema models.
-        from bookings.reports.admin_views import showtime_seat_map_html
-
-        return showtime_seat_map_html(obj)
-
     def save_model(self, request, obj, form, change):
         pass  # saved by the service in the form's clean()
 
@@ -246,31 +238,19 @@ class ShowDayFilter(admin.SimpleListFilter):
 
 @admin.register(Showtime)
 class ShowtimeAdmin(admin.ModelAdmin):
+    """The schedule. The booking engine extends it with sales (bookings/admin.py)."""
+
     form = ShowtimeAdminForm
-    list_display = ["movie", "hall", "start_time", "end_time", "price", "vip_price", "sold"]
+    list_display = ["movie", "hall", "start_time", "end_time", "price", "vip_price"]
     list_filter = [ShowDayFilter, "hall", "movie"]
     search_fields = ["movie__title"]
     list_select_related = ["movie", "hall"]
-    readonly_fields = ["end_time", "seat_map"]
+    readonly_fields = ["end_time"]
     ordering = ["-start_time"]
 
     @property
     def date_hierarchy(self):
         return "start_time" if database_converts_time_zones() else None
-
-    def get_queryset(self, request):
-        return selectors.with_seat_counts(super().get_queryset(request))
-
-    @admin.display(description="sold / capacity", ordering=F("sold_seats"))
-    def sold(self, obj):
-        return f"{obj.sold_seats} / {obj.hall.capacity}"
-
-    @admin.display(description="Seat map")
-    def seat_map(self, obj):
-        # Imported here: the reports module imports cinema models.
-        from bookings.reports.admin_views import showtime_seat_map_html
-
-        return showtime_seat_map_html(obj)
 
     def save_model(self, request, obj, form, change):
         pass  # saved by the service in the form's clean()

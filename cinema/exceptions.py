@@ -1,48 +1,47 @@
-from rest_framework import status
+"""Catalogue and schedule errors (config/errors.py decides their HTTP status by kind)."""
 
-from config.exceptions import Conflict, DomainError, ProtectedObject
+from config.errors import Conflict, InvalidRequest, ProtectedObject
 
 
-class ShowtimeOverlap(DomainError):
+class ShowtimeOverlap(InvalidRequest):
     """400, not 409: the request itself asks for an impossible schedule. The response
     carries ``clash``: the showtime it would collide with."""
 
-    status_code = status.HTTP_400_BAD_REQUEST
-    default_detail = "The hall is busy at that time."
-    default_code = "showtime_overlap"
+    detail = "The hall is busy at that time."
+    code = "showtime_overlap"
 
 
 class ShowtimeHasReservations(Conflict):
-    default_detail = (
+    detail = (
         "This showtime already has reservations: its movie, hall and start time can no "
         "longer change (prices can)."
     )
-    default_code = "showtime_has_reservations"
+    code = "showtime_has_reservations"
 
 
 class HallLayoutLocked(Conflict):
-    default_detail = (
+    detail = (
         "This hall has showtimes: its seat layout can no longer change, because tickets "
         "point to its seats."
     )
-    default_code = "layout_locked"
+    code = "layout_locked"
 
 
 class MovieDurationLocked(Conflict):
-    default_detail = (
+    detail = (
         "This movie has showtimes: its duration can no longer change, because their end "
         "times (and the hall schedule) were computed from it."
     )
-    default_code = "duration_locked"
+    code = "duration_locked"
 
 
 class MovieInUse(ProtectedObject):
-    default_detail = "This movie has showtimes; delete or move them first."
+    detail = "This movie has showtimes; delete or move them first."
 
 
 class HallInUse(ProtectedObject):
-    default_detail = "This hall has showtimes; delete them first."
+    detail = "This hall has showtimes; delete them first."
 
 
 class ShowtimeInUse(ProtectedObject):
-    default_detail = "This showtime has reservations and cannot be deleted."
+    detail = "This showtime has reservations and cannot be deleted."

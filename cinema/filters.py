@@ -1,15 +1,9 @@
-import datetime as dt
-
 import django_filters
 from rest_framework.exceptions import ValidationError
 
 from cinema import selectors
 from cinema.models import Genre, Hall, Movie, Showtime
-
-# Days outside this range cannot be a showtime's, and at the far ends of the calendar
-# local midnight has no UTC equivalent.
-EARLIEST_DAY = dt.date(1900, 1, 1)
-LATEST_DAY = dt.date(9998, 12, 31)
+from config.days import EARLIEST_DAY, LATEST_DAY
 
 
 class NoEmptyValuesFilterSet(django_filters.FilterSet):

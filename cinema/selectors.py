@@ -2,16 +2,15 @@
 run a constant number of queries."""
 
 import datetime as dt
-from zoneinfo import ZoneInfo
+from collections.abc import Callable
 
-from django.conf import settings
-from django.db import connections, router
-from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db import router
+from django.db.models import Expression, F, QuerySet
 from django.utils import timezone
 
-from bookings.models import ReservationSeat
-from cinema.models import MOVIE_PUBLIC_FIELDS, Hall, Movie, Showtime
+from cinema import queries
+from cinema.models import Hall, Movie, Showtime
+from config.days import local_day_range
 
 
 def movie_list() -> QuerySet[Movie]:
@@ -19,54 +18,24 @@ def movie_list() -> QuerySet[Movie]:
 
 
 class MovieCatalogue:
-    """The whole catalogue in the model's order (title, id) as a page source for the
-    paginator (config/pagination.py): one hand-written query per page, its total read
-    with it (``COUNT(*) OVER ()``). For the movie list without search, filter or
-    ordering, its busiest form; building the same query with the ORM was a third of that
-    list's time (docs/performance.md). Rows are in ``MOVIE_LIST_COLUMNS`` order, with the
-    release date already as ``YYYY-MM-DD`` text."""
+    """The whole catalogue in the model's order as a page source for the paginator
+    (config/pagination.py): one query per page, its total read with it (``COUNT(*)
+    OVER ()``), prepared once (``cinema.queries.movie_catalogue_page``). For the movie
+    list without search, filter or ordering, its busiest form. Rows are in
+    ``MOVIE_PUBLIC_FIELDS`` order, with the release date already as ``YYYY-MM-DD``
+    text."""
 
     ordered = True
-    _sql: dict[str, str] = {}
-
-    def _connection(self):
-        return connections[router.db_for_read(Movie)]
-
-    def _page_sql(self, connection) -> str:
-        sql = self._sql.get(connection.alias)
-        if sql is None:
-            q = connection.ops.quote_name
-            text = connection.ops.cast_char_field_without_max_length
-            columns = ", ".join(
-                f"CAST({q(name)} AS {text})" if name == "release_date" else q(name)
-                for name in MOVIE_CATALOGUE_COLUMNS
-            )
-            order = ", ".join(
-                f"{q(name[1:])} DESC" if name.startswith("-") else q(name)
-                for name in Movie._meta.ordering
-            )
-            table = q(Movie._meta.db_table)
-            # Identifiers only, from the model's metadata; every value is a parameter.
-            sql = self._sql[connection.alias] = (
-                f"SELECT {columns}, COUNT(*) OVER () FROM {table} "  # noqa: S608
-                f"ORDER BY {order} LIMIT %s OFFSET %s"
-            )
-        return sql
 
     def window_page(self, *, offset: int, limit: int) -> tuple[list[tuple], int]:
-        connection = self._connection()
-        with connection.cursor() as cursor:
-            cursor.execute(self._page_sql(connection), [limit, offset])
-            rows = cursor.fetchall()
+        rows = queries.movie_catalogue_page.rows(
+            using=router.db_for_read(Movie), limit=limit, offset=offset
+        )
         total = rows[0][-1] if rows else 0
         return [row[:-1] for row in rows], total
 
     def count(self) -> int:
         return Movie.objects.count()
-
-
-# The columns of MovieCatalogue's rows (cinema.serializers.MOVIE_LIST_COLUMNS' order).
-MOVIE_CATALOGUE_COLUMNS = MOVIE_PUBLIC_FIELDS
 
 
 def hall_list() -> QuerySet[Hall]:
@@ -77,32 +46,27 @@ def hall_detail_queryset() -> QuerySet[Hall]:
     return Hall.objects.prefetch_related("seats")
 
 
-def live_claims(*, now: dt.datetime | None = None) -> Q:
-    """A seat claim that still blocks its seat: active and not an expired hold."""
-    now = now or timezone.now()
-    return Q(active=True) & (Q(hold_expires_at__isnull=True) | Q(hold_expires_at__gt=now))
+# --- availability -----------------------------------------------------------------------
+# How many seats of a showtime are free is the booking engine's to say: it owns the seat
+# claims and keeps counters of them. It hands its expression over when the apps are
+# ready (bookings.apps), so the catalogue lists availability without importing the
+# booking engine. Without one every seat is free.
+def _every_seat_free(now: dt.datetime) -> Expression:
+    return F("hall__capacity")
 
 
-def _claim_count(condition: Q) -> Subquery:
-    counts = (
-        ReservationSeat.objects.filter(condition, showtime=OuterRef("pk"))
-        .order_by()
-        .values("showtime")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return Coalesce(Subquery(counts, output_field=IntegerField()), Value(0))
+_available_seats: Callable[[dt.datetime], Expression] = _every_seat_free
 
 
-def with_seat_counts(queryset: QuerySet[Showtime], *, now=None) -> QuerySet[Showtime]:
-    """Annotate ``claimed_seats`` (held or booked), ``sold_seats`` (booked) and
-    ``available_seats`` (capacity - claimed) with correlated subqueries: one query for
-    the whole page, no GROUP BY over the joined rows."""
-    now = now or timezone.now()
-    return queryset.annotate(
-        claimed_seats=_claim_count(live_claims(now=now)),
-        sold_seats=_claim_count(Q(active=True, hold_expires_at__isnull=True)),
-    ).annotate(available_seats=F("hall__capacity") - F("claimed_seats"))
+def provide_available_seats(expression: Callable[[dt.datetime], Expression]) -> None:
+    """Set how ``available_seats`` is computed for a Showtime queryset at a moment."""
+    global _available_seats
+    _available_seats = expression
+
+
+def with_available_seats(queryset: QuerySet[Showtime], *, now=None) -> QuerySet[Showtime]:
+    """Annotate ``available_seats``: one query for the whole page."""
+    return queryset.annotate(available_seats=_available_seats(now or timezone.now()))
 
 
 def showtime_list(*, upcoming_only: bool = False, now=None) -> QuerySet[Showtime]:
@@ -110,18 +74,7 @@ def showtime_list(*, upcoming_only: bool = False, now=None) -> QuerySet[Showtime
     queryset = Showtime.objects.select_related("movie", "hall")
     if upcoming_only:
         queryset = queryset.filter(start_time__gte=now)
-    return with_seat_counts(queryset, now=now).order_by("start_time", "id")
-
-
-def local_day_range(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    """[local midnight, next local midnight) of ``day`` in the cinema's TIME_ZONE, as
-    aware datetimes. Computed in Python so the database needs no time zone tables
-    (MariaDB's are often not loaded, and ``__date`` would then silently match nothing);
-    a DST day is 23 or 25 hours long."""
-    zone = ZoneInfo(settings.TIME_ZONE)
-    start = dt.datetime.combine(day, dt.time.min, tzinfo=zone)
-    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
-    return start, end
+    return with_available_seats(queryset, now=now).order_by("start_time", "id")
 
 
 def showtimes_on(queryset: QuerySet[Showtime], day: dt.date) -> QuerySet[Showtime]:

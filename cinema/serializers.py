@@ -18,6 +18,12 @@ from cinema.models import (
     Showtime,
 )
 from cinema.services import MAX_ROWS, MAX_SEATS_PER_ROW
+from config.serializers import (
+    StrictCharField,
+    StrictChoiceField,
+    StrictModelSerializer,
+    StrictURLField,
+)
 
 # --- Movies ---------------------------------------------------------------------------
 
@@ -30,7 +36,7 @@ def poster_url_output_field():
     )
 
 
-class MovieSerializer(serializers.ModelSerializer):
+class MovieSerializer(StrictModelSerializer):
     poster_url = poster_url_output_field()
 
     class Meta:
@@ -40,10 +46,10 @@ class MovieSerializer(serializers.ModelSerializer):
 
 
 class MovieWriteSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=200)
-    description = serializers.CharField(allow_blank=True, required=False, default="")
+    title = StrictCharField(max_length=200)
+    description = StrictCharField(allow_blank=True, required=False, default="")
     # DRF drops the model's URLValidator, so the http(s)-only rule is restated here.
-    poster_url = serializers.URLField(
+    poster_url = StrictURLField(
         max_length=500,
         allow_blank=True,
         required=False,
@@ -52,30 +58,28 @@ class MovieWriteSerializer(serializers.Serializer):
     )
     duration_minutes = serializers.IntegerField(min_value=1, max_value=MAX_DURATION_MINUTES)
     release_date = serializers.DateField()
-    genre = serializers.ChoiceField(choices=Genre.choices)
-    age_rating = serializers.ChoiceField(
-        choices=AgeRating.choices, required=False, default=AgeRating.ALL
-    )
+    genre = StrictChoiceField(choices=Genre.choices)
+    age_rating = StrictChoiceField(choices=AgeRating.choices, required=False, default=AgeRating.ALL)
 
 
 # --- Halls ----------------------------------------------------------------------------
 
 
-class SeatSerializer(serializers.ModelSerializer):
+class SeatSerializer(StrictModelSerializer):
     class Meta:
         model = Seat
         fields = ["id", "row", "number", "label", "position", "seat_type"]
         read_only_fields = fields
 
 
-class HallSerializer(serializers.ModelSerializer):
+class HallSerializer(StrictModelSerializer):
     class Meta:
         model = Hall
         fields = ["id", "name", "capacity"]
         read_only_fields = fields
 
 
-class HallDetailSerializer(serializers.ModelSerializer):
+class HallDetailSerializer(StrictModelSerializer):
     """A hall with its layout; needs ``seats`` prefetched."""
 
     rows = serializers.SerializerMethodField()
@@ -106,10 +110,10 @@ class HallLayoutSerializer(serializers.Serializer):
     rows = serializers.IntegerField(min_value=1, max_value=MAX_ROWS)
     seats_per_row = serializers.IntegerField(min_value=1, max_value=MAX_SEATS_PER_ROW)
     vip_rows = serializers.ListField(
-        child=serializers.CharField(max_length=3), required=False, default=list
+        child=StrictCharField(max_length=3), required=False, default=list
     )
     accessible_seats = serializers.ListField(
-        child=serializers.CharField(max_length=8),
+        child=StrictCharField(max_length=8),
         required=False,
         default=list,
         help_text='Seat labels such as "A1" that become ACCESSIBLE seats.',
@@ -117,21 +121,19 @@ class HallLayoutSerializer(serializers.Serializer):
 
 
 class HallCreateSerializer(HallLayoutSerializer):
-    name = serializers.CharField(max_length=100)
+    name = StrictCharField(max_length=100)
 
 
 class HallUpdateSerializer(serializers.Serializer):
     """Rename, and/or replace the layout (only while the hall has no showtimes)."""
 
-    name = serializers.CharField(max_length=100, required=False)
+    name = StrictCharField(max_length=100, required=False)
     rows = serializers.IntegerField(min_value=1, max_value=MAX_ROWS, required=False)
     seats_per_row = serializers.IntegerField(
         min_value=1, max_value=MAX_SEATS_PER_ROW, required=False
     )
-    vip_rows = serializers.ListField(child=serializers.CharField(max_length=3), required=False)
-    accessible_seats = serializers.ListField(
-        child=serializers.CharField(max_length=8), required=False
-    )
+    vip_rows = serializers.ListField(child=StrictCharField(max_length=3), required=False)
+    accessible_seats = serializers.ListField(child=StrictCharField(max_length=8), required=False)
 
     def validate(self, attrs):
         layout_keys = {"rows", "seats_per_row", "vip_rows", "accessible_seats"} & attrs.keys()
@@ -164,7 +166,7 @@ class AwareDateTimeField(serializers.DateTimeField):
         return super().to_internal_value(value)
 
 
-class ShowtimeMovieSerializer(serializers.ModelSerializer):
+class ShowtimeMovieSerializer(StrictModelSerializer):
     poster_url = poster_url_output_field()
 
     class Meta:
@@ -173,7 +175,7 @@ class ShowtimeMovieSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ShowtimeSerializer(serializers.ModelSerializer):
+class ShowtimeSerializer(StrictModelSerializer):
     """A showtime with its movie and hall. Times are shown in the cinema's time zone,
     with their offset. ``available_seats`` = capacity minus live (held or booked) seats."""
 

@@ -2,7 +2,8 @@
 
 Every error under /api/ is JSON: non-field errors are ``{"detail": ..., "code": ...}``
 (plus any extra fields a domain error carries, such as the taken ``seats``), field
-errors are DRF's ``{"field": ["..."]}``.
+errors are DRF's ``{"field": ["..."]}``. Domain errors (``config/errors.py``) know
+nothing of HTTP: their kind decides the status here, in ``HTTP_STATUS``.
 """
 
 import logging
@@ -13,14 +14,37 @@ from django.db import OperationalError
 from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404
 from rest_framework import exceptions, status
+from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
-from rest_framework.views import exception_handler
+from rest_framework.views import exception_handler, set_rollback
+
+from config.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    InvalidRequest,
+    NotFound,
+    ProtectedObject,
+    ServiceBusy,
+    Unavailable,
+    Unprocessable,
+)
 
 logger = logging.getLogger(__name__)
 
 # MySQL/MariaDB error numbers for a lost lock race.
 MYSQL_LOCK_WAIT_TIMEOUT = 1205
 MYSQL_DEADLOCK = 1213
+
+# The HTTP status of each kind of domain error; a subclass answers as its kind.
+HTTP_STATUS: dict[type[DomainError], int] = {
+    InvalidRequest: status.HTTP_400_BAD_REQUEST,
+    Forbidden: status.HTTP_403_FORBIDDEN,
+    NotFound: status.HTTP_404_NOT_FOUND,
+    Conflict: status.HTTP_409_CONFLICT,
+    Unprocessable: status.HTTP_422_UNPROCESSABLE_ENTITY,
+    Unavailable: status.HTTP_503_SERVICE_UNAVAILABLE,
+}
 
 
 def is_lock_error(exc: BaseException) -> bool:
@@ -34,44 +58,35 @@ def is_lock_error(exc: BaseException) -> bool:
     return "database is locked" in str(exc)
 
 
-class DomainError(exceptions.APIException):
-    """A business-rule error with its HTTP status, a machine-readable code and, where
-    useful, extra fields for the client (e.g. which seats were taken)."""
-
-    status_code = status.HTTP_400_BAD_REQUEST
-    default_detail = "The request breaks a business rule."
-    default_code = "invalid"
-    retry_after: int | None = None
-
-    def __init__(self, detail=None, code=None, **extra):
-        super().__init__(detail, code)
-        self.extra = extra
+def http_status(exc: DomainError) -> int:
+    """The status a domain error answers with: its kind's, 400 for the bare base."""
+    for kind in type(exc).__mro__:
+        if kind in HTTP_STATUS:
+            return HTTP_STATUS[kind]
+    return status.HTTP_400_BAD_REQUEST
 
 
-class Conflict(DomainError):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "The request conflicts with the current state."
-    default_code = "conflict"
+def domain_error_response(exc: DomainError) -> Response:
+    data = {"detail": str(exc.detail), "code": exc.code, **exc.extra}
+    headers = {}
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
+    return Response(data, status=http_status(exc), headers=headers)
 
 
-class ProtectedObject(Conflict):
-    default_detail = "This object is still referenced by other records and cannot be deleted."
-    default_code = "protected"
-
-
-class ServiceBusy(DomainError):
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = "The system is busy with the same seats; try again in a moment."
-    default_code = "busy"
-    retry_after = 1
+def _plain_validation_error(exc: DjangoValidationError) -> InvalidRequest:
+    # Not tied to a field: the non-field shape {"detail", "code"}.
+    error = InvalidRequest(" ".join(exc.messages))
+    error.code = getattr(exc, "code", None) or "invalid"
+    return error
 
 
 def _normalise(exc):
     if isinstance(exc, DjangoValidationError):
         if hasattr(exc, "error_dict"):
             return exceptions.ValidationError(as_serializer_error(exc))
-        # Not tied to a field: the non-field shape {"detail", "code"}.
-        return DomainError(" ".join(exc.messages), code=getattr(exc, "code", None) or "invalid")
+        return _plain_validation_error(exc)
     if isinstance(exc, ProtectedError | RestrictedError):
         return ProtectedObject()
     if is_lock_error(exc):
@@ -86,6 +101,9 @@ def _normalise(exc):
 
 def api_exception_handler(exc, context):
     exc = _normalise(exc)
+    if isinstance(exc, DomainError):
+        set_rollback()
+        return domain_error_response(exc)
     response = exception_handler(exc, context)
     if response is None:
         return None  # unexpected: Django's handler500 answers JSON under /api/
@@ -99,9 +117,5 @@ def api_exception_handler(exc, context):
         if isinstance(codes, dict):
             codes = codes.get("detail")
         data["code"] = codes if isinstance(codes, str) else "error"
-    if isinstance(exc, DomainError):
-        data.update(exc.extra)
-        if exc.retry_after is not None:
-            response["Retry-After"] = str(exc.retry_after)
     response.data = data
     return response

@@ -1,16 +1,16 @@
-"""JWT authentication that loads the user with one prepared query.
+"""JWT authentication that reads the user from the primary database on every request.
 
-simplejwt's JWTAuthentication reads the user with ``User.objects.get(pk=...)`` on every
-request; building that query with the ORM cost a tenth of a booking
-(docs/performance.md). This subclass runs the same read - every column of the user row,
-from the primary database, on every request, so a demoted admin or a deactivated
-account loses access at once - as SQL prepared once per database, and builds the user
-with Django's own field converters (``Model.from_db``), exactly as the ORM would.
+simplejwt's JWTAuthentication reads the user through the router, and takes any user id
+the token carries to the database as it is. This subclass reads the user on the primary
+(so a demoted admin or a deactivated account loses access at once, even with a read
+replica), answers a user id that is not a valid primary key as an unknown user (401,
+not 500), and leaves the checks after the read (active account, revoked token) to
+simplejwt.
 """
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework_simplejwt.authentication import JWTAuthentication
@@ -18,50 +18,10 @@ from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidTok
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
-# Per database alias: (sql, field names, [(position, converters, column expression)]).
-_PREPARED: dict[str, tuple] = {}
-
-
-def _prepared(model, connection) -> tuple:
-    prepared = _PREPARED.get(connection.alias)
-    if prepared is None:
-        q = connection.ops.quote_name
-        fields = model._meta.concrete_fields
-        table = model._meta.db_table
-        columns = ", ".join(q(field.column) for field in fields)
-        # Identifiers only, from the model's metadata; the id is a parameter.
-        sql = (
-            f"SELECT {columns} FROM {q(table)} "  # noqa: S608
-            f"WHERE {q(model._meta.pk.column)} = %s"
-        )
-        converters = []
-        for position, field in enumerate(fields):
-            column = field.get_col(table)
-            found = connection.ops.get_db_converters(column) + field.get_db_converters(connection)
-            if found:
-                converters.append((position, found, column))
-        names = [field.attname for field in fields]
-        prepared = _PREPARED[connection.alias] = (sql, names, converters)
-    return prepared
-
 
 def user_by_pk(pk):
     """The user with primary key ``pk``, read from the primary, or None."""
-    model = get_user_model()
-    connection = connections[DEFAULT_DB_ALIAS]
-    sql, names, converters = _prepared(model, connection)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [pk])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    values = list(row)
-    for position, functions, column in converters:
-        value = values[position]
-        for convert in functions:
-            value = convert(value, column, connection)
-        values[position] = value
-    return model.from_db(DEFAULT_DB_ALIAS, names, values)
+    return get_user_model().objects.using(DEFAULT_DB_ALIAS).filter(pk=pk).first()
 
 
 class UserJWTAuthentication(JWTAuthentication):

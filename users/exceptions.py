@@ -1,6 +1,6 @@
-from config.exceptions import DomainError
+from config.errors import InvalidRequest
 
 
-class OwnRoleChangeError(DomainError):
-    default_detail = "You cannot change your own role; ask another admin."
-    default_code = "own_role_change"
+class OwnRoleChangeError(InvalidRequest):
+    code = "own_role_change"
+    detail = "You cannot change your own role; ask another admin."

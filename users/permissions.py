@@ -1,29 +1,23 @@
 """Role checks, shared by every app.
 
 The user on ``request.user`` is loaded from the database by the JWT authentication on
-every request, so a demoted admin loses access at once, whatever the token says.
+every request, so a demoted admin loses access at once, whatever the token says. The
+rule itself (role ADMIN) is ``User.is_admin_role``.
 """
 
 from rest_framework.permissions import SAFE_METHODS, BasePermission
-
-from users.models import Role
-
-
-def is_admin(user) -> bool:
-    return bool(user and user.is_authenticated and user.role == Role.ADMIN)
 
 
 class IsAdminRole(BasePermission):
     message = "Only staff (role ADMIN) may do this."
 
     def has_permission(self, request, view):
-        return is_admin(request.user)
+        user = request.user
+        return bool(user and user.is_authenticated and user.is_admin_role)
 
 
-class IsAdminOrReadOnly(BasePermission):
+class IsAdminOrReadOnly(IsAdminRole):
     """Anyone may read; only an ADMIN may write."""
 
-    message = IsAdminRole.message
-
     def has_permission(self, request, view):
-        return request.method in SAFE_METHODS or is_admin(request.user)
+        return request.method in SAFE_METHODS or super().has_permission(request, view)

@@ -1,5 +1,8 @@
+"""Writes of users. Field errors are Django ``ValidationError``s keyed by field (the
+API answers them as DRF field errors); business-rule errors are ``users.exceptions``."""
+
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from rest_framework.exceptions import ValidationError
 
 from users.exceptions import OwnRoleChangeError
 from users.models import Role, User

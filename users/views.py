@@ -13,6 +13,7 @@ from users import services
 from users.models import User
 from users.permissions import IsAdminRole
 from users.serializers import (
+    LoginSerializer,
     LogoutSerializer,
     RaceFreeTokenRefreshSerializer,
     TokenPairSerializer,
@@ -56,6 +57,7 @@ class RegisterView(generics.CreateAPIView):
     summary="Log in: username and password for a token pair",
 )
 class LoginView(TokenObtainPairView):
+    serializer_class = LoginSerializer
     throttle_classes = [LoginIPThrottle, LoginUsernameThrottle]
 
 

@@ -7,11 +7,11 @@ from decimal import Decimal
 from django.contrib import admin
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
-from django.urls import path
 from django.utils.safestring import SafeString
 
-from bookings.reports.selectors import showtime_seat_grid, stats_report
+from bookings.reports.selectors import stats_report
 from bookings.reports.serializers import StatsQuerySerializer
+from bookings.selectors import showtime_seat_map
 from cinema.models import Showtime
 
 CHART_WIDTH = 960
@@ -61,8 +61,9 @@ def _bar_chart(points: list[tuple[str, float]], *, value_label, max_value=None) 
     }
 
 
-def reports_view(request):
-    """Occupancy and revenue per day for a range of days, with totals and per movie."""
+def reports_view(request, *, site: admin.AdminSite):
+    """Occupancy and revenue per day for a range of days, with totals and per movie.
+    Served by the project's admin site (config/admin.py), staff only."""
     query = StatsQuerySerializer(data={k: v for k, v in request.GET.items() if v != ""})
     errors = None
     params = {}
@@ -87,7 +88,7 @@ def reports_view(request):
         max_value=100,
     )
     context = {
-        **admin.site.each_context(request),
+        **site.each_context(request),
         "title": "Reports: occupancy and revenue",
         "report": report.as_dict(),
         "errors": errors,
@@ -97,30 +98,19 @@ def reports_view(request):
     return TemplateResponse(request, "reports/admin_reports.html", context)
 
 
-def install_admin_urls(site: admin.AdminSite = admin.site) -> None:
-    """Add /admin/reports/ to the admin site (staff only, via ``admin_view``)."""
-    if getattr(site, "_marquee_reports_installed", False):
-        return
-    original_get_urls = site.get_urls
-
-    def get_urls():
-        return [
-            path("reports/", site.admin_view(reports_view), name="marquee-reports"),
-            *original_get_urls(),
-        ]
-
-    site.get_urls = get_urls
-    site._marquee_reports_installed = True
-
-
 def showtime_seat_map_html(showtime: Showtime) -> SafeString:
     """The showtime's seat map as an HTML grid coloured by status (available, held,
-    booked; VIP seats marked), for the Showtime change page in the admin."""
+    booked; VIP seats marked), for the Showtime change page in the admin
+    (bookings/admin.py)."""
     if showtime is None or showtime.pk is None:
         return SafeString("")
-    rows = showtime_seat_grid(showtime=showtime)
-    counts = {"available": 0, "held": 0, "booked": 0}
-    for row in rows:
-        for seat in row["seats"]:
-            counts[seat["status"]] += 1
-    return render_to_string("reports/seat_map.html", {"rows": rows, "counts": counts})
+    # The API's seat map itself, so staff and customers always see the same statuses.
+    seat_map = showtime_seat_map(showtime_id=showtime.pk)
+    rows: dict[str, list[dict]] = {}
+    for seat in seat_map["seats"]:
+        rows.setdefault(seat["row"], []).append(seat)
+    context = {
+        "rows": [{"row": row, "seats": seats} for row, seats in rows.items()],
+        "counts": seat_map["counts"],
+    }
+    return render_to_string("reports/seat_map.html", context)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db.models import Count, DecimalField, IntegerField, OuterRef, Subquery, Sum, Value
@@ -21,7 +20,8 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from bookings.models import Reservation, ReservationSeat, ReservationStatus
-from cinema.models import Seat, SeatType, Showtime
+from cinema.models import Seat, Showtime
+from config.days import local_day_range, local_zone
 
 ZERO = Decimal("0.00")
 
@@ -83,22 +83,10 @@ class StatsReport:
         }
 
 
-def local_zone() -> ZoneInfo:
-    return ZoneInfo(settings.TIME_ZONE)
-
-
 def default_stats_range(*, today: dt.date | None = None) -> tuple[dt.date, dt.date]:
     """The last 30 days through the next 7, in the cinema's time zone."""
     today = today or timezone.localdate(timezone=local_zone())
     return today - dt.timedelta(days=30), today + dt.timedelta(days=7)
-
-
-def local_day_bounds(date_from: dt.date, date_to: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    """[start, end) in UTC covering the local days date_from..date_to inclusive."""
-    zone = local_zone()
-    start = dt.datetime.combine(date_from, dt.time.min, tzinfo=zone)
-    end = dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
-    return start.astimezone(dt.UTC), end.astimezone(dt.UTC)
 
 
 def _money(expression):
@@ -114,9 +102,7 @@ def _count(expression):
 
 
 def _showtime_rows(*, start: dt.datetime, end: dt.datetime, movie_id=None, hall_id=None):
-    confirmed_seats = ReservationSeat.objects.filter(
-        showtime=OuterRef("pk"), reservation__status=ReservationStatus.CONFIRMED
-    ).values("showtime")
+    sold_seats = ReservationSeat.objects.filter(showtime=OuterRef("pk")).booked().values("showtime")
     reservations = Reservation.objects.filter(showtime=OuterRef("pk")).values("showtime")
     # Capacity from the seats themselves, so the report is right even if the stored
     # Hall.capacity and the seats ever disagree.
@@ -129,8 +115,8 @@ def _showtime_rows(*, start: dt.datetime, end: dt.datetime, movie_id=None, hall_
         queryset = queryset.filter(hall_id=hall_id)
     return (
         queryset.annotate(
-            revenue=_money(Subquery(confirmed_seats.annotate(v=Sum("price")).values("v")[:1])),
-            tickets_sold=_count(Subquery(confirmed_seats.annotate(v=Count("pk")).values("v")[:1])),
+            revenue=_money(Subquery(sold_seats.annotate(v=Sum("price")).values("v")[:1])),
+            tickets_sold=_count(Subquery(sold_seats.annotate(v=Count("pk")).values("v")[:1])),
             confirmed=_count(
                 Subquery(
                     reservations.filter(status=ReservationStatus.CONFIRMED)
@@ -171,14 +157,14 @@ def stats_report(
     movie_id: int | None = None,
     hall_id: int | None = None,
 ) -> StatsReport:
-    """Revenue (confirmed seats at the price paid), tickets sold, confirmed reservations,
+    """Revenue (sold seats at the price paid), tickets sold, confirmed reservations,
     cancellations and occupancy (sold seats / capacity of the showtimes) for the
     showtimes that start on the local days ``date_from``..``date_to``: in total, per
     movie, per showtime and per day. One database query."""
     default_from, default_to = default_stats_range()
     date_from = date_from or default_from
     date_to = date_to or default_to
-    start, end = local_day_bounds(date_from, date_to)
+    start, end = local_day_range(date_from, date_to)
     zone = local_zone()
 
     report = StatsReport(date_from=date_from, date_to=date_to, time_zone=settings.TIME_ZONE)
@@ -221,42 +207,3 @@ def stats_report(
     ]
     report.per_day = [{"date": day, **figures.as_dict()} for day, figures in days.items()]
     return report
-
-
-SEAT_STATUS_AVAILABLE = "available"
-SEAT_STATUS_HELD = "held"
-SEAT_STATUS_BOOKED = "booked"
-
-
-def showtime_seat_grid(*, showtime: Showtime) -> list[dict]:
-    """The showtime's seats by row, each with its status: available, held (a hold that
-    has not expired) or booked. Two queries."""
-    now = timezone.now()
-    claims = {
-        claim["seat_id"]: claim
-        for claim in ReservationSeat.objects.filter(showtime=showtime, active=True).values(
-            "seat_id", "reservation__status", "hold_expires_at"
-        )
-    }
-    rows: dict[str, list[dict]] = {}
-    for seat in Seat.objects.filter(hall_id=showtime.hall_id).order_by("position"):
-        claim = claims.get(seat.pk)
-        status = SEAT_STATUS_AVAILABLE
-        if claim is not None:
-            if claim["reservation__status"] == ReservationStatus.CONFIRMED:
-                status = SEAT_STATUS_BOOKED
-            elif claim["reservation__status"] == ReservationStatus.HELD and (
-                claim["hold_expires_at"] is None or claim["hold_expires_at"] > now
-            ):
-                status = SEAT_STATUS_HELD
-        rows.setdefault(seat.row, []).append(
-            {
-                "id": seat.pk,
-                "label": seat.label,
-                "number": seat.number,
-                "vip": seat.seat_type == SeatType.VIP,
-                "seat_type": seat.seat_type,
-                "status": status,
-            }
-        )
-    return [{"row": row, "seats": seats} for row, seats in rows.items()]

@@ -3,11 +3,8 @@ import datetime as dt
 from django.conf import settings
 from rest_framework import serializers
 
-# Days outside this window are refused: they cannot be turned into timestamps safely
-# (year 1 or 9999 overflow once shifted to UTC) and no cinema reports on them.
-EARLIEST_DAY = dt.date(1970, 1, 1)
-LATEST_DAY = dt.date(9998, 12, 31)
-MAX_ID = 2**31 - 1
+from config.days import EARLIEST_DAY, LATEST_DAY
+from config.limits import MAX_ID
 
 
 class StatsQuerySerializer(serializers.Serializer):

@@ -1,5 +1,4 @@
 import datetime as dt
-from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
@@ -7,7 +6,7 @@ from django.utils import timezone
 
 from bookings import services
 from bookings.models import Reservation, ReservationSeat, ReservationStatus
-from bookings.tests.factories import book, seat
+from bookings.tests.factories import book, seat, seat_ids
 from cinema.tests.factories import HallFactory, ShowtimeFactory
 from config.testing import client_for
 from users.tests.factories import AdminFactory, UserFactory
@@ -15,16 +14,6 @@ from users.tests.factories import AdminFactory, UserFactory
 pytestmark = pytest.mark.django_db
 
 RESERVATIONS = "/api/reservations/"
-
-
-@pytest.fixture
-def show():
-    hall = HallFactory(layout={"rows": 3, "seats_per_row": 4, "vip_rows": ["C"]})
-    return ShowtimeFactory(hall=hall, price=Decimal("10.00"), vip_price=Decimal("15.00"))
-
-
-def _ids(show, *labels):
-    return [seat(show, label).pk for label in labels]
 
 
 def _seat_map(client, show):
@@ -97,7 +86,7 @@ def test_seat_map_query_count_does_not_grow_with_the_hall(
 # --- create -----------------------------------------------------------------------------
 def test_reservation_create_returns_the_reservation(customer_client, customer, show):
     response = customer_client.post(
-        RESERVATIONS, {"showtime": show.pk, "seats": _ids(show, "C1", "A2")}, format="json"
+        RESERVATIONS, {"showtime": show.pk, "seats": seat_ids(show, "C1", "A2")}, format="json"
     )
     assert response.status_code == 201, response.json()
     body = response.json()
@@ -127,7 +116,7 @@ def test_reservation_create_returns_the_reservation(customer_client, customer, s
 
 def test_reservation_create_hold_has_expiry(customer_client, show):
     response = customer_client.post(
-        RESERVATIONS, {"showtime": show.pk, "seats": _ids(show, "A1"), "hold": True}
+        RESERVATIONS, {"showtime": show.pk, "seats": seat_ids(show, "A1"), "hold": True}
     )
     assert response.status_code == 201
     assert response.json()["status"] == "HELD"
@@ -138,7 +127,7 @@ def test_reservation_create_taken_seat_is_409_naming_the_seats(customer_client, 
     book(showtime=show, seats=[seat(show, "B3")])
     before = counts()
     response = customer_client.post(
-        RESERVATIONS, {"showtime": show.pk, "seats": _ids(show, "B2", "B3")}
+        RESERVATIONS, {"showtime": show.pk, "seats": seat_ids(show, "B2", "B3")}
     )
     assert response.status_code == 409
     body = response.json()
@@ -157,7 +146,10 @@ def test_reservation_create_taken_seat_is_409_naming_the_seats(customer_client, 
         (lambda show: {"seats": [1]}, "showtime"),
         (lambda show: {"showtime": "abc", "seats": [1]}, "showtime"),
         (lambda show: {"showtime": 999999, "seats": [1]}, "showtime_not_found"),
-        (lambda show: {"showtime": show.pk, "seats": _ids(show, "A1", "A1")}, "duplicate_seats"),
+        (
+            lambda show: {"showtime": show.pk, "seats": seat_ids(show, "A1", "A1")},
+            "duplicate_seats",
+        ),
         (lambda show: {"showtime": show.pk, "seats": [999999]}, "invalid_seats"),
         (
             lambda show: {
@@ -166,7 +158,10 @@ def test_reservation_create_taken_seat_is_409_naming_the_seats(customer_client, 
             },
             "too_many_seats",
         ),
-        (lambda show: {"showtime": show.pk, "seats": _ids(show, "A1"), "hold": "maybe"}, "hold"),
+        (
+            lambda show: {"showtime": show.pk, "seats": seat_ids(show, "A1"), "hold": "maybe"},
+            "hold",
+        ),
     ],
 )
 def test_reservation_create_bad_input_is_400_and_writes_nothing(
@@ -192,7 +187,7 @@ def test_reservation_create_started_showtime_is_400(customer_client, counts):
 
 
 def test_reservation_create_idempotency_key_replays_the_first_response(customer_client, show):
-    payload = {"showtime": show.pk, "seats": _ids(show, "A1")}
+    payload = {"showtime": show.pk, "seats": seat_ids(show, "A1")}
     first = customer_client.post(RESERVATIONS, payload, HTTP_IDEMPOTENCY_KEY="abc-1")
     second = customer_client.post(RESERVATIONS, payload, HTTP_IDEMPOTENCY_KEY="abc-1")
     assert first.status_code == second.status_code == 201
@@ -201,7 +196,9 @@ def test_reservation_create_idempotency_key_replays_the_first_response(customer_
     assert Reservation.objects.count() == 1
 
     reused = customer_client.post(
-        RESERVATIONS, {"showtime": show.pk, "seats": _ids(show, "A2")}, HTTP_IDEMPOTENCY_KEY="abc-1"
+        RESERVATIONS,
+        {"showtime": show.pk, "seats": seat_ids(show, "A2")},
+        HTTP_IDEMPOTENCY_KEY="abc-1",
     )
     assert reused.status_code == 422
     assert reused.json()["code"] == "idempotency_key_reused"
@@ -270,7 +267,7 @@ def test_reservation_cancel_answers_200_and_frees_the_seats(customer_client, cus
     assert again.json()["code"] == "already_cancelled"
 
     rebook = client_for(UserFactory()).post(
-        RESERVATIONS, {"showtime": show.pk, "seats": _ids(show, "A1")}
+        RESERVATIONS, {"showtime": show.pk, "seats": seat_ids(show, "A1")}
     )
     assert rebook.status_code == 201
 
@@ -300,10 +297,10 @@ def test_reservation_confirm_hold(customer_client, customer, show):
 
 def test_reservation_hold_expiry_end_to_end(customer_client, customer, other_client, show):
     response = customer_client.post(
-        RESERVATIONS, {"showtime": show.pk, "seats": _ids(show, "A1", "A2"), "hold": True}
+        RESERVATIONS, {"showtime": show.pk, "seats": seat_ids(show, "A1", "A2"), "hold": True}
     )
     hold_id = response.json()["id"]
-    taken = other_client.post(RESERVATIONS, {"showtime": show.pk, "seats": _ids(show, "A2")})
+    taken = other_client.post(RESERVATIONS, {"showtime": show.pk, "seats": seat_ids(show, "A2")})
     assert taken.status_code == 409
     # Time passes: the hold lapses.
     past = timezone.now() - dt.timedelta(seconds=1)
@@ -312,7 +309,7 @@ def test_reservation_hold_expiry_end_to_end(customer_client, customer, other_cli
 
     statuses = {s["label"]: s["status"] for s in _seat_map(other_client, show)["seats"]}
     assert statuses["A1"] == statuses["A2"] == "available"
-    rebook = other_client.post(RESERVATIONS, {"showtime": show.pk, "seats": _ids(show, "A2")})
+    rebook = other_client.post(RESERVATIONS, {"showtime": show.pk, "seats": seat_ids(show, "A2")})
     assert rebook.status_code == 201
     confirm = customer_client.post(f"{RESERVATIONS}{hold_id}/confirm/")
     assert confirm.status_code == 409
@@ -443,7 +440,7 @@ def test_reservation_create_bad_idempotency_key_is_400(customer_client, show, co
     before = counts()
     response = customer_client.post(
         RESERVATIONS,
-        {"showtime": show.pk, "seats": _ids(show, "A1")},
+        {"showtime": show.pk, "seats": seat_ids(show, "A1")},
         HTTP_IDEMPOTENCY_KEY="x" * 256,
     )
     assert response.status_code == 400

@@ -2,7 +2,6 @@
 what the slow ones did (docs/performance.md)."""
 
 import datetime as dt
-from decimal import Decimal
 from unittest import mock
 
 import pytest
@@ -10,7 +9,7 @@ from django.utils import timezone
 
 from bookings import services
 from bookings.models import Reservation, ReservationSeat, ReservationStatus
-from bookings.tests.factories import book, seat
+from bookings.tests.factories import book, seat, seat_ids
 from cinema import services as cinema_services
 from cinema.tests.factories import HallFactory, ShowtimeFactory
 from config.testing import client_for
@@ -20,21 +19,11 @@ pytestmark = pytest.mark.django_db
 RESERVATIONS = "/api/reservations/"
 
 
-@pytest.fixture
-def show():
-    hall = HallFactory(layout={"rows": 3, "seats_per_row": 4, "vip_rows": ["C"]})
-    return ShowtimeFactory(hall=hall, price=Decimal("10.00"), vip_price=Decimal("15.00"))
-
-
-def _ids(show, *labels):
-    return [seat(show, label).pk for label in labels]
-
-
 @pytest.mark.parametrize("labels", [("A1",), ("A1", "C4", "B2")])
 def test_booking_query_budget(customer_client, show, django_assert_max_num_queries, labels):
     # user, savepoint, seats, lock, expire holds, live claims, reservation, claims,
     # release savepoint (the test's transaction stands in for the request's)
-    body = {"showtime": show.pk, "seats": _ids(show, *labels)}
+    body = {"showtime": show.pk, "seats": seat_ids(show, *labels)}
     with django_assert_max_num_queries(9):
         response = customer_client.post(RESERVATIONS, body, format="json")
     assert response.status_code == 201
@@ -47,7 +36,7 @@ def test_booking_response_is_what_reading_it_back_shows(customer_client, show, h
     reservation as the API reads it from the database."""
     response = customer_client.post(
         RESERVATIONS,
-        {"showtime": show.pk, "seats": _ids(show, "C4", "A1", "B2"), "hold": hold},
+        {"showtime": show.pk, "seats": seat_ids(show, "C4", "A1", "B2"), "hold": hold},
         format="json",
     )
     assert response.status_code == 201
@@ -73,7 +62,7 @@ def test_compat_booking_response_is_what_reading_it_back_shows(customer_client, 
 
 
 def test_idempotent_replay_answers_the_first_reservation(customer_client, show):
-    body = {"showtime": show.pk, "seats": _ids(show, "A1", "A2")}
+    body = {"showtime": show.pk, "seats": seat_ids(show, "A1", "A2")}
     first = customer_client.post(RESERVATIONS, body, format="json", HTTP_IDEMPOTENCY_KEY="k")
     again = customer_client.post(RESERVATIONS, body, format="json", HTTP_IDEMPOTENCY_KEY="k")
     assert first.status_code == again.status_code == 201
@@ -90,7 +79,7 @@ def test_booking_releases_a_lapsed_hold_with_its_claims(customer_client, custome
         hold_expires_at=timezone.now() - dt.timedelta(seconds=1)
     )
     response = customer_client.post(
-        RESERVATIONS, {"showtime": show.pk, "seats": _ids(show, "A2")}, format="json"
+        RESERVATIONS, {"showtime": show.pk, "seats": seat_ids(show, "A2")}, format="json"
     )
     assert response.status_code == 201
     lapsed.refresh_from_db()
@@ -109,16 +98,16 @@ def test_seat_cap_counts_own_seats_while_taken_check_sees_others(customer, show,
     client = client_for(customer)
 
     over_cap = client.post(
-        RESERVATIONS, {"showtime": show.pk, "seats": _ids(show, "A3", "A4")}, format="json"
+        RESERVATIONS, {"showtime": show.pk, "seats": seat_ids(show, "A3", "A4")}, format="json"
     )
     assert over_cap.status_code == 400
     assert over_cap.json()["code"] == "seat_limit_exceeded"
 
-    taken = client.post(RESERVATIONS, {"showtime": show.pk, "seats": _ids(show, "B1")})
+    taken = client.post(RESERVATIONS, {"showtime": show.pk, "seats": seat_ids(show, "B1")})
     assert taken.status_code == 409
     assert taken.json()["seats"] == [{"id": seat(show, "B1").pk, "label": "B1"}]
 
-    ok = client.post(RESERVATIONS, {"showtime": show.pk, "seats": _ids(show, "A3")})
+    ok = client.post(RESERVATIONS, {"showtime": show.pk, "seats": seat_ids(show, "A3")})
     assert ok.status_code == 201
 
 

@@ -67,28 +67,24 @@ class ShowtimeFactory(factory.django.DjangoModelFactory):
     vip_price = Decimal("15.00")
 
 
-def make_reservation(*, showtime, seats, user, status="CONFIRMED", hold_expires_at=None):
-    """A reservation with its seat claims, written directly (no booking rules): for
-    tests that need seats taken or a showtime with reservations."""
-    from bookings.models import Reservation, ReservationSeat
+def showtime_form(movie, hall, start, price="10.00") -> dict:
+    """The admin's showtime form as a browser posts it."""
+    local = timezone.localtime(start)
+    return {
+        "movie": movie.pk,
+        "hall": hall.pk,
+        "start_time_0": local.strftime("%Y-%m-%d"),
+        "start_time_1": local.strftime("%H:%M"),
+        "price": price,
+        "vip_price": "",
+    }
 
-    reservation = Reservation.objects.create(
-        user=user,
-        showtime=showtime,
-        status=status,
-        expires_at=hold_expires_at,
-        total_price=sum((showtime.price_for(seat.seat_type) for seat in seats), Decimal("0")),
-    )
-    active = None if status in ("CANCELLED", "EXPIRED") else True
-    ReservationSeat.objects.bulk_create(
-        ReservationSeat(
-            reservation=reservation,
-            showtime=showtime,
-            seat=seat,
-            price=showtime.price_for(seat.seat_type),
-            active=active,
-            hold_expires_at=hold_expires_at,
-        )
-        for seat in seats
-    )
-    return reservation
+
+def future(hours=24) -> dt.datetime:
+    return timezone.now() + dt.timedelta(hours=hours)
+
+
+def tomorrow_at(hour, minute=0) -> dt.datetime:
+    """Tomorrow at this local time."""
+    day = timezone.localdate() + dt.timedelta(days=1)
+    return timezone.make_aware(dt.datetime.combine(day, dt.time(hour, minute)))

@@ -2,7 +2,7 @@
 
 import pytest
 
-from cinema.tests.factories import HallFactory, MovieFactory, ShowtimeFactory, make_reservation
+from cinema.tests.factories import HallFactory, MovieFactory, ShowtimeFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -14,18 +14,6 @@ def test_movie_list_query_budget(anon_client, django_assert_max_num_queries, siz
         response = anon_client.get("/api/movies/", {"search": "Movie", "ordering": "-title"})
     assert response.status_code == 200
     assert len(response.data["results"]) == size
-
-
-@pytest.mark.parametrize("size", [1, 5, 20])
-def test_showtime_list_query_budget(anon_client, customer, django_assert_max_num_queries, size):
-    for _ in range(size):
-        show = ShowtimeFactory()
-        make_reservation(showtime=show, seats=list(show.hall.seats.all()[:2]), user=customer)
-    with django_assert_max_num_queries(2):  # count + page with movie, hall and seat counts
-        response = anon_client.get("/api/showtimes/")
-    assert response.status_code == 200
-    assert len(response.data["results"]) == size
-    assert {item["available_seats"] for item in response.data["results"]} == {10}
 
 
 @pytest.mark.parametrize("size", [1, 5])

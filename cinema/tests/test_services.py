@@ -11,19 +11,13 @@ from cinema.exceptions import (
     HallLayoutLocked,
     MovieDurationLocked,
     MovieInUse,
-    ShowtimeHasReservations,
-    ShowtimeInUse,
     ShowtimeOverlap,
 )
 from cinema.models import Hall, Movie, Seat, SeatType, Showtime
-from cinema.tests.factories import HallFactory, MovieFactory, ShowtimeFactory, make_reservation
+from cinema.tests.factories import HallFactory, MovieFactory, ShowtimeFactory
+from cinema.tests.factories import tomorrow_at as _tomorrow_at
 
 pytestmark = pytest.mark.django_db
-
-
-def _tomorrow_at(hour, minute=0):
-    day = timezone.localdate() + dt.timedelta(days=1)
-    return timezone.make_aware(dt.datetime.combine(day, dt.time(hour, minute)))
 
 
 @pytest.fixture
@@ -207,27 +201,6 @@ def test_showtime_update_moves_and_rechecks_overlap(movie, hall):
     assert moved.end_time == _tomorrow_at(20, 25)
     first.refresh_from_db()
     assert first.start_time == _tomorrow_at(14)
-
-
-def test_showtime_update_with_reservations_allows_only_prices(movie, hall, customer):
-    show = _schedule(movie, hall, _tomorrow_at(18))
-    make_reservation(showtime=show, seats=list(hall.seats.all()[:1]), user=customer)
-    with pytest.raises(ShowtimeHasReservations):
-        services.showtime_update(showtime=show, start_time=_tomorrow_at(21))
-    with pytest.raises(ShowtimeHasReservations):
-        services.showtime_update(showtime=show, hall=HallFactory())
-    show = services.showtime_update(showtime=show, price=Decimal("12.00"))
-    show.refresh_from_db()
-    assert show.price == Decimal("12.00")
-    assert show.start_time == _tomorrow_at(18)
-
-
-def test_showtime_delete_refused_with_reservations(movie, hall, customer):
-    show = _schedule(movie, hall, _tomorrow_at(18))
-    make_reservation(showtime=show, seats=list(hall.seats.all()[:1]), user=customer)
-    with pytest.raises(ShowtimeInUse):
-        services.showtime_delete(showtime=show)
-    assert Showtime.objects.filter(pk=show.pk).exists()
 
 
 def test_movie_delete_refused_while_it_has_showtimes(movie, hall):

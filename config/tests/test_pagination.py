@@ -114,7 +114,7 @@ def test_movie_list_huge_page_number_is_404(anon_client, movies):
 
 
 def test_movie_catalogue_columns_are_the_list_columns():
-    from cinema.selectors import MOVIE_CATALOGUE_COLUMNS
+    from cinema.queries import MOVIE_CATALOGUE_COLUMNS
     from cinema.serializers import MOVIE_LIST_COLUMNS
 
     assert MOVIE_CATALOGUE_COLUMNS == MOVIE_LIST_COLUMNS

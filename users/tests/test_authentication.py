@@ -1,5 +1,5 @@
-"""The JWT authentication reads the user with prepared SQL (users/authentication.py):
-the user must be exactly the one the ORM gives, read on every request."""
+"""The JWT authentication reads the user on the primary on every request
+(users/authentication.py): the user must be exactly the one the ORM gives."""
 
 import datetime as dt
 

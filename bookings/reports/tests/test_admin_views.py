@@ -2,13 +2,16 @@ import datetime as dt
 import re
 
 import pytest
+from django.contrib import admin
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from bookings.models import ReservationStatus
 from bookings.reports.admin_views import showtime_seat_map_html
 from bookings.reports.tests.test_stats import local, reserve, seats_of
 from cinema.tests.factories import HallFactory, ShowtimeFactory
+from config.admin import MarqueeAdminSite
 
 REPORTS = "/admin/reports/"
 
@@ -87,3 +90,11 @@ def test_seat_map_colours_seats_by_status(customer, other_customer):
 
 def test_seat_map_of_unsaved_showtime_is_empty(db):
     assert showtime_seat_map_html(None) == ""
+
+
+def test_reports_page_comes_from_the_project_admin_site():
+    assert isinstance(admin.site, MarqueeAdminSite)
+    # A subclass, not a patched instance: Django's own AdminSite is left as it is.
+    assert "get_urls" not in vars(admin.site)
+    assert "marquee-reports" not in {url.name for url in admin.AdminSite().get_urls()}
+    assert reverse("admin:marquee-reports") == REPORTS

@@ -1,0 +1,90 @@
+"""The booking engine's and the seat map's hot queries, compiled once per database
+(config/queries.py): ordinary querysets, so the ORM stays the one source of truth for
+their SQL. bookings/tests/test_prepared_queries.py checks that each answers what the same
+queryset answers when the ORM runs it.
+
+Kept prepared because the bench showed the ORM's query building costing at least a fifth
+of these requests' throughput (docs/performance.md); everything else is plain ORM.
+"""
+
+from django.db.models import DateTimeField, OuterRef, Q, Subquery
+
+from bookings.models import ReservationSeat
+from cinema.models import Seat, Showtime
+from config.queries import PreparedQuery
+
+# The fields of the locked showtime a booking needs. Only the showtime row is locked:
+# a select_related join would lock the movie and hall rows too (FOR UPDATE locks every
+# joined row on MySQL/MariaDB), serialising bookings of every showtime of that hall.
+LOCKED_SHOWTIME_FIELDS = ("id", "movie_id", "hall_id", "start_time", "price", "vip_price")
+SEAT_FIELDS = ("id", "row", "number", "seat_type", "position", "hall_id")
+
+locked_showtime = PreparedQuery(
+    "locked_showtime",
+    lambda p: (
+        Showtime.objects.select_for_update()
+        .filter(pk=p("showtime_id"))
+        .order_by()
+        .values_list(*LOCKED_SHOWTIME_FIELDS)
+    ),
+)
+
+# The requested seats that belong to the showtime's hall, in hall order, with the hall's
+# name and the movie's title (for the response).
+seats_of_showtime = PreparedQuery(
+    "seats_of_showtime",
+    lambda p: (
+        Seat.objects.filter(pk__in=p.list("seat_ids"), hall__showtimes=p("showtime_id"))
+        .order_by("position")
+        .values_list(*SEAT_FIELDS, "hall__name", "hall__showtimes__movie__title")
+    ),
+)
+
+# The showtime's active claims that are on one of the requested seats or belong to the
+# customer, with their owner and hold expiry: the taken check and the per-customer count
+# in one query.
+claims_in_the_way = PreparedQuery(
+    "claims_in_the_way",
+    lambda p: (
+        ReservationSeat.objects.filter(showtime_id=p("showtime_id"))
+        .active()
+        .filter(Q(seat_id__in=p.list("seat_ids")) | Q(reservation__user_id=p("user_id")))
+        .order_by()
+        .values_list("seat_id", "reservation__user_id", "hold_expires_at")
+    ),
+)
+
+# The seat map's showtime, with its movie's title, its hall's name and a marker of the
+# hall's layout (creation time, capacity, id of seat number 1).
+seat_map_showtime = PreparedQuery(
+    "seat_map_showtime",
+    lambda p: (
+        Showtime.objects.filter(pk=p("showtime_id"))
+        .order_by()
+        .values_list(
+            "id",
+            "hall_id",
+            "movie_id",
+            "start_time",
+            "end_time",
+            "price",
+            "vip_price",
+            "movie__title",
+            "hall__name",
+            "hall__created_at",
+            "hall__capacity",
+            Subquery(Seat.objects.filter(hall_id=OuterRef("hall_id"), position=1).values("id")[:1]),
+        )
+    ),
+)
+
+# The seat map's claims: the showtime's live ones.
+seat_map_claims = PreparedQuery(
+    "seat_map_claims",
+    lambda p: (
+        ReservationSeat.objects.filter(showtime_id=p("showtime_id"))
+        .live(p("now", DateTimeField()))
+        .order_by()
+        .values_list("seat_id", "hold_expires_at")
+    ),
+)

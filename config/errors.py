@@ -1,0 +1,76 @@
+"""Domain errors: plain exceptions with a machine-readable ``code``, free of HTTP.
+
+Services raise them; the admin, management commands and tests catch them like any other
+exception; ``config/exceptions.py`` turns them into HTTP answers for the API, by kind, in
+one table. Each app's ``<app>/exceptions.py`` subclasses one of the kinds below and sets
+``code`` and ``detail`` (the default message).
+
+Extra keyword arguments become fields of the response body, e.g.
+``SeatsUnavailable(seats=[{"id": 7, "label": "A7"}])``.
+"""
+
+
+class DomainError(Exception):
+    """A business rule said no. ``detail`` is for people, ``code`` for programs, and
+    ``extra`` carries whatever else the client needs (the taken seats, a limit...)."""
+
+    code: str = "invalid"
+    detail: str = "The request breaks a business rule."
+
+    def __init__(self, detail: str | None = None, **extra):
+        if detail is not None:
+            self.detail = detail
+        self.extra = extra
+        super().__init__(self.detail)
+
+
+# --- the kinds (config/exceptions.py maps each to its HTTP status) ----------------------
+class InvalidRequest(DomainError):
+    """The request itself cannot be right (400)."""
+
+
+class Forbidden(DomainError):
+    """The caller may not do this to this object (403)."""
+
+    code = "permission_denied"
+    detail = "You do not have permission to perform this action."
+
+
+class NotFound(DomainError):
+    """No such object (404)."""
+
+    code = "not_found"
+    detail = "Not found."
+
+
+class Conflict(DomainError):
+    """The request is fine but the current state forbids it (409)."""
+
+    code = "conflict"
+    detail = "The request conflicts with the current state."
+
+
+class Unprocessable(DomainError):
+    """Well-formed, but cannot be processed as it stands (422)."""
+
+    code = "unprocessable"
+    detail = "The request cannot be processed."
+
+
+class Unavailable(DomainError):
+    """Not now: try again after ``retry_after`` seconds (503)."""
+
+    code = "unavailable"
+    detail = "The service is unavailable; try again in a moment."
+    retry_after: int = 1
+
+
+# --- errors shared by every app ---------------------------------------------------------
+class ProtectedObject(Conflict):
+    code = "protected"
+    detail = "This object is still referenced by other records and cannot be deleted."
+
+
+class ServiceBusy(Unavailable):
+    code = "busy"
+    detail = "The system is busy with the same seats; try again in a moment."

@@ -1,0 +1,77 @@
+"""Serializer fields and a base ModelSerializer for our API: JSON types are part of the
+contract.
+
+DRF's CharField (and EmailField, URLField, SlugField, RegexField built on it) and
+ChoiceField quietly turn numbers and booleans into strings, so ``{"name": 0}`` would be
+stored as "0". Marquee's schema says "string", and a client sending a number has a bug
+worth telling it about: our serializers use the strict fields below, which answer such
+values with a 400 naming the field. DRF itself is left as it is (no patched classes), so
+only our serializers, and the ones we subclass (login, refresh), are strict.
+"""
+
+from rest_framework import serializers
+from rest_framework_simplejwt.serializers import PasswordField
+
+
+class _StrictString:
+    """A string field that takes a JSON string and nothing else."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictCharField(_StrictString, serializers.CharField):
+    pass
+
+
+class StrictEmailField(_StrictString, serializers.EmailField):
+    pass
+
+
+class StrictURLField(_StrictString, serializers.URLField):
+    pass
+
+
+class StrictSlugField(_StrictString, serializers.SlugField):
+    pass
+
+
+class StrictRegexField(_StrictString, serializers.RegexField):
+    pass
+
+
+class StrictPasswordField(_StrictString, PasswordField):
+    pass
+
+
+class StrictChoiceField(serializers.ChoiceField):
+    """A choice must arrive with its own JSON type: "6" is not 6, and true is not "1"."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or (
+            not isinstance(data, str) and not any(type(key) is type(data) for key in self.choices)
+        ):
+            self.fail("invalid_choice", input=data)
+        return super().to_internal_value(data)
+
+
+# A ModelSerializer whose generated string and choice fields are strict. (A comment, not
+# a docstring: drf-spectacular would show a docstring as every subclass' description.)
+class StrictModelSerializer(serializers.ModelSerializer):
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        **{
+            model_field: strict
+            for model_field, field in serializers.ModelSerializer.serializer_field_mapping.items()
+            for loose, strict in (
+                (serializers.CharField, StrictCharField),
+                (serializers.EmailField, StrictEmailField),
+                (serializers.URLField, StrictURLField),
+                (serializers.SlugField, StrictSlugField),
+            )
+            if field is loose
+        },
+    }
+    serializer_choice_field = StrictChoiceField

@@ -1,0 +1,97 @@
+"""config/queries.py: a queryset compiled once answers what the ORM answers for it, with
+its values as parameters, its lists compiled per length, its rows converted."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.db import connection, transaction
+from django.db.models import DateTimeField
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from cinema.models import Movie, Seat, Showtime
+from cinema.tests.factories import HallFactory, MovieFactory, ShowtimeFactory
+from config.queries import PreparedQuery
+
+pytestmark = pytest.mark.django_db
+
+
+def test_prepared_query_runs_the_querysets_sql_with_new_values():
+    hall = HallFactory(layout={"rows": 2, "seats_per_row": 3, "vip_rows": ["B"]})
+    query = PreparedQuery(
+        "test_seats",
+        lambda p: (
+            Seat.objects.filter(hall_id=p("hall"), pk__in=p.list("ids"))
+            .order_by("position")
+            .values_list("id", "row", "number")
+        ),
+    )
+    ids = list(hall.seats.order_by("position").values_list("pk", flat=True))
+
+    first = query.rows(hall=hall.pk, ids=ids[:2])
+    second = query.rows(hall=hall.pk, ids=[ids[5], ids[4]])
+    third = query.rows(hall=hall.pk, ids=ids[:3])
+
+    assert first == [(ids[0], "A", 1), (ids[1], "A", 2)]
+    assert second == [(ids[4], "B", 2), (ids[5], "B", 3)]
+    assert third == list(query.queryset(hall=hall.pk, ids=ids[:3]))
+    # Two lists of two seats share their compiled SQL; three seats get their own.
+    assert sorted(key[1:] for key in query._compiled) == [(("ids", 2),), (("ids", 3),)]
+
+
+def test_prepared_query_converts_as_the_orm_does():
+    show = ShowtimeFactory(price=Decimal("9.50"))
+    query = PreparedQuery(
+        "test_showtime",
+        lambda p: (
+            Showtime.objects.filter(pk=p("id"))
+            .order_by()
+            .values_list("start_time", "price", "movie__release_date")
+        ),
+    )
+    (row,) = query.rows(id=show.pk)
+    assert [row] == list(query.queryset(id=show.pk))
+    start, price, release = row
+    assert start == show.start_time and start.tzinfo is not None
+    assert (type(price), price) == (Decimal, Decimal("9.50"))
+    assert isinstance(release, dt.date)
+
+
+def test_prepared_query_prepares_a_value_with_its_field():
+    """An aware datetime goes to the database as the ORM sends it (UTC, in the
+    backend's format), so a comparison gives what the ORM's gives."""
+    early = ShowtimeFactory(start_time=timezone.now() + dt.timedelta(hours=3))
+    ShowtimeFactory(start_time=timezone.now() + dt.timedelta(days=3))
+    query = PreparedQuery(
+        "test_before",
+        lambda p: (
+            Showtime.objects.filter(start_time__lt=p("until", DateTimeField()))
+            .order_by("start_time")
+            .values_list("id")
+        ),
+    )
+    until = timezone.localtime(timezone.now() + dt.timedelta(days=1))  # not in UTC
+    assert query.rows(until=until) == [(early.pk,)] == list(query.queryset(until=until))
+
+
+def test_prepared_query_pages_with_limit_and_offset():
+    for title in ("c", "a", "b", "d"):
+        MovieFactory(title=title)
+    query = PreparedQuery(
+        "test_titles", lambda p: Movie.objects.order_by("title").values_list("title"), paged=True
+    )
+    assert query.rows(limit=2, offset=1) == [("b",), ("c",)]
+    assert query.rows(limit=2, offset=3) == [("d",)]
+
+
+def test_prepared_query_keeps_a_lock_a_lock():
+    show = ShowtimeFactory()
+    query = PreparedQuery(
+        "test_lock",
+        lambda p: Showtime.objects.select_for_update().filter(pk=p("id")).values_list("id"),
+    )
+    with transaction.atomic(), CaptureQueriesContext(connection) as captured:
+        assert query.rows(id=show.pk) == [(show.pk,)]
+    if connection.features.has_select_for_update:
+        assert "FOR UPDATE" in captured[0]["sql"]
