@@ -9,8 +9,8 @@ class BookingsConfig(AppConfig):
     def ready(self):
         from bookings.selectors import available_seats
         from bookings.services import showtime_counters_create
+        from cinema.availability import provide_available_seats
         from cinema.models import Showtime
-        from cinema.selectors import provide_available_seats
 
         # The catalogue shows availability; the booking engine, which owns the claims and
         # their counters, says how to compute it.

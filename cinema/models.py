@@ -31,7 +31,7 @@ MAX_DURATION_MINUTES = 1000
 
 
 # A movie's fields as staff edit them, and as the API shows them (with its id), in one
-# order: the serializers, the admin form, the services and the hand-written list query
+# order: the serializers, the admin form, the services and the prepared list query
 # all use these.
 MOVIE_EDITABLE_FIELDS = (
     "title",

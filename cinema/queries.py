@@ -1,13 +1,16 @@
-"""The catalogue's hot query, compiled once per database (config/queries.py): the movie
-list's page with its total, an ordinary queryset, so the ORM stays the one source of
-truth for its SQL. cinema/tests/test_list_rendering.py checks that it answers what the
-ORM path of the list answers.
+"""The catalogue's hot queries, compiled once per database (config/queries.py): the
+pages of the movie list and of the schedule, each with its total. They are ordinary
+querysets, so the ORM stays the one source of truth for their SQL;
+cinema/tests/test_list_rendering.py, config/tests/test_pagination.py and
+bookings/tests/test_catalogue.py check that they answer what the lists' ORM path
+answers.
 """
 
-from django.db.models import CharField, Count, Window
+from django.db.models import CharField, Count, DateTimeField, Window
 from django.db.models.functions import Cast
 
-from cinema.models import MOVIE_PUBLIC_FIELDS, Movie
+from cinema.availability import available_seats
+from cinema.models import MOVIE_PUBLIC_FIELDS, Movie, Showtime
 from config.queries import PreparedQuery
 
 # The columns of a catalogue row (cinema.serializers.MOVIE_LIST_COLUMNS' order), the
@@ -23,5 +26,52 @@ movie_catalogue_page = PreparedQuery(
     lambda p: Movie.objects.order_by(*Movie._meta.ordering).values_list(
         *_COLUMNS, Window(Count("*"))
     ),
+    paged=True,
+)
+
+
+# The columns of a schedule row: ShowtimeSerializer's fields, flattened
+# (cinema.serializers.showtime_list_data builds the item from them).
+SHOWTIME_LIST_COLUMNS = (
+    "id",
+    "movie_id",
+    "movie__title",
+    "movie__duration_minutes",
+    "movie__genre",
+    "movie__age_rating",
+    "movie__poster_url",
+    "hall_id",
+    "hall__name",
+    "hall__capacity",
+    "start_time",
+    "end_time",
+    "price",
+    "vip_price",
+    "available_seats",
+)
+
+
+def _schedule(p, showtimes):
+    return (
+        showtimes.annotate(available_seats=available_seats(p("now", DateTimeField())))
+        .order_by("start_time", "id")
+        .values_list(*SHOWTIME_LIST_COLUMNS, Window(Count("*")))
+    )
+
+
+# The showtimes starting in [start, end) (a local day), and those starting from now on.
+showtimes_between_page = PreparedQuery(
+    "showtimes_between_page",
+    lambda p: _schedule(
+        p,
+        Showtime.objects.filter(
+            start_time__gte=p("start", DateTimeField()), start_time__lt=p("end", DateTimeField())
+        ),
+    ),
+    paged=True,
+)
+upcoming_showtimes_page = PreparedQuery(
+    "upcoming_showtimes_page",
+    lambda p: _schedule(p, Showtime.objects.filter(start_time__gte=p("now", DateTimeField()))),
     paged=True,
 )

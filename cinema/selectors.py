@@ -2,13 +2,13 @@
 run a constant number of queries."""
 
 import datetime as dt
-from collections.abc import Callable
 
 from django.db import router
-from django.db.models import Expression, F, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from cinema import queries
+from cinema.availability import available_seats
 from cinema.models import Hall, Movie, Showtime
 from config.days import local_day_range
 
@@ -46,27 +46,9 @@ def hall_detail_queryset() -> QuerySet[Hall]:
     return Hall.objects.prefetch_related("seats")
 
 
-# --- availability -----------------------------------------------------------------------
-# How many seats of a showtime are free is the booking engine's to say: it owns the seat
-# claims and keeps counters of them. It hands its expression over when the apps are
-# ready (bookings.apps), so the catalogue lists availability without importing the
-# booking engine. Without one every seat is free.
-def _every_seat_free(now: dt.datetime) -> Expression:
-    return F("hall__capacity")
-
-
-_available_seats: Callable[[dt.datetime], Expression] = _every_seat_free
-
-
-def provide_available_seats(expression: Callable[[dt.datetime], Expression]) -> None:
-    """Set how ``available_seats`` is computed for a Showtime queryset at a moment."""
-    global _available_seats
-    _available_seats = expression
-
-
 def with_available_seats(queryset: QuerySet[Showtime], *, now=None) -> QuerySet[Showtime]:
-    """Annotate ``available_seats``: one query for the whole page."""
-    return queryset.annotate(available_seats=_available_seats(now or timezone.now()))
+    """Annotate ``available_seats`` (cinema.availability): one query for the whole page."""
+    return queryset.annotate(available_seats=available_seats(now or timezone.now()))
 
 
 def showtime_list(*, upcoming_only: bool = False, now=None) -> QuerySet[Showtime]:
@@ -75,6 +57,37 @@ def showtime_list(*, upcoming_only: bool = False, now=None) -> QuerySet[Showtime
     if upcoming_only:
         queryset = queryset.filter(start_time__gte=now)
     return with_available_seats(queryset, now=now).order_by("start_time", "id")
+
+
+class ShowtimeSchedule:
+    """The schedule of a local ``day`` (every showtime that starts on it), or without a
+    day the upcoming showtimes, in ``showtime_list``'s order and with its
+    ``SHOWTIME_LIST_COLUMNS``, as a page source for the paginator
+    (config/pagination.py): one prepared query per page with its total
+    (``cinema.queries``). For the schedule without a movie or hall filter, its
+    busiest form."""
+
+    ordered = True
+
+    def __init__(self, *, day: dt.date | None = None, now: dt.datetime | None = None):
+        self.now = now or timezone.now()
+        self.day = day
+
+    def _values(self) -> tuple:
+        if self.day is None:
+            return queries.upcoming_showtimes_page, {"now": self.now}
+        start, end = local_day_range(self.day)
+        return queries.showtimes_between_page, {"start": start, "end": end, "now": self.now}
+
+    def window_page(self, *, offset: int, limit: int) -> tuple[list[tuple], int]:
+        query, values = self._values()
+        rows = query.rows(using=router.db_for_read(Showtime), limit=limit, offset=offset, **values)
+        total = rows[0][-1] if rows else 0
+        return [row[:-1] for row in rows], total
+
+    def count(self) -> int:
+        query, values = self._values()
+        return query.queryset(**values).count()
 
 
 def showtimes_on(queryset: QuerySet[Showtime], day: dt.date) -> QuerySet[Showtime]:

@@ -250,28 +250,10 @@ def movie_list_data(rows) -> list[dict]:
     ]
 
 
-SHOWTIME_LIST_COLUMNS = (
-    "id",
-    "movie_id",
-    "movie__title",
-    "movie__duration_minutes",
-    "movie__genre",
-    "movie__age_rating",
-    "movie__poster_url",
-    "hall_id",
-    "hall__name",
-    "hall__capacity",
-    "start_time",
-    "end_time",
-    "price",
-    "vip_price",
-    "available_seats",
-)
-
-
 def showtime_list_data(rows) -> list[dict]:
     """``rows`` from ``showtimes.values_list(*SHOWTIME_LIST_COLUMNS)`` of a queryset
-    annotated by ``selectors.with_seat_counts``."""
+    annotated by ``selectors.with_available_seats``, or from
+    ``selectors.ShowtimeSchedule``."""
     to_time, to_price = _datetime.to_representation, _price.to_representation
     return [
         {

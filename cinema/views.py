@@ -14,10 +14,10 @@ from rest_framework.filters import OrderingFilter, SearchFilter
 from rest_framework.response import Response
 
 from cinema import selectors, services
-from cinema.filters import MovieFilter, ShowtimeFilter
+from cinema.filters import MovieFilter, ShowtimeFilter, schedule_day
+from cinema.queries import SHOWTIME_LIST_COLUMNS
 from cinema.serializers import (
     MOVIE_LIST_COLUMNS,
-    SHOWTIME_LIST_COLUMNS,
     HallCreateSerializer,
     HallDetailSerializer,
     HallSerializer,
@@ -35,6 +35,7 @@ from users.permissions import IsAdminOrReadOnly
 
 _DELETED = OpenApiResponse(description="Deleted.")
 _PLAIN_PAGE_PARAMS = frozenset({"page", "page_size"})
+_PLAIN_SCHEDULE_PARAMS = frozenset({"date", "page", "page_size"})
 
 # --- Movies ---------------------------------------------------------------------------
 
@@ -109,7 +110,7 @@ class MovieViewSet(viewsets.ModelViewSet):
     def list(self, request, *args, **kwargs):
         # Rows straight into MovieSerializer's shape: no model or serializer per row.
         if _PLAIN_PAGE_PARAMS.issuperset(request.query_params):
-            # No search, filter or ordering: the whole catalogue, one hand-written query.
+            # No search, filter or ordering: the whole catalogue, one prepared query.
             page = self.paginate_queryset(selectors.MovieCatalogue())
             return self.get_paginated_response(movie_list_data(page))
         queryset = self.filter_queryset(self.get_queryset())
@@ -378,6 +379,12 @@ class ShowtimeViewSet(
 
     def list(self, request, *args, **kwargs):
         # Rows straight into ShowtimeSerializer's shape: no models or serializers per row.
+        if _PLAIN_SCHEDULE_PARAMS.issuperset(request.query_params):
+            # A day's schedule (or the upcoming one) without other filters: one prepared
+            # query per page (docs/performance.md).
+            schedule = selectors.ShowtimeSchedule(day=schedule_day(request))
+            page = self.paginate_queryset(schedule)
+            return self.get_paginated_response(showtime_list_data(page))
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset.values_list(*SHOWTIME_LIST_COLUMNS))
         return self.get_paginated_response(showtime_list_data(page))

@@ -32,7 +32,7 @@ class WindowCountPaginator(DjangoPaginator):
     ``object_list`` may also be a page source of its own: an object with
     ``window_page(*, offset, limit) -> (rows, total)`` (total read with the rows, any
     value when there are none), ``count()`` and ``ordered = True``, such as a selector
-    running hand-written SQL.
+    running a prepared query (config/queries.py).
 
     Anything the window cannot count right falls back to Django's two queries: a plain
     list, a DISTINCT or sliced or combined (UNION) query, flat or named values_list rows,

@@ -20,12 +20,14 @@ length), ``p(name, field)`` prepares the value with a model field (e.g. a
 ``DateTimeField`` for an aware datetime), as Django prepares a lookup's value. With
 ``paged=True`` the SQL ends in ``LIMIT %s OFFSET %s`` and ``rows()`` takes ``limit`` and
 ``offset``. A ``select_for_update()`` queryset must first run inside a transaction, as
-the ORM demands.
+the ORM demands. With the setting ``PREPARED_QUERIES`` off the ORM builds each query
+every time, as it would without this helper (to measure what it saves).
 """
 
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Expression, Field, QuerySet
 
@@ -151,7 +153,16 @@ class PreparedQuery:
         """The same query as a plain queryset with these values (no LIMIT/OFFSET)."""
         return self._build(_Values(values))
 
+    def _orm_rows(self, using: str, values: dict) -> list[tuple]:
+        # PREPARED_QUERIES=0: the ORM builds the query every time (to measure the gain).
+        queryset = self.queryset(**values).using(using)
+        if self._paged:
+            queryset = queryset[values["offset"] : values["offset"] + values["limit"]]
+        return [tuple(row) for row in queryset]
+
     def rows(self, *, using: str = DEFAULT_DB_ALIAS, **values) -> list[tuple]:
+        if not settings.PREPARED_QUERIES:
+            return self._orm_rows(using, values)
         connection = connections[using]
         key = (
             using,

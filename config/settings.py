@@ -88,6 +88,9 @@ CONN_MAX_AGE = env_int("CONN_MAX_AGE", 0 if DEBUG else 60)
 # off saves the round trip (docs/performance.md) when CONN_MAX_AGE stays well below the
 # server's wait_timeout and database restarts are rare.
 CONN_HEALTH_CHECKS = env_bool("CONN_HEALTH_CHECKS", True)
+# The hot queries (config/queries.py) are compiled once per process; 0 has the ORM build
+# them on every request, as it would without that helper (to measure what it saves).
+PREPARED_QUERIES = env_bool("PREPARED_QUERIES", True)
 # Seconds a booking waits for a row lock on MySQL/MariaDB before giving up (and retrying).
 DB_LOCK_WAIT_TIMEOUT = env_int("DB_LOCK_WAIT_TIMEOUT", 5)
 

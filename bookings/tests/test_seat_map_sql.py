@@ -1,4 +1,4 @@
-"""The seat map reads with hand-written SQL and per-hall seat templates
+"""The seat map reads with prepared queries and per-hall seat templates
 (docs/performance.md); its answer must stay what the models say."""
 
 from decimal import Decimal

@@ -1,13 +1,15 @@
 """The movie and showtime lists render rows directly (docs/performance.md); their items
 must be exactly what MovieSerializer and ShowtimeSerializer give for the same objects."""
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from cinema import selectors
 from cinema.serializers import MovieSerializer
-from cinema.tests.factories import MovieFactory
+from cinema.tests.factories import HallFactory, MovieFactory, ShowtimeFactory, tomorrow_at
 
 pytestmark = pytest.mark.django_db
 
@@ -55,3 +57,48 @@ def test_movie_list_filters_still_apply_when_given(anon_client):
     assert [movie["title"] for movie in horror] == ["Dark"]
     assert anon_client.get("/api/movies/", {"genre": ""}).status_code == 400
     assert anon_client.get("/api/movies/", {"genre": "opera"}).status_code == 400
+
+
+@pytest.mark.parametrize("params", [{}, {"page_size": 2}, {"page_size": 2, "page": 2}])
+def test_plain_schedule_is_what_the_filtered_path_gives(anon_client, params):
+    """A day's schedule (or the upcoming one) alone takes one prepared query per page; a
+    hall filter takes the ORM path. With every showtime in that hall both must agree."""
+    hall = HallFactory()
+    start = tomorrow_at(10)
+    for hours in (0, 3, 6, 9):
+        ShowtimeFactory(hall=hall, start_time=start + dt.timedelta(hours=hours))
+    day = timezone.localtime(start).date().isoformat()
+    for base in ({}, {"date": day}):
+        plain = anon_client.get("/api/showtimes/", {**base, **params})
+        filtered = anon_client.get("/api/showtimes/", {**base, **params, "hall": hall.pk})
+        assert plain.status_code == filtered.status_code == 200
+        assert plain.json()["results"] == filtered.json()["results"]
+        assert plain.json()["count"] == filtered.json()["count"]
+        assert plain.json()["results"]
+
+
+@pytest.mark.parametrize("date", ["", "  ", "2026-02-30", "not-a-day", "0001-01-01", "9999-12-31"])
+def test_plain_schedule_refuses_a_bad_day_as_the_filtered_path_does(anon_client, date):
+    hall = HallFactory()
+    plain = anon_client.get("/api/showtimes/", {"date": date})
+    filtered = anon_client.get("/api/showtimes/", {"date": date, "hall": hall.pk})
+    assert plain.status_code == filtered.status_code == 400
+    assert plain.json() == filtered.json()
+
+
+def test_plain_schedule_of_an_empty_day_and_past_the_end(anon_client):
+    ShowtimeFactory()
+    body = anon_client.get("/api/showtimes/", {"date": "2031-01-01"}).json()
+    assert body == {"count": 0, "next": None, "previous": None, "results": []}
+    assert anon_client.get("/api/showtimes/", {"page": 2}).status_code == 404
+
+
+def test_plain_schedule_reads_the_day_as_the_filtered_path_does(anon_client):
+    show = ShowtimeFactory(start_time=tomorrow_at(20))
+    local = timezone.localtime(show.start_time).date()
+    for date in (local.isoformat(), local.strftime("%m/%d/%Y"), f" {local.isoformat()} "):
+        plain = anon_client.get("/api/showtimes/", {"date": date})
+        filtered = anon_client.get("/api/showtimes/", {"date": date, "hall": show.hall_id})
+        assert plain.status_code == filtered.status_code == 200
+        assert [item["id"] for item in plain.json()["results"]] == [show.pk]
+        assert plain.json() == filtered.json() | {"next": None, "previous": None}

@@ -95,3 +95,22 @@ def test_prepared_query_keeps_a_lock_a_lock():
         assert query.rows(id=show.pk) == [(show.pk,)]
     if connection.features.has_select_for_update:
         assert "FOR UPDATE" in captured[0]["sql"]
+
+
+def test_prepared_queries_off_gives_the_same_rows_through_the_orm(settings):
+    for title in ("c", "a", "b"):
+        MovieFactory(title=title)
+    query = PreparedQuery(
+        "test_titles_orm",
+        lambda p: (
+            Movie.objects.filter(duration_minutes__gt=p("min"))
+            .order_by("title")
+            .values_list("title")
+        ),
+        paged=True,
+    )
+    prepared = query.rows(min=0, limit=2, offset=1)
+    settings.PREPARED_QUERIES = False
+    with CaptureQueriesContext(connection) as captured:
+        assert query.rows(min=0, limit=2, offset=1) == prepared == [("b",), ("c",)]
+    assert len(captured) == 1
