@@ -3,7 +3,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, Q, Value, When
 
 
 class ReservationStatus(models.TextChoices):
@@ -33,8 +33,9 @@ class SeatStatus(models.TextChoices):
 # releases it. A *live* claim (booked or held) is one that blocks its seat.
 #
 # ``claim_status`` states the rule for one claim in Python; ``ReservationSeatQuerySet``
-# states it in SQL. bookings/tests/test_models.py checks that both agree on every kind
-# of claim. A new seat state or claim status is added here, and nowhere else.
+# states it in SQL (``with_status`` for the status itself, the filters for the sets).
+# bookings/tests/test_models.py checks that they agree on every kind of claim. A new
+# seat state or claim status is added here, and nowhere else.
 
 
 def claim_status(*, active: bool | None, hold_expires_at: datetime | None, now: datetime):
@@ -66,6 +67,17 @@ class ReservationSeatQuerySet(models.QuerySet):
     def lapsed(self, now):
         """Active claims of holds that lapsed by ``now``: free, but not released yet."""
         return self.active().filter(hold_expires_at__lte=now)
+
+    def with_status(self, now):
+        """Annotate ``status``: what ``claim_status`` says of each claim at ``now``."""
+        return self.annotate(
+            status=Case(
+                When(Q(active=True, hold_expires_at__isnull=True), then=Value(SeatStatus.BOOKED)),
+                When(Q(active=True, hold_expires_at__gt=now), then=Value(SeatStatus.HELD)),
+                default=Value(SeatStatus.AVAILABLE),
+                output_field=models.CharField(),
+            )
+        )
 
 
 class ReservationQuerySet(models.QuerySet):

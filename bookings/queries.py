@@ -7,11 +7,11 @@ Kept prepared because the bench showed the ORM's query building costing at least
 of these requests' throughput (docs/performance.md); everything else is plain ORM.
 """
 
-from django.db.models import DateTimeField, OuterRef, Q, Subquery
+from django.db.models import Case, DateTimeField, F, IntegerField, OuterRef, Q, Subquery, When
 
-from bookings.models import ReservationSeat
+from bookings.models import Reservation, ReservationSeat, ShowtimeCounters
 from cinema.models import Seat, Showtime
-from config.queries import PreparedQuery
+from config.queries import PreparedInsert, PreparedQuery, PreparedUpdate
 
 # The fields of the locked showtime a booking needs. Only the showtime row is locked:
 # a select_related join would lock the movie and hall rows too (FOR UPDATE locks every
@@ -78,13 +78,58 @@ seat_map_showtime = PreparedQuery(
     ),
 )
 
-# The seat map's claims: the showtime's live ones.
+# The seat map's claims: the showtime's live ones, with the status each gives its seat.
 seat_map_claims = PreparedQuery(
     "seat_map_claims",
     lambda p: (
         ReservationSeat.objects.filter(showtime_id=p("showtime_id"))
         .live(p("now", DateTimeField()))
+        .with_status(p("now", DateTimeField()))
         .order_by()
-        .values_list("seat_id", "hold_expires_at")
+        .values_list("seat_id", "status")
+    ),
+)
+
+# A booking's writes: the reservation, its claims, and the showtime's counters.
+RESERVATION_FIELDS = (
+    "user_id",
+    "showtime_id",
+    "status",
+    "total_price",
+    "expires_at",
+    "cancelled_at",
+    "created_at",
+    "updated_at",
+)
+reservation_insert = PreparedInsert(Reservation, RESERVATION_FIELDS)
+claims_insert = PreparedInsert(
+    ReservationSeat,
+    ("reservation_id", "showtime_id", "seat_id", "price", "active", "hold_expires_at"),
+)
+
+# ``seats`` more (or fewer) sold.
+counters_sell = PreparedUpdate(
+    "counters_sell",
+    lambda p: (
+        ShowtimeCounters.objects.filter(pk=p("showtime_id")),
+        {"sold": F("sold") + p("seats", IntegerField())},
+    ),
+)
+# ``seats`` more held until ``until``, which becomes the earliest expiry if it is sooner.
+counters_hold = PreparedUpdate(
+    "counters_hold",
+    lambda p: (
+        ShowtimeCounters.objects.filter(pk=p("showtime_id")),
+        {
+            "held": F("held") + p("seats", IntegerField()),
+            "holds_lapse_at": Case(
+                When(
+                    Q(holds_lapse_at__isnull=True)
+                    | Q(holds_lapse_at__gt=p("until", DateTimeField())),
+                    then=p("until", DateTimeField()),
+                ),
+                default=F("holds_lapse_at"),
+            ),
+        },
     ),
 )

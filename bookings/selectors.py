@@ -1,6 +1,7 @@
 """Reads of reservations, the live seat map and availability, with their joins
 already applied."""
 
+from collections import Counter
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -25,7 +26,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from bookings import queries
-from bookings.models import Reservation, ReservationSeat, SeatStatus, claim_status
+from bookings.models import Reservation, ReservationSeat, SeatStatus
 from cinema.models import Seat, SeatType, Showtime
 from config.db_router import read_from_replica
 from config.limits import MAX_ID
@@ -113,11 +114,13 @@ def _seat_templates(entry: tuple, prices: dict[str, str]) -> list[tuple]:
     return built
 
 
+_CENTS = Decimal("0.01")
+_TYPES = tuple(SeatType.values)
+_AVAILABLE = SeatStatus.AVAILABLE.value
+
+
 def _money(value: Decimal) -> str:
     return str(value.quantize(_CENTS))
-
-
-_CENTS = Decimal("0.01")
 
 
 def showtime_seat_map(*, showtime_id: int, now: datetime | None = None) -> dict:
@@ -163,22 +166,14 @@ def showtime_seat_map(*, showtime_id: int, now: datetime | None = None) -> dict:
         )
 
     price, vip_price = _money(price), _money(vip_price)
-    prices = {
-        seat_type: vip_price if seat_type == SeatType.VIP else price
-        for seat_type in SeatType.values
-    }
-    statuses = {
-        seat_id: claim_status(active=True, hold_expires_at=expiry, now=now)
-        for seat_id, expiry in claims
-    }
-    counts = dict.fromkeys(SeatStatus.values, 0)
-    seat_list = []
-    append = seat_list.append
-    available = SeatStatus.AVAILABLE.value
-    for seat_id, templates in _seat_templates(entry, prices):
-        status = statuses.get(seat_id, available)
-        append(templates[status].copy())
-        counts[status] += 1
+    prices = {seat_type: vip_price if seat_type == SeatType.VIP else price for seat_type in _TYPES}
+    # Each live claim's seat in its status; every other seat is available.
+    status_of = dict(claims).get
+    seat_list = [
+        templates[status_of(seat_id, _AVAILABLE)].copy()
+        for seat_id, templates in _seat_templates(entry, prices)
+    ]
+    tally = Counter(status for _, status in claims)
     cutoff = timedelta(minutes=settings.BOOKING_CUTOFF_MINUTES)
 
     return {
@@ -193,9 +188,9 @@ def showtime_seat_map(*, showtime_id: int, now: datetime | None = None) -> dict:
             "bookable": now < start_time - cutoff,
         },
         "counts": {
-            "available": counts[SeatStatus.AVAILABLE],
-            "held": counts[SeatStatus.HELD],
-            "booked": counts[SeatStatus.BOOKED],
+            "available": len(seat_list) - tally[SeatStatus.HELD] - tally[SeatStatus.BOOKED],
+            "held": tally[SeatStatus.HELD],
+            "booked": tally[SeatStatus.BOOKED],
             "total": len(seat_list),
         },
         "seats": seat_list,

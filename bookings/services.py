@@ -13,20 +13,20 @@ Each public service runs in its own ``transaction.atomic``. On MySQL/MariaDB a d
 (``BOOKING_RETRY_ATTEMPTS``), then answers 503 with Retry-After (ServiceBusy).
 """
 
+import dataclasses
 import functools
 import hashlib
 import json
 import logging
 import random
 import time
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import NamedTuple
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, OperationalError, transaction
-from django.db.models import Case, Count, F, Min, Q, Subquery, Value, When
+from django.db.models import Count, F, Min, Subquery
 from django.utils import timezone
 
 from bookings import queries
@@ -94,7 +94,7 @@ def retry_on_lock_errors(func):
 
 
 # --- what a booking gives back ----------------------------------------------------------
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class BookedSeat:
     """One seat of a new reservation, with the price paid and the claim's id (None
     where the database cannot return the ids of a multi-row insert: MySQL)."""
@@ -111,7 +111,7 @@ class BookedSeat:
         return f"{self.row}{self.number}"
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class BookingResult:
     """What ``reservation_create`` did. ``seats`` are in hall order; a ``replayed``
     result (a repeated Idempotency-Key) carries only the earlier reservation."""
@@ -152,7 +152,7 @@ class _Seat(NamedTuple):
         return f"{self.row}{self.number}"
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class _Request:
     user: object
     showtime_id: int
@@ -207,20 +207,25 @@ def _earliest_hold(showtime_id: int) -> Subquery:
 def _count(showtime_id: int, *, sold: int = 0, held: int = 0, holds_until=None) -> None:
     """Move the showtime's counters by what the caller just did to its claims: ``sold``
     and ``held`` seats more (or fewer); ``holds_until`` is the expiry of new holds.
-    Caller holds the showtime lock."""
-    changes = {}
-    if sold:
-        changes["sold"] = F("sold") + sold
-    if held:
-        changes["held"] = F("held") + held
-    if held > 0:
-        sooner = Q(holds_lapse_at__isnull=True) | Q(holds_lapse_at__gt=holds_until)
-        changes["holds_lapse_at"] = Case(
-            When(sooner, then=Value(holds_until)), default=F("holds_lapse_at")
+    Caller holds the showtime lock.
+
+    A booking (seats sold) and a hold (seats held) are prepared updates; when holds
+    leave ``held`` the earliest expiry is recounted from the claims that remain."""
+    if held < 0:
+        changes = {"held": F("held") + held, "holds_lapse_at": _earliest_hold(showtime_id)}
+        if sold:
+            changes["sold"] = F("sold") + sold
+        updated = ShowtimeCounters.objects.filter(pk=showtime_id).update(**changes)
+    elif held > 0:
+        assert not sold, "a claim is either held or sold"
+        updated = queries.counters_hold.execute(
+            showtime_id=showtime_id, seats=held, until=holds_until
         )
-    elif held < 0:
-        changes["holds_lapse_at"] = _earliest_hold(showtime_id)
-    if changes and not ShowtimeCounters.objects.filter(pk=showtime_id).update(**changes):
+    elif sold:
+        updated = queries.counters_sell.execute(showtime_id=showtime_id, seats=sold)
+    else:
+        return
+    if not updated:
         # A showtime created without signals (bulk_create, loaddata) has no row until
         # its first claims: count them.
         _recount(showtime_id)
@@ -433,24 +438,35 @@ def _persist(
     concurrent claim, and if the unique key still refuses one, the whole block rolls
     back (see ``reservation_create``)."""
     expires_at = request.expires_at
-    reservation = Reservation.objects.create(
-        user=request.user,
-        showtime=showtime,
-        status=ReservationStatus.HELD if request.hold else ReservationStatus.CONFIRMED,
-        total_price=sum((seat.price for seat in seats), Decimal("0")),
-        expires_at=expires_at,
+    created_at = timezone.now()
+    row = {
+        "user_id": request.user.pk,
+        "showtime_id": showtime.pk,
+        "status": ReservationStatus.HELD if request.hold else ReservationStatus.CONFIRMED,
+        "total_price": sum((seat.price for seat in seats), Decimal("0")),
+        "expires_at": expires_at,
+        "cancelled_at": None,
+        "created_at": created_at,
+        "updated_at": created_at,
+    }
+    (reservation_id,) = queries.reservation_insert.execute([row])
+    reservation = Reservation.from_db(
+        DEFAULT_DB_ALIAS, ["id", *queries.RESERVATION_FIELDS], [reservation_id, *row.values()]
     )
+    reservation.showtime = showtime
     try:
-        claims = ReservationSeat.objects.bulk_create(
-            ReservationSeat(
-                reservation=reservation,
-                showtime_id=showtime.pk,
-                seat_id=seat.seat_id,
-                price=seat.price,
-                active=True,
-                hold_expires_at=expires_at,
-            )
-            for seat in seats
+        claim_ids = queries.claims_insert.execute(
+            [
+                {
+                    "reservation_id": reservation_id,
+                    "showtime_id": showtime.pk,
+                    "seat_id": seat.seat_id,
+                    "price": seat.price,
+                    "active": True,
+                    "hold_expires_at": expires_at,
+                }
+                for seat in seats
+            ]
         )
     except IntegrityError:
         raise _ClaimConflict(showtime_id=showtime.pk, seat_ids=request.seat_ids) from None
@@ -459,8 +475,8 @@ def _persist(
     else:
         _count(showtime.pk, sold=len(seats))
     booked = tuple(
-        BookedSeat(**{**vars(seat), "claim_id": claim.pk})
-        for seat, claim in zip(seats, claims, strict=True)
+        dataclasses.replace(seat, claim_id=claim_id)
+        for seat, claim_id in zip(seats, claim_ids, strict=True)
     )
     return reservation, booked
 

@@ -5,7 +5,9 @@ more on the hot paths than the database's answer does (docs/performance.md). A
 ``PreparedQuery`` compiles its queryset once per database alias, keeps the SQL and
 Django's converters for the selected columns, and runs it again with new values. The
 queryset stays the one source of truth: no table or column name is written by hand, and
-each row comes back converted exactly as the ORM converts it.
+each row comes back converted exactly as the ORM converts it. ``PreparedUpdate`` does
+the same for a queryset's ``update()``, ``PreparedInsert`` for inserting rows through
+Django's own insert compiler.
 
     seats = PreparedQuery(
         "seats",
@@ -30,17 +32,29 @@ from typing import Any
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Expression, Field, QuerySet
+from django.db.models.sql import InsertQuery, UpdateQuery
 
 _PLAIN_FIELD = Field()
 
 
 class _Slot:
-    """Where a value goes in the compiled SQL's parameters."""
+    """Where a value goes in the compiled SQL's parameters, and how the field that takes
+    it prepares it (as a lookup's value, or as a value saved to the field)."""
 
-    __slots__ = ("field", "index", "name")
+    __slots__ = ("field", "index", "name", "save")
 
-    def __init__(self, name: str, index: int | None, field: Field):
-        self.name, self.index, self.field = name, index, field
+    def __init__(self, name: str, index: int | None, field: Field, *, save: bool = False):
+        self.name, self.index, self.field, self.save = name, index, field, save
+
+    def prepare(self, values: dict, connection):
+        value = values[self.name]
+        if self.index is not None:
+            value = value[self.index]
+        if self.field is _PLAIN_FIELD:
+            return value  # no field to prepare it: the driver takes it as it is
+        if self.save:
+            return self.field.get_db_prep_save(value, connection)
+        return self.field.get_db_prep_value(value, connection, prepared=False)
 
 
 class Param(Expression):
@@ -66,6 +80,18 @@ class ParamList(Expression):
         return ", ".join(["%s"] * self.size), slots
 
 
+class _SavedValue(Expression):
+    """The value a row being inserted gives ``field``, given when the insert runs."""
+
+    def __init__(self, field: Field, index: int):
+        super().__init__(output_field=field)
+        self.index = index
+
+    def as_sql(self, compiler, connection):
+        field = self.output_field
+        return "%s", [_Slot(field.attname, self.index, field, save=True)]
+
+
 class _Placeholders:
     """What the query's builder gets when compiling: parameters, not values."""
 
@@ -89,6 +115,21 @@ class _Values(_Placeholders):
         return list(self._values[name])
 
 
+def _bind(params: Sequence, values: dict[str, Any], connection) -> list:
+    return [
+        param.prepare(values, connection) if isinstance(param, _Slot) else param for param in params
+    ]
+
+
+def _list_key(using: str, values: dict[str, Any]) -> tuple:
+    return (
+        using,
+        *sorted(
+            (name, len(value)) for name, value in values.items() if isinstance(value, list | tuple)
+        ),
+    )
+
+
 class _Compiled:
     __slots__ = ("col_count", "converters", "params", "sql", "truncate")
 
@@ -109,21 +150,13 @@ class _Compiled:
         )
 
     def bind(self, values: dict[str, Any], connection) -> list:
-        params = []
-        for param in self.params:
-            if isinstance(param, _Slot):
-                value = values[param.name]
-                if param.index is not None:
-                    value = value[param.index]
-                param = param.field.get_db_prep_value(value, connection, prepared=False)
-            params.append(param)
-        return params
+        return _bind(self.params, values, connection)
 
     def convert(self, rows: Sequence[tuple], connection) -> list[tuple]:
         if self.truncate:
             rows = [row[: self.col_count] for row in rows]
         if not self.converters:
-            return [tuple(row) for row in rows]
+            return list(rows)  # the drivers' rows are tuples already
         converted = []
         for row in rows:
             row = list(row)
@@ -164,14 +197,7 @@ class PreparedQuery:
         if not settings.PREPARED_QUERIES:
             return self._orm_rows(using, values)
         connection = connections[using]
-        key = (
-            using,
-            *sorted(
-                (name, len(value))
-                for name, value in values.items()
-                if isinstance(value, list | tuple)
-            ),
-        )
+        key = _list_key(using, values)
         compiled = self._compiled.get(key)
         if compiled is None:
             queryset = self._build(_Placeholders(values))
@@ -180,3 +206,102 @@ class PreparedQuery:
             cursor.execute(compiled.sql, compiled.bind(values, connection))
             rows = cursor.fetchall()
         return compiled.convert(rows, connection)
+
+
+class PreparedUpdate:
+    """A queryset's ``update(**changes)``, both built by ``build(p)`` (which returns
+    ``(queryset, changes)``), compiled once per database alias, run with
+    ``execute(**values)``; returns the number of rows updated."""
+
+    def __init__(self, name: str, build: Callable[[_Placeholders], tuple[QuerySet, dict]]):
+        self.name = name
+        self._build = build
+        self._compiled: dict[tuple, tuple[str, tuple]] = {}
+
+    def __repr__(self) -> str:
+        return f"<PreparedUpdate {self.name}>"
+
+    def execute(self, *, using: str = DEFAULT_DB_ALIAS, **values) -> int:
+        if not settings.PREPARED_QUERIES:
+            queryset, changes = self._build(_Values(values))
+            return queryset.using(using).update(**changes)
+        connection = connections[using]
+        key = _list_key(using, values)
+        compiled = self._compiled.get(key)
+        if compiled is None:
+            queryset, changes = self._build(_Placeholders(values))
+            query = queryset.query.chain(UpdateQuery)
+            query.add_update_values(changes)
+            compiled = self._compiled[key] = query.get_compiler(connection=connection).as_sql()
+        sql, params = compiled
+        with connection.cursor() as cursor:
+            cursor.execute(sql, _bind(params, values, connection))
+            return cursor.rowcount
+
+
+class PreparedInsert:
+    """Rows of ``model`` inserted with one INSERT that Django's own insert compiler
+    builds, compiled once per database alias and number of rows. ``execute(rows)``
+    takes ``{attname: value}`` per row (the given ``fields``; no defaults, no
+    ``auto_now``: give every value) and returns the new primary keys in row order,
+    None for each where the database cannot return them (a multi-row insert on MySQL;
+    MariaDB and SQLite can)."""
+
+    def __init__(self, model, fields: Sequence[str]):
+        self.model = model
+        self.fields = [model._meta.get_field(name) for name in fields]
+        self._compiled: dict[tuple, tuple] = {}
+
+    def __repr__(self) -> str:
+        return f"<PreparedInsert {self.model._meta.label}>"
+
+    def _orm_insert(self, rows: list[dict], using: str) -> list:
+        # PREPARED_QUERIES=0: what Model.save() (raw: the given values) and bulk_create do.
+        objs = [self.model(**row) for row in rows]
+        if len(objs) == 1:
+            objs[0].save_base(raw=True, force_insert=True, using=using)
+        else:
+            self.model.objects.using(using).bulk_create(objs)
+        return [obj.pk for obj in objs]
+
+    def _compile(self, connection, count: int) -> tuple:
+        features = connection.features
+        returning = features.can_return_columns_from_insert and (
+            count == 1 or features.can_return_rows_from_bulk_insert
+        )
+        query = InsertQuery(self.model)
+        objs = [
+            self.model(**{field.attname: _SavedValue(field, i) for field in self.fields})
+            for i in range(count)
+        ]
+        # raw: the given values as they are (no pre_save, so no auto_now to override them).
+        query.insert_values(self.fields, objs, raw=True)
+        compiler = query.get_compiler(connection=connection)
+        if returning:
+            compiler.returning_fields = [self.model._meta.pk]
+            mode = "rows" if count > 1 else "columns"
+        else:
+            mode = "last_id" if count == 1 else None
+        return compiler.as_sql(), mode, compiler.returning_params
+
+    def execute(self, rows: list[dict], *, using: str = DEFAULT_DB_ALIAS) -> list:
+        if not settings.PREPARED_QUERIES:
+            return self._orm_insert(rows, using)
+        connection = connections[using]
+        key = (using, len(rows))
+        compiled = self._compiled.get(key)
+        if compiled is None:
+            compiled = self._compiled[key] = self._compile(connection, len(rows))
+        statements, mode, returning_params = compiled
+        values = {field.attname: [row[field.attname] for row in rows] for field in self.fields}
+        with connection.cursor() as cursor:
+            for sql, params in statements:
+                cursor.execute(sql, _bind(params, values, connection))
+            if mode == "rows":
+                return [row[0] for row in connection.ops.fetch_returned_insert_rows(cursor)]
+            if mode == "columns":
+                return [connection.ops.fetch_returned_insert_columns(cursor, returning_params)[0]]
+            if mode == "last_id":
+                pk = self.model._meta.pk
+                return [connection.ops.last_insert_id(cursor, self.model._meta.db_table, pk.column)]
+        return [None] * len(rows)

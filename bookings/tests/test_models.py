@@ -115,6 +115,9 @@ def test_claim_rule_in_python_and_in_sql_agree_on_every_kind_of_claim(customer):
         SeatStatus.AVAILABLE,
     ]
 
+    sql = dict(claims.with_status(now).values_list("pk", "status"))
+    assert sql == python
+
     def ids(queryset):
         return set(queryset.values_list("pk", flat=True))
 

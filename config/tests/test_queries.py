@@ -6,13 +6,14 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection, transaction
-from django.db.models import DateTimeField
+from django.db.models import DateTimeField, F, IntegerField
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from bookings.models import Reservation, ReservationSeat, ShowtimeCounters
 from cinema.models import Movie, Seat, Showtime
 from cinema.tests.factories import HallFactory, MovieFactory, ShowtimeFactory
-from config.queries import PreparedQuery
+from config.queries import PreparedInsert, PreparedQuery, PreparedUpdate
 
 pytestmark = pytest.mark.django_db
 
@@ -114,3 +115,66 @@ def test_prepared_queries_off_gives_the_same_rows_through_the_orm(settings):
     with CaptureQueriesContext(connection) as captured:
         assert query.rows(min=0, limit=2, offset=1) == prepared == [("b",), ("c",)]
     assert len(captured) == 1
+
+
+def _claim_rows(reservation, seats, expires_at=None):
+    return [
+        {
+            "reservation_id": reservation.pk,
+            "showtime_id": reservation.showtime_id,
+            "seat_id": seat.pk,
+            "price": Decimal("12.50"),
+            "active": True,
+            "hold_expires_at": expires_at,
+        }
+        for seat in seats
+    ]
+
+
+@pytest.mark.parametrize("prepared", [True, False])
+def test_prepared_insert_writes_what_the_orm_writes(settings, customer, prepared):
+    settings.PREPARED_QUERIES = prepared
+    show = ShowtimeFactory()
+    seats = list(show.hall.seats.order_by("position")[:3])
+    now = timezone.now()
+    insert = PreparedInsert(Reservation, ("user_id", "showtime_id", "status", "total_price",
+                                          "expires_at", "cancelled_at", "created_at",
+                                          "updated_at"))  # fmt: skip
+    row = {
+        "user_id": customer.pk,
+        "showtime_id": show.pk,
+        "status": "HELD",
+        "total_price": Decimal("37.50"),
+        "expires_at": now,
+        "cancelled_at": None,
+        "created_at": now,
+        "updated_at": now,
+    }
+    (pk,) = insert.execute([row])
+    stored = Reservation.objects.get(pk=pk)
+    assert {name: getattr(stored, name) for name in row} == row  # no auto_now override
+
+    claims = PreparedInsert(ReservationSeat, list(_claim_rows(stored, seats[:1])[0]))
+    ids = claims.execute(_claim_rows(stored, seats, expires_at=now))
+    stored_claims = list(ReservationSeat.objects.filter(reservation=stored).order_by("pk"))
+    assert [c.seat_id for c in stored_claims] == [s.pk for s in seats]
+    assert all(c.hold_expires_at == now and c.price == Decimal("12.50") for c in stored_claims)
+    if connection.features.can_return_rows_from_bulk_insert or not prepared:
+        assert ids == [c.pk for c in stored_claims]
+
+
+def test_prepared_update_changes_what_the_orm_changes(settings):
+    show = ShowtimeFactory()
+    update = PreparedUpdate(
+        "test_sell",
+        lambda p: (
+            ShowtimeCounters.objects.filter(pk=p("showtime")),
+            {"sold": F("sold") + p("seats", IntegerField())},
+        ),
+    )
+    assert update.execute(showtime=show.pk, seats=3) == 1
+    assert update.execute(showtime=show.pk, seats=-1) == 1
+    settings.PREPARED_QUERIES = False
+    assert update.execute(showtime=show.pk, seats=5) == 1
+    assert update.execute(showtime=987654321, seats=5) == 0
+    assert ShowtimeCounters.objects.get(showtime=show).sold == 7

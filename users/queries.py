@@ -1,0 +1,18 @@
+"""The user read of every authenticated request, compiled once per database
+(config/queries.py): an ordinary queryset, so the ORM stays the one source of truth for
+its SQL. users/tests/test_authentication.py checks that it gives the ORM's user."""
+
+from django.contrib.auth import get_user_model
+
+from config.queries import PreparedQuery
+
+
+def user_fields() -> list[str]:
+    """Every column of the user row, as the ORM reads a user."""
+    return [field.attname for field in get_user_model()._meta.concrete_fields]
+
+
+user_by_pk = PreparedQuery(
+    "user_by_pk",
+    lambda p: get_user_model().objects.filter(pk=p("pk")).order_by().values_list(*user_fields()),
+)
