@@ -59,6 +59,7 @@ from bookings.models import (
 from cinema.models import Seat, Showtime
 from config.errors import ServiceBusy
 from config.exceptions import is_lock_error
+from config.queries import model_from_row
 
 logger = logging.getLogger(__name__)
 
@@ -183,7 +184,8 @@ def _lock_showtime(showtime_id: int) -> Showtime:
     rows = queries.locked_showtime.rows(showtime_id=showtime_id)
     if not rows:
         raise ShowtimeNotFound()
-    return Showtime.from_db(DEFAULT_DB_ALIAS, queries.LOCKED_SHOWTIME_FIELDS, rows[0])
+    values = dict(zip(queries.LOCKED_SHOWTIME_FIELDS, rows[0], strict=True))
+    return model_from_row(Showtime, DEFAULT_DB_ALIAS, values)
 
 
 def _check_open(showtime: Showtime, now: datetime, *, detail: str | None = None) -> None:
@@ -450,9 +452,7 @@ def _persist(
         "updated_at": created_at,
     }
     (reservation_id,) = queries.reservation_insert.execute([row])
-    reservation = Reservation.from_db(
-        DEFAULT_DB_ALIAS, ["id", *queries.RESERVATION_FIELDS], [reservation_id, *row.values()]
-    )
+    reservation = model_from_row(Reservation, DEFAULT_DB_ALIAS, {"id": reservation_id, **row})
     reservation.showtime = showtime
     try:
         claim_ids = queries.claims_insert.execute(

@@ -208,6 +208,14 @@ class PreparedQuery:
         return compiled.convert(rows, connection)
 
 
+def model_from_row(model, using: str, values: dict[str, Any]):
+    """An instance of ``model`` loaded from the database with these ``{attname: value}``
+    (the others deferred), as the ORM builds one (``Model.from_db``, which wants the
+    values in the model's field order)."""
+    names = [field.attname for field in model._meta.concrete_fields if field.attname in values]
+    return model.from_db(using, names, [values[name] for name in names])
+
+
 class PreparedUpdate:
     """A queryset's ``update(**changes)``, both built by ``build(p)`` (which returns
     ``(queryset, changes)``), compiled once per database alias, run with

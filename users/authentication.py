@@ -19,6 +19,7 @@ from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidTok
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
+from config.queries import model_from_row
 from users import queries
 
 
@@ -27,7 +28,8 @@ def user_by_pk(pk):
     rows = queries.user_by_pk.rows(using=DEFAULT_DB_ALIAS, pk=pk)
     if not rows:
         return None
-    return get_user_model().from_db(DEFAULT_DB_ALIAS, queries.user_fields(), rows[0])
+    values = dict(zip(queries.user_fields(), rows[0], strict=True))
+    return model_from_row(get_user_model(), DEFAULT_DB_ALIAS, values)
 
 
 class UserJWTAuthentication(JWTAuthentication):
