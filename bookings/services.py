@@ -47,7 +47,13 @@ from bookings.exceptions import (
     ShowtimeNotFound,
     TooManySeats,
 )
-from bookings.models import IdempotencyKey, Reservation, ReservationSeat, ReservationStatus
+from bookings.models import (
+    IdempotencyKey,
+    Reservation,
+    ReservationSeat,
+    ReservationStatus,
+    idempotency_key_hash,
+)
 from cinema.models import Hall, Movie, Seat, Showtime
 from config.exceptions import ServiceBusy, is_lock_error
 from users.permissions import is_admin
@@ -397,17 +403,20 @@ def _idempotency_begin(
     if not key or len(key) > 255 or not key.isprintable():
         raise InvalidIdempotencyKey()
     stale_before = now - timedelta(hours=settings.IDEMPOTENCY_KEY_HOURS)
+    # Keys are compared byte for byte, by their hash: under the database's collation
+    # "Order-7f3a" and "order-7F3A" (or "clé" and "cle") would be one key.
+    key_hash = idempotency_key_hash(key)
     for _ in range(3):
         try:
             with transaction.atomic():
                 row = IdempotencyKey.objects.create(
-                    user=user, key=key, request_fingerprint=fingerprint
+                    user=user, key=key, key_hash=key_hash, request_fingerprint=fingerprint
                 )
             return None, row
         except IntegrityError:
             existing = (
                 IdempotencyKey.objects.select_related("reservation")
-                .filter(user=user, key=key)
+                .filter(user=user, key_hash=key_hash)
                 .first()
             )
             if existing is None:
