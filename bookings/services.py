@@ -7,16 +7,20 @@ within the lock a plain read of the claims is the truth; the unique key
 
 Each public service runs in its own ``transaction.atomic``. On MySQL/MariaDB a deadlock
 (1213) or lock-wait timeout (1205) retries the whole block a bounded number of times
-(``BOOKING_RETRY_ATTEMPTS``), then answers 503 with Retry-After (ServiceBusy).
+(``BOOKING_RETRY_ATTEMPTS``) within ``DB_LOCK_WAIT_BUDGET`` seconds, then answers 503
+with Retry-After (ServiceBusy).
 """
 
 import functools
 import hashlib
 import json
 import logging
+import math
 import random
+import threading
 import time
 from collections.abc import Iterable
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -62,9 +66,28 @@ logger = logging.getLogger(__name__)
 
 
 # --- plumbing ---------------------------------------------------------------------------
+# The deadline (time.monotonic()) by which the current booking must have its showtime
+# lock: set by retry_on_lock_errors for the whole series of attempts.
+_lock_deadline: ContextVar[float | None] = ContextVar("marquee_lock_deadline", default=None)
+
+
+def _lock_wait_left() -> float | None:
+    deadline = _lock_deadline.get()
+    return None if deadline is None else deadline - time.monotonic()
+
+
 def retry_on_lock_errors(func):
     """Run ``func`` (an atomic block) again when the database reports a deadlock or a
-    lock-wait timeout; after BOOKING_RETRY_ATTEMPTS retries raise ServiceBusy (503).
+    lock-wait timeout, at most BOOKING_RETRY_ATTEMPTS times and within
+    DB_LOCK_WAIT_BUDGET seconds in all; then raise ServiceBusy (503) with that budget
+    as its Retry-After.
+
+    The budget bounds the wait for the showtime lock: each attempt waits at most the
+    whole seconds left of it (``FOR UPDATE WAIT n`` on MariaDB), so a showtime locked
+    for a long time costs a booking about DB_LOCK_WAIT_BUDGET seconds, not attempts x
+    innodb_lock_wait_timeout. A deadlock fails fast and is worth another try. Once a
+    showtime's lock outlasted a whole budget, the process stops waiting for it for a
+    while (``_StuckLocks``).
 
     Retrying only makes sense for a whole transaction: inside an outer atomic block the
     transaction is already doomed, so there the error propagates untouched.
@@ -75,20 +98,73 @@ def retry_on_lock_errors(func):
         if transaction.get_connection().in_atomic_block:
             return func(*args, **kwargs)
         retries = max(0, settings.BOOKING_RETRY_ATTEMPTS)
-        for attempt in range(retries + 1):
-            try:
-                return func(*args, **kwargs)
-            except OperationalError as exc:
-                if not is_lock_error(exc):
-                    raise
-                if attempt == retries:
-                    logger.warning("%s gave up after %d retries: %s", func.__name__, retries, exc)
-                    raise ServiceBusy() from exc
-                # Jitter so the losers of a deadlock do not collide again in step.
-                time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))  # noqa: S311
+        budget = max(0, settings.DB_LOCK_WAIT_BUDGET)
+        token = _lock_deadline.set(time.monotonic() + budget)
+        try:
+            for attempt in range(retries + 1):
+                try:
+                    return func(*args, **kwargs)
+                except OperationalError as exc:
+                    if not is_lock_error(exc):
+                        raise
+                    if attempt == retries or _lock_wait_left() < 1:
+                        logger.warning(
+                            "%s gave up after %d tries: %s",
+                            getattr(func, "__name__", "booking"),
+                            attempt + 1,
+                            exc,
+                        )
+                        raise ServiceBusy(retry_after=max(1, budget)) from exc
+                    # Jitter so the losers of a deadlock do not collide again in step.
+                    time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))  # noqa: S311
+        finally:
+            _lock_deadline.reset(token)
         raise AssertionError("unreachable")  # pragma: no cover
 
     return wrapper
+
+
+class _StuckLocks:
+    """Showtimes whose row lock outlasted a booking's whole budget: a stuck transaction
+    or a slow admin operation, not the milliseconds another booking holds it.
+
+    While a showtime is marked, this process's bookings of it take the lock only if it
+    is free at once (NOWAIT) and otherwise answer 503 ``busy`` at once, instead of each
+    holding a worker thread for the whole budget. Every STUCK_RETRY_SECONDS one booking
+    (a probe) waits the budget again; the first booking that gets the lock, probe or
+    not, clears the mark. A hot showtime, whose lock is only ever held briefly, is never
+    marked: its bookings queue for the lock as before.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._marks: dict[int, list] = {}  # showtime id -> [retry_at, probe in flight]
+
+    def may_wait(self, showtime_id: int) -> bool:
+        with self._lock:
+            mark = self._marks.get(showtime_id)
+            if mark is None:
+                return True
+            retry_at, probing = mark
+            if probing or time.monotonic() < retry_at:
+                return False
+            mark[1] = True  # this booking is the probe
+            return True
+
+    def timed_out(self, showtime_id: int) -> None:
+        with self._lock:
+            self._marks[showtime_id] = [time.monotonic() + STUCK_RETRY_SECONDS, False]
+
+    def locked(self, showtime_id: int) -> None:
+        if showtime_id in self._marks:
+            with self._lock:
+                self._marks.pop(showtime_id, None)
+
+
+# How long a process leaves a stuck showtime lock alone before a booking waits for it
+# again (docs/booking.md, "A showtime locked for a long time").
+STUCK_RETRY_SECONDS = 10
+_stuck_locks = _StuckLocks()
 
 
 # The fields of the locked showtime a booking needs. Only the showtime row is locked:
@@ -206,17 +282,40 @@ def _lock_showtime_sql(q, connection) -> tuple:
         f"SELECT {columns} FROM {q(Showtime._meta.db_table)} "  # noqa: S608
         f"WHERE {q('id')} = %s{lock}"
     )
-    return sql, _converters(Showtime, _LOCKED_SHOWTIME_FIELDS, connection)
+    # On MySQL/MariaDB this one lock wait is bounded by the booking's budget: MariaDB
+    # takes WAIT n (whole seconds; 0 is NOWAIT); MySQL only NOWAIT, otherwise its
+    # innodb_lock_wait_timeout applies and the budget is checked between attempts.
+    bounded = None
+    if lock and connection.vendor == "mysql":
+        bounded = "mariadb" if connection.mysql_is_mariadb else "mysql"
+    return sql, _converters(Showtime, _LOCKED_SHOWTIME_FIELDS, connection), bounded
 
 
 def _lock_showtime(showtime_id: int) -> Showtime:
     """``Showtime.objects.select_for_update().only(*_LOCKED_SHOWTIME_FIELDS)
-    .get(pk=showtime_id)`` on the primary (the connection of the open transaction)."""
+    .get(pk=showtime_id)`` on the primary (the connection of the open transaction),
+    waiting for the lock at most the whole seconds left of the booking's budget."""
     connection = transaction.get_connection()
-    sql, converters = _prepared(connection, "lock_showtime", _lock_showtime_sql)
+    sql, converters, bounded = _prepared(connection, "lock_showtime", _lock_showtime_sql)
+    left = _lock_wait_left()
+    wait = None
+    if bounded and left is not None:
+        # Whole seconds, rounded so that a fresh 2 s budget waits 2 s, not 1.
+        wait = max(0, math.ceil(left - 0.25)) if _stuck_locks.may_wait(showtime_id) else 0
+        if bounded == "mariadb":
+            sql = f"{sql} WAIT {wait}"
+        elif wait == 0:
+            sql = f"{sql} NOWAIT"
     with connection.cursor() as cursor:
-        cursor.execute(sql, [showtime_id])
+        try:
+            cursor.execute(sql, [showtime_id])
+        except OperationalError as exc:
+            if wait and is_lock_error(exc) and _lock_wait_left() < 1:
+                _stuck_locks.timed_out(showtime_id)  # held for a whole budget
+            raise
         row = cursor.fetchone()
+    if wait is not None:
+        _stuck_locks.locked(showtime_id)
     if row is None:
         raise ShowtimeNotFound()
     return Showtime.from_db(

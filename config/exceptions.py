@@ -6,21 +6,56 @@ errors are DRF's ``{"field": ["..."]}``.
 """
 
 import logging
+import math
 
+from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import OperationalError
+from django.db import InterfaceError, OperationalError
 from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler
 
+from config.cache import CacheUnavailable
+
 logger = logging.getLogger(__name__)
 
 # MySQL/MariaDB error numbers for a lost lock race.
 MYSQL_LOCK_WAIT_TIMEOUT = 1205
 MYSQL_DEADLOCK = 1213
+
+
+# MySQL/MariaDB client and server errors that mean the server cannot be reached or
+# dropped the connection (as opposed to a bad query): can't connect (2002, 2003),
+# unknown host (2005), gone away (2006), lost connection or read timeout (2013), SSL
+# handshake (2026), lost at a system call (2055), too many connections (1040), shutting
+# down (1053), connection killed (1927), disconnected for inactivity (4031).
+MYSQL_CONNECTION_ERRORS = frozenset(
+    {1040, 1053, 1927, 2002, 2003, 2005, 2006, 2013, 2026, 2055, 4031}
+)
+# Seconds a client is asked to wait after a database outage answer.
+DATABASE_RETRY_AFTER = 5
+
+
+def is_database_unavailable(exc: BaseException) -> bool:
+    """True when a database error means the database is down, hung or unreachable."""
+    if isinstance(exc, InterfaceError):
+        return True  # the connection was closed under us
+    if not isinstance(exc, OperationalError):
+        return False
+    args = getattr(exc, "args", ())
+    if args and args[0] in MYSQL_CONNECTION_ERRORS:
+        return True
+    return "unable to open database file" in str(exc)  # SQLite
+
+
+def log_database_unavailable(request, exc: BaseException) -> None:
+    """One line per request, without the traceback: an outage is not a bug."""
+    path = getattr(request, "path", "?")
+    logger.warning("database unavailable, answered 503 (%s): %s", path, exc)
 
 
 def is_lock_error(exc: BaseException) -> bool:
@@ -65,8 +100,31 @@ class ServiceBusy(DomainError):
     default_code = "busy"
     retry_after = 1
 
+    def __init__(self, detail=None, code=None, *, retry_after: int | None = None, **extra):
+        super().__init__(detail, code, **extra)
+        if retry_after is not None:
+            self.retry_after = retry_after
 
-def _normalise(exc):
+
+class DatabaseUnavailable(DomainError):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "The database cannot be reached; try again in a moment."
+    default_code = "database_unavailable"
+    retry_after = DATABASE_RETRY_AFTER
+
+
+class CacheUnavailableError(DomainError):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "The cache cannot be reached; try again in a moment."
+    default_code = "cache_unavailable"
+    retry_after = 5
+
+
+def _retry_after(seconds: float) -> int:
+    return max(1, math.ceil(seconds))
+
+
+def _normalise(exc, request):
     if isinstance(exc, DjangoValidationError):
         if hasattr(exc, "error_dict"):
             return exceptions.ValidationError(as_serializer_error(exc))
@@ -76,8 +134,17 @@ def _normalise(exc):
         return ProtectedObject()
     if is_lock_error(exc):
         logger.warning("lock contention answered 503: %s", exc)
-        return ServiceBusy()
-    if isinstance(exc, Http404):
+        return ServiceBusy(retry_after=_retry_after(settings.DB_LOCK_WAIT_TIMEOUT))
+    if is_database_unavailable(exc):
+        log_database_unavailable(request, exc)
+        return DatabaseUnavailable()
+    if isinstance(exc, CacheUnavailable):
+        error = CacheUnavailableError()
+        error.retry_after = _retry_after(exc.retry_after)
+        return error
+    if isinstance(exc, Http404 | ObjectDoesNotExist):
+        # ObjectDoesNotExist: the object was there when the request began and another
+        # request deleted it meanwhile (a service re-reads it under its lock).
         return exceptions.NotFound()
     if isinstance(exc, DjangoPermissionDenied):
         return exceptions.PermissionDenied()
@@ -85,7 +152,7 @@ def _normalise(exc):
 
 
 def api_exception_handler(exc, context):
-    exc = _normalise(exc)
+    exc = _normalise(exc, context.get("request"))
     response = exception_handler(exc, context)
     if response is None:
         return None  # unexpected: Django's handler500 answers JSON under /api/
@@ -103,5 +170,8 @@ def api_exception_handler(exc, context):
         data.update(exc.extra)
         if exc.retry_after is not None:
             response["Retry-After"] = str(exc.retry_after)
+        if response.status_code == status.HTTP_503_SERVICE_UNAVAILABLE:
+            # Logged above in one line; Django need not log it again as an error.
+            response._has_been_logged = True
     response.data = data
     return response

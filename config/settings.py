@@ -12,7 +12,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env, env_bool, env_int, env_list
+from config.env import env, env_bool, env_float, env_int, env_list
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -88,8 +88,37 @@ CONN_MAX_AGE = env_int("CONN_MAX_AGE", 0 if DEBUG else 60)
 # off saves the round trip (docs/performance.md) when CONN_MAX_AGE stays well below the
 # server's wait_timeout and database restarts are rare.
 CONN_HEALTH_CHECKS = env_bool("CONN_HEALTH_CHECKS", True)
-# Seconds a booking waits for a row lock on MySQL/MariaDB before giving up (and retrying).
-DB_LOCK_WAIT_TIMEOUT = env_int("DB_LOCK_WAIT_TIMEOUT", 5)
+# Seconds any statement waits for a row lock on MySQL/MariaDB (innodb_lock_wait_timeout)
+# before it fails with a lock-wait timeout (then retried, or answered 503 `busy`).
+DB_LOCK_WAIT_TIMEOUT = env_int("DB_LOCK_WAIT_TIMEOUT", 3)
+# Seconds in all that a booking, confirm or cancel waits for the showtime's row lock,
+# across its retries; then it answers 503 `busy` with Retry-After (docs/booking.md).
+DB_LOCK_WAIT_BUDGET = env_int("DB_LOCK_WAIT_BUDGET", 2)
+
+# --- Database timeouts ----------------------------------------------------------------
+# A dead or hung database must cost a request seconds, not the gunicorn timeout: the
+# MySQL client gives up connecting, reading or writing after these many seconds, and
+# the request answers 503 `database_unavailable` (config/exceptions.py). The read
+# timeout bounds every query, so it must stay above DB_LOCK_WAIT_TIMEOUT (a lock wait is
+# a read that does not return) and above the slowest legitimate query (the reports).
+DB_CONNECT_TIMEOUT = env_int("DB_CONNECT_TIMEOUT", 2)
+DB_READ_TIMEOUT = env_int("DB_READ_TIMEOUT", 5)
+DB_WRITE_TIMEOUT = env_int("DB_WRITE_TIMEOUT", 5)
+if DB_READ_TIMEOUT <= DB_LOCK_WAIT_TIMEOUT:
+    raise ImproperlyConfigured("DB_READ_TIMEOUT must be greater than DB_LOCK_WAIT_TIMEOUT.")
+# /api/health/ checks on a connection of its own with this connect and read timeout, so
+# that a load balancer hears 503 within 2 s when the database is down or hung.
+HEALTH_DB_TIMEOUT = 1
+
+
+def _timeouts(engine: str) -> dict:
+    if engine == "django.db.backends.mysql":
+        return {
+            "connect_timeout": DB_CONNECT_TIMEOUT,
+            "read_timeout": DB_READ_TIMEOUT,
+            "write_timeout": DB_WRITE_TIMEOUT,
+        }
+    return {}
 
 
 def _database(url: str) -> dict:
@@ -106,6 +135,7 @@ def _database(url: str) -> dict:
                 "SET sql_mode='STRICT_TRANS_TABLES', "
                 f"innodb_lock_wait_timeout={DB_LOCK_WAIT_TIMEOUT}"
             ),
+            **_timeouts(config["ENGINE"]),
             **config.get("OPTIONS", {}),
         }
         config["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
@@ -126,12 +156,23 @@ AUTH_USER_MODEL = "users.User"
 
 # --- Cache (throttles, idempotency keys) ----------------------------------------------
 REDIS_URL = env("REDIS_URL", "")
+# Seconds to connect to Redis and to wait for an answer: a dead or hung Redis must not
+# hold a login for seconds. After a failure the cache is left alone for
+# REDIS_RETRY_SECONDS (each worker decides for itself) and throttles fail open meanwhile.
+REDIS_CONNECT_TIMEOUT = env_float("REDIS_CONNECT_TIMEOUT", 0.25)
+REDIS_TIMEOUT = env_float("REDIS_TIMEOUT", 0.25)
+REDIS_RETRY_SECONDS = env_float("REDIS_RETRY_SECONDS", 5)
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "config.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "marquee",
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+                "socket_timeout": REDIS_TIMEOUT,
+                "retry_seconds": REDIS_RETRY_SECONDS,
+            },
         }
     }
 else:
@@ -190,7 +231,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["config.renderers.FastJSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["config.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "config.pagination.StandardPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": [
