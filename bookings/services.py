@@ -138,27 +138,28 @@ class _StuckLocks:
 
     def __init__(self):
         self._lock = threading.Lock()
-        self._marks: dict[int, list] = {}  # showtime id -> [retry_at, probe in flight]
+        self._retry_at: dict[int, float] = {}  # showtime id -> when a booking may wait
 
     def may_wait(self, showtime_id: int) -> bool:
         with self._lock:
-            mark = self._marks.get(showtime_id)
-            if mark is None:
+            retry_at = self._retry_at.get(showtime_id)
+            if retry_at is None:
                 return True
-            retry_at, probing = mark
-            if probing or time.monotonic() < retry_at:
+            now = time.monotonic()
+            if now < retry_at:
                 return False
-            mark[1] = True  # this booking is the probe
+            # This booking is the probe; the next one waits a window later.
+            self._retry_at[showtime_id] = now + STUCK_RETRY_SECONDS
             return True
 
     def timed_out(self, showtime_id: int) -> None:
         with self._lock:
-            self._marks[showtime_id] = [time.monotonic() + STUCK_RETRY_SECONDS, False]
+            self._retry_at[showtime_id] = time.monotonic() + STUCK_RETRY_SECONDS
 
     def locked(self, showtime_id: int) -> None:
-        if showtime_id in self._marks:
+        if showtime_id in self._retry_at:
             with self._lock:
-                self._marks.pop(showtime_id, None)
+                self._retry_at.pop(showtime_id, None)
 
 
 # How long a process leaves a stuck showtime lock alone before a booking waits for it

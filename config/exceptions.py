@@ -23,9 +23,11 @@ from config.cache import CacheUnavailable
 
 logger = logging.getLogger(__name__)
 
-# MySQL/MariaDB error numbers for a lost lock race.
+# MySQL/MariaDB error numbers for a lost lock race. MariaDB answers NOWAIT and WAIT n
+# with 1205 too; MySQL 8 answers NOWAIT with 3572.
 MYSQL_LOCK_WAIT_TIMEOUT = 1205
 MYSQL_DEADLOCK = 1213
+MYSQL_LOCK_NOWAIT = 3572
 
 
 # MySQL/MariaDB client and server errors that mean the server cannot be reached or
@@ -63,7 +65,7 @@ def is_lock_error(exc: BaseException) -> bool:
     if not isinstance(exc, OperationalError):
         return False
     args = getattr(exc, "args", ())
-    if args and args[0] in (MYSQL_LOCK_WAIT_TIMEOUT, MYSQL_DEADLOCK):
+    if args and args[0] in (MYSQL_LOCK_WAIT_TIMEOUT, MYSQL_DEADLOCK, MYSQL_LOCK_NOWAIT):
         return True
     # SQLite reports a busy database as "database is locked".
     return "database is locked" in str(exc)

@@ -12,7 +12,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 from bookings import services
 from config import cache as resilient_cache
-from config.exceptions import ServiceBusy, is_database_unavailable
+from config.exceptions import ServiceBusy, is_database_unavailable, is_lock_error
 from config.parsers import json_depth_exceeds
 
 
@@ -82,6 +82,12 @@ def test_api_answers_503_cache_unavailable_where_a_view_needs_the_cache(rf):
 )
 def test_is_database_unavailable_tells_outages_from_bad_queries(exc, expected):
     assert is_database_unavailable(exc) is expected
+
+
+@pytest.mark.parametrize("number", [1205, 1213, 3572])
+def test_lock_errors_include_nowait_on_mysql(number):
+    assert is_lock_error(OperationalError(number, "lock"))
+    assert not is_database_unavailable(OperationalError(number, "lock"))
 
 
 @pytest.mark.django_db
