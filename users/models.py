@@ -49,8 +49,9 @@ class User(AbstractUser):
 
     email = models.EmailField("email address", unique=True)
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.CUSTOMER)
-    # fold_username(username), kept by save(): the unique key that keeps "Admin" and
-    # "admín" from ever being two accounts, and the column logins look up.
+    # fold_username(username), kept by save() (bulk_create must set it itself): the
+    # unique key that keeps "Admin" and "admín" from ever being two accounts, and the
+    # column logins look up.
     username_fold = models.CharField(max_length=150, unique=True, editable=False)
 
     objects = MarqueeUserManager()
