@@ -1,7 +1,8 @@
 """The cluster test: every request goes through nginx (or, where a step says so, straight
 to a node to show what nginx spares it), bounded in count and time.
 
-0. front door: health, gzip, static files from nginx, nginx's own errors as JSON;
+0. front door: health, gzip, static files from nginx, nginx's own errors as JSON,
+   each client's own address seen by the throttles behind nginx;
 1. hot seat: 60 clients race for one seat across both nodes;
 2. routing, counted by the servers (Com_select): seat maps and movie lists on the
    replica, a customer's reservations on the primary right after their booking;
@@ -52,10 +53,15 @@ class Reply:
         return json.loads(self.body)
 
 
-def call(port, method, path, *, token=None, body=None, headers=None, timeout=10.0) -> Reply:
-    """One request on its own connection."""
+def call(
+    port, method, path, *, token=None, body=None, headers=None, timeout=10.0, source=None
+) -> Reply:
+    """One request on its own connection (from the loopback address ``source``, if given:
+    127.0.0.0/8 is all this machine's, so clients can differ by address)."""
     started = time.monotonic()
-    connection = http.client.HTTPConnection(HOST, port, timeout=timeout)
+    connection = http.client.HTTPConnection(
+        HOST, port, timeout=timeout, source_address=(source, 0) if source else None
+    )
     sent = {"Connection": "close", **(headers or {})}
     if token:
         sent["Authorization"] = f"Bearer {token}"
@@ -85,11 +91,15 @@ def parallel(fn, items, threads: int) -> list:
         return list(pool.map(fn, items, timeout=120))
 
 
-def statuses(replies: list[Reply]) -> dict:
+def tally(values) -> dict:
     counts: dict = {}
-    for reply in replies:
-        counts[reply.status] = counts.get(reply.status, 0) + 1
+    for value in values:
+        counts[value] = counts.get(value, 0) + 1
     return dict(sorted(counts.items()))
+
+
+def statuses(replies: list[Reply]) -> dict:
+    return tally(reply.status for reply in replies)
 
 
 # --- the run --------------------------------------------------------------------------
@@ -255,6 +265,7 @@ class ClusterTest:
             f"Cache-Control {static.headers.get('cache-control')!r}, "
             f"Content-Encoding {static.headers.get('content-encoding')!r}",
         )
+        self._client_addresses(step)
         big = call(
             self.ports.http,
             "POST",
@@ -266,6 +277,30 @@ class ClusterTest:
             and big.headers.get("content-type", "").startswith("application/json")
             and big.json().get("code") == "request_too_large",
             f"a 2 MB body: {big.status} {big.body[:80]!r}",
+        )
+
+    def _client_addresses(self, step: Step) -> None:
+        """Throttles see each client's own address through nginx, and a forged
+        X-Forwarded-For opens no fresh bucket (NUM_PROXIES=1 reads the entry nginx
+        appended). Login is limited to THROTTLE_LOGIN_RATE (10/min) per address."""
+
+        def login(i: int, source: str) -> Reply:
+            return call(
+                self.ports.http,
+                "POST",
+                "/api/auth/login/",
+                body={"username": f"nobody-{source}-{i}", "password": "wrong"},
+                headers={"X-Forwarded-For": f"203.0.113.{i}"},
+                source=source,
+            )
+
+        first = [login(i, "127.0.0.2").status for i in range(11)]
+        other = login(0, "127.0.0.3").status
+        step.check(
+            first[:10] == [401] * 10 and first[10] == 429 and other == 401,
+            f"11 logins from 127.0.0.2, each with another forged X-Forwarded-For: "
+            f"{tally(first)} (the 11th throttled); "
+            f"then one from 127.0.0.3: {other} (its own bucket)",
         )
 
     def step_hot_seat(self, step: Step) -> None:
@@ -523,13 +558,15 @@ class ClusterTest:
         step.note("node 2 restarted")
 
     def _slow_clients(self, port: int, count: int) -> list[socket.socket]:
-        """Connections that send their headers and then a body one byte at a time."""
+        """Connections that send their headers (a booking by a signed-in customer, whose
+        body the app must read) and then the body one byte at a time."""
         sockets = []
-        for _ in range(count):
+        for i in range(count):
             client = socket.create_connection((HOST, port), timeout=5)
             client.sendall(
-                b"POST /api/auth/login/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                b"Content-Type: application/json\r\nContent-Length: 4000\r\n\r\n{"
+                b"POST /api/reservations/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                + f"Authorization: Bearer {self.tokens[i % len(self.tokens)]}\r\n".encode()
+                + b"Content-Type: application/json\r\nContent-Length: 4000\r\n\r\n{"
             )
             sockets.append(client)
         return sockets
