@@ -319,7 +319,7 @@ class Topology:
         directory = self._mariadb_dir(role)
         base, full = directory / "base.cnf", directory / "my.cnf"
         if initialise:
-            (directory / "data").mkdir(parents=True)
+            (directory / "data").mkdir(parents=True, mode=0o700)
             base, full = self._write_mariadb_config(role)
             if os.geteuid() == 0:
                 mysql = pwd.getpwnam("mysql")
