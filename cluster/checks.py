@@ -8,7 +8,8 @@ to a node to show what nginx spares it), bounded in count and time.
    replica, a customer's reservations on the primary right after their booking;
 3. lag: the replica's SQL thread stopped, seats sold, fresh reads move to the primary
    above REPLICA_MAX_LAG_SECONDS, the replica catches up;
-4. replica down: reads answered by the primary, no 5xx; back in use once restarted;
+4. replica down, then hung: reads answered by the primary, no 5xx; back in use once
+   restarted or resumed;
 5. an app node killed under booking load: only in-flight requests fail, the invariants
    hold;
 6. slow clients trickling request bodies: /api/health/ through nginx stays under 100 ms;
@@ -489,6 +490,38 @@ class ClusterTest:
             f"replica restarted, replication resumed; reads back on it after {back or 0:.1f} s "
             "(REPLICA_RETRY_SECONDS)",
         )
+        self._replica_hung(step)
+
+    def _replica_hung(self, step: Step) -> None:
+        """A replica that hangs (SIGSTOP: its connections stay open, nothing answers):
+        the ping on a reused connection gives up after REPLICA_READ_TIMEOUT, a new
+        connection after REPLICA_CONNECT_TIMEOUT, and the reads go to the primary."""
+        from django.conf import settings
+
+        pid = self.t.pid("mariadb-replica")
+        bound = settings.REPLICA_READ_TIMEOUT + settings.REPLICA_CONNECT_TIMEOUT + 1.5
+        os.kill(pid, signal.SIGSTOP)
+        step.note(f"replica hung (SIGSTOP to its mariadbd, pid {pid})")
+        try:
+            paths = [f"/api/showtimes/{self.data['seat_map_showtime']}/seats/"] * 60 + [
+                "/api/movies/"
+            ] * 20
+            replies = parallel(self.get, paths, 8)
+            slowest = max(r.seconds for r in replies)
+            step.figures["replica_hung"] = {
+                "statuses": statuses(replies),
+                "slowest_ms": round(slowest * 1000, 1),
+            }
+            step.check(
+                statuses(replies) == {200: len(paths)} and slowest < bound,
+                f"{len(paths)} seat maps and movie lists: {statuses(replies)}, slowest "
+                f"{slowest * 1000:.0f} ms (bound: read + connect timeout + 1.5 s = {bound} s)",
+            )
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        self.t.wait_replica_caught_up()
+        back = self._replica_back(self.data["seat_map_showtime"], timeout=20)
+        step.check(back is not None, f"replica resumed; reads back on it after {back or 0:.1f} s")
 
     def step_node_killed(self, step: Step) -> None:
         lines = self.show_lines(2, 10)
@@ -765,7 +798,7 @@ class ClusterTest:
             ("1. hot seat across nodes", self.step_hot_seat),
             ("2. routing counted by the servers", self.step_routing),
             ("3. replica lag", self.step_lag),
-            ("4. replica down", self.step_replica_down),
+            ("4. replica down, then hung", self.step_replica_down),
             ("5. app node killed under load", self.step_node_killed),
             ("6. slow clients", self.step_slow_clients),
             ("7. throughput, 1 and 2 nodes", self.step_throughput),

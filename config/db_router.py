@@ -20,7 +20,8 @@ Enabled by setting DATABASE_REPLICA_URL (see docs/scaling.md). The rules, in ord
    reads from the primary, so a customer always sees the booking they just made.
 
 Rules 4 and 5 only apply while the replica is usable: it answers within
-REPLICA_CONNECT_TIMEOUT and its heartbeat row is at most REPLICA_MAX_LAG_SECONDS old.
+REPLICA_CONNECT_TIMEOUT (a new connection) or REPLICA_READ_TIMEOUT (a reused one) and its
+heartbeat row is at most REPLICA_MAX_LAG_SECONDS old.
 Otherwise those reads go to the primary too: slower, never wrong and never a 500.
 """
 

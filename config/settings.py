@@ -124,6 +124,10 @@ REPLICA_MAX_LAG_SECONDS = env_int("REPLICA_MAX_LAG_SECONDS", 5)
 # Seconds to wait for the replica's connection; a replica that does not answer in time
 # counts as down and the read goes to the primary.
 REPLICA_CONNECT_TIMEOUT = env_int("REPLICA_CONNECT_TIMEOUT", 1)
+# Seconds a replica read (or the ping before it) may wait for an answer: a replica that
+# hangs on an open connection is then given up like an unreachable one. Catalogue and
+# seat-map reads take milliseconds.
+REPLICA_READ_TIMEOUT = env_int("REPLICA_READ_TIMEOUT", 2)
 # How often each process reads the replica's heartbeat (its lag), in seconds.
 REPLICA_CHECK_SECONDS = env_int("REPLICA_CHECK_SECONDS", 1)
 # Seconds a process reads only from the primary after the replica failed, before it
@@ -132,7 +136,11 @@ REPLICA_RETRY_SECONDS = env_int("REPLICA_RETRY_SECONDS", 5)
 if DATABASE_REPLICA_URL:
     DATABASES["replica"] = _database(DATABASE_REPLICA_URL)
     if DATABASES["replica"]["ENGINE"] == "django.db.backends.mysql":
-        DATABASES["replica"]["OPTIONS"]["connect_timeout"] = REPLICA_CONNECT_TIMEOUT
+        DATABASES["replica"]["OPTIONS"].update(
+            connect_timeout=REPLICA_CONNECT_TIMEOUT,
+            read_timeout=REPLICA_READ_TIMEOUT,
+            write_timeout=REPLICA_READ_TIMEOUT,
+        )
     # Tests run against the primary's test database only.
     DATABASES["replica"]["TEST"] = {**DATABASES["replica"].get("TEST", {}), "MIRROR": "default"}
     DATABASE_ROUTERS = ["config.db_router.PrimaryReplicaRouter"]
