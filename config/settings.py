@@ -144,11 +144,35 @@ def _database(url: str) -> dict:
 
 DATABASES = {"default": _database(DATABASE_URL)}
 
-# A read replica for catalogue and seat-map reads (see docs/scaling.md). Bookings always
-# read from the primary.
+# --- Read replica (config/db_router.py, docs/scaling.md) -------------------------------
+# Catalogue and seat-map reads go to the replica while it answers and keeps up; bookings,
+# users and every write stay on the primary.
 DATABASE_REPLICA_URL = env("DATABASE_REPLICA_URL", "")
+# Above this many seconds behind the primary (its heartbeat row, deploy/mariadb/), the
+# reads that would go to the replica go to the primary.
+REPLICA_MAX_LAG_SECONDS = env_int("REPLICA_MAX_LAG_SECONDS", 5)
+# Seconds to wait for the replica's connection; a replica that does not answer in time
+# counts as down and the read goes to the primary.
+REPLICA_CONNECT_TIMEOUT = env_int("REPLICA_CONNECT_TIMEOUT", 1)
+# Seconds a replica read (or the ping before it) may wait for an answer: a replica that
+# hangs on an open connection is then given up like an unreachable one. Catalogue and
+# seat-map reads take milliseconds.
+REPLICA_READ_TIMEOUT = env_int("REPLICA_READ_TIMEOUT", 2)
+# How often each process reads the replica's heartbeat (its lag), in seconds.
+REPLICA_CHECK_SECONDS = env_int("REPLICA_CHECK_SECONDS", 1)
+# Seconds a process reads only from the primary after the replica failed, before it
+# tries the replica again (so a dead replica costs one failed connect, not one a request).
+REPLICA_RETRY_SECONDS = env_int("REPLICA_RETRY_SECONDS", 5)
 if DATABASE_REPLICA_URL:
     DATABASES["replica"] = _database(DATABASE_REPLICA_URL)
+    if DATABASES["replica"]["ENGINE"] == "django.db.backends.mysql":
+        DATABASES["replica"]["OPTIONS"].update(
+            connect_timeout=REPLICA_CONNECT_TIMEOUT,
+            read_timeout=REPLICA_READ_TIMEOUT,
+            write_timeout=REPLICA_READ_TIMEOUT,
+        )
+    # Tests run against the primary's test database only.
+    DATABASES["replica"]["TEST"] = {**DATABASES["replica"].get("TEST", {}), "MIRROR": "default"}
     DATABASE_ROUTERS = ["config.db_router.PrimaryReplicaRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -194,7 +218,8 @@ USE_TZ = True
 
 # --- Static files (whitenoise serves them, also with DEBUG off) -----------------------
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Where collectstatic writes; a front proxy (deploy/nginx/) serves /static/ from here.
+STATIC_ROOT = env("STATIC_ROOT", "") or BASE_DIR / "staticfiles"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
