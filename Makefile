@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install install-dev lint format serve bench clean
+.PHONY: run test install install-dev lint format serve bench clean cluster cluster-test cluster-down
 
 run: $(VENV)/.installed
 	$(BIN)/python manage.py migrate --noinput
@@ -64,3 +64,17 @@ serve: $(VENV)/.installed
 BENCH_ARGS ?=
 bench: $(VENV)/.installed
 	timeout -s TERM 1000 $(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# --- the production topology on this machine (deploy/, docs/scaling.md) ----------------
+# nginx, two gunicorn app nodes, a MariaDB primary with a GTID replica and Redis, on
+# private ports (8410-8413, 3410-3411, 6410) and a temporary directory.
+cluster:
+	scripts/cluster up
+
+# Starts its own topology, runs the cluster test through nginx, stops everything (a few
+# minutes; results in cluster/results/latest.md).
+cluster-test:
+	scripts/cluster test
+
+cluster-down:
+	scripts/cluster down

@@ -506,7 +506,9 @@ def parse_args(argv=None):
     parser.add_argument(
         "--prod-workers", type=int, default=5, help="recommended workers (5 = 2 x cores + 1)"
     )
-    parser.add_argument("--prod-threads", type=int, default=1, help="recommended threads (1)")
+    parser.add_argument(
+        "--prod-threads", type=int, default=8, help="recommended threads (8, gthread)"
+    )
     parser.add_argument("--skip-prod", action="store_true", help="baseline pass only")
     parser.add_argument("--only", action="append", help="run scenarios containing this text")
     parser.add_argument("--port", type=int, default=8765)

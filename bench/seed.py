@@ -36,7 +36,7 @@ from bookings.models import (
 )
 from bookings.services import showtime_counters_refresh
 from cinema.models import Genre, Hall, Movie, Seat, SeatType, Showtime
-from users.models import Role, User
+from users.models import Role, User, fold_username
 
 ROWS = 15
 SEATS_PER_ROW = 20
@@ -66,6 +66,8 @@ def _customers(count: int) -> list[User]:
             [
                 User(
                     username=f"{USERNAME_PREFIX}{i}",
+                    # bulk_create skips User.save(), which keeps this column.
+                    username_fold=fold_username(f"{USERNAME_PREFIX}{i}"),
                     email=f"{USERNAME_PREFIX}{i}@bench.example.com",
                     role=Role.CUSTOMER,
                     password="!",  # unusable: the bench signs tokens, nobody logs in

@@ -1,3 +1,4 @@
+import hashlib
 from datetime import datetime
 from decimal import Decimal
 
@@ -206,6 +207,10 @@ class ShowtimeCounters(models.Model):
         return f"Showtime {self.showtime_id}: {self.sold} sold, {self.held} held"
 
 
+def idempotency_key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 class IdempotencyKey(models.Model):
     """Remembers the reservation a POST with an ``Idempotency-Key`` produced, so a retry
     returns it instead of booking again. The unique key makes simultaneous retries wait
@@ -215,6 +220,10 @@ class IdempotencyKey(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="idempotency_keys"
     )
     key = models.CharField(max_length=255)
+    # SHA-256 of the key as sent, hex: the unique key compares it byte for byte. The
+    # key column itself compares under the database's collation, where "Order-7f3a",
+    # "order-7F3A", "clé", "cle" and "cle " are all one key (MariaDB unicode_ci).
+    key_hash = models.CharField(max_length=64)
     request_fingerprint = models.CharField(max_length=64)
     reservation = models.ForeignKey(
         Reservation, on_delete=models.CASCADE, related_name="idempotency_keys", null=True
@@ -224,7 +233,7 @@ class IdempotencyKey(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["user", "key"], name="bookings_idempotencykey_unique_user_key"
+                fields=["user", "key_hash"], name="bookings_idempotencykey_unique_user_key_hash"
             ),
         ]
 

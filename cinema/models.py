@@ -1,5 +1,7 @@
+import datetime as dt
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, URLValidator
 from django.db import models
 from django.db.models import Q
@@ -29,6 +31,20 @@ class AgeRating(models.TextChoices):
 
 MAX_DURATION_MINUTES = 1000
 
+# Sane bounds for a release date: the first films, and a decade ahead (an announced
+# film). Beyond them a date is a typo or a probe, and year 9999 breaks date arithmetic.
+EARLIEST_RELEASE_DATE = dt.date(1888, 1, 1)
+RELEASE_YEARS_AHEAD = 10
+
+
+def validate_release_date(value: dt.date) -> None:
+    latest = dt.date.today() + dt.timedelta(days=366 * RELEASE_YEARS_AHEAD)
+    if not EARLIEST_RELEASE_DATE <= value <= latest:
+        raise ValidationError(
+            f"Give a date between {EARLIEST_RELEASE_DATE.isoformat()} and {latest.isoformat()}.",
+            code="date_out_of_range",
+        )
+
 
 # A movie's fields as staff edit them, and as the API shows them (with its id), in one
 # order: the serializers, the admin form, the services and the prepared list query
@@ -55,7 +71,7 @@ class Movie(models.Model):
     duration_minutes = models.PositiveIntegerField(
         validators=[MinValueValidator(1), MaxValueValidator(MAX_DURATION_MINUTES)]
     )
-    release_date = models.DateField()
+    release_date = models.DateField(validators=[validate_release_date])
     genre = models.CharField(max_length=32, choices=Genre.choices, db_index=True)
     age_rating = models.CharField(max_length=4, choices=AgeRating.choices, default=AgeRating.ALL)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -16,6 +16,7 @@ from cinema.models import (
     Movie,
     Seat,
     Showtime,
+    validate_release_date,
 )
 from cinema.services import MAX_ROWS, MAX_SEATS_PER_ROW
 from config.serializers import (
@@ -57,7 +58,7 @@ class MovieWriteSerializer(serializers.Serializer):
         validators=[URLValidator(schemes=["http", "https"], message="Give an http(s) URL.")],
     )
     duration_minutes = serializers.IntegerField(min_value=1, max_value=MAX_DURATION_MINUTES)
-    release_date = serializers.DateField()
+    release_date = serializers.DateField(validators=[validate_release_date])
     genre = StrictChoiceField(choices=Genre.choices)
     age_rating = StrictChoiceField(choices=AgeRating.choices, required=False, default=AgeRating.ALL)
 

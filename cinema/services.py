@@ -30,6 +30,8 @@ from cinema.exceptions import (
 from cinema.models import MOVIE_EDITABLE_FIELDS, Hall, Movie, Seat, SeatType, Showtime
 
 MAX_ROWS = 100
+# How far ahead a showtime may be scheduled (two years).
+SCHEDULE_DAYS_AHEAD = 731
 MAX_SEATS_PER_ROW = 100
 
 _UNSET = object()
@@ -72,12 +74,21 @@ def movie_update(*, movie: Movie, **fields) -> Movie:
 @transaction.atomic
 def movie_delete(*, movie: Movie) -> None:
     """Refused (409 ``protected``) while the movie has any showtime, even one without
-    reservations: deleting a film must not silently wipe a published schedule."""
+    reservations: deleting a film must not silently wipe a published schedule.
+
+    Locks the movie row first, the lock scheduling takes (after the hall's) before it
+    inserts a showtime: a showtime scheduled meanwhile is seen here, and a scheduling
+    that waited for this delete finds the movie gone (400), never a foreign key error.
+    A movie already deleted by someone else is simply gone."""
+    movie = Movie.objects.select_for_update().filter(pk=movie.pk).first()
+    if movie is None:
+        return
     if movie.showtimes.exists():
         raise MovieInUse()
     try:
-        movie.delete()
-    except ProtectedError as exc:  # a showtime was scheduled meanwhile
+        with transaction.atomic():
+            movie.delete()
+    except (ProtectedError, IntegrityError) as exc:
         raise MovieInUse() from exc
 
 
@@ -224,13 +235,20 @@ def hall_update(*, hall: Hall, name: str | None = None, layout: Layout | None = 
 
 @transaction.atomic
 def hall_delete(*, hall: Hall) -> None:
-    """Refused (409 ``protected``) while the hall has showtimes; its seats go with it."""
-    hall = Hall.objects.select_for_update().get(pk=hall.pk)
+    """Refused (409 ``protected``) while the hall has showtimes; its seats go with it.
+
+    Locks the hall row first, the first lock scheduling takes: a showtime scheduled
+    meanwhile is seen here, and a scheduling that waited for this delete finds the
+    hall gone (400). A hall already deleted by someone else is simply gone."""
+    hall = Hall.objects.select_for_update().filter(pk=hall.pk).first()
+    if hall is None:
+        return
     if hall.showtimes.exists():
         raise HallInUse()
     try:
-        hall.delete()
-    except ProtectedError as exc:
+        with transaction.atomic():
+            hall.delete()
+    except (ProtectedError, IntegrityError) as exc:
         raise HallInUse() from exc
 
 
@@ -253,6 +271,10 @@ def _check_start(start_time) -> None:
         )
     if start_time <= timezone.now():
         raise ValidationError({"start_time": "The start time is in the past."})
+    # A schedule is published weeks ahead; years ahead is a typo (or a probe: near year
+    # 9999 the end time would not even fit in a datetime).
+    if start_time > timezone.now() + dt.timedelta(days=SCHEDULE_DAYS_AHEAD):
+        raise ValidationError({"start_time": f"Schedule at most {SCHEDULE_DAYS_AHEAD} days ahead."})
 
 
 def _check_prices(price, vip_price) -> None:
@@ -266,13 +288,24 @@ def _check_prices(price, vip_price) -> None:
         raise ValidationError(errors)
 
 
-def _lock_halls(*hall_ids) -> None:
-    # Fixed order (by id) so two updates moving showtimes between halls cannot deadlock.
-    list(Hall.objects.select_for_update().filter(pk__in=set(hall_ids)).order_by("pk"))
+def _lock_halls(*hall_ids) -> dict[int, Hall]:
+    """Lock the halls' rows, in a fixed order (by id) so two updates moving showtimes
+    between halls cannot deadlock. A hall deleted meanwhile (``hall_delete`` takes the
+    same lock) is a field error, not a foreign key error at the insert."""
+    halls = {
+        hall.pk: hall
+        for hall in Hall.objects.select_for_update().filter(pk__in=set(hall_ids)).order_by("pk")
+    }
+    if set(hall_ids) - halls.keys():
+        raise ValidationError({"hall": "This hall no longer exists (it was just deleted)."})
+    return halls
 
 
 def _lock_movie(movie_id: int) -> Movie:
-    return Movie.objects.select_for_update().get(pk=movie_id)
+    movie = Movie.objects.select_for_update().filter(pk=movie_id).first()
+    if movie is None:
+        raise ValidationError({"movie": "This movie no longer exists (it was just deleted)."})
+    return movie
 
 
 def _check_no_overlap(*, hall: Hall, start: dt.datetime, end: dt.datetime, exclude_pk=None):
@@ -322,7 +355,7 @@ def showtime_create(
     vip_price = price if vip_price is None else vip_price
     _check_start(start_time)
     _check_prices(price, vip_price)
-    _lock_halls(hall.pk)
+    hall = _lock_halls(hall.pk)[hall.pk]
     movie = _lock_movie(movie.pk)
     end_time = showtime_end(movie=movie, start_time=start_time)
     _check_no_overlap(hall=hall, start=start_time, end=end_time)
@@ -354,12 +387,17 @@ def showtime_update(
     Lock order: the old and new hall rows by id, then the showtime row, then the movie
     row when the showtime moves.
     """
-    _lock_halls(showtime.hall_id, *([hall.pk] if hall is not _UNSET else []))
+    halls = _lock_halls(showtime.hall_id, *([hall.pk] if hall is not _UNSET else []))
     current = (
-        Showtime.objects.select_for_update().select_related("movie", "hall").get(pk=showtime.pk)
+        Showtime.objects.select_for_update()
+        .select_related("movie", "hall")
+        .filter(pk=showtime.pk)
+        .first()
     )
+    if current is None:
+        raise Showtime.DoesNotExist("This showtime was just deleted.")
     new_movie = current.movie if movie is _UNSET else movie
-    new_hall = current.hall if hall is _UNSET else hall
+    new_hall = current.hall if hall is _UNSET else halls[hall.pk]
     new_start = current.start_time if start_time is _UNSET else start_time
     moves = (
         new_movie.pk != current.movie_id

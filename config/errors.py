@@ -64,6 +64,11 @@ class Unavailable(DomainError):
     detail = "The service is unavailable; try again in a moment."
     retry_after: int = 1
 
+    def __init__(self, detail: str | None = None, *, retry_after: int | None = None, **extra):
+        super().__init__(detail, **extra)
+        if retry_after is not None:
+            self.retry_after = retry_after
+
 
 # --- errors shared by every app ---------------------------------------------------------
 class ProtectedObject(Conflict):
@@ -74,3 +79,15 @@ class ProtectedObject(Conflict):
 class ServiceBusy(Unavailable):
     code = "busy"
     detail = "The system is busy with the same seats; try again in a moment."
+
+
+class DatabaseUnavailable(Unavailable):
+    code = "database_unavailable"
+    detail = "The database cannot be reached; try again in a moment."
+    retry_after = 5
+
+
+class CacheUnavailableError(Unavailable):
+    code = "cache_unavailable"
+    detail = "The cache cannot be reached; try again in a moment."
+    retry_after = 5

@@ -7,10 +7,13 @@ nothing of HTTP: their kind decides the status here, in ``HTTP_STATUS``.
 """
 
 import logging
+import math
 
+from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import OperationalError
+from django.db import InterfaceError, OperationalError
 from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404
 from rest_framework import exceptions, status
@@ -18,8 +21,11 @@ from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler, set_rollback
 
+from config.cache import CacheUnavailable
 from config.errors import (
+    CacheUnavailableError,
     Conflict,
+    DatabaseUnavailable,
     DomainError,
     Forbidden,
     InvalidRequest,
@@ -32,9 +38,21 @@ from config.errors import (
 
 logger = logging.getLogger(__name__)
 
-# MySQL/MariaDB error numbers for a lost lock race.
+# MySQL/MariaDB error numbers for a lost lock race. MariaDB answers NOWAIT and WAIT n
+# with 1205 too; MySQL 8 answers NOWAIT with 3572.
 MYSQL_LOCK_WAIT_TIMEOUT = 1205
 MYSQL_DEADLOCK = 1213
+MYSQL_LOCK_NOWAIT = 3572
+
+
+# MySQL/MariaDB client and server errors that mean the server cannot be reached or
+# dropped the connection (as opposed to a bad query): can't connect (2002, 2003),
+# unknown host (2005), gone away (2006), lost connection or read timeout (2013), SSL
+# handshake (2026), lost at a system call (2055), too many connections (1040), shutting
+# down (1053), connection killed (1927), disconnected for inactivity (4031).
+MYSQL_CONNECTION_ERRORS = frozenset(
+    {1040, 1053, 1927, 2002, 2003, 2005, 2006, 2013, 2026, 2055, 4031}
+)
 
 # The HTTP status of each kind of domain error; a subclass answers as its kind.
 HTTP_STATUS: dict[type[DomainError], int] = {
@@ -47,12 +65,30 @@ HTTP_STATUS: dict[type[DomainError], int] = {
 }
 
 
+def is_database_unavailable(exc: BaseException) -> bool:
+    """True when a database error means the database is down, hung or unreachable."""
+    if isinstance(exc, InterfaceError):
+        return True  # the connection was closed under us
+    if not isinstance(exc, OperationalError):
+        return False
+    args = getattr(exc, "args", ())
+    if args and args[0] in MYSQL_CONNECTION_ERRORS:
+        return True
+    return "unable to open database file" in str(exc)  # SQLite
+
+
+def log_database_unavailable(request, exc: BaseException) -> None:
+    """One line per request, without the traceback: an outage is not a bug."""
+    path = getattr(request, "path", "?")
+    logger.warning("database unavailable, answered 503 (%s): %s", path, exc)
+
+
 def is_lock_error(exc: BaseException) -> bool:
     """True when a database error is a deadlock or lock-wait timeout worth retrying."""
     if not isinstance(exc, OperationalError):
         return False
     args = getattr(exc, "args", ())
-    if args and args[0] in (MYSQL_LOCK_WAIT_TIMEOUT, MYSQL_DEADLOCK):
+    if args and args[0] in (MYSQL_LOCK_WAIT_TIMEOUT, MYSQL_DEADLOCK, MYSQL_LOCK_NOWAIT):
         return True
     # SQLite reports a busy database as "database is locked".
     return "database is locked" in str(exc)
@@ -72,7 +108,11 @@ def domain_error_response(exc: DomainError) -> Response:
     retry_after = getattr(exc, "retry_after", None)
     if retry_after is not None:
         headers["Retry-After"] = str(retry_after)
-    return Response(data, status=http_status(exc), headers=headers)
+    response = Response(data, status=http_status(exc), headers=headers)
+    if response.status_code == status.HTTP_503_SERVICE_UNAVAILABLE:
+        # Logged where it was decided, in one line; Django need not log it again.
+        response._has_been_logged = True
+    return response
 
 
 def _plain_validation_error(exc: DjangoValidationError) -> InvalidRequest:
@@ -82,7 +122,11 @@ def _plain_validation_error(exc: DjangoValidationError) -> InvalidRequest:
     return error
 
 
-def _normalise(exc):
+def _retry_after(seconds: float) -> int:
+    return max(1, math.ceil(seconds))
+
+
+def _normalise(exc, request):
     if isinstance(exc, DjangoValidationError):
         if hasattr(exc, "error_dict"):
             return exceptions.ValidationError(as_serializer_error(exc))
@@ -91,8 +135,15 @@ def _normalise(exc):
         return ProtectedObject()
     if is_lock_error(exc):
         logger.warning("lock contention answered 503: %s", exc)
-        return ServiceBusy()
-    if isinstance(exc, Http404):
+        return ServiceBusy(retry_after=_retry_after(settings.DB_LOCK_WAIT_TIMEOUT))
+    if is_database_unavailable(exc):
+        log_database_unavailable(request, exc)
+        return DatabaseUnavailable()
+    if isinstance(exc, CacheUnavailable):
+        return CacheUnavailableError(retry_after=_retry_after(exc.retry_after))
+    if isinstance(exc, Http404 | ObjectDoesNotExist):
+        # ObjectDoesNotExist: the object was there when the request began and another
+        # request deleted it meanwhile (a service re-reads it under its lock).
         return exceptions.NotFound()
     if isinstance(exc, DjangoPermissionDenied):
         return exceptions.PermissionDenied()
@@ -100,7 +151,7 @@ def _normalise(exc):
 
 
 def api_exception_handler(exc, context):
-    exc = _normalise(exc)
+    exc = _normalise(exc, context.get("request"))
     if isinstance(exc, DomainError):
         set_rollback()
         return domain_error_response(exc)

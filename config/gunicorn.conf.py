@@ -4,7 +4,7 @@
 | --- | --- | --- |
 | HOST / PORT | 0.0.0.0 / 8000 | where to listen (GUNICORN_BIND overrides both) |
 | WEB_CONCURRENCY | 2 x cores + 1 | worker processes |
-| GUNICORN_THREADS | 1 | threads per worker; > 1 selects the gthread worker |
+| GUNICORN_THREADS | 8 | threads per worker (the gthread worker); 1 selects sync workers |
 | GUNICORN_TIMEOUT | 30 | seconds before a silent worker is killed and replaced |
 | GUNICORN_GRACEFUL_TIMEOUT | 30 | seconds a worker gets to finish on restart/stop |
 | GUNICORN_KEEPALIVE | 5 | seconds an idle keep-alive connection stays open |
@@ -30,11 +30,14 @@ bind = os.environ.get("GUNICORN_BIND") or (
     f"{os.environ.get('HOST', '0.0.0.0')}:{_int('PORT', 8000)}"  # noqa: S104 - a container's port
 )
 
-# Sync workers: a request holds one process for its lifetime and the database does the
-# waiting. 2 x cores + 1 keeps the cores busy while some workers wait on MySQL (see
+# Processes: 2 x cores + 1 keeps the cores busy while some requests wait on MySQL (see
 # docs/performance.md for the measurement behind it).
 workers = _int("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1)
-threads = _int("GUNICORN_THREADS", 1)
+# Threads per process (the gthread worker): a request that waits for the database - a
+# booking waiting up to DB_LOCK_WAIT_BUDGET for a showtime's lock - holds a thread, not
+# a whole process. With sync workers, clients booking a long-locked showtime in a loop
+# pinned every process and unrelated reads queued for seconds (docs/booking.md).
+threads = _int("GUNICORN_THREADS", 8)
 worker_class = "gthread" if threads > 1 else "sync"
 
 timeout = _int("GUNICORN_TIMEOUT", 30)

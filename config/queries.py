@@ -193,7 +193,12 @@ class PreparedQuery:
             queryset = queryset[values["offset"] : values["offset"] + values["limit"]]
         return [tuple(row) for row in queryset]
 
-    def rows(self, *, using: str = DEFAULT_DB_ALIAS, **values) -> list[tuple]:
+    def rows(
+        self, *, using: str = DEFAULT_DB_ALIAS, lock_wait: int | None = None, **values
+    ) -> list[tuple]:
+        """The rows for these values. ``lock_wait`` bounds a ``select_for_update()``
+        query's wait for its row locks to that many whole seconds where the database
+        can say so per statement (``bounded_lock``)."""
         if not settings.PREPARED_QUERIES:
             return self._orm_rows(using, values)
         connection = connections[using]
@@ -202,10 +207,25 @@ class PreparedQuery:
         if compiled is None:
             queryset = self._build(_Placeholders(values))
             compiled = self._compiled[key] = _Compiled(queryset, connection, paged=self._paged)
+        sql = (
+            compiled.sql if lock_wait is None else bounded_lock(compiled.sql, connection, lock_wait)
+        )
         with connection.cursor() as cursor:
-            cursor.execute(compiled.sql, compiled.bind(values, connection))
+            cursor.execute(sql, compiled.bind(values, connection))
             rows = cursor.fetchall()
         return compiled.convert(rows, connection)
+
+
+def bounded_lock(sql: str, connection, wait: int) -> str:
+    """A ``... FOR UPDATE`` statement that waits at most ``wait`` whole seconds for its
+    locks: MariaDB's ``WAIT n`` (``WAIT 0`` fails at once), MySQL 8's ``NOWAIT`` for 0
+    (otherwise its ``innodb_lock_wait_timeout`` applies). Elsewhere (SQLite locks the
+    whole database, there is no row lock to wait for) the statement stays as it is."""
+    if connection.vendor != "mysql" or not sql.endswith(" FOR UPDATE"):
+        return sql
+    if connection.mysql_is_mariadb:
+        return f"{sql} WAIT {int(wait)}"
+    return f"{sql} NOWAIT" if wait <= 0 else sql
 
 
 def model_from_row(model, using: str, values: dict[str, Any]):

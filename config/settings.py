@@ -12,7 +12,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env, env_bool, env_int, env_list
+from config.env import env, env_bool, env_float, env_int, env_list
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -91,8 +91,37 @@ CONN_HEALTH_CHECKS = env_bool("CONN_HEALTH_CHECKS", True)
 # The hot queries (config/queries.py) are compiled once per process; 0 has the ORM build
 # them on every request, as it would without that helper (to measure what it saves).
 PREPARED_QUERIES = env_bool("PREPARED_QUERIES", True)
-# Seconds a booking waits for a row lock on MySQL/MariaDB before giving up (and retrying).
-DB_LOCK_WAIT_TIMEOUT = env_int("DB_LOCK_WAIT_TIMEOUT", 5)
+# Seconds any statement waits for a row lock on MySQL/MariaDB (innodb_lock_wait_timeout)
+# before it fails with a lock-wait timeout (then retried, or answered 503 `busy`).
+DB_LOCK_WAIT_TIMEOUT = env_int("DB_LOCK_WAIT_TIMEOUT", 3)
+# Seconds in all that a booking, confirm or cancel waits for the showtime's row lock,
+# across its retries; then it answers 503 `busy` with Retry-After (docs/booking.md).
+DB_LOCK_WAIT_BUDGET = env_int("DB_LOCK_WAIT_BUDGET", 2)
+
+# --- Database timeouts ----------------------------------------------------------------
+# A dead or hung database must cost a request seconds, not the gunicorn timeout: the
+# MySQL client gives up connecting, reading or writing after these many seconds, and
+# the request answers 503 `database_unavailable` (config/exceptions.py). The read
+# timeout bounds every query, so it must stay above DB_LOCK_WAIT_TIMEOUT (a lock wait is
+# a read that does not return) and above the slowest legitimate query (the reports).
+DB_CONNECT_TIMEOUT = env_int("DB_CONNECT_TIMEOUT", 2)
+DB_READ_TIMEOUT = env_int("DB_READ_TIMEOUT", 5)
+DB_WRITE_TIMEOUT = env_int("DB_WRITE_TIMEOUT", 5)
+if DB_READ_TIMEOUT <= DB_LOCK_WAIT_TIMEOUT:
+    raise ImproperlyConfigured("DB_READ_TIMEOUT must be greater than DB_LOCK_WAIT_TIMEOUT.")
+# /api/health/ checks on a connection of its own with this connect and read timeout, so
+# that a load balancer hears 503 within 2 s when the database is down or hung.
+HEALTH_DB_TIMEOUT = 1
+
+
+def _timeouts(engine: str) -> dict:
+    if engine == "django.db.backends.mysql":
+        return {
+            "connect_timeout": DB_CONNECT_TIMEOUT,
+            "read_timeout": DB_READ_TIMEOUT,
+            "write_timeout": DB_WRITE_TIMEOUT,
+        }
+    return {}
 
 
 def _database(url: str) -> dict:
@@ -109,6 +138,7 @@ def _database(url: str) -> dict:
                 "SET sql_mode='STRICT_TRANS_TABLES', "
                 f"innodb_lock_wait_timeout={DB_LOCK_WAIT_TIMEOUT}"
             ),
+            **_timeouts(config["ENGINE"]),
             **config.get("OPTIONS", {}),
         }
         config["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
@@ -117,11 +147,35 @@ def _database(url: str) -> dict:
 
 DATABASES = {"default": _database(DATABASE_URL)}
 
-# A read replica for catalogue and seat-map reads (see docs/scaling.md). Bookings always
-# read from the primary.
+# --- Read replica (config/db_router.py, docs/scaling.md) -------------------------------
+# Catalogue and seat-map reads go to the replica while it answers and keeps up; bookings,
+# users and every write stay on the primary.
 DATABASE_REPLICA_URL = env("DATABASE_REPLICA_URL", "")
+# Above this many seconds behind the primary (its heartbeat row, deploy/mariadb/), the
+# reads that would go to the replica go to the primary.
+REPLICA_MAX_LAG_SECONDS = env_int("REPLICA_MAX_LAG_SECONDS", 5)
+# Seconds to wait for the replica's connection; a replica that does not answer in time
+# counts as down and the read goes to the primary.
+REPLICA_CONNECT_TIMEOUT = env_int("REPLICA_CONNECT_TIMEOUT", 1)
+# Seconds a replica read (or the ping before it) may wait for an answer: a replica that
+# hangs on an open connection is then given up like an unreachable one. Catalogue and
+# seat-map reads take milliseconds.
+REPLICA_READ_TIMEOUT = env_int("REPLICA_READ_TIMEOUT", 2)
+# How often each process reads the replica's heartbeat (its lag), in seconds.
+REPLICA_CHECK_SECONDS = env_int("REPLICA_CHECK_SECONDS", 1)
+# Seconds a process reads only from the primary after the replica failed, before it
+# tries the replica again (so a dead replica costs one failed connect, not one a request).
+REPLICA_RETRY_SECONDS = env_int("REPLICA_RETRY_SECONDS", 5)
 if DATABASE_REPLICA_URL:
     DATABASES["replica"] = _database(DATABASE_REPLICA_URL)
+    if DATABASES["replica"]["ENGINE"] == "django.db.backends.mysql":
+        DATABASES["replica"]["OPTIONS"].update(
+            connect_timeout=REPLICA_CONNECT_TIMEOUT,
+            read_timeout=REPLICA_READ_TIMEOUT,
+            write_timeout=REPLICA_READ_TIMEOUT,
+        )
+    # Tests run against the primary's test database only.
+    DATABASES["replica"]["TEST"] = {**DATABASES["replica"].get("TEST", {}), "MIRROR": "default"}
     DATABASE_ROUTERS = ["config.db_router.PrimaryReplicaRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -129,12 +183,23 @@ AUTH_USER_MODEL = "users.User"
 
 # --- Cache (throttles, idempotency keys) ----------------------------------------------
 REDIS_URL = env("REDIS_URL", "")
+# Seconds to connect to Redis and to wait for an answer: a dead or hung Redis must not
+# hold a login for seconds. After a failure the cache is left alone for
+# REDIS_RETRY_SECONDS (each worker decides for itself) and throttles fail open meanwhile.
+REDIS_CONNECT_TIMEOUT = env_float("REDIS_CONNECT_TIMEOUT", 0.25)
+REDIS_TIMEOUT = env_float("REDIS_TIMEOUT", 0.25)
+REDIS_RETRY_SECONDS = env_float("REDIS_RETRY_SECONDS", 5)
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "config.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "marquee",
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+                "socket_timeout": REDIS_TIMEOUT,
+                "retry_seconds": REDIS_RETRY_SECONDS,
+            },
         }
     }
 else:
@@ -156,7 +221,8 @@ USE_TZ = True
 
 # --- Static files (whitenoise serves them, also with DEBUG off) -----------------------
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Where collectstatic writes; a front proxy (deploy/nginx/) serves /static/ from here.
+STATIC_ROOT = env("STATIC_ROOT", "") or BASE_DIR / "staticfiles"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -193,7 +259,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["config.renderers.FastJSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["config.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "config.pagination.StandardPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": [

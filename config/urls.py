@@ -4,6 +4,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from config.views import HealthView
+from users.admin import admin_login
 
 api_patterns = [
     path("health/", HealthView.as_view(), name="health"),
@@ -17,6 +18,8 @@ api_patterns = [
 ]
 
 urlpatterns = [
+    # Before the admin's own routes: its login page, with the API's login throttles.
+    path("admin/login/", admin_login, name="admin-login-throttled"),
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
     path("swagger/", RedirectView.as_view(url="/api/docs/", permanent=False)),

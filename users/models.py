@@ -1,5 +1,25 @@
+import unicodedata
+
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
 from django.db import models
+
+
+def fold_username(username: str) -> str:
+    """The form shared by usernames that differ only by case, accents or compatibility
+    forms: ``Admin``, ``ADMIN``, ``admín`` and the full-width ``admin`` all fold to ``admin``.
+
+    MariaDB's utf8mb4_unicode_ci collation already compares usernames so; the folded
+    column makes SQLite (and any database) agree, and its unique index means no two
+    accounts differ only so. NFKD splits accents off their letters, the combining marks
+    are dropped, casefold() handles case (``ß`` -> ``ss``), NFKC recomposes.
+    """
+    decomposed = unicodedata.normalize("NFKD", username.strip())
+    bare = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return unicodedata.normalize("NFKC", bare.casefold())
+
+
+USERNAME_TAKEN = "A user with that username already exists."
 
 
 class Role(models.TextChoices):
@@ -8,6 +28,15 @@ class Role(models.TextChoices):
 
 
 class MarqueeUserManager(UserManager):
+    @staticmethod
+    def natural_key_filter(username: str) -> dict:
+        """How a login name finds its account, everywhere (API login, admin login,
+        throttles): by its folded form, so case and accents do not matter."""
+        return {"username_fold": fold_username(username)}
+
+    def get_by_natural_key(self, username):
+        return self.get(**self.natural_key_filter(username))
+
     def create_superuser(self, username, email=None, password=None, **extra_fields):
         extra_fields.setdefault("role", Role.ADMIN)
         return super().create_superuser(username, email, password, **extra_fields)
@@ -20,18 +49,38 @@ class User(AbstractUser):
 
     email = models.EmailField("email address", unique=True)
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.CUSTOMER)
+    # fold_username(username), kept by save() (bulk_create must set it itself): the
+    # unique key that keeps "Admin" and "admín" from ever being two accounts, and the
+    # column logins look up.
+    username_fold = models.CharField(max_length=150, unique=True, editable=False)
 
     objects = MarqueeUserManager()
 
     class Meta:
         ordering = ["id"]
 
+    def clean(self):
+        super().clean()
+        # The admin's forms leave username_fold out, so its unique key is checked here.
+        taken = User.objects.filter(username_fold=fold_username(self.username or ""))
+        if self.pk is not None:
+            taken = taken.exclude(pk=self.pk)
+        if self.username and taken.exists():
+            raise ValidationError({"username": USERNAME_TAKEN})
+
     def save(self, *args, **kwargs):
         # The role is the single source of truth for staff access.
         self.is_staff = self.is_superuser = self.role == Role.ADMIN
+        self.username_fold = fold_username(self.username)
         update_fields = kwargs.get("update_fields")
-        if update_fields is not None and "role" in update_fields:
-            kwargs["update_fields"] = {*update_fields, "is_staff", "is_superuser"}
+        if update_fields is not None:
+            extra = set()
+            if "role" in update_fields:
+                extra |= {"is_staff", "is_superuser"}
+            if "username" in update_fields:
+                extra.add("username_fold")
+            if extra:
+                kwargs["update_fields"] = {*update_fields, *extra}
         super().save(*args, **kwargs)
 
     @property

@@ -18,7 +18,7 @@ from config.serializers import (
     StrictModelSerializer,
     StrictPasswordField,
 )
-from users.models import Role, User
+from users.models import USERNAME_TAKEN, Role, User, fold_username
 
 
 class UserSerializer(StrictModelSerializer):
@@ -40,6 +40,13 @@ class UserRegisterSerializer(StrictModelSerializer):
     class Meta:
         model = User
         fields = ["username", "email", "password", "first_name", "last_name"]
+
+    def validate_username(self, value):
+        # Logins find accounts by the folded name (users.models.fold_username), so a
+        # name that folds like an existing one would be a second door to that account.
+        if User.objects.filter(username_fold=fold_username(value)).exists():
+            raise serializers.ValidationError(USERNAME_TAKEN)
+        return value
 
     def validate_email(self, value):
         value = User.objects.normalize_email(value)

@@ -4,8 +4,8 @@ API answers them as DRF field errors); business-rule errors are ``users.exceptio
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from users.exceptions import OwnRoleChangeError
-from users.models import Role, User
+from users.exceptions import LastAdminError, NoLongerAdmin, OwnRoleChangeError
+from users.models import USERNAME_TAKEN, Role, User, fold_username
 
 
 def user_register(
@@ -31,8 +31,8 @@ def user_register(
 
 
 def _taken_field_error(*, username: str, email: str) -> ValidationError:
-    if User.objects.filter(username=username).exists():
-        return ValidationError({"username": ["A user with that username already exists."]})
+    if User.objects.filter(username_fold=fold_username(username)).exists():
+        return ValidationError({"username": [USERNAME_TAKEN]})
     return ValidationError({"email": ["A user with that email already exists."]})
 
 
@@ -50,11 +50,69 @@ def user_update_profile(*, user: User, **fields) -> User:
     return user
 
 
+# --- the last admin ---------------------------------------------------------------------
+# There is always at least one active ADMIN. Every change that can take an admin away
+# (demotion, deactivation, deletion; in the API or the Django admin) first locks the
+# rows of all active admins, in id order, and decides on what it then reads: two admins
+# demoting each other at the same moment are serialised, and the second one finds that
+# it would demote the last admin.
+
+
+def _lock_active_admins() -> set[int]:
+    return set(
+        User.objects.select_for_update()
+        .filter(role=Role.ADMIN, is_active=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def _ensure_an_admin_remains(admins: set[int], *, losing: set[int]) -> None:
+    if admins and not admins - losing:
+        raise LastAdminError()
+
+
+@transaction.atomic
 def user_set_role(*, user: User, role: str, by: User) -> User:
-    """Promote or demote. An admin cannot change their own role, so the last admin
-    cannot lock everyone out by accident. ADMIN implies staff (see User.save)."""
+    """Promote or demote. An admin cannot change their own role, and the last active
+    admin cannot be demoted (409 ``last_admin``). ADMIN implies staff (see User.save).
+
+    Locks: every active admin's row (id order), then the user's row.
+    Errors: OwnRoleChangeError (400), NoLongerAdmin (403: ``by`` lost the role
+    meanwhile), LastAdminError (409).
+    """
     if user.pk == by.pk and role != user.role:
         raise OwnRoleChangeError()
+    admins = _lock_active_admins()
+    if by.pk not in admins:
+        raise NoLongerAdmin()
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if role != Role.ADMIN:
+        _ensure_an_admin_remains(admins, losing={user.pk})
     user.role = role
     user.save(update_fields=["role"])
     return user
+
+
+@transaction.atomic
+def user_admin_change_check(*, user: User, role: str, is_active: bool) -> None:
+    """For a change about to be saved by the caller's transaction (the Django admin's
+    form): refuse it if it would leave no active admin. The admins' row locks are held
+    until that transaction ends. Errors: LastAdminError (409)."""
+    admins = _lock_active_admins()
+    if user.pk is not None and not (role == Role.ADMIN and is_active):
+        _ensure_an_admin_remains(admins, losing={user.pk})
+
+
+@transaction.atomic
+def users_delete(*, users) -> int:
+    """Delete users, unless that would leave no active admin (LastAdminError, 409).
+    Locks: every active admin's row (id order). Returns how many were deleted."""
+    admins = _lock_active_admins()
+    pks = {user.pk for user in users}
+    _ensure_an_admin_remains(admins, losing=pks)
+    deleted = 0
+    for user in User.objects.filter(pk__in=pks).order_by("pk"):
+        user.delete()
+        deleted += 1
+    return deleted

@@ -1,36 +1,155 @@
-"""Throttles for the anonymous entry points (login, register).
+"""Throttles for the anonymous entry points (login, register), shared by the API and the
+Django admin's login page.
 
 Each endpoint is limited twice: per client IP (``get_ident`` honours NUM_PROXIES, so a
-forged X-Forwarded-For does not open a fresh bucket) and per username, so spreading one
-account's password guesses over many addresses does not help either. Counters live in
-the default cache, which is Redis in production and therefore shared by every worker.
+forged X-Forwarded-For does not open a fresh bucket) and per account, so spreading one
+account's password guesses over many addresses does not help either. The account bucket
+belongs to the account whatever spelling reaches it: a login name is resolved the way
+authentication resolves it (``User.objects.natural_key_filter``: case, accents and
+compatibility forms do not matter), and a name that matches no account is keyed by its
+folded form, so ``ADMIN``, ``admín`` and ``ádmin`` all count against ``admin``.
+
+Counters are fixed windows in the default cache (Redis in production, shared by every
+worker): ``add`` opens a window, ``incr`` counts in it; both are atomic in Redis, so
+simultaneous attempts cannot all read the same count and all pass.
+
+When the cache cannot be reached the throttles fail open with a logged warning: a lost
+throttle window is better than a dead login (config/cache.py bounds how long asking
+takes).
 """
 
 import hashlib
+import logging
+import time
 
-from rest_framework.throttling import SimpleRateThrottle
+from django.core.cache import cache
+from rest_framework.settings import api_settings
+from rest_framework.throttling import BaseThrottle
+
+from config.cache import CacheUnavailable
+from users.models import User, fold_username
+
+logger = logging.getLogger(__name__)
 
 
-class _IPThrottle(SimpleRateThrottle):
-    def get_cache_key(self, request, view):
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+def _parse_rate(rate: str) -> tuple[int, int]:
+    count, period = rate.split("/")
+    seconds = {"s": 1, "m": 60, "h": 3600, "d": 86400}[period[0]]
+    return int(count), seconds
 
 
-class _UsernameThrottle(SimpleRateThrottle):
-    def get_cache_key(self, request, view):
-        data = request.data if isinstance(request.data, dict) else {}
-        username = data.get("username")
-        if not isinstance(username, str) or not username.strip():
-            return None
-        digest = hashlib.sha256(username.strip().lower().encode()).hexdigest()
-        return self.cache_format % {"scope": self.scope, "ident": digest}
+def _digest(text: str) -> str:
+    # surrogatepass: a JSON body may carry lone surrogates ("\udc00"); they still count.
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _may_name_an_account(folded: str) -> bool:
+    if len(folded) > User._meta.get_field("username_fold").max_length:
+        return False
+    try:
+        folded.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates: no stored name has them
+        return False
+    return True
+
+
+def account_ident(username: str) -> str:
+    """The bucket of a login name: the account it reaches, or its folded form."""
+    folded = fold_username(username)
+    if _may_name_an_account(folded):
+        pk = (
+            User.objects.filter(**User.objects.natural_key_filter(username))
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if pk is not None:
+            return f"user-{pk}"
+    return "name-" + _digest(folded)
+
+
+def _submitted_username(request) -> str | None:
+    data = getattr(request, "data", None)
+    if data is None:  # a plain Django request (the admin's login form)
+        data = request.POST
+    username = data.get("username") if hasattr(data, "get") else None
+    if not isinstance(username, str) or not username.strip():
+        return None
+    return username
+
+
+class CountingThrottle(BaseThrottle):
+    """A fixed-window request counter per ``scope`` and ident; the rate comes from
+    REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"][scope]."""
+
+    scope: str
+
+    def __init__(self):
+        self._wait: float | None = None
+
+    def ident(self, request) -> str | None:
+        """Whose bucket this request counts in; None: not throttled."""
+        raise NotImplementedError
+
+    def allow_request(self, request, view=None) -> bool:
+        rate = api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+        if not rate:
+            return True
+        ident = self.ident(request)
+        if ident is None:
+            return True
+        limit, period = _parse_rate(rate)
+        now = time.time()
+        window = int(now // period)
+        key = f"throttle:{self.scope}:{ident}:{window}"
+        try:
+            count = self._hit(key, period)
+        except CacheUnavailable as exc:
+            if exc.fresh:
+                logger.warning("throttle %s failed open: %s", self.scope, exc)
+            return True
+        if count > limit:
+            self._wait = (window + 1) * period - now
+            return False
+        return True
+
+    @staticmethod
+    def _hit(key: str, period: int) -> int:
+        # Kept a little past the window so a late incr never finds it gone.
+        if cache.add(key, 1, timeout=period + 5):
+            return 1
+        try:
+            return cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.add(key, 1, timeout=period + 5)
+            return 1
+
+    def wait(self) -> float | None:
+        return self._wait
+
+
+class _IPThrottle(CountingThrottle):
+    def ident(self, request) -> str | None:
+        # No REMOTE_ADDR (only outside a real server): one shared bucket.
+        return _digest(self.get_ident(request) or "unknown")
+
+
+class _AccountThrottle(CountingThrottle):
+    def ident(self, request) -> str | None:
+        username = _submitted_username(request)
+        return None if username is None else account_ident(username)
+
+
+class _NewNameThrottle(CountingThrottle):
+    def ident(self, request) -> str | None:
+        username = _submitted_username(request)
+        return None if username is None else _digest(fold_username(username))
 
 
 class LoginIPThrottle(_IPThrottle):
     scope = "login"
 
 
-class LoginUsernameThrottle(_UsernameThrottle):
+class LoginUsernameThrottle(_AccountThrottle):
     scope = "login_username"
 
 
@@ -38,5 +157,19 @@ class RegisterIPThrottle(_IPThrottle):
     scope = "register"
 
 
-class RegisterUsernameThrottle(_UsernameThrottle):
+class RegisterUsernameThrottle(_NewNameThrottle):
     scope = "register_username"
+
+
+LOGIN_THROTTLES = (LoginIPThrottle, LoginUsernameThrottle)
+
+
+def login_throttle_wait(request) -> float | None:
+    """For a login outside DRF (the admin's): None when every login throttle lets the
+    request through, else the seconds to wait. Counts in the same buckets as the API."""
+    waits = []
+    for throttle_class in LOGIN_THROTTLES:
+        throttle = throttle_class()
+        if not throttle.allow_request(request):
+            waits.append(throttle.wait() or 1)
+    return max(waits) if waits else None

@@ -139,8 +139,10 @@ class MeView(generics.RetrieveUpdateAPIView):
     partial_update=extend_schema(
         tags=["users"],
         request=UserRoleUpdateSerializer,
-        responses={200: UserSerializer},
+        responses={200: UserSerializer, **error_responses(400, 401, 403, 404, 409)},
         summary="Promote or demote a user (ADMIN)",
+        description="An admin cannot change their own role (400 `own_role_change`), and "
+        "the last active admin cannot be demoted (409 `last_admin`).",
     ),
 )
 class UserViewSet(

@@ -446,3 +446,38 @@ def test_reservation_create_bad_idempotency_key_is_400(customer_client, show, co
     assert response.status_code == 400
     assert response.json()["code"] == "invalid_idempotency_key"
     assert counts() == before
+
+
+@pytest.mark.parametrize(
+    "first, second",
+    [("Order-7f3a", "order-7F3A"), ("clé", "cle"), ("cle", "cle "), ("ß", "ss")],
+)
+def test_idempotency_keys_are_compared_byte_for_byte(customer_client, first, second):
+    show = ShowtimeFactory()
+    a1, a2 = seat(show, "A1").pk, seat(show, "A2").pk
+
+    one = customer_client.post(
+        "/api/reservations/",
+        {"showtime": show.pk, "seats": [a1]},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY=first,
+    )
+    other = customer_client.post(
+        "/api/reservations/",
+        {"showtime": show.pk, "seats": [a2]},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY=second,
+    )
+    replay = customer_client.post(
+        "/api/reservations/",
+        {"showtime": show.pk, "seats": [a1]},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY=first,
+    )
+
+    assert (one.status_code, other.status_code) == (201, 201), other.content
+    assert one.json()["id"] != other.json()["id"]
+    assert "Idempotent-Replayed" not in other
+    assert replay.status_code == 201
+    assert replay["Idempotent-Replayed"] == "true"
+    assert replay.json()["id"] == one.json()["id"]

@@ -157,3 +157,23 @@ def test_concurrency_hold_confirm_racing_expiry_job_is_consistent():
             assert results[0] == 409
             assert hold.status == ReservationStatus.EXPIRED
             assert claim.active is None
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_concurrency_idempotency_keys_differing_only_in_case_are_two_bookings(attempt):
+    show = ShowtimeFactory()
+    client = client_for(UserFactory())
+    keys = ["Order-7f3a", "order-7F3A"]
+    seats_ = [seat(show, "A1").pk, seat(show, "A2").pk]
+
+    results = run_concurrently(
+        lambda i: _post(
+            client, {"showtime": show.pk, "seats": [seats_[i]]}, HTTP_IDEMPOTENCY_KEY=keys[i]
+        ),
+        2,
+    )
+
+    assert [code for code, _ in results] == [201, 201], results
+    assert results[0][1]["id"] != results[1][1]["id"]
+    assert _live_claims(show).count() == 2
+    assert sorted(IdempotencyKey.objects.values_list("key", flat=True)) == sorted(keys)

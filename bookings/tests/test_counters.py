@@ -160,7 +160,7 @@ def test_migration_fills_the_counters_from_existing_claims(customer):
     empty = ShowtimeFactory()
     ShowtimeCounters.objects.all().delete()
 
-    migration = importlib.import_module("bookings.migrations.0003_showtime_counters")
+    migration = importlib.import_module("bookings.migrations.0004_showtime_counters")
     migration.fill_counters(apps, connection.schema_editor())
 
     counters = ShowtimeCounters.objects.get(showtime=show)

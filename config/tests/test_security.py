@@ -524,3 +524,90 @@ def test_security_poster_url_accepts_http_and_https(admin_client, poster_url):
 def test_security_settings_used_by_these_tests_exist():
     assert django_settings.MAX_SEATS_PER_CUSTOMER_PER_SHOWTIME >= 1
     assert django_settings.REST_FRAMEWORK["NUM_PROXIES"] == 0
+
+
+# --- hostile input: deep JSON, far-away dates ------------------------------------------
+
+
+@pytest.mark.parametrize("depth", [33, 990, 100_000])
+@pytest.mark.parametrize(
+    "path, auth",
+    [("/api/auth/login/", False), ("/api/auth/register/", False), ("/api/reservations/", True)],
+)
+def test_security_deeply_nested_json_is_400_not_500(customer, path, auth, depth):
+    client = client_for(customer if auth else None)
+    body = '{"username": ' + "[" * depth + "]" * depth + ', "password": "x", "seats": [1]}'
+
+    response = client.post(path, body, content_type="application/json")
+
+    assert response.status_code == 400, response.content[:200]
+    assert response.json()["code"] == "json_too_deep"
+
+
+def test_security_ordinary_nesting_is_still_accepted(customer_client):
+    showtime = ShowtimeFactory()
+    seat = showtime.hall.seats.order_by("position").first()
+
+    response = customer_client.post(
+        "/api/reservations/", {"showtime": showtime.pk, "seats": [seat.pk]}, format="json"
+    )
+
+    assert response.status_code == 201
+
+
+@pytest.mark.parametrize(
+    "start_time",
+    ["9999-12-31T23:30:00+00:00", "9999-12-31T23:59:59-12:00", "5000-01-01T20:00:00Z"],
+)
+def test_security_showtime_near_year_9999_is_400_on_create_and_update(admin_client, start_time):
+    movie, hall = MovieFactory(), HallFactory()
+    existing = ShowtimeFactory()
+
+    created = admin_client.post(
+        "/api/showtimes/",
+        {"movie": movie.pk, "hall": hall.pk, "start_time": start_time, "price": "10.00"},
+        format="json",
+    )
+    patched = admin_client.patch(
+        f"/api/showtimes/{existing.pk}/", {"start_time": start_time}, format="json"
+    )
+
+    assert created.status_code == 400, created.content
+    assert "start_time" in created.json()
+    assert patched.status_code == 400, patched.content
+    assert "start_time" in patched.json()
+    existing_start = existing.start_time
+    existing.refresh_from_db()
+    assert existing.start_time == existing_start
+    assert not hall.showtimes.exists()
+
+
+@pytest.mark.parametrize("release_date", ["9999-12-31", "0001-01-01", "1700-01-01"])
+def test_security_movie_release_date_out_of_range_is_400(admin_client, release_date):
+    body = {"title": "T", "duration_minutes": 90, "release_date": release_date, "genre": "drama"}
+
+    created = admin_client.post("/api/movies/", body, format="json")
+    movie = MovieFactory()
+    patched = admin_client.patch(
+        f"/api/movies/{movie.pk}/", {"release_date": release_date}, format="json"
+    )
+
+    assert created.status_code == 400
+    assert "release_date" in created.json()
+    assert patched.status_code == 400
+    assert Movie.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/showtimes/?date=9999-12-31",
+        "/api/showtimes/?date=0001-01-01",
+        "/api/admin/stats/?from=9999-12-30&to=9999-12-31",
+        "/api/admin/stats/?from=0001-01-01&to=0001-01-02",
+    ],
+)
+def test_security_far_away_query_dates_are_400(admin_client, path):
+    response = admin_client.get(path)
+
+    assert response.status_code == 400, response.content

@@ -30,8 +30,8 @@ def fill_counters(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("bookings", "0002_initial"),
-        ("cinema", "0002_movie_poster_url_schemes"),
+        ("bookings", "0003_idempotencykey_key_hash"),
+        ("cinema", "0003_movie_release_date_bounds"),
     ]
 
     operations = [
