@@ -3,11 +3,9 @@
 import django_filters
 from django.db import DEFAULT_DB_ALIAS
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
-    OpenApiResponse,
     extend_schema,
     extend_schema_view,
 )
@@ -19,21 +17,39 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from bookings import selectors, services
-from bookings.exceptions import InvalidSeatNumber, ShowtimeNotFound
+from bookings.exceptions import (
+    AlreadyCancelled,
+    AlreadyConfirmed,
+    DuplicateSeats,
+    HoldExpired,
+    IdempotencyKeyReused,
+    InvalidIdempotencyKey,
+    InvalidSeatNumber,
+    InvalidSeats,
+    NoSeatsChosen,
+    NotHeld,
+    NotReservationOwner,
+    SeatLimitExceeded,
+    SeatsUnavailable,
+    ShowtimeClosed,
+    ShowtimeNotFound,
+    TooManySeats,
+)
 from bookings.models import Reservation, ReservationStatus
 from bookings.serializers import (
     ReservationCreateSerializer,
     ReservationSerializer,
     SeatMapSerializer,
-    SeatsUnavailableSerializer,
     ShowBookSerializer,
     booking_data,
     seat_map_data,
 )
 from cinema.models import Seat, Showtime
-from config.filters import StableOrderingFilter
+from config.conditional import cache_headers, not_modified
+from config.filters import IdFilter, StableOrderingFilter
 from config.limits import MAX_ID
-from config.schema import ErrorSerializer, error_responses
+from config.schema import NOT_MODIFIED, POLL_PARAMETERS, domain_errors
+from users.authentication import PublicReadsMixin
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
     name="Idempotency-Key",
@@ -45,35 +61,28 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
     "different body is 422. Keys are remembered for IDEMPOTENCY_KEY_HOURS (24).",
 )
 
-_SEATS_409 = OpenApiResponse(
-    SeatsUnavailableSerializer,
-    description="Some seats are already held or booked (`seats_unavailable`), listed in `seats`.",
-    examples=[
-        OpenApiExample(
-            "Seats taken",
-            value={
-                "detail": "Some seats are already held or booked.",
-                "code": "seats_unavailable",
-                "seats": [{"id": 17, "label": "B5"}],
-            },
-            response_only=True,
-            status_codes=["409"],
-        )
-    ],
+# Everything a booking can refuse, on both booking routes.
+_BOOKING_ERRORS = (
+    NoSeatsChosen,
+    DuplicateSeats,
+    TooManySeats,
+    InvalidSeats,
+    SeatLimitExceeded,
+    ShowtimeClosed,
+    InvalidIdempotencyKey,
+    SeatsUnavailable,
+    IdempotencyKeyReused,
 )
-_BOOKING_400 = OpenApiResponse(
-    OpenApiTypes.OBJECT,
-    description="Invalid request: field errors, or `{detail, code}` with code "
-    "`no_seats`, `duplicate_seats`, `too_many_seats`, `invalid_seats` (with `seats`), "
-    "`seat_limit_exceeded`, `showtime_not_found`, `showtime_closed`, "
-    "`invalid_idempotency_key`.",
+_SEATS_TAKEN_EXAMPLE = OpenApiExample(
+    "Seats taken",
+    value={
+        "detail": "Some seats are already held or booked.",
+        "code": "seats_unavailable",
+        "seats": [{"id": 17, "label": "B5"}],
+    },
+    response_only=True,
+    status_codes=["409"],
 )
-_422 = OpenApiResponse(
-    ErrorSerializer,
-    description="The Idempotency-Key was used before with a different request "
-    "(`idempotency_key_reused`).",
-)
-_503 = error_responses(503)[503]
 
 _CREATE_EXAMPLES = [
     OpenApiExample(
@@ -90,10 +99,8 @@ _CREATE_EXAMPLES = [
 
 
 class ReservationFilter(django_filters.FilterSet):
-    user = django_filters.NumberFilter(
-        field_name="user_id", min_value=1, max_value=MAX_ID, help_text="ADMIN: one customer."
-    )
-    showtime = django_filters.NumberFilter(field_name="showtime_id", min_value=1, max_value=MAX_ID)
+    user = IdFilter(field_name="user_id", help_text="ADMIN: one customer's reservations.")
+    showtime = IdFilter(field_name="showtime_id")
     status = django_filters.ChoiceFilter(choices=ReservationStatus.choices)
 
     class Meta:
@@ -116,14 +123,23 @@ def _render_booking(result: services.BookingResult) -> dict:
     auth=[],
     summary="Live seat map of a showtime",
     description="Every seat of the hall with its price for this showtime and its status "
-    "(`available`, `held`, `booked`), plus counts. A lapsed hold shows as available.",
-    responses={200: SeatMapSerializer, **error_responses(404)},
+    "(`available`, `held`, `booked`), plus counts. A lapsed hold shows as available.\n\n"
+    "To show it live, poll it: keep the `ETag` and send it back as `If-None-Match`; the "
+    "answer is 304 with no body while no seat changed (a hold that lapses counts as a "
+    "change). `Cache-Control: max-age` says how long the last answer may be reused.",
+    parameters=POLL_PARAMETERS,
+    responses={200: SeatMapSerializer, 304: NOT_MODIFIED},
 )
-class SeatMapView(APIView):
+class SeatMapView(PublicReadsMixin, APIView):
     permission_classes = [AllowAny]
 
     def get(self, request, showtime_id: int):
-        return Response(seat_map_data(selectors.showtime_seat_map(showtime_id=showtime_id)))
+        state = selectors.seat_map_state(showtime_id=showtime_id)
+        unchanged = not_modified(request, state.etag)
+        if unchanged is not None:
+            return unchanged
+        data = seat_map_data(selectors.seat_map_build(state))
+        return Response(data, headers=cache_headers(state.etag))
 
 
 @extend_schema_view(
@@ -132,12 +148,12 @@ class SeatMapView(APIView):
         summary="Your reservations (ADMIN: everyone's)",
         description="Newest first. An ADMIN sees all and may filter by `user`; everyone "
         "may filter by `showtime` and `status`.",
-        responses={200: ReservationSerializer(many=True), **error_responses(400, 401, 404)},
+        responses={200: ReservationSerializer(many=True)},
     ),
     retrieve=extend_schema(
         tags=["bookings"],
         summary="One reservation (yours; ADMIN: any)",
-        responses={200: ReservationSerializer, **error_responses(401, 404)},
+        responses={200: ReservationSerializer},
     ),
     create=extend_schema(
         tags=["bookings"],
@@ -147,15 +163,8 @@ class SeatMapView(APIView):
         "to make retries safe.",
         request=ReservationCreateSerializer,
         parameters=[IDEMPOTENCY_HEADER],
-        examples=_CREATE_EXAMPLES,
-        responses={
-            201: ReservationSerializer,
-            400: _BOOKING_400,
-            **error_responses(401),
-            409: _SEATS_409,
-            422: _422,
-            503: _503,
-        },
+        examples=[*_CREATE_EXAMPLES, _SEATS_TAKEN_EXAMPLE],
+        responses={201: ReservationSerializer, **domain_errors(ShowtimeNotFound, *_BOOKING_ERRORS)},
     ),
     destroy=extend_schema(
         tags=["bookings"],
@@ -166,7 +175,7 @@ class SeatMapView(APIView):
         "409 `hold_expired`; after the start 400 `showtime_closed`.",
         responses={
             200: ReservationSerializer,
-            **error_responses(400, 401, 403, 404, 409, 503),
+            **domain_errors(ShowtimeClosed, NotReservationOwner, AlreadyCancelled, HoldExpired),
         },
     ),
     confirm=extend_schema(
@@ -178,7 +187,14 @@ class SeatMapView(APIView):
         request=None,
         responses={
             200: ReservationSerializer,
-            **error_responses(400, 401, 403, 404, 409, 503),
+            **domain_errors(
+                ShowtimeClosed,
+                NotReservationOwner,
+                AlreadyConfirmed,
+                AlreadyCancelled,
+                HoldExpired,
+                NotHeld,
+            ),
         },
     ),
 )
@@ -234,15 +250,11 @@ class ReservationViewSet(
     "Same engine and answers as POST /api/reservations/.",
     request=ShowBookSerializer,
     parameters=[IDEMPOTENCY_HEADER],
-    examples=[OpenApiExample("Seat 7", value={"seat_number": 7}, request_only=True)],
-    responses={
-        201: ReservationSerializer,
-        400: _BOOKING_400,
-        **error_responses(401, 404),
-        409: _SEATS_409,
-        422: _422,
-        503: _503,
-    },
+    examples=[
+        OpenApiExample("Seat 7", value={"seat_number": 7}, request_only=True),
+        _SEATS_TAKEN_EXAMPLE,
+    ],
+    responses={201: ReservationSerializer, **domain_errors(InvalidSeatNumber, *_BOOKING_ERRORS)},
 )
 class ShowBookView(APIView):
     permission_classes = [IsAuthenticated]
@@ -256,12 +268,14 @@ class ShowBookView(APIView):
         if showtime is None:
             raise NotFound()
         number = serializer.validated_data["seat_number"]
-        seat_id = (
-            Seat.objects.using(primary)
-            .filter(hall_id=showtime["hall_id"], position=number)
-            .values_list("pk", flat=True)
-            .first()
-        )
+        seat_id = None
+        if 0 < number <= MAX_ID:
+            seat_id = (
+                Seat.objects.using(primary)
+                .filter(hall_id=showtime["hall_id"], position=number)
+                .values_list("pk", flat=True)
+                .first()
+            )
         if seat_id is None:
             raise InvalidSeatNumber(
                 detail=f"The hall has no seat number {number}.", seat_number=number
@@ -281,7 +295,7 @@ class ShowBookView(APIView):
 @extend_schema(
     tags=["compatibility"],
     summary="Your reservations (compatibility)",
-    responses={200: ReservationSerializer(many=True), **error_responses(401, 404)},
+    responses={200: ReservationSerializer(many=True)},
 )
 class MyBookingsView(generics.ListAPIView):
     serializer_class = ReservationSerializer
@@ -299,7 +313,10 @@ class MyBookingsView(generics.ListAPIView):
     summary="Cancel a reservation (compatibility)",
     description="Same as DELETE /api/reservations/{id}/.",
     request=None,
-    responses={200: ReservationSerializer, **error_responses(400, 401, 403, 404, 409, 503)},
+    responses={
+        200: ReservationSerializer,
+        **domain_errors(ShowtimeClosed, NotReservationOwner, AlreadyCancelled, HoldExpired),
+    },
 )
 class BookingCancelView(APIView):
     permission_classes = [IsAuthenticated]

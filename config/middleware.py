@@ -16,6 +16,7 @@ import time
 from datetime import UTC, datetime
 
 from django.conf import settings
+from django.urls import is_valid_path
 from django.utils.functional import empty
 
 logger = logging.getLogger("marquee.request")
@@ -62,3 +63,26 @@ class RequestLogMiddleware:
                 ),
             )
         return response
+
+
+class OptionalSlashMiddleware:
+    """Every API route answers with or without its trailing slash, with no redirect.
+
+    ``POST /api/reservations`` used to get a 301 to the slashed path, and clients that
+    follow a 301 with a GET drop the body. Here a path under /api/ that does not resolve
+    as it is, but does with a slash, is served as the slashed path, in the same request.
+    The routes, their names and the schema keep one (slashed) form, and a slashed path
+    costs nothing more than a string check.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        path = request.path_info
+        if path.startswith("/api/") and not path.endswith("/"):
+            urlconf = getattr(request, "urlconf", None)
+            if not is_valid_path(path, urlconf) and is_valid_path(f"{path}/", urlconf):
+                request.path_info = f"{path}/"
+                request.path = f"{request.path}/"
+        return self.get_response(request)

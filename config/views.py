@@ -6,8 +6,15 @@ import sys
 from django.conf import settings
 from django.db import DatabaseError, connections
 from django.http import HttpResponse, JsonResponse
+from django.urls import is_valid_path
 from django.views import defaults
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -15,6 +22,14 @@ from rest_framework.views import APIView
 
 from config.errors import DatabaseUnavailable
 from config.exceptions import is_database_unavailable, log_database_unavailable
+
+_HEALTH = inline_serializer(
+    "Health",
+    {
+        "status": serializers.ChoiceField(choices=["ok", "unavailable"]),
+        "database": serializers.ChoiceField(choices=["ok", "unreachable"]),
+    },
+)
 
 
 class HealthView(APIView):
@@ -26,13 +41,33 @@ class HealthView(APIView):
 
     @extend_schema(
         auth=[],
+        summary="Is this node healthy? (for load balancers)",
+        description="200 when the database answers a query; 503, within about 2 s, "
+        "when it is down or hung, with Retry-After.",
         responses={
-            200: inline_serializer(
-                "Health",
-                {"status": serializers.CharField(), "database": serializers.CharField()},
+            200: _HEALTH,
+            503: OpenApiResponse(
+                _HEALTH,
+                description="The database cannot be reached; take this node out.",
+                examples=[
+                    OpenApiExample(
+                        "Database down",
+                        value={"status": "unavailable", "database": "unreachable"},
+                        response_only=True,
+                        status_codes=["503"],
+                    )
+                ],
             ),
-            503: OpenApiResponse(description="The database cannot be reached."),
         },
+        parameters=[
+            OpenApiParameter(
+                "Retry-After",
+                int,
+                OpenApiParameter.HEADER,
+                response=[503],
+                description="Seconds to wait before asking again.",
+            )
+        ],
         tags=["health"],
     )
     def get(self, request):
@@ -103,10 +138,22 @@ def permission_denied(request, exception=None):
     return defaults.permission_denied(request, exception)
 
 
+# Paths for people, whose 404 stays Django's page: the admin and the static files.
+_HTML_PREFIXES = ("/admin/", "/static/")
+
+
 def not_found(request, exception=None):
     if _is_api(request):
         return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
-    return defaults.page_not_found(request, exception)
+    if request.path.startswith(_HTML_PREFIXES):
+        return defaults.page_not_found(request, exception)
+    # An API client that forgot the prefix (the seed-000 paths have none): say where the
+    # API is, and which path was probably meant.
+    detail = "Not found. The API lives under /api/ (see /api/docs/)."
+    suggestion = "/api" + request.path
+    if is_valid_path(suggestion) or is_valid_path(suggestion + "/"):
+        detail = f"Not found. The API lives under /api/: did you mean {suggestion}?"
+    return JsonResponse({"detail": detail, "code": "not_found"}, status=404)
 
 
 def server_error(request):
