@@ -307,9 +307,9 @@ class MarqueeAutoSchema(AutoSchema):
         """Whether the view's permissions refuse a signed-in customer (then a 403
         ``permission_denied`` is possible)."""
         request = self.view.request
-        stand_in = _SignedInCustomer()
-        previous = getattr(request, "_user", None)
-        request._user = stand_in
+        missing = object()
+        previous = request.__dict__.get("_user", missing)
+        request._user = _SignedInCustomer()
         try:
             return not all(
                 p.has_permission(request, self.view) for p in self.view.get_permissions()
@@ -317,7 +317,10 @@ class MarqueeAutoSchema(AutoSchema):
         except Exception:  # a permission that needs more than the stand-in: assume it may
             return True
         finally:
-            request._user = previous
+            if previous is missing:
+                del request._user
+            else:
+                request._user = previous
 
     def _field_errors_possible(self, operation) -> bool:
         return "requestBody" in operation or any(
