@@ -160,7 +160,7 @@ class SeatMapView(PublicReadsMixin, APIView):
         summary="Book or hold seats, all or nothing",
         description="Books the seats (status CONFIRMED) or, with `hold: true`, holds them "
         "(status HELD, `expires_at` set) until confirmed. Send an `Idempotency-Key` header "
-        "to make retries safe.",
+        "to make retries safe. A `showtime` that names none is 400 `showtime_not_found`.",
         request=ReservationCreateSerializer,
         parameters=[IDEMPOTENCY_HEADER],
         examples=[*_CREATE_EXAMPLES, _SEATS_TAKEN_EXAMPLE],
@@ -247,7 +247,9 @@ class ReservationViewSet(
     tags=["compatibility"],
     summary="Book one seat by its number (compatibility)",
     description="`seat_number` is the seat's 1-based position in the hall, row by row. "
-    "Same engine and answers as POST /api/reservations/.",
+    "Same engine and answers as POST /api/reservations/, except that an unknown show is "
+    "404 (the path names it), where POST /api/reservations/ answers 400 "
+    "`showtime_not_found` (its path exists; the body names the showtime).",
     request=ShowBookSerializer,
     parameters=[IDEMPOTENCY_HEADER],
     examples=[

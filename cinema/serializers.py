@@ -51,7 +51,8 @@ class MovieSerializer(StrictModelSerializer):
     {
         "type": "string",
         "maxLength": 500,
-        "pattern": r"^(https?://\S+)?$",
+        # The scheme in any case, as the server takes it; surrounding blanks are trimmed.
+        "pattern": r"^\s*([hH][tT][tT][pP][sS]?://\S+)?\s*$",
         "description": "An http(s) URL of the poster, or empty for none.",
     }
 )

@@ -69,6 +69,9 @@ _PLAIN_SCHEDULE_PARAMS = frozenset({"date", "page", "page_size"})
     create=extend_schema(
         tags=["movies"],
         summary="Add a movie (ADMIN)",
+        description="`release_date` and `genre` are required: the catalogue sorts by the "
+        "one and filters by the other, and a movie without them would drop out of every "
+        "client's filter.",
         request=MovieWriteSerializer,
         responses={201: MovieSerializer},
     ),

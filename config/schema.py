@@ -35,7 +35,8 @@ What the framework adds by itself, so that views never repeat it:
 
 - 400: ``FieldErrors`` (DRF's ``{field: [messages]}``) where the operation takes a body
   or query parameters, and ``parse_error`` / ``json_too_deep`` where it takes a JSON
-  body; a 400 that can be both is ``oneOf: [<the domain error>, FieldErrors]``;
+  body (and 415 ``unsupported_media_type`` there); a 400 that can be both is
+  ``oneOf: [<the domain error>, FieldErrors]``;
 - 401 where a token is required (``AuthenticationError``: simplejwt's codes and its
   ``messages``); public operations get ``security: []`` and no 401, because their views
   ignore a bad token on reads (``users.authentication.PublicReadsMixin``);
@@ -45,6 +46,9 @@ What the framework adds by itself, so that views never repeat it:
 - 429 ``throttled`` where the view has throttles;
 - 503 ``database_unavailable`` everywhere, and ``busy`` on every write (a lock wait that
   ran out), each with its ``Retry-After`` header.
+
+An operation that truly needs the cache (throttles fail open, so none does yet) declares
+``CacheUnavailableError`` (503 ``cache_unavailable``) like any domain error.
 
 ``error_responses(400, 409)`` (the older helper) still works: it declares statuses
 without naming codes; a status left without any code is documented with ``Error``.
@@ -58,6 +62,7 @@ import typing
 from collections.abc import Mapping
 from typing import Any, get_args, get_origin, get_type_hints, is_typeddict
 
+from drf_spectacular.drainage import get_override
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ResolvedComponent, resolve_type_hint
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
@@ -105,6 +110,9 @@ class TokenMessage(typing.TypedDict):
 # --- the framework's errors -------------------------------------------------------------
 PARSE_ERROR = ApiError(400, "parse_error", "The body is not valid JSON.")
 JSON_TOO_DEEP = ApiError(400, "json_too_deep", "The JSON body is nested too deep.")
+UNSUPPORTED_MEDIA_TYPE = ApiError(
+    415, "unsupported_media_type", "Send the body as JSON (Content-Type: application/json)."
+)
 AUTHENTICATION_ERRORS = (
     ApiError(401, "not_authenticated", "Authentication credentials were not provided."),
     ApiError(401, "authentication_failed", "Incorrect authentication credentials."),
@@ -134,6 +142,7 @@ _SHARED = {
     (503, frozenset({DATABASE_UNAVAILABLE.code})): "DatabaseUnavailableError",
     (503, frozenset({DATABASE_UNAVAILABLE.code, BUSY.code})): "ServiceUnavailableError",
     (400, frozenset({PARSE_ERROR.code, JSON_TOO_DEEP.code})): "MalformedRequestError",
+    (415, frozenset({UNSUPPORTED_MEDIA_TYPE.code})): "UnsupportedMediaTypeError",
 }
 _REASONS = {
     400: ("BadRequest", "Invalid request."),
@@ -141,6 +150,7 @@ _REASONS = {
     403: ("Forbidden", "Not allowed for you."),
     404: ("NotFound", "Not found (or not yours)."),
     409: ("Conflict", "Conflicts with the current state."),
+    415: ("UnsupportedMediaType", "The body is not JSON."),
     422: ("Unprocessable", "Well-formed, but cannot be processed."),
     429: ("Throttled", "Too many requests; try again after Retry-After seconds."),
     503: ("Unavailable", "Unavailable for a moment; try again after Retry-After seconds."),
@@ -274,6 +284,23 @@ class MarqueeAutoSchema(AutoSchema):
     """drf-spectacular's AutoSchema, completing each operation's error responses (see the
     module's docstring) and marking public operations ``security: []``."""
 
+    # A field whose schema is given whole (``@extend_schema_field({...})``) is documented
+    # as given: drf-spectacular would otherwise add its own validation keywords to it
+    # (minLength 1 over the password policy's 8; a uri format and an "or empty" branch
+    # over poster_url's single pattern).
+    _OWN_KEYWORDS = frozenset({"minLength", "maxLength", "pattern", "format"})
+
+    def _get_serializer_field_meta(self, field, direction):
+        meta = super()._get_serializer_field_meta(field, direction)
+        if isinstance(get_override(field, "field"), dict):
+            for keyword in self._OWN_KEYWORDS & meta.keys():
+                del meta[keyword]
+        return meta
+
+    def _insert_field_validators(self, field, schema):
+        if not isinstance(get_override(field, "field"), dict):
+            super()._insert_field_validators(field, schema)
+
     def get_operation(self, path, path_regex, path_prefix, method, registry):
         operation = super().get_operation(path, path_regex, path_prefix, method, registry)
         if operation is None:
@@ -289,7 +316,7 @@ class MarqueeAutoSchema(AutoSchema):
         if self.method not in SAFE_METHODS:
             errors.append(BUSY)
         if "requestBody" in operation:
-            errors += [PARSE_ERROR, JSON_TOO_DEEP]
+            errors += [PARSE_ERROR, JSON_TOO_DEEP, UNSUPPORTED_MEDIA_TYPE]
         if any(requirement for requirement in operation["security"]):
             errors += AUTHENTICATION_ERRORS
             if self._may_refuse_customer():

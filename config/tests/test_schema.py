@@ -157,6 +157,9 @@ def test_live_booking_errors_match_the_schema(schema, show, customer, other_cust
     malformed = client.post(path, "{", content_type="application/json")
     assert malformed.json()["code"] == "parse_error"
     assert_matches(schema, path, "post", 400, malformed.json())
+    form = client.post(path, "showtime=1", content_type="application/x-www-form-urlencoded")
+    assert (form.status_code, form.json()["code"]) == (415, "unsupported_media_type")
+    assert_matches(schema, path, "post", 415, form.json())
 
 
 def test_live_auth_errors_match_the_schema(schema, db):
