@@ -8,6 +8,7 @@ from django.db import DatabaseError, connections
 from django.http import HttpResponse, JsonResponse
 from django.urls import is_valid_path
 from django.views import defaults
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
@@ -138,17 +139,18 @@ def permission_denied(request, exception=None):
     return defaults.permission_denied(request, exception)
 
 
-# Paths for people, whose 404 stays Django's page: the admin and the static files.
-_HTML_PREFIXES = ("/admin/", "/static/")
-
-
 def not_found(request, exception=None):
     if _is_api(request):
         return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
-    if request.path.startswith(_HTML_PREFIXES):
-        return defaults.page_not_found(request, exception)
-    # An API client that forgot the prefix (the seed-000 paths have none): say where the
-    # API is, and which path was probably meant.
+    return defaults.page_not_found(request, exception)
+
+
+@csrf_exempt  # it changes nothing; a POST gets the same JSON 404, not a CSRF page
+def outside_api(request, path=""):
+    """Every path that is neither the API, the admin, the docs' redirect nor a static
+    file (config/urls.py routes them here, so this holds with DEBUG on too): an API
+    client that forgot the prefix (the seed-000 paths have none) hears where the API
+    is, and which path it probably meant."""
     detail = "Not found. The API lives under /api/ (see /api/docs/)."
     suggestion = "/api" + request.path
     if is_valid_path(suggestion) or is_valid_path(suggestion + "/"):

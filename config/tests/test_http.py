@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from bookings.models import ReservationSeat
 from bookings.tests.factories import book, seat
@@ -88,8 +89,25 @@ def test_a_path_without_the_prefix_gets_a_json_404_naming_it(anon_client, db, pa
         assert meant in body["detail"]
 
 
-def test_a_post_without_the_prefix_gets_the_json_404_too(anon_client, db):
-    response = anon_client.post("/auth/register/", {"username": "x"}, format="json")
+def test_the_json_404_outside_the_api_holds_with_debug_on(anon_client, db, settings):
+    settings.DEBUG = True  # the developer's `make run`
+    response = anon_client.get("/showtimes/")
+    assert response.status_code == 404
+    assert response.json()["detail"].endswith("did you mean /api/showtimes/?")
+
+
+@pytest.mark.parametrize(("path", "target"), [("/admin", "/admin/"), ("/swagger", "/swagger/")])
+def test_people_paths_without_their_slash_still_redirect(anon_client, db, path, target):
+    response = anon_client.get(path)
+    assert response.status_code == 301
+    assert response["Location"] == target
+
+
+def test_a_post_without_the_prefix_gets_the_json_404_too(db):
+    # CSRF checks on, as in a real server: the 404 must not turn into a CSRF page.
+    response = APIClient(enforce_csrf_checks=True).post(
+        "/auth/register/", {"username": "x"}, format="json"
+    )
     assert response.status_code == 404
     assert "did you mean /api/auth/register/?" in response.json()["detail"]
 
