@@ -12,7 +12,17 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env, env_bool, env_float, env_int, env_list
+from config.env import (
+    CONSOLE_EMAIL_BACKEND,
+    SMTP_EMAIL_BACKEND,
+    EmailConfig,
+    email_config,
+    env,
+    env_bool,
+    env_float,
+    env_int,
+    env_list,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -44,6 +54,7 @@ INSTALLED_APPS = [
     "users",
     "cinema",
     "bookings",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -308,7 +319,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": True},
-    "ENUM_NAME_OVERRIDES": {"SeatTypeEnum": "cinema.models.SeatType"},
+    "ENUM_NAME_OVERRIDES": {
+        "SeatTypeEnum": "cinema.models.SeatType",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "config.schema.document_common_errors",
@@ -330,6 +343,38 @@ MAX_SEATS_PER_CUSTOMER_PER_SHOWTIME = env_int("MAX_SEATS_PER_CUSTOMER_PER_SHOWTI
 BOOKING_RETRY_ATTEMPTS = env_int("BOOKING_RETRY_ATTEMPTS", 3)
 # Hours an Idempotency-Key is remembered.
 IDEMPOTENCY_KEY_HOURS = env_int("IDEMPOTENCY_KEY_HOURS", 24)
+
+# --- Email: the outbox and its worker (notifications/, docs/outbox.md) ---------------
+# EMAIL_URL (smtp://user:password@host:port, submission:// for STARTTLS, smtps:// for
+# TLS, console://) or EMAIL_HOST and friends select SMTP; without either, emails are
+# printed on the console by the worker (`manage.py send_emails`, started by `make run`).
+# Nothing in a request ever talks to the mail server: messages are written to the outbox
+# in the transaction that decides them and delivered after commit by the worker.
+_email = email_config(env("EMAIL_URL", "")) or EmailConfig(
+    backend=SMTP_EMAIL_BACKEND if env("EMAIL_HOST", "") else CONSOLE_EMAIL_BACKEND,
+    host=env("EMAIL_HOST", "localhost"),
+    port=env_int("EMAIL_PORT", 25),
+    user=env("EMAIL_HOST_USER", ""),
+    password=env("EMAIL_HOST_PASSWORD", ""),
+    use_tls=env_bool("EMAIL_USE_TLS", False),
+    use_ssl=env_bool("EMAIL_USE_SSL", False),
+)
+EMAIL_BACKEND = _email.backend
+EMAIL_HOST = _email.host
+EMAIL_PORT = _email.port
+EMAIL_HOST_USER = _email.user
+EMAIL_HOST_PASSWORD = _email.password
+EMAIL_USE_TLS = _email.use_tls
+EMAIL_USE_SSL = _email.use_ssl
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Marquee <tickets@marquee.example>")
+# Seconds the worker waits for the mail server (connect and each reply).
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+# A message that failed this many times is marked dead (the admin lists it); before
+# that it is retried after EMAIL_RETRY_SECONDS, doubling each time up to
+# EMAIL_RETRY_MAX_SECONDS.
+EMAIL_MAX_ATTEMPTS = env_int("EMAIL_MAX_ATTEMPTS", 10)
+EMAIL_RETRY_SECONDS = env_int("EMAIL_RETRY_SECONDS", 30)
+EMAIL_RETRY_MAX_SECONDS = env_int("EMAIL_RETRY_MAX_SECONDS", 3600)
 
 # --- Logging --------------------------------------------------------------------------
 LOG_LEVEL = env("LOG_LEVEL", "INFO")
