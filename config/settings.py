@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "cinema",
     "bookings",
     "notifications",
+    "tickets",
 ]
 
 MIDDLEWARE = [
@@ -286,6 +287,9 @@ REST_FRAMEWORK = {
         "login_username": env("THROTTLE_LOGIN_RATE", "10/min"),
         "register": env("THROTTLE_REGISTER_RATE", "5/min"),
         "register_username": env("THROTTLE_REGISTER_RATE", "5/min"),
+        # Check-ins per staff user (tickets/throttles.py): a door scans a queue, not a
+        # dictionary of guessed codes.
+        "check_in": env("THROTTLE_CHECK_IN_RATE", "120/min"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
@@ -321,6 +325,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": True},
     "ENUM_NAME_OVERRIDES": {
         "SeatTypeEnum": "cinema.models.SeatType",
+        # Used by two components since /api/my-bookings/ has its own (with tickets_url).
+        "ReservationStatusEnum": "bookings.models.ReservationStatus",
+        "CheckInRefusalCodeEnum": "tickets.exceptions.DOOR_REFUSAL_CODES",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -343,6 +350,12 @@ MAX_SEATS_PER_CUSTOMER_PER_SHOWTIME = env_int("MAX_SEATS_PER_CUSTOMER_PER_SHOWTI
 BOOKING_RETRY_ATTEMPTS = env_int("BOOKING_RETRY_ATTEMPTS", 3)
 # Hours an Idempotency-Key is remembered.
 IDEMPOTENCY_KEY_HOURS = env_int("IDEMPOTENCY_KEY_HOURS", 24)
+
+# --- Tickets and check-in (tickets/, docs/tickets.md) ---------------------------------
+# Minutes before a showtime's start from which its tickets are admitted at the door.
+DOORS_OPEN_MINUTES = env_int("DOORS_OPEN_MINUTES", 30)
+# Unknown codes one staff user may scan within a minute before it is logged as a burst.
+CHECK_IN_UNKNOWN_ALERT = env_int("CHECK_IN_UNKNOWN_ALERT", 10)
 
 # --- Email: the outbox and its worker (notifications/, docs/outbox.md) ---------------
 # EMAIL_URL (smtp://user:password@host:port, submission:// for STARTTLS, smtps:// for
