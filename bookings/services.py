@@ -541,9 +541,10 @@ def _persist(
     showtime: Showtime, request: _Request, seats: list[BookedSeat]
 ) -> tuple[Reservation, tuple[BookedSeat, ...]]:
     """Step 6: the reservation, its claims and the counters, in the booking's
-    transaction. No savepoint around the claims: the showtime lock already excludes a
-    concurrent claim, and if the unique key still refuses one, the whole block rolls
-    back (see ``reservation_create``)."""
+    transaction; then, for a booking (not a hold), step 7: ``_mark_confirmed``. No
+    savepoint around the claims: the showtime lock already excludes a concurrent claim,
+    and if the unique key still refuses one, the whole block rolls back (see
+    ``reservation_create``)."""
     expires_at = request.expires_at
     created_at = timezone.now()
     row = {
@@ -579,6 +580,8 @@ def _persist(
         _count(showtime.pk, held=len(seats), holds_until=expires_at)
     else:
         _count(showtime.pk, sold=len(seats))
+        # Born CONFIRMED: what follows a confirmation (step 7).
+        _mark_confirmed(reservation, now=request.now, seat_ids=[seat.seat_id for seat in seats])
     booked = tuple(
         dataclasses.replace(seat, claim_id=claim_id)
         for seat, claim_id in zip(seats, claim_ids, strict=True)
@@ -602,8 +605,6 @@ def _book(request: _Request, idempotency_key: str | None) -> BookingResult:
     seats = _seats_under_lock(showtime, request, seats)
     _check_claims(showtime, request, seats)
     reservation, booked = _persist(showtime, request, _price(showtime, seats))
-    if reservation.status == ReservationStatus.CONFIRMED:  # step 7, a direct booking
-        _mark_confirmed(reservation, now=request.now, seat_ids=[seat.seat_id for seat in booked])
     if key_row is not None:
         key_row.reservation = reservation
         key_row.save(update_fields=["reservation"])
