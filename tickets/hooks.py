@@ -3,7 +3,7 @@ transition step of ``bookings/services.py`` (``_mark_confirmed``, ``_mark_cancel
 inside its transaction and under its showtime lock.
 
 The dependency runs tickets -> bookings; bookings reaches tickets only through these two
-calls (and its reports and admin read ``tickets.selectors``). Everything here is writes
+calls (and its reports read ``tickets.selectors``). Everything here is writes
 to this database: tickets, and outbox rows that the email worker delivers after commit.
 """
 
