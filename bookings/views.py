@@ -37,6 +37,7 @@ from bookings.exceptions import (
 )
 from bookings.models import Reservation, ReservationStatus
 from bookings.serializers import (
+    MyBookingSerializer,
     ReservationCreateSerializer,
     ReservationSerializer,
     SeatMapSerializer,
@@ -49,6 +50,7 @@ from config.conditional import cache_headers, not_modified
 from config.filters import IdFilter, StableOrderingFilter
 from config.limits import MAX_ID
 from config.schema import NOT_MODIFIED, POLL_PARAMETERS, domain_errors
+from tickets.exceptions import ReservationCheckedIn
 from users.authentication import PublicReadsMixin
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
@@ -171,11 +173,18 @@ class SeatMapView(PublicReadsMixin, APIView):
         summary="Cancel a reservation",
         description="Owner or ADMIN, before the showtime's booking cutoff. Answers 200 with "
         "the cancelled reservation (it keeps its seats and prices); the seats are bookable "
-        "again at once. Cancelling twice is 409 `already_cancelled`; an expired hold is "
-        "409 `hold_expired`; after the start 400 `showtime_closed`.",
+        "again at once, its tickets void. Cancelling twice is 409 `already_cancelled`; an "
+        "expired hold is 409 `hold_expired`; a reservation with a ticket checked in at the "
+        "door is 409 `checked_in`; after the start 400 `showtime_closed`.",
         responses={
             200: ReservationSerializer,
-            **domain_errors(ShowtimeClosed, NotReservationOwner, AlreadyCancelled, HoldExpired),
+            **domain_errors(
+                ShowtimeClosed,
+                NotReservationOwner,
+                AlreadyCancelled,
+                HoldExpired,
+                ReservationCheckedIn,
+            ),
         },
     ),
     confirm=extend_schema(
@@ -297,10 +306,11 @@ class ShowBookView(APIView):
 @extend_schema(
     tags=["compatibility"],
     summary="Your reservations (compatibility)",
-    responses={200: ReservationSerializer(many=True)},
+    description="Each with `tickets_url`, the list of its tickets and their QR codes.",
+    responses={200: MyBookingSerializer(many=True)},
 )
 class MyBookingsView(generics.ListAPIView):
-    serializer_class = ReservationSerializer
+    serializer_class = MyBookingSerializer
     permission_classes = [IsAuthenticated]
     filter_backends = []
 
@@ -313,11 +323,18 @@ class MyBookingsView(generics.ListAPIView):
 @extend_schema(
     tags=["compatibility"],
     summary="Cancel a reservation (compatibility)",
-    description="Same as DELETE /api/reservations/{id}/.",
+    description="Same as DELETE /api/reservations/{id}/ (409 `checked_in` once a ticket "
+    "was used at the door).",
     request=None,
     responses={
         200: ReservationSerializer,
-        **domain_errors(ShowtimeClosed, NotReservationOwner, AlreadyCancelled, HoldExpired),
+        **domain_errors(
+            ShowtimeClosed,
+            NotReservationOwner,
+            AlreadyCancelled,
+            HoldExpired,
+            ReservationCheckedIn,
+        ),
     },
 )
 class BookingCancelView(APIView):

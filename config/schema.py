@@ -74,7 +74,8 @@ from config.exceptions import status_of
 
 
 class ErrorSerializer(serializers.Serializer):
-    """A non-field error: ``{"detail": "...", "code": "..."}``."""
+    """A non-field error: ``{"detail": "...", "code": "..."}`` (the component ``Error``, for
+    a status whose codes are not declared)."""
 
     detail = serializers.CharField()
     code = serializers.CharField()
@@ -177,14 +178,6 @@ FIELD_ERRORS = {
         ]
     },
 }
-GENERIC_ERROR = {
-    "type": "object",
-    "description": 'A non-field error: `{"detail": "...", "code": "..."}`.',
-    "properties": {"detail": {"type": "string"}, "code": {"type": "string"}},
-    "required": ["detail", "code"],
-}
-
-
 # --- conditional GETs (config/conditional.py) -------------------------------------------
 POLL_PARAMETERS = [
     OpenApiParameter(
@@ -394,7 +387,8 @@ class MarqueeAutoSchema(AutoSchema):
         if status == 400 and field_errors:
             variants.append(_register(registry, "FieldErrors", FIELD_ERRORS))
         if not variants:
-            return _register(registry, "Error", GENERIC_ERROR)
+            # The same component as a view's own OpenApiResponse(ErrorSerializer).
+            return self.resolve_serializer(ErrorSerializer(), "response").ref
         return variants[0] if len(variants) == 1 else {"oneOf": variants}
 
     def _error_component(self, operation, status, specs, registry) -> dict:

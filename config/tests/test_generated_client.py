@@ -24,7 +24,16 @@ from users.tests.factories import DEFAULT_PASSWORD, AdminFactory
 
 GENERATOR = Path(sys.executable).with_name("openapi-python-client")
 PACKAGE = "marquee_generated_client"
-CONFIG = f"post_hooks: []\nproject_name_override: marquee-generated-client\npackage_name_override: {PACKAGE}\n"
+# No post hooks (they run ruff); the tickets' QR images are binary files to the client
+# (openapi-python-client reads only JSON, text and octet-stream bodies by itself).
+CONFIG = f"""\
+post_hooks: []
+project_name_override: marquee-generated-client
+package_name_override: {PACKAGE}
+content_type_overrides:
+  image/png: application/octet-stream
+  image/svg+xml: application/octet-stream
+"""
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -151,6 +160,14 @@ def test_generated_client_drives_the_journeys(generated, live_server):
     assert rebooked.status == m.ReservationStatusEnum.CONFIRMED
     assert rebooked.total_price == "10.00"
 
+    tickets = _op(generated, "tickets", "reservations_tickets_list").sync(rebooked.id, client=june)
+    (ticket,) = tickets.results
+    qr = _op(generated, "tickets", "tickets_qr_svg_retrieve").sync_detailed(
+        ticket.code, client=june
+    )
+    assert qr.status_code == 200
+    assert qr.content.startswith(b"<?xml") or b"<svg" in qr.content[:200]
+
     # --- the admin ------------------------------------------------------------------
     boss = signed_in(admin.username, DEFAULT_PASSWORD)
     movie = _op(generated, "movies", "movies_create").sync(
@@ -233,6 +250,12 @@ def test_generated_client_drives_the_journeys(generated, live_server):
         client=anonymous, body=m.TokenObtainPairRequest(username="june", password="wrong")
     )
     assert bad_login.code == m.AuthLoginCreateUnauthorizedErrorCode.NO_ACTIVE_ACCOUNT
+    early = _op(generated, "tickets", "check_ins_create").sync(
+        client=boss, body=m.CheckInRequest(code=ticket.code, showtime=show.pk)
+    )
+    assert isinstance(early, m.CheckInRefusal)
+    assert early.code == m.CheckInRefusalCodeEnum.TOO_EARLY
+    assert early.doors_open_at is not None
     customer = signed_in(*_customer())
     forbidden = _op(generated, "movies", "movies_create").sync(
         client=customer,

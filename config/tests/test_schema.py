@@ -172,3 +172,41 @@ def test_live_auth_errors_match_the_schema(schema, db):
     assert refused.json()["code"] == "token_not_valid"
     assert refused.json()["messages"]
     assert_matches(schema, "/api/reservations/", "get", 401, refused.json())
+
+
+def test_older_helper_and_a_views_own_error_serializer_share_one_component():
+    """A branch that still declares ``error_responses(409)`` beside a view answering
+    ``OpenApiResponse(ErrorSerializer)`` gets one ``Error`` component and no warning."""
+    from django.urls import path
+    from drf_spectacular.drainage import GENERATOR_STATS
+    from drf_spectacular.generators import SchemaGenerator
+    from drf_spectacular.utils import OpenApiResponse, extend_schema
+    from rest_framework.permissions import IsAuthenticated
+    from rest_framework.views import APIView
+
+    from config.schema import ErrorSerializer, error_responses
+
+    class Older(APIView):
+        permission_classes = [IsAuthenticated]
+
+        @extend_schema(request=None, responses={204: None, **error_responses(409)})
+        def post(self, request):
+            raise NotImplementedError
+
+    class Own(APIView):
+        permission_classes = [IsAuthenticated]
+
+        @extend_schema(request=None, responses={204: None, 409: OpenApiResponse(ErrorSerializer)})
+        def post(self, request):
+            raise NotImplementedError
+
+    GENERATOR_STATS.reset()
+    generated = SchemaGenerator(
+        patterns=[path("api/older/", Older.as_view()), path("api/own/", Own.as_view())]
+    ).get_schema(request=None, public=True)
+    assert not GENERATOR_STATS._warn_cache and not GENERATOR_STATS._error_cache
+    for path_ in ("/api/older/", "/api/own/"):
+        conflict = generated["paths"][path_]["post"]["responses"]["409"]
+        assert conflict["content"]["application/json"]["schema"] == {
+            "$ref": "#/components/schemas/Error"
+        }
