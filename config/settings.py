@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "users",
     "cinema",
     "bookings",
+    "payments",
 ]
 
 MIDDLEWARE = [
@@ -308,7 +309,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": True},
-    "ENUM_NAME_OVERRIDES": {"SeatTypeEnum": "cinema.models.SeatType"},
+    "ENUM_NAME_OVERRIDES": {
+        "SeatTypeEnum": "cinema.models.SeatType",
+        # The reservation's status appears in two components (the compat booking's
+        # answer too); payments add a payment's status and a reservation's payment state.
+        "ReservationStatusEnum": "bookings.models.ReservationStatus",
+        "PaymentStatusEnum": "payments.models.PaymentStatus",
+        "ReservationPaymentStatusEnum": "bookings.models.PaymentState",
+        "PaymentProviderEnum": "payments.models.Provider",
+        "PaymentMethodEnum": "payments.models.Method",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "config.schema.document_common_errors",
@@ -330,6 +340,28 @@ MAX_SEATS_PER_CUSTOMER_PER_SHOWTIME = env_int("MAX_SEATS_PER_CUSTOMER_PER_SHOWTI
 BOOKING_RETRY_ATTEMPTS = env_int("BOOKING_RETRY_ATTEMPTS", 3)
 # Hours an Idempotency-Key is remembered.
 IDEMPOTENCY_KEY_HOURS = env_int("IDEMPOTENCY_KEY_HOURS", 24)
+
+# --- Payments (payments/, docs/payments.md) --------------------------------------------
+# On: every booking is a hold that becomes CONFIRMED only through a SUCCEEDED payment
+# (online or at the box office). Off (the default): a booking confirms at once, as the
+# demo expects, and a hold may still be paid online.
+PAYMENT_REQUIRED = env_bool("PAYMENT_REQUIRED", False)
+# Minutes from checkout that a hold with a pending online payment keeps its seats (the
+# hold is extended so once per reservation, never shortened).
+PAYMENT_WINDOW_MINUTES = env_int("PAYMENT_WINDOW_MINUTES", 15)
+# ISO 4217 code of every price and payment.
+CURRENCY = env("CURRENCY", "EUR").strip().upper()
+# Stripe is enabled only with a secret key; the box office works without it.
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", "")
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", "")
+# Another API address (localstripe in development and tests); empty: Stripe's own.
+STRIPE_API_BASE = env("STRIPE_API_BASE", "")
+# Seconds to connect to Stripe and to wait for its answer, and how often a call that
+# failed on the network is retried (with the same idempotency key): a hung provider costs
+# a request at most (connect + read) x (1 + retries) seconds, then 503.
+STRIPE_CONNECT_TIMEOUT = env_float("STRIPE_CONNECT_TIMEOUT", 2)
+STRIPE_TIMEOUT = env_float("STRIPE_TIMEOUT", 5)
+STRIPE_MAX_NETWORK_RETRIES = env_int("STRIPE_MAX_NETWORK_RETRIES", 1)
 
 # --- Logging --------------------------------------------------------------------------
 LOG_LEVEL = env("LOG_LEVEL", "INFO")
@@ -356,5 +388,7 @@ LOGGING = {
             "level": "INFO",
             "propagate": False,
         },
+        # stripe-python logs every API call at INFO; payments logs what matters.
+        "stripe": {"level": "WARNING"},
     },
 }
