@@ -115,8 +115,13 @@ class Reservation(models.Model):
     total_price = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0"))
     expires_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    # A database default too, so rows written without the ORM's defaults (prepared
+    # inserts naming their columns, data loads) start unpaid.
     payment_status = models.CharField(
-        max_length=16, choices=PaymentState.choices, default=PaymentState.NONE
+        max_length=16,
+        choices=PaymentState.choices,
+        default=PaymentState.NONE,
+        db_default=PaymentState.NONE,
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

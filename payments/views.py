@@ -237,6 +237,9 @@ _DAY_PARAMETERS = [
     OpenApiParameter(
         "to", OpenApiTypes.DATE, description="Created on or before this day (TIME_ZONE)."
     ),
+    # The filter's own names for them, which the schema need not show.
+    OpenApiParameter("date_from", exclude=True),
+    OpenApiParameter("date_to", exclude=True),
 ]
 
 

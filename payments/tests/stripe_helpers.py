@@ -9,7 +9,6 @@ import http.server
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -21,7 +20,7 @@ from pathlib import Path
 
 import stripe
 
-from config.liveserver import _die_with_parent
+from config.liveserver import _die_with_parent, _free_port
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 PORTS = range(19200, 19300)
@@ -34,14 +33,7 @@ CARD_DECLINED = "4000000000000341"
 
 
 def free_port() -> int:
-    for port in PORTS:
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise OSError("no free port in 19200-19299")
+    return _free_port(PORTS)
 
 
 class LocalStripe:
@@ -125,6 +117,15 @@ class LocalStripe:
         Stripe.js would do this with the publishable key; localstripe accepts a
         publishable key only for tokens and sources, so the test uses the secret key."""
         intent_id = intent_id_of(client_secret)
+        self.attach_card(intent_id, card)
+        try:
+            self.client().v1.payment_intents.confirm(intent_id)
+        except stripe.CardError as exc:
+            return str(exc.code)
+        return None
+
+    def attach_card(self, intent_id: str, card: str = CARD_OK) -> None:
+        """A PaymentMethod for the card, set on the PaymentIntent (not confirmed yet)."""
         client = self.client()
         method = client.v1.payment_methods.create(
             params={
@@ -133,11 +134,6 @@ class LocalStripe:
             }
         )
         client.v1.payment_intents.update(intent_id, params={"payment_method": method.id})
-        try:
-            client.v1.payment_intents.confirm(intent_id)
-        except stripe.CardError as exc:
-            return str(exc.code)
-        return None
 
 
 def intent_id_of(client_secret: str) -> str:

@@ -15,7 +15,7 @@ from bookings.tests.factories import book, seat
 from config.testing import client_for, requires_mysql_marks, run_concurrently
 from payments.models import Payment, PaymentStatus, WebhookEvent
 from payments.tests.factories import checkout, deliver, only_payment, paid_at_stripe
-from payments.tests.stripe_helpers import CARD_OK, intent_id_of
+from payments.tests.stripe_helpers import intent_id_of
 
 pytestmark = [*requires_mysql_marks, pytest.mark.django_db(transaction=True)]
 
@@ -162,14 +162,8 @@ def test_cancel_racing_the_card_payment_either_stops_it_or_refunds_it(
         hold = book(user=customer, showtime=show, seats=[seat(show, label)], hold=True)
         body = checkout(customer_client, hold).json()
         intent_id = intent_id_of(body["client_secret"])
+        stripe_on.attach_card(intent_id)
         browser = stripe_on.client()
-        method = browser.v1.payment_methods.create(
-            params={
-                "type": "card",
-                "card": {"number": CARD_OK, "exp_month": 12, "exp_year": 2034, "cvc": "123"},
-            }
-        )
-        browser.v1.payment_intents.update(intent_id, params={"payment_method": method.id})
 
         def act(i, hold=hold, intent_id=intent_id, browser=browser, delays=delays):
             time.sleep(delays[i])
