@@ -57,9 +57,9 @@ class Browser:
             time.sleep(0.25)
 
 
-@pytest.mark.parametrize("payment_required", [False, True])
-def test_the_paid_journey_over_http(shop, customer, show, localstripe, settings, payment_required):
-    settings.PAYMENT_REQUIRED = payment_required
+@pytest.mark.parametrize("required", [False, True], ids=["payment optional", "PAYMENT_REQUIRED"])
+def test_the_paid_journey_over_http(shop, customer, show, localstripe, settings, required):
+    settings.PAYMENT_REQUIRED = required
     browser = Browser(shop.url)
     browser.login(customer.username)
     seats = [seat(show, "A1").pk, seat(show, "C2").pk]
@@ -68,7 +68,7 @@ def test_the_paid_journey_over_http(shop, customer, show, localstripe, settings,
     held = browser.call(
         "POST",
         "/api/reservations/",
-        {"showtime": show.pk, "seats": seats, "hold": not payment_required},
+        {"showtime": show.pk, "seats": seats, "hold": not required},
         expect=201,
     ).json()
     assert held["status"] == "HELD"
