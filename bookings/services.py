@@ -1,8 +1,8 @@
 """The booking engine: every write to reservations, seat claims and the showtime counters
 goes through here.
 
-Lock order, everywhere: the Showtime row first, then the Reservation row, then the seat
-claims and the showtime's counters. Every write that touches claims of a showtime holds
+Lock order, everywhere: the Showtime row first, then the Reservation row, then its
+tickets (tickets.hooks), the seat claims and the showtime's counters. Every write that touches claims of a showtime holds
 that showtime's row lock, so within the lock a plain read of the claims is the truth;
 the unique key (showtime, seat, active) of ReservationSeat is the last line of defence
 behind it. The counters (``ShowtimeCounters``) change in the same transaction as the
@@ -66,6 +66,7 @@ from cinema.models import Seat, Showtime
 from config.errors import ServiceBusy
 from config.exceptions import is_lock_error
 from config.queries import model_from_row
+from tickets import hooks as tickets_hooks
 
 logger = logging.getLogger(__name__)
 
@@ -541,9 +542,10 @@ def _persist(
     showtime: Showtime, request: _Request, seats: list[BookedSeat]
 ) -> tuple[Reservation, tuple[BookedSeat, ...]]:
     """Step 6: the reservation, its claims and the counters, in the booking's
-    transaction. No savepoint around the claims: the showtime lock already excludes a
-    concurrent claim, and if the unique key still refuses one, the whole block rolls
-    back (see ``reservation_create``)."""
+    transaction; then, for a booking (not a hold), step 7: ``_mark_confirmed``. No
+    savepoint around the claims: the showtime lock already excludes a concurrent claim,
+    and if the unique key still refuses one, the whole block rolls back (see
+    ``reservation_create``)."""
     expires_at = request.expires_at
     created_at = timezone.now()
     row = {
@@ -580,7 +582,8 @@ def _persist(
         _count(showtime.pk, held=len(seats), holds_until=expires_at)
     else:
         _count(showtime.pk, sold=len(seats))
-        _mark_confirmed(reservation, now=request.now)  # born CONFIRMED: the rules and hooks
+        # Born CONFIRMED: the rules and what follows a confirmation (step 7).
+        _mark_confirmed(reservation, now=request.now, seat_ids=[seat.seat_id for seat in seats])
     booked = tuple(
         dataclasses.replace(seat, claim_id=claim_id)
         for seat, claim_id in zip(seats, claim_ids, strict=True)
@@ -615,39 +618,52 @@ def _book(request: _Request, idempotency_key: str | None) -> BookingResult:
     )
 
 
-# --- the transitions ---------------------------------------------------------------------
-# Every path that makes a reservation CONFIRMED (a confirmed hold, a direct booking, a
-# payment online or at the box office) goes through ``_mark_confirmed``, and every path
-# that cancels one through ``_mark_cancelled``, under the showtime lock their service
-# holds. Other apps hang their rules there, one call each, imported when first called
-# (payments imports the booking engine, so a module-level import would be a cycle).
+# --- the transitions --------------------------------------------------------------------
+# Every path that makes a reservation CONFIRMED (a direct booking, confirming a hold, a
+# payment online or at the box office) ends in ``_mark_confirmed``; every path that
+# cancels one in ``_mark_cancelled``. What follows a transition hangs there, once, as one
+# call into the module it belongs to: payments (``payments.hooks``: a confirmation needs
+# a payment when PAYMENT_REQUIRED is on; a cancel refunds), tickets and the emails
+# (``tickets.hooks``). All run inside the caller's transaction, under the showtime lock
+# it holds, after its checks. payments.hooks is imported when first called: payments
+# imports the booking engine, so a module-level import would be a cycle.
 def _payment_hooks():
     from payments import hooks
 
     return hooks
 
 
-def _mark_confirmed(reservation: Reservation, *, now: datetime) -> None:
-    """HELD -> CONFIRMED: the hold's claims become sold seats. A direct booking, born
-    CONFIRMED by ``_persist``, passes here too, for the rules and hooks. Caller holds the
-    showtime lock (and the reservation's row, if it existed before).
+def _mark_confirmed(
+    reservation: Reservation, *, now: datetime, seat_ids: list[int] | None = None
+) -> None:
+    """The reservation becomes CONFIRMED. A hold's status and claims move (its seats
+    from held to sold); a direct booking was written CONFIRMED with its seats sold
+    (``_persist``, which passes their ``seat_ids``). Then: a ticket per seat and the
+    confirmation email in the outbox.
 
+    Locks (caller's): the showtime row, then the reservation row (a hold's).
     Errors: PaymentRequired (409) with PAYMENT_REQUIRED on and no SUCCEEDED payment.
     """
     _payment_hooks().reservation_confirming(reservation)
-    if reservation.status != ReservationStatus.HELD:
-        return
-    reservation.status = ReservationStatus.CONFIRMED
-    reservation.expires_at = None
-    reservation.save(update_fields=["status", "expires_at", "updated_at"])
-    confirmed = reservation.seats.active().update(hold_expires_at=None)
-    _count(reservation.showtime_id, sold=confirmed, held=-confirmed)
+    if reservation.status == ReservationStatus.HELD:
+        reservation.status = ReservationStatus.CONFIRMED
+        reservation.expires_at = None
+        reservation.save(update_fields=["status", "expires_at", "updated_at"])
+        confirmed = reservation.seats.active().update(hold_expires_at=None)
+        _count(reservation.showtime_id, sold=confirmed, held=-confirmed)
+    tickets_hooks.reservation_confirmed(reservation=reservation, now=now, seat_ids=seat_ids)
 
 
 def _mark_cancelled(reservation: Reservation, *, now: datetime) -> None:
-    """HELD or CONFIRMED -> CANCELLED: the seats are free at once, the claims stay as
-    history. Caller holds the showtime and reservation locks. A paid reservation's
-    refund is recorded as due here and asked of the provider after the commit."""
+    """The reservation (HELD or CONFIRMED) becomes CANCELLED: its seats are free at
+    once, it keeps them and their prices as history. First its tickets are voided (or
+    the cancel refused, 409 ``checked_in``, if one was used at the door) and the
+    cancellation email is written to the outbox; last, a paid reservation's refund is
+    recorded as due (and asked of the provider after the commit).
+
+    Locks (caller's): the showtime row, then the reservation row; then its tickets, its
+    claims and the counters, then its payments."""
+    tickets_hooks.reservation_cancelled(reservation=reservation, now=now)
     was_held = reservation.status == ReservationStatus.HELD
     reservation.status = ReservationStatus.CANCELLED
     reservation.cancelled_at = now
@@ -836,9 +852,9 @@ def reservation_cancel(*, reservation: Reservation, by, now: datetime | None = N
     A paid reservation is refunded through the provider that took the money, after the
     commit (``payments.hooks``).
 
-    Locks: the showtime row, then the reservation row, then its claims.
-    Errors: NotReservationOwner (403), AlreadyCancelled, HoldExpired (409),
-    ShowtimeClosed (400).
+    Locks: the showtime row, then the reservation row, then its tickets and claims.
+    Errors: NotReservationOwner (403), AlreadyCancelled, HoldExpired,
+    ReservationCheckedIn (409, a ticket was used at the door), ShowtimeClosed (400).
     """
     now = now or timezone.now()
     showtime = _lock_showtime(reservation.showtime_id)

@@ -2,6 +2,7 @@
 shown on a showtime's change page. Charts are SVG rendered on the server: no script,
 nothing from a CDN."""
 
+from collections.abc import Collection
 from decimal import Decimal
 
 from django.contrib import admin
@@ -98,19 +99,20 @@ def reports_view(request, *, site: admin.AdminSite):
     return TemplateResponse(request, "reports/admin_reports.html", context)
 
 
-def showtime_seat_map_html(showtime: Showtime) -> SafeString:
+def showtime_seat_map_html(showtime: Showtime, *, checked_in: Collection[int] = ()) -> SafeString:
     """The showtime's seat map as an HTML grid coloured by status (available, held,
-    booked; VIP seats marked), for the Showtime change page in the admin
-    (bookings/admin.py)."""
+    booked; VIP seats marked, and the seats in ``checked_in`` marked as inside), for the
+    Showtime change page in the admin (bookings/admin.py, tickets/admin.py)."""
     if showtime is None or showtime.pk is None:
         return SafeString("")
     # The API's seat map itself, so staff and customers always see the same statuses.
     seat_map = showtime_seat_map(showtime_id=showtime.pk)
     rows: dict[str, list[dict]] = {}
     for seat in seat_map["seats"]:
-        rows.setdefault(seat["row"], []).append(seat)
+        rows.setdefault(seat["row"], []).append({**seat, "inside": seat["id"] in checked_in})
     context = {
         "rows": [{"row": row, "seats": seats} for row, seats in rows.items()],
         "counts": seat_map["counts"],
+        "inside": len(checked_in),
     }
     return render_to_string("reports/seat_map.html", context)
