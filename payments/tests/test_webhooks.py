@@ -61,6 +61,10 @@ def test_paid_hold_becomes_confirmed_when_the_webhook_arrives(
     }
     counters = ShowtimeCounters.objects.get(pk=hold.showtime_id)
     assert (counters.sold, counters.held) == (2, 0)
+    # Confirmed like any other: a ticket per seat (and the confirmation email).
+    tickets = customer_client.get(f"/api/reservations/{hold.pk}/tickets/").json()["results"]
+    assert sorted(t["seat_label"] for t in tickets) == ["A1", "C1"]
+    assert {t["status"] for t in tickets} == {"valid"}
 
 
 @pytest.mark.parametrize("route", ["DELETE /api/reservations/{}/", "POST /api/bookings/{}/cancel/"])
