@@ -47,6 +47,10 @@ What the framework adds by itself, so that views never repeat it:
 - 503 ``database_unavailable`` everywhere, and ``busy`` on every write (a lock wait that
   ran out), each with its ``Retry-After`` header.
 
+An app whose hook raises errors inside another app's operation adds them from its
+``AppConfig.ready`` with ``operation_errors("<operationId>", SomeError)`` (payments adds
+``payment_required`` to the confirm operation), so the owner need not import it.
+
 An operation that truly needs the cache (throttles fail open, so none does yet) declares
 ``CacheUnavailableError`` (503 ``cache_unavailable``) like any domain error.
 
@@ -220,6 +224,17 @@ def domain_errors(*errors: "ApiError | type[DomainError]") -> dict[int, OpenApiR
     }
 
 
+# Errors other apps add to operations they do not own (``operation_errors``).
+_ADDED: dict[str, list[ApiError]] = {}
+
+
+def operation_errors(operation_id: str, *errors: "ApiError | type[DomainError]") -> None:
+    """Add errors to an operation of another app, from the app whose hook raises them
+    there (in its ``AppConfig.ready``), so that the owner need not import it: payments
+    adds ``payment_required`` to ``reservations_confirm_create``."""
+    _ADDED.setdefault(operation_id, []).extend(ApiError.of(error) for error in errors)
+
+
 def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
     """Declare statuses without naming their codes (the framework's codes are filled
     in; a status left without any is documented with the generic ``Error``). Prefer
@@ -308,7 +323,8 @@ class MarqueeAutoSchema(AutoSchema):
         errors = [DATABASE_UNAVAILABLE]
         if self.method not in SAFE_METHODS:
             errors.append(BUSY)
-        if "requestBody" in operation:
+        if "requestBody" in operation and self.view.get_parsers():
+            # (A view without parsers reads its raw body itself: Stripe's webhook.)
             errors += [PARSE_ERROR, JSON_TOO_DEEP, UNSUPPORTED_MEDIA_TYPE]
         if any(requirement for requirement in operation["security"]):
             errors += AUTHENTICATION_ERRORS
@@ -343,7 +359,7 @@ class MarqueeAutoSchema(AutoSchema):
                 request._user = previous
 
     def _field_errors_possible(self, operation) -> bool:
-        return "requestBody" in operation or any(
+        return ("requestBody" in operation and bool(self.view.get_parsers())) or any(
             p["in"] == "query" for p in operation.get("parameters", [])
         )
 
@@ -362,6 +378,8 @@ class MarqueeAutoSchema(AutoSchema):
             else:
                 continue
             del response["content"]["application/json"]["schema"]
+        for spec in _ADDED.get(operation.get("operationId", ""), []):
+            declared.setdefault(spec.status, {}).setdefault(spec.code, spec)
         own = {int(key) for key in responses} - declared.keys() - generic
         for spec in self._framework_errors(operation):
             if spec.status not in own:
@@ -505,7 +523,7 @@ def _exact_parameter(parameter: dict, enums: dict) -> None:
         if description.startswith("* `"):  # drf-spectacular's list of the choices
             parameter.pop("description")
         parameter["schema"] = {"$ref": f"#/components/schemas/{enums[frozenset(schema['enum'])]}"}
-    elif parameter["in"] == "path" and schema.get("pattern") == r"^\d+$":
+    elif parameter["in"] == "path" and schema.get("pattern") in (r"^\d+$", r"^[0-9]+$"):
         parameter["schema"] = {"type": "integer", "minimum": 1}
 
 

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "bookings",
     "notifications",
     "tickets",
+    "payments",
 ]
 
 MIDDLEWARE = [
@@ -348,10 +349,16 @@ SPECTACULAR_SETTINGS = {
         "GenreEnum": "cinema.models.Genre",
         "AgeRatingEnum": "cinema.models.AgeRating",
         "RoleEnum": "users.models.Role",
+        # Used by several components: /api/my-bookings/ has its own (with tickets_url),
+        # and so has the compatibility booking's answer (with `next`).
         "ReservationStatusEnum": "bookings.models.ReservationStatus",
         "SeatStatusEnum": "bookings.models.SeatStatus",
-        # Used by two components since /api/my-bookings/ has its own (with tickets_url).
         "CheckInRefusalCodeEnum": "tickets.exceptions.DOOR_REFUSAL_CODES",
+        # Payments: a payment's status, and a reservation's payment state.
+        "PaymentStatusEnum": "payments.models.PaymentStatus",
+        "ReservationPaymentStatusEnum": "bookings.models.PaymentState",
+        "PaymentProviderEnum": "payments.models.Provider",
+        "PaymentMethodEnum": "payments.models.Method",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -416,6 +423,28 @@ EMAIL_MAX_ATTEMPTS = env_int("EMAIL_MAX_ATTEMPTS", 10)
 EMAIL_RETRY_SECONDS = env_int("EMAIL_RETRY_SECONDS", 30)
 EMAIL_RETRY_MAX_SECONDS = env_int("EMAIL_RETRY_MAX_SECONDS", 3600)
 
+# --- Payments (payments/, docs/payments.md) --------------------------------------------
+# On: every booking is a hold that becomes CONFIRMED only through a SUCCEEDED payment
+# (online or at the box office). Off (the default): a booking confirms at once, as the
+# demo expects, and a hold may still be paid online.
+PAYMENT_REQUIRED = env_bool("PAYMENT_REQUIRED", False)
+# Minutes from checkout that a hold with a pending online payment keeps its seats (the
+# hold is extended so once per reservation, never shortened).
+PAYMENT_WINDOW_MINUTES = env_int("PAYMENT_WINDOW_MINUTES", 15)
+# ISO 4217 code of every price and payment.
+CURRENCY = env("CURRENCY", "EUR").strip().upper()
+# Stripe is enabled only with a secret key; the box office works without it.
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", "")
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", "")
+# Another API address (localstripe in development and tests); empty: Stripe's own.
+STRIPE_API_BASE = env("STRIPE_API_BASE", "")
+# Seconds to connect to Stripe and to wait for its answer, and how often a call that
+# failed on the network is retried (with the same idempotency key): a hung provider costs
+# a request at most (connect + read) x (1 + retries) seconds, then 503.
+STRIPE_CONNECT_TIMEOUT = env_float("STRIPE_CONNECT_TIMEOUT", 2)
+STRIPE_TIMEOUT = env_float("STRIPE_TIMEOUT", 5)
+STRIPE_MAX_NETWORK_RETRIES = env_int("STRIPE_MAX_NETWORK_RETRIES", 1)
+
 # --- Logging --------------------------------------------------------------------------
 LOG_LEVEL = env("LOG_LEVEL", "INFO")
 # One JSON line per request (method, path, status, duration_ms, user) on the
@@ -441,5 +470,7 @@ LOGGING = {
             "level": "INFO",
             "propagate": False,
         },
+        # stripe-python logs every API call at INFO; payments logs what matters.
+        "stripe": {"level": "WARNING"},
     },
 }
