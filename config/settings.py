@@ -218,9 +218,14 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = env("TIME_ZONE", "Europe/Berlin")
 USE_I18N = True
 USE_TZ = True
+# A 24-hour clock in the admin (config/formats/en/formats.py).
+FORMAT_MODULE_PATH = ["config.formats"]
 
 # --- Static files (whitenoise serves them, also with DEBUG off) -----------------------
 STATIC_URL = "static/"
+# The project's own assets (favicon, the admin's seat map and report styles) next to
+# those of the apps.
+STATICFILES_DIRS = [BASE_DIR / "static"]
 # Where collectstatic writes; a front proxy (deploy/nginx/) serves /static/ from here.
 STATIC_ROOT = env("STATIC_ROOT", "") or BASE_DIR / "staticfiles"
 STORAGES = {
@@ -316,6 +321,8 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Cinema and booking rules ---------------------------------------------------------
+# The currency of every price (ISO 4217 code), as staff read amounts in the reports.
+CURRENCY = env("CURRENCY", "EUR")
 # Minutes the hall needs between two shows (cleaning, seating).
 CLEANING_BUFFER_MINUTES = env_int("CLEANING_BUFFER_MINUTES", 15)
 # Minutes before the start at which a showtime stops selling and cancelling.
