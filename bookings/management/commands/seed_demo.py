@@ -1,39 +1,28 @@
-"""A believable cinema for development: halls, movies, a week of showtimes, an admin
-and a customer. Idempotent: every row is looked up by its natural key first."""
+"""A believable cinema for development: halls, movies, two weeks of showtimes (one
+played, one ahead) with their sales, an admin and a customer.
 
-import datetime as dt
-from decimal import Decimal
-from zoneinfo import ZoneInfo
+The catalogue and schedule come from cinema/demo.py, the sales from bookings/demo.py,
+all through the services, so the data keeps every rule the API keeps. Idempotent:
+every row is looked up by its natural key first, and a showtime that has reservations
+is not sold again. It lives in bookings because the sales need the booking engine (the
+catalogue never imports it).
+"""
+
+import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.test.utils import override_settings
 from django.utils import timezone
 
-from cinema import services
-from cinema.exceptions import ShowtimeOverlap
-from cinema.models import Genre, Hall, Movie, Showtime
+from bookings import demo as sales
+from bookings.models import Reservation
+from bookings.services import holds_expire
+from cinema import demo as catalogue
+from cinema.models import Hall, Movie, Showtime
+from users import services as user_services
 from users.models import Role, User
-
-HALLS = [
-    # name, rows, seats per row, VIP back rows -> 280, 120, 192 seats
-    ("Grand", 14, 20, ["M", "N"]),
-    ("Studio", 10, 12, ["J"]),
-    ("Riverside", 12, 16, ["K", "L"]),
-]
-
-MOVIES = [
-    ("The Last Lighthouse", Genre.DRAMA, 118, "12", "A keeper refuses to leave a dying coast."),
-    ("Orbit of Ashes", Genre.SCIFI, 142, "12", "A salvage crew finds a ship that left tomorrow."),
-    ("Paper Tigers", Genre.COMEDY, 97, "6", "Three retirees open a karate school."),
-    ("Night Shift at Hollow Creek", Genre.HORROR, 104, "16", "The motel has one rule."),
-    ("Little Fox, Big Winter", Genre.ANIMATION, 88, "0", "A fox cub crosses the frozen lake."),
-    ("Crossfire Protocol", Genre.ACTION, 126, "16", "A negotiator has eleven hours."),
-    ("Letters to Lisbon", Genre.ROMANCE, 112, "6", "Two pen pals, one tram, forty years."),
-    ("The Salt Road", Genre.DOCUMENTARY, 92, "0", "Caravans on the last salt route of the Sahara."),
-    ("Kingdom of Glass", Genre.FANTASY, 134, "12", "A glassblower's daughter inherits a throne."),
-    ("Undertow", Genre.THRILLER, 109, "16", "A lifeguard sees what she should not."),
-]
 
 USERS = [
     # username, role, dev-only password
@@ -41,43 +30,86 @@ USERS = [
     ("customer", Role.CUSTOMER, "marquee-customer-dev"),
 ]
 
-DAYS = 7
-FIRST_SHOW = dt.time(11, 0)
-LAST_START = dt.time(22, 30)
+# The audience: customers who cannot log in (no password), who bought the demo's seats.
+FIRST_NAMES = [
+    "anna", "ben", "clara", "david", "elif", "felix", "greta", "hassan", "ida", "jonas",
+    "katya", "leon", "mila", "noah", "olga", "paul", "quinn", "rosa", "samir", "tara",
+]  # fmt: skip
+LAST_NAMES = ["weber", "novak", "costa", "lindqvist"]
 
-
-def _round_up_quarter(moment: dt.datetime) -> dt.datetime:
-    extra = (-moment.minute) % 15
-    return (moment + dt.timedelta(minutes=extra)).replace(second=0, microsecond=0)
+# A week played and a week ahead: enough for the reports to show a week of sales per
+# day, within a few seconds on SQLite (each reservation goes through the service).
+DAYS_BACK = 7
+DAYS_AHEAD = 6
 
 
 class Command(BaseCommand):
-    help = "Load demo data (halls, movies, a week of showtimes, an admin and a customer)."
+    help = (
+        "Load demo data: halls, movies, showtimes from a week ago to a week ahead with "
+        "their sales, an admin and a customer."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
             "--force", action="store_true", help="Run even with DEBUG off (never in production)."
         )
+        parser.add_argument(
+            "--days-back",
+            type=int,
+            default=DAYS_BACK,
+            help=f"Days of played showtimes, with their sales (default {DAYS_BACK}).",
+        )
+        parser.add_argument(
+            "--days-ahead",
+            type=int,
+            default=DAYS_AHEAD,
+            help=f"Days of showtimes ahead of today (default {DAYS_AHEAD}).",
+        )
 
-    def handle(self, *args, force=False, **options):
+    def handle(self, *args, force=False, days_back=DAYS_BACK, days_ahead=DAYS_AHEAD, **options):
         if not settings.DEBUG and not force:
             raise CommandError(
                 "seed_demo creates users with well-known passwords; it refuses to run with "
                 "DEBUG off. Pass --force if this really is a throwaway environment."
             )
+        started = time.monotonic()
         with transaction.atomic():
-            halls = self._halls()
-            movies = self._movies()
-        created = self._showtimes(halls, movies)
-        self._users()
+            halls = catalogue.seed_halls()
+            movies = catalogue.seed_movies()
+        showtimes, created = catalogue.seed_schedule(
+            halls=halls,
+            movies=movies,
+            days_back=max(0, days_back),
+            days_ahead=max(0, days_ahead),
+            progress=self._progress,
+        )
+        users = self._users()
+        audience = self._audience()
+        # Without DEBUG's query log: thousands of bookings would fill it for nothing.
+        with override_settings(DEBUG=False):
+            sold = sales.seed_sales(
+                showtimes=showtimes, customers=audience, progress=self._progress
+            )
+        holds_expire()  # the holds that lapsed become EXPIRED, as expire_holds does
+        own = sales.seed_customer_reservations(customer=users["customer"], showtimes=showtimes)
+        holds = sales.seed_live_holds(showtimes=showtimes, customers=audience)
         self.stdout.write(
             self.style.SUCCESS(
-                f"Demo cinema ready: {Hall.objects.count()} halls, {Movie.objects.count()} "
-                f"movies, {Showtime.objects.count()} showtimes ({created} new)."
+                f"Demo cinema ready in {time.monotonic() - started:.1f} s: "
+                f"{Hall.objects.count()} halls, {Movie.objects.count()} movies, "
+                f"{Showtime.objects.count()} showtimes ({created} new), "
+                f"{Reservation.objects.count()} reservations ({sold.reservations + own + holds} "
+                f"new: {sold.seats} seats sold, {sold.cancelled} cancelled, "
+                f"{holds} live holds of {settings.HOLD_MINUTES} minutes)."
             )
         )
+        self._print_accounts()
+        # A place for links into the demo (e.g. a ticket of the customer's booking).
+        self._print_links(users)
 
     def _progress(self, label: str, done: int, total: int) -> None:
+        if not total:
+            return
         width = 30
         filled = width * done // total
         bar = "#" * filled + "-" * (width - filled)
@@ -85,74 +117,8 @@ class Command(BaseCommand):
         self.stdout.write(f"\r{label} [{bar}] {done}/{total}", ending=ending)
         self.stdout.flush()
 
-    def _halls(self) -> list[Hall]:
-        halls = []
-        for name, rows, per_row, vip_rows in HALLS:
-            hall = Hall.objects.filter(name=name).first()
-            if hall is None:
-                hall = services.hall_create(
-                    name=name, rows=rows, seats_per_row=per_row, vip_rows=vip_rows
-                )
-            halls.append(hall)
-        return halls
-
-    def _movies(self) -> list[Movie]:
-        movies = []
-        for index, (title, genre, minutes, age, description) in enumerate(MOVIES):
-            movie, _ = Movie.objects.get_or_create(
-                title=title,
-                defaults={
-                    "genre": genre,
-                    "duration_minutes": minutes,
-                    "age_rating": age,
-                    "description": description,
-                    "release_date": dt.date(2026, 1, 9) + dt.timedelta(weeks=3 * index),
-                    "poster_url": f"https://posters.example.com/{index + 1}.jpg",
-                },
-            )
-            movies.append(movie)
-        return movies
-
-    def _showtimes(self, halls: list[Hall], movies: list[Movie]) -> int:
-        """Each hall plays back to back from 11:00 to the last start at 22:30 local
-        time. The grid depends only on the date, so a second run finds every showtime
-        it would create (looked up by hall and start) and adds nothing."""
-        zone = ZoneInfo(settings.TIME_ZONE)
-        today = timezone.localdate()
-        now = timezone.now()
-        created = 0
-        for day_index in range(DAYS):
-            day = today + dt.timedelta(days=day_index)
-            for hall_index, hall in enumerate(halls):
-                start = dt.datetime.combine(day, FIRST_SHOW, tzinfo=zone)
-                last = dt.datetime.combine(day, LAST_START, tzinfo=zone)
-                slot = 0
-                while start <= last:
-                    movie = movies[(day_index * 3 + hall_index * 4 + slot) % len(movies)]
-                    end = services.showtime_end(movie=movie, start_time=start)
-                    if (
-                        start > now
-                        and not Showtime.objects.filter(hall=hall, start_time=start).exists()
-                    ):
-                        price = Decimal("9.50") if start.hour < 17 else Decimal("12.00")
-                        try:
-                            services.showtime_create(
-                                movie=movie,
-                                hall=hall,
-                                start_time=start,
-                                price=price,
-                                vip_price=price + Decimal("4.00"),
-                            )
-                            created += 1
-                        except ShowtimeOverlap:
-                            pass  # staff scheduled something else there: keep theirs
-                    start = _round_up_quarter(end)
-                    slot += 1
-            self._progress("Scheduling showtimes", day_index + 1, DAYS)
-        return created
-
-    def _users(self) -> None:
-        self.stdout.write("Dev-only accounts (never use these passwords anywhere real):")
+    def _users(self) -> dict[str, User]:
+        users = {}
         for username, role, password in USERS:
             user, _ = User.objects.get_or_create(
                 username=username,
@@ -161,4 +127,43 @@ class Command(BaseCommand):
             user.role = role
             user.set_password(password)
             user.save()
+            users[username] = user
+        return users
+
+    def _audience(self) -> list[User]:
+        names = [f"{first}.{last}" for last in LAST_NAMES for first in FIRST_NAMES]
+        existing = {user.username: user for user in User.objects.filter(username__in=names)}
+        audience = []
+        for name in names:
+            user = existing.get(name)
+            if user is None:
+                user = user_services.user_create(
+                    username=name,
+                    email=f"{name}@example.com",
+                    password=None,
+                    role=Role.CUSTOMER,
+                    first_name=name.split(".")[0].capitalize(),
+                    last_name=name.split(".")[1].capitalize(),
+                )
+            audience.append(user)
+        return audience
+
+    def _print_accounts(self) -> None:
+        self.stdout.write("Dev-only accounts (never use these passwords anywhere real):")
+        for username, role, password in USERS:
             self.stdout.write(f"  {role:<8} {username} / {password}")
+
+    def _print_links(self, users: dict[str, User]) -> None:
+        now = timezone.now()
+        upcoming = (
+            Reservation.objects.filter(user=users["customer"], showtime__start_time__gt=now)
+            .select_related("showtime__movie", "showtime__hall")
+            .order_by("showtime__start_time")
+            .first()
+        )
+        self.stdout.write("Try (on the server below): /api/docs/ (Swagger UI), /api/redoc/,")
+        self.stdout.write("  /admin/ (staff; the reports at /admin/reports/)")
+        if upcoming is not None:
+            self.stdout.write(
+                f"  The customer's next booking: reservation {upcoming.pk}, {upcoming.showtime}"
+            )
