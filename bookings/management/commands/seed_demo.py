@@ -112,6 +112,8 @@ class Command(BaseCommand):
             return
         width = 30
         filled = width * done // total
+        if done != total and filled == width * (done - 1) // total:
+            return  # the bar did not move: at most one line per step of it in a log
         bar = "#" * filled + "-" * (width - filled)
         ending = "\n" if done == total else ""
         self.stdout.write(f"\r{label} [{bar}] {done}/{total}", ending=ending)
