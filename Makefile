@@ -7,9 +7,14 @@ PORT ?= 8000
 
 .PHONY: run test install install-dev lint format serve bench clean cluster cluster-test cluster-down
 
+# The email worker runs beside the server and prints the outbox's emails (the console
+# backend, unless EMAIL_URL or EMAIL_HOST says otherwise); it stops with the server.
 run: $(VENV)/.installed
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py demo_ticket --base-url http://$(HOST):$(PORT)
+	$(BIN)/python manage.py send_emails & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: $(VENV)/.installed-dev

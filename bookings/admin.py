@@ -32,17 +32,10 @@ class ShowtimeSalesAdmin(ShowtimeAdmin):
     capacity in the list, the live seat map on each showtime's page."""
 
     list_display = [*ShowtimeAdmin.list_display, "sold"]
+    readonly_fields = ["seat_map"]  # on a saved showtime's page (ShowtimeAdmin.get_fields)
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(sold_seats=selectors.sold_seats())
-
-    def get_fields(self, request, obj=None):
-        fields = super().get_fields(request, obj)
-        return [*fields, "seat_map"] if obj is not None else fields
-
-    def get_readonly_fields(self, request, obj=None):
-        fields = super().get_readonly_fields(request, obj)
-        return [*fields, "seat_map"] if obj is not None else fields
 
     @admin.display(description="sold", ordering="sold_seats")
     def sold(self, obj):

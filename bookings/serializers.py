@@ -1,3 +1,5 @@
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -81,6 +83,24 @@ class ReservationSerializer(StrictModelSerializer):
             "created_at",
             "updated_at",
         ]
+
+
+class MyBookingSerializer(ReservationSerializer):
+    """A reservation as the compatibility route ``/api/my-bookings/`` lists it: with a
+    link to its tickets."""
+
+    tickets_url = serializers.SerializerMethodField(
+        help_text="Its tickets (one per seat once confirmed), with their QR codes."
+    )
+
+    class Meta(ReservationSerializer.Meta):
+        fields = [*ReservationSerializer.Meta.fields, "tickets_url"]
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_tickets_url(self, reservation: Reservation) -> str:
+        path = reverse("reservation-tickets", kwargs={"pk": reservation.pk})
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else path
 
 
 _datetime = serializers.DateTimeField()

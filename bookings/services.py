@@ -1,8 +1,8 @@
 """The booking engine: every write to reservations, seat claims and the showtime counters
 goes through here.
 
-Lock order, everywhere: the Showtime row first, then the Reservation row, then the seat
-claims and the showtime's counters. Every write that touches claims of a showtime holds
+Lock order, everywhere: the Showtime row first, then the Reservation row, then its
+tickets (tickets.hooks), the seat claims and the showtime's counters. Every write that touches claims of a showtime holds
 that showtime's row lock, so within the lock a plain read of the claims is the truth;
 the unique key (showtime, seat, active) of ReservationSeat is the last line of defence
 behind it. The counters (``ShowtimeCounters``) change in the same transaction as the
@@ -65,6 +65,7 @@ from cinema.models import Seat, Showtime
 from config.errors import ServiceBusy
 from config.exceptions import is_lock_error
 from config.queries import model_from_row
+from tickets import hooks as tickets_hooks
 
 logger = logging.getLogger(__name__)
 
@@ -540,9 +541,10 @@ def _persist(
     showtime: Showtime, request: _Request, seats: list[BookedSeat]
 ) -> tuple[Reservation, tuple[BookedSeat, ...]]:
     """Step 6: the reservation, its claims and the counters, in the booking's
-    transaction. No savepoint around the claims: the showtime lock already excludes a
-    concurrent claim, and if the unique key still refuses one, the whole block rolls
-    back (see ``reservation_create``)."""
+    transaction; then, for a booking (not a hold), step 7: ``_mark_confirmed``. No
+    savepoint around the claims: the showtime lock already excludes a concurrent claim,
+    and if the unique key still refuses one, the whole block rolls back (see
+    ``reservation_create``)."""
     expires_at = request.expires_at
     created_at = request.now  # the moment of the request (a data load may set it)
     row = {
@@ -578,6 +580,8 @@ def _persist(
         _count(showtime.pk, held=len(seats), holds_until=expires_at)
     else:
         _count(showtime.pk, sold=len(seats))
+        # Born CONFIRMED: what follows a confirmation (step 7).
+        _mark_confirmed(reservation, now=request.now, seat_ids=[seat.seat_id for seat in seats])
     booked = tuple(
         dataclasses.replace(seat, claim_id=claim_id)
         for seat, claim_id in zip(seats, claim_ids, strict=True)
@@ -610,6 +614,50 @@ def _book(request: _Request, idempotency_key: str | None) -> BookingResult:
         movie_title=seats[0].movie_title,
         hall_name=seats[0].hall_name,
     )
+
+
+# --- the transitions --------------------------------------------------------------------
+# Every path that makes a reservation CONFIRMED (a direct booking, confirming a hold, and
+# whatever else confirms one) ends in ``_mark_confirmed``; every path that cancels one in
+# ``_mark_cancelled``. What follows a transition hangs there, once, as one call into the
+# module it belongs to: tickets and the emails (``tickets.hooks``). Both run inside the
+# caller's transaction, under the showtime lock it holds, after its checks.
+def _mark_confirmed(
+    reservation: Reservation, *, now: datetime, seat_ids: list[int] | None = None
+) -> None:
+    """The reservation becomes CONFIRMED. A hold's status and claims move (its seats
+    from held to sold); a direct booking was written CONFIRMED with its seats sold
+    (``_persist``, which passes their ``seat_ids``). Then: a ticket per seat and the
+    confirmation email in the outbox.
+
+    Locks (caller's): the showtime row, then the reservation row (a hold's)."""
+    if reservation.status == ReservationStatus.HELD:
+        reservation.status = ReservationStatus.CONFIRMED
+        reservation.expires_at = None
+        reservation.save(update_fields=["status", "expires_at", "updated_at"])
+        confirmed = reservation.seats.active().update(hold_expires_at=None)
+        _count(reservation.showtime_id, sold=confirmed, held=-confirmed)
+    tickets_hooks.reservation_confirmed(reservation=reservation, now=now, seat_ids=seat_ids)
+
+
+def _mark_cancelled(reservation: Reservation, *, now: datetime) -> None:
+    """The reservation (HELD or CONFIRMED) becomes CANCELLED: its seats are free at
+    once, it keeps them and their prices as history. First its tickets are voided (or
+    the cancel refused, 409 ``checked_in``, if one was used at the door) and the
+    cancellation email is written to the outbox.
+
+    Locks (caller's): the showtime row, then the reservation row; then its tickets, its
+    claims and the counters."""
+    tickets_hooks.reservation_cancelled(reservation=reservation, now=now)
+    was_held = reservation.status == ReservationStatus.HELD
+    reservation.status = ReservationStatus.CANCELLED
+    reservation.cancelled_at = now
+    reservation.save(update_fields=["status", "cancelled_at", "updated_at"])
+    released = reservation.seats.active().update(active=None)
+    if was_held:
+        _count(reservation.showtime_id, held=-released)
+    else:
+        _count(reservation.showtime_id, sold=-released)
 
 
 # --- services ---------------------------------------------------------------------------
@@ -685,12 +733,7 @@ def reservation_confirm(*, reservation: Reservation, user, now: datetime | None 
     if reservation.status != ReservationStatus.HELD:
         raise NotHeld()
     _check_open(showtime, now)
-
-    reservation.status = ReservationStatus.CONFIRMED
-    reservation.expires_at = None
-    reservation.save(update_fields=["status", "expires_at", "updated_at"])
-    confirmed = reservation.seats.active().update(hold_expires_at=None)
-    _count(showtime.pk, sold=confirmed, held=-confirmed)
+    _mark_confirmed(reservation, now=now)
     return reservation
 
 
@@ -700,9 +743,9 @@ def reservation_cancel(*, reservation: Reservation, by, now: datetime | None = N
     """Cancel a live reservation (its owner or an ADMIN) before the showtime's cutoff.
     The seats are free at once; the reservation keeps its seats and prices as history.
 
-    Locks: the showtime row, then the reservation row, then its claims.
-    Errors: NotReservationOwner (403), AlreadyCancelled, HoldExpired (409),
-    ShowtimeClosed (400).
+    Locks: the showtime row, then the reservation row, then its tickets and claims.
+    Errors: NotReservationOwner (403), AlreadyCancelled, HoldExpired,
+    ReservationCheckedIn (409, a ticket was used at the door), ShowtimeClosed (400).
     """
     now = now or timezone.now()
     showtime = _lock_showtime(reservation.showtime_id)
@@ -714,16 +757,7 @@ def reservation_cancel(*, reservation: Reservation, by, now: datetime | None = N
     if reservation.hold_lapsed(now):
         raise HoldExpired()
     _check_open(showtime, now, detail="This showtime has started; it can no longer be cancelled.")
-
-    was_held = reservation.status == ReservationStatus.HELD
-    reservation.status = ReservationStatus.CANCELLED
-    reservation.cancelled_at = now
-    reservation.save(update_fields=["status", "cancelled_at", "updated_at"])
-    released = reservation.seats.active().update(active=None)
-    if was_held:
-        _count(showtime.pk, held=-released)
-    else:
-        _count(showtime.pk, sold=-released)
+    _mark_cancelled(reservation, now=now)
     return reservation
 
 

@@ -22,6 +22,7 @@ from bookings import selectors, services
 from bookings.exceptions import InvalidSeatNumber, ShowtimeNotFound
 from bookings.models import Reservation, ReservationStatus
 from bookings.serializers import (
+    MyBookingSerializer,
     ReservationCreateSerializer,
     ReservationSerializer,
     SeatMapSerializer,
@@ -162,8 +163,9 @@ class SeatMapView(APIView):
         summary="Cancel a reservation",
         description="Owner or ADMIN, before the showtime's booking cutoff. Answers 200 with "
         "the cancelled reservation (it keeps its seats and prices); the seats are bookable "
-        "again at once. Cancelling twice is 409 `already_cancelled`; an expired hold is "
-        "409 `hold_expired`; after the start 400 `showtime_closed`.",
+        "again at once, its tickets void. Cancelling twice is 409 `already_cancelled`; an "
+        "expired hold is 409 `hold_expired`; a reservation with a ticket checked in at the "
+        "door is 409 `checked_in`; after the start 400 `showtime_closed`.",
         responses={
             200: ReservationSerializer,
             **error_responses(400, 401, 403, 404, 409, 503),
@@ -281,10 +283,11 @@ class ShowBookView(APIView):
 @extend_schema(
     tags=["compatibility"],
     summary="Your reservations (compatibility)",
-    responses={200: ReservationSerializer(many=True), **error_responses(401, 404)},
+    description="Each with `tickets_url`, the list of its tickets and their QR codes.",
+    responses={200: MyBookingSerializer(many=True), **error_responses(401, 404)},
 )
 class MyBookingsView(generics.ListAPIView):
-    serializer_class = ReservationSerializer
+    serializer_class = MyBookingSerializer
     permission_classes = [IsAuthenticated]
     filter_backends = []
 
@@ -297,7 +300,8 @@ class MyBookingsView(generics.ListAPIView):
 @extend_schema(
     tags=["compatibility"],
     summary="Cancel a reservation (compatibility)",
-    description="Same as DELETE /api/reservations/{id}/.",
+    description="Same as DELETE /api/reservations/{id}/ (409 `checked_in` once a ticket "
+    "was used at the door).",
     request=None,
     responses={200: ReservationSerializer, **error_responses(400, 401, 403, 404, 409, 503)},
 )

@@ -421,14 +421,16 @@ class ShowtimeAdmin(GuardedDeleteMixin, admin.ModelAdmin):
     def get_fields(self, request, obj=None):
         if obj is None:
             return ["movie", "hall", "start_time", "price", "vip_price"]
-        return ["movie", "hall", "start_time", "end_time", "price", "vip_price"]
+        fields = ["movie", "hall", "start_time", "end_time", "price", "vip_price"]
+        # The read-only extras of the admins that extend this one (the seat map, who is
+        # inside), on a saved showtime's page only.
+        return [*fields, *(name for name in self.readonly_fields if name not in fields)]
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return []
-        if self.reservation_count(obj):
-            return ["movie", "hall", "start_time", "end_time"]
-        return ["end_time"]
+        locked = ["movie", "hall", "start_time"] if self.reservation_count(obj) else []
+        return [*locked, "end_time", *self.readonly_fields]
 
     def get_fieldsets(self, request, obj=None):
         options = {"fields": self.get_fields(request, obj)}

@@ -12,10 +12,15 @@ from cinema.models import SeatType
 
 
 def seat_grid_html(
-    seats: Iterable[Mapping], *, caption: str, counts: Mapping[str, int] | None = None
+    seats: Iterable[Mapping],
+    *,
+    caption: str,
+    counts: Mapping[str, int] | None = None,
+    inside: int | None = None,
 ) -> SafeString:
     """``seats`` in hall order, each with ``row``, ``number``, ``label``, ``type`` and,
-    for a showtime, ``status``; ``counts`` per status for the legend."""
+    for a showtime, ``status`` (and ``inside`` for a seat whose ticket was checked in);
+    ``counts`` per status and ``inside``, the number checked in, for the legend."""
     rows: dict[str, list[Mapping]] = {}
     kinds: Counter[str] = Counter()
     for seat in seats:
@@ -25,6 +30,7 @@ def seat_grid_html(
         "caption": caption,
         "rows": [{"row": row, "seats": row_seats} for row, row_seats in rows.items()],
         "counts": counts,
+        "inside": inside,
         "kinds": [
             {"type": kind.value, "label": kind.label, "count": kinds[kind.value]}
             for kind in SeatType

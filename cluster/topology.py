@@ -35,6 +35,8 @@ REPLICATION_USER = "replication"
 # Workers per app node: two nodes of three share the machine's two cores with MariaDB,
 # Redis, nginx and the load generator.
 NODE_WORKERS = 3
+# Threads per worker (gthread), as production runs them (config/gunicorn.conf.py).
+NODE_THREADS = 8
 
 
 def log(message: str) -> None:
@@ -244,6 +246,7 @@ class Topology:
                 # database) that the throughput figures are measured against.
                 "ROOT_URLCONF": "bench.urls",
                 "WEB_CONCURRENCY": str(NODE_WORKERS),
+                "GUNICORN_THREADS": str(NODE_THREADS),
                 "JWT_ACCESS_MINUTES": "60",
                 "PYTHONPATH": str(ROOT),
             }

@@ -12,7 +12,17 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env, env_bool, env_float, env_int, env_list
+from config.env import (
+    CONSOLE_EMAIL_BACKEND,
+    SMTP_EMAIL_BACKEND,
+    EmailConfig,
+    email_config,
+    env,
+    env_bool,
+    env_float,
+    env_int,
+    env_list,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -44,6 +54,8 @@ INSTALLED_APPS = [
     "users",
     "cinema",
     "bookings",
+    "notifications",
+    "tickets",
 ]
 
 MIDDLEWARE = [
@@ -282,6 +294,9 @@ REST_FRAMEWORK = {
         "login_username": env("THROTTLE_LOGIN_RATE", "10/min"),
         "register": env("THROTTLE_REGISTER_RATE", "5/min"),
         "register_username": env("THROTTLE_REGISTER_RATE", "5/min"),
+        # Check-ins per staff user (tickets/throttles.py): a door scans a queue, not a
+        # dictionary of guessed codes.
+        "check_in": env("THROTTLE_CHECK_IN_RATE", "120/min"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
@@ -350,6 +365,11 @@ SPECTACULAR_SETTINGS = {
             "description": "Book or hold seats, all or nothing; confirm a hold; list and "
             "cancel reservations.",
         },
+        {
+            "name": "tickets",
+            "description": "The e-tickets of confirmed reservations and their QR codes; the "
+            "check-in at the door (ADMIN).",
+        },
         {"name": "reports", "description": "Revenue, tickets sold and occupancy (ADMIN)."},
         {"name": "health", "description": "For load balancers: is the database reachable?"},
         {
@@ -359,7 +379,12 @@ SPECTACULAR_SETTINGS = {
             "above.",
         },
     ],
-    "ENUM_NAME_OVERRIDES": {"SeatTypeEnum": "cinema.models.SeatType"},
+    "ENUM_NAME_OVERRIDES": {
+        "SeatTypeEnum": "cinema.models.SeatType",
+        # Used by two components since /api/my-bookings/ has its own (with tickets_url).
+        "ReservationStatusEnum": "bookings.models.ReservationStatus",
+        "CheckInRefusalCodeEnum": "tickets.exceptions.DOOR_REFUSAL_CODES",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "config.schema.document_common_errors",
@@ -383,6 +408,44 @@ MAX_SEATS_PER_CUSTOMER_PER_SHOWTIME = env_int("MAX_SEATS_PER_CUSTOMER_PER_SHOWTI
 BOOKING_RETRY_ATTEMPTS = env_int("BOOKING_RETRY_ATTEMPTS", 3)
 # Hours an Idempotency-Key is remembered.
 IDEMPOTENCY_KEY_HOURS = env_int("IDEMPOTENCY_KEY_HOURS", 24)
+
+# --- Tickets and check-in (tickets/, docs/tickets.md) ---------------------------------
+# Minutes before a showtime's start from which its tickets are admitted at the door.
+DOORS_OPEN_MINUTES = env_int("DOORS_OPEN_MINUTES", 30)
+# Unknown codes one staff user may scan within a minute before it is logged as a burst.
+CHECK_IN_UNKNOWN_ALERT = env_int("CHECK_IN_UNKNOWN_ALERT", 10)
+
+# --- Email: the outbox and its worker (notifications/, docs/outbox.md) ---------------
+# EMAIL_URL (smtp://user:password@host:port, submission:// for STARTTLS, smtps:// for
+# TLS, console://) or EMAIL_HOST and friends select SMTP; without either, emails are
+# printed on the console by the worker (`manage.py send_emails`, started by `make run`).
+# Nothing in a request ever talks to the mail server: messages are written to the outbox
+# in the transaction that decides them and delivered after commit by the worker.
+_email = email_config(env("EMAIL_URL", "")) or EmailConfig(
+    backend=SMTP_EMAIL_BACKEND if env("EMAIL_HOST", "") else CONSOLE_EMAIL_BACKEND,
+    host=env("EMAIL_HOST", "localhost"),
+    port=env_int("EMAIL_PORT", 25),
+    user=env("EMAIL_HOST_USER", ""),
+    password=env("EMAIL_HOST_PASSWORD", ""),
+    use_tls=env_bool("EMAIL_USE_TLS", False),
+    use_ssl=env_bool("EMAIL_USE_SSL", False),
+)
+EMAIL_BACKEND = _email.backend
+EMAIL_HOST = _email.host
+EMAIL_PORT = _email.port
+EMAIL_HOST_USER = _email.user
+EMAIL_HOST_PASSWORD = _email.password
+EMAIL_USE_TLS = _email.use_tls
+EMAIL_USE_SSL = _email.use_ssl
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Marquee <tickets@marquee.example>")
+# Seconds the worker waits for the mail server (connect and each reply).
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+# A message that failed this many times is marked dead (the admin lists it); before
+# that it is retried after EMAIL_RETRY_SECONDS, doubling each time up to
+# EMAIL_RETRY_MAX_SECONDS.
+EMAIL_MAX_ATTEMPTS = env_int("EMAIL_MAX_ATTEMPTS", 10)
+EMAIL_RETRY_SECONDS = env_int("EMAIL_RETRY_SECONDS", 30)
+EMAIL_RETRY_MAX_SECONDS = env_int("EMAIL_RETRY_MAX_SECONDS", 3600)
 
 # --- Logging --------------------------------------------------------------------------
 LOG_LEVEL = env("LOG_LEVEL", "INFO")

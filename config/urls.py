@@ -16,6 +16,7 @@ api_patterns = [
     path("", include("cinema.urls")),
     path("", include("bookings.urls")),
     path("", include("bookings.reports.urls")),
+    path("", include("tickets.urls")),
 ]
 
 urlpatterns = [

@@ -3,6 +3,7 @@ shown on a showtime's change page. Charts are SVG rendered on the server: no scr
 nothing from a CDN."""
 
 import math
+from collections.abc import Collection
 from decimal import Decimal
 
 from django.conf import settings
@@ -185,14 +186,23 @@ def _report_context(params: dict, *, movies: dict, halls: dict) -> dict:
     }
 
 
-def showtime_seat_map_html(showtime: Showtime) -> SafeString:
+def showtime_seat_map_html(
+    showtime: Showtime, *, checked_in: Collection[int] | None = None
+) -> SafeString:
     """The showtime's seat map as an HTML grid coloured by status (available, held,
-    booked; VIP and accessible seats marked), for the Showtime change page in the admin
-    (bookings/admin.py). The hall's page draws the same grid without statuses."""
+    booked; VIP and accessible seats marked, and the seats in ``checked_in`` marked as
+    inside), for the Showtime change page in the admin (bookings/admin.py,
+    tickets/admin.py). The hall's page draws the same grid without statuses."""
     if showtime is None or showtime.pk is None:
         return SafeString("")
     # The API's seat map itself, so staff and customers always see the same statuses.
     seat_map = showtime_seat_map(showtime_id=showtime.pk)
+    seats = seat_map["seats"]
+    if checked_in is not None:
+        seats = [{**seat, "inside": seat["id"] in checked_in} for seat in seats]
     return seat_grid_html(
-        seat_map["seats"], caption=f"Seat map of {showtime}", counts=seat_map["counts"]
+        seats,
+        caption=f"Seat map of {showtime}",
+        counts=seat_map["counts"],
+        inside=None if checked_in is None else len(checked_in),
     )

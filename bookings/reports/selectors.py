@@ -22,6 +22,8 @@ from django.utils import timezone
 from bookings.models import Reservation, ReservationSeat, ReservationStatus
 from cinema.models import Seat, Showtime
 from config.days import local_day_range, local_zone
+from tickets.models import TicketStatus
+from tickets.selectors import ticket_count
 
 ZERO = Decimal("0.00")
 
@@ -36,6 +38,8 @@ class Figures:
     reservations: int = 0
     cancellations: int = 0
     capacity: int = 0
+    checked_in: int = 0
+    no_shows: int = 0
 
     @property
     def occupancy(self) -> float:
@@ -48,6 +52,8 @@ class Figures:
         self.reservations += other.reservations
         self.cancellations += other.cancellations
         self.capacity += other.capacity
+        self.checked_in += other.checked_in
+        self.no_shows += other.no_shows
 
     def as_dict(self) -> dict:
         return {
@@ -58,6 +64,8 @@ class Figures:
             "cancellations": self.cancellations,
             "capacity": self.capacity,
             "occupancy": self.occupancy,
+            "checked_in": self.checked_in,
+            "no_shows": self.no_shows,
         }
 
 
@@ -132,11 +140,14 @@ def _showtime_rows(*, start: dt.datetime, end: dt.datetime, movie_id=None, hall_
                 )
             ),
             seat_count=_count(Subquery(seats_in_hall.annotate(v=Count("pk")).values("v")[:1])),
+            checked_in=ticket_count(TicketStatus.USED),
+            unused_tickets=ticket_count(TicketStatus.VALID),
         )
         .order_by("start_time", "id")
         .values(
             "id",
             "start_time",
+            "end_time",
             "movie_id",
             "movie__title",
             "hall_id",
@@ -146,6 +157,8 @@ def _showtime_rows(*, start: dt.datetime, end: dt.datetime, movie_id=None, hall_
             "confirmed",
             "cancelled",
             "seat_count",
+            "checked_in",
+            "unused_tickets",
         )
     )
 
@@ -158,7 +171,8 @@ def stats_report(
     hall_id: int | None = None,
 ) -> StatsReport:
     """Revenue (sold seats at the price paid), tickets sold, confirmed reservations,
-    cancellations and occupancy (sold seats / capacity of the showtimes) for the
+    cancellations, occupancy (sold seats / capacity of the showtimes) and attendance
+    (tickets checked in; no-shows: tickets never checked in of ended showtimes) for the
     showtimes that start on the local days ``date_from``..``date_to``: in total, per
     movie, per showtime and per day. One database query."""
     default_from, default_to = default_stats_range()
@@ -166,6 +180,7 @@ def stats_report(
     date_to = date_to or default_to
     start, end = local_day_range(date_from, date_to)
     zone = local_zone()
+    now = timezone.now()
 
     report = StatsReport(date_from=date_from, date_to=date_to, time_zone=settings.TIME_ZONE)
     movies: dict[int, tuple[str, Figures]] = {}
@@ -184,6 +199,10 @@ def stats_report(
             reservations=row["confirmed"],
             cancellations=row["cancelled"],
             capacity=row["seat_count"],
+            checked_in=row["checked_in"],
+            # A ticket never scanned is a no-show once its showtime has ended; until then
+            # its holder may still come.
+            no_shows=row["unused_tickets"] if row["end_time"] <= now else 0,
         )
         local_start = row["start_time"].astimezone(zone)
         report.per_showtime.append(

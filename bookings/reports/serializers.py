@@ -62,6 +62,10 @@ class FiguresSerializer(serializers.Serializer):
     cancellations = serializers.IntegerField(help_text="Cancelled reservations.")
     capacity = serializers.IntegerField(help_text="Seats offered: the halls' capacity summed.")
     occupancy = serializers.FloatField(help_text="tickets_sold / capacity, 0..1.")
+    checked_in = serializers.IntegerField(help_text="Tickets checked in at the door.")
+    no_shows = serializers.IntegerField(
+        help_text="Tickets never checked in, of showtimes that have ended."
+    )
 
 
 class MovieFiguresSerializer(FiguresSerializer):

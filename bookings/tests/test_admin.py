@@ -9,6 +9,7 @@ from django.utils import timezone
 from bookings import services
 from bookings.models import Reservation, ReservationSeat, ReservationStatus
 from bookings.tests.factories import book, seat
+from cinema.models import Showtime
 from cinema.tests.factories import HallFactory, MovieFactory, ShowtimeFactory
 
 pytestmark = pytest.mark.django_db
@@ -126,3 +127,24 @@ def test_reservation_list_names_showtimes_in_local_time(staff_client, customer, 
     assert "Sat 30 Nov 2030, 18:00" in html
     assert "Sat 2 Nov 2030, 10:30" in html  # booked at 09:30 UTC
     assert "17:00" not in html and "09:30" not in html
+
+
+def test_admin_showtime_with_reservations_says_why_it_cannot_be_deleted(staff_client, customer):
+    show = ShowtimeFactory()
+    book(user=customer, showtime=show)
+
+    page = staff_client.get(f"/admin/cinema/showtime/{show.pk}/change/").content.decode()
+    single = staff_client.get(f"/admin/cinema/showtime/{show.pk}/delete/", follow=True)
+    bulk = staff_client.post(
+        "/admin/cinema/showtime/",
+        {"action": "delete_selected", "_selected_action": [show.pk], "day": "all"},
+        follow=True,
+    )
+
+    assert 'class="deletelink"' not in page
+    for response in (single, bulk):
+        html = response.content.decode()
+        assert "reservations" in html and "permission" not in html
+    assert "cannot be deleted: it has reservations" in single.content.decode()
+    assert "Nothing was deleted" in bulk.content.decode()
+    assert Showtime.objects.filter(pk=show.pk).exists()

@@ -11,6 +11,8 @@ from django.utils import timezone
 
 from bookings.models import Reservation, ReservationSeat, ReservationStatus, ShowtimeCounters
 from cinema.models import Hall, Movie, Seat, SeatType, Showtime
+from notifications.models import OutboxEmail, OutboxStatus
+from tickets.models import Ticket, TicketStatus
 from users.models import Role, User
 
 pytestmark = pytest.mark.django_db
@@ -97,11 +99,17 @@ def test_seed_demo_sells_seats_like_a_cinema(settings):
     cancelled = past.filter(status=ReservationStatus.CANCELLED)
     assert all(r.created_at < r.cancelled_at < r.showtime.start_time for r in cancelled)
 
-    # The printed customer has bookings to look at.
+    # The printed customer has bookings to look at, with tickets and their emails.
     customer = User.objects.get(username="customer")
-    assert (
-        Reservation.objects.filter(user=customer, status=ReservationStatus.CONFIRMED).count() >= 1
+    mine = Reservation.objects.filter(user=customer, status=ReservationStatus.CONFIRMED)
+    assert mine.count() >= 1
+    assert Ticket.objects.filter(reservation__user=customer, status=TicketStatus.VALID).exists()
+    # The audience's confirmations are history at made-up addresses: kept, never sent.
+    outbox = dict(
+        OutboxEmail.objects.values_list("status").annotate(n=Count("id")).values_list("status", "n")
     )
+    assert outbox[OutboxStatus.SKIPPED] >= statuses[ReservationStatus.CONFIRMED] - 5
+    assert 1 <= outbox.get(OutboxStatus.PENDING, 0) <= 5  # the customer's own
 
 
 def test_seed_demo_keeps_the_booking_invariants(settings):

@@ -12,6 +12,7 @@ import subprocess
 import sys
 from decimal import Decimal
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from django.conf import settings as django_settings
@@ -43,6 +44,8 @@ def world(customer, other_customer, admin_user):
         "spare_hall": HallFactory(),
         "spare_showtime": ShowtimeFactory(),
         "user": other_customer,
+        # Ticket routes name the ticket by its code.
+        "ticket": SimpleNamespace(pk=reservation.tickets.order_by("pk").first().code),
     }
 
 
@@ -58,6 +61,9 @@ def test_security_others_reservation_is_404_on_every_route(world, other_client):
         "cancel": other_client.delete(f"/api/reservations/{pk}/"),
         "confirm": other_client.post(f"/api/reservations/{pk}/confirm/"),
         "compat cancel": other_client.post(f"/api/bookings/{pk}/cancel/"),
+        "tickets": other_client.get(f"/api/reservations/{pk}/tickets/"),
+        "qr svg": other_client.get(f"/api/tickets/{world['ticket'].pk}/qr.svg"),
+        "qr png": other_client.get(f"/api/tickets/{world['ticket'].pk}/qr.png"),
     }
 
     for route, response in responses.items():
@@ -138,6 +144,10 @@ ACCESS_TABLE = [
     ("get", "/api/my-bookings/", None, 401, 200, 200),
     ("post", "/api/bookings/{reservation}/cancel/", None, 401, 200, 200),
     ("get", "/api/admin/stats/", None, 401, 403, 200),
+    ("get", "/api/reservations/{reservation}/tickets/", None, 401, 200, 200),
+    ("get", "/api/tickets/{ticket}/qr.svg", None, 401, 200, 200),
+    ("get", "/api/tickets/{ticket}/qr.png", None, 401, 200, 200),
+    ("post", "/api/check-ins/", {}, 401, 403, 400),
 ]
 
 

@@ -250,6 +250,8 @@ def test_stats_empty_range_reports_zeros(admin_client, db):
         "cancellations": 0,
         "capacity": 0,
         "occupancy": 0.0,
+        "checked_in": 0,
+        "no_shows": 0,
     }
     assert [row["date"] for row in body["per_day"]] == ["2031-01-01", "2031-01-02"]
 

@@ -1,0 +1,57 @@
+"""Ticket and door errors: plain domain errors (config/errors.py) with a ``code``.
+
+The door's refusals carry the ticket (``DoorRefusal.ticket``): the view adds it to the
+answer, so the door screen can show the seat and the showtime.
+"""
+
+from config.errors import Conflict, NotFound
+
+
+class TicketNotFound(NotFound):
+    detail = "No ticket has this code."
+    code = "ticket_not_found"
+
+
+class DoorRefusal(Conflict):
+    """The ticket exists but does not admit now; ``ticket`` is the Ticket."""
+
+    def __init__(self, detail: str | None = None, *, ticket, **extra):
+        super().__init__(detail, **extra)
+        self.ticket = ticket
+
+
+class AlreadyCheckedIn(DoorRefusal):
+    detail = "This ticket was already checked in."
+    code = "already_checked_in"
+
+
+class TicketVoid(DoorRefusal):
+    detail = "This ticket is void: its reservation was cancelled."
+    code = "ticket_void"
+
+
+class WrongShowtime(DoorRefusal):
+    detail = "This ticket is for another showtime."
+    code = "wrong_showtime"
+
+
+class TooEarly(DoorRefusal):
+    detail = "The doors for this showtime are not open yet."
+    code = "too_early"
+
+
+class ShowtimeEnded(DoorRefusal):
+    detail = "This showtime has ended; its tickets no longer admit."
+    code = "showtime_ended"
+
+
+class ReservationCheckedIn(Conflict):
+    detail = "A ticket of this reservation was checked in; it can no longer be cancelled."
+    code = "checked_in"
+
+
+# The door's refusal codes, in the order the door checks them (docs/tickets.md).
+DOOR_REFUSAL_CODES = tuple(
+    refusal.code
+    for refusal in (TicketVoid, WrongShowtime, AlreadyCheckedIn, TooEarly, ShowtimeEnded)
+)

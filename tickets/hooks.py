@@ -1,0 +1,31 @@
+"""What the booking engine calls when a reservation changes state: one call from each
+transition step of ``bookings/services.py`` (``_mark_confirmed``, ``_mark_cancelled``),
+inside its transaction and under its showtime lock.
+
+The dependency runs tickets -> bookings; bookings reaches tickets only through these two
+calls (and its reports read ``tickets.selectors``). Everything here is writes
+to this database: tickets, and outbox rows that the email worker delivers after commit.
+"""
+
+from datetime import datetime
+
+from bookings.models import ReservationStatus
+from notifications.services import email_enqueue
+from tickets import emails, services
+
+
+def reservation_confirmed(*, reservation, now: datetime, seat_ids: list[int] | None = None):
+    """The reservation has just become CONFIRMED: a ticket per seat, and the
+    confirmation email with them."""
+    services.tickets_issue(reservation=reservation, now=now, seat_ids=seat_ids)
+    email_enqueue(kind=emails.CONFIRMATION, context={"reservation": reservation.pk})
+
+
+def reservation_cancelled(*, reservation, now: datetime):
+    """The reservation is being cancelled (called before its status changes, so a
+    refusal changes nothing): refuse if a ticket was checked in (409 ``checked_in``),
+    void its tickets, and tell the customer if it was a confirmed sale (a hold they
+    let go was never confirmed to them by email)."""
+    services.tickets_void(reservation=reservation, now=now)
+    if reservation.status == ReservationStatus.CONFIRMED:
+        email_enqueue(kind=emails.CANCELLATION, context={"reservation": reservation.pk})

@@ -1,0 +1,62 @@
+"""Reads of tickets, with their joins applied."""
+
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+
+from tickets.models import Ticket, TicketStatus
+
+_DOOR_JOINS = ("seat", "showtime__movie", "showtime__hall")
+
+
+def ticket_queryset() -> QuerySet[Ticket]:
+    """Tickets with what their API representation shows (seat, movie, hall), in the
+    order of the hall's seats."""
+    return Ticket.objects.select_related(*_DOOR_JOINS).order_by("seat__position", "pk")
+
+
+def reservation_tickets(*, reservation_id: int) -> QuerySet[Ticket]:
+    return ticket_queryset().filter(reservation_id=reservation_id)
+
+
+def ticket_for_user(*, code: str, user) -> Ticket | None:
+    """The ticket with this (stored) code if ``user`` may see it: its reservation's
+    owner, or an ADMIN. None otherwise, so another customer's ticket is a plain 404."""
+    tickets = Ticket.objects.filter(code=code)
+    if not user.is_admin_role:
+        tickets = tickets.filter(reservation__user=user)
+    return tickets.first()
+
+
+def ticket_at_door(*, code: str) -> Ticket | None:
+    return Ticket.objects.select_related(*_DOOR_JOINS).filter(code=code).first()
+
+
+def checked_in_seat_ids(*, showtime_id: int) -> set[int]:
+    """Seats of the showtime whose ticket was checked in (the admin's seat map)."""
+    return set(
+        Ticket.objects.filter(showtime_id=showtime_id, status=TicketStatus.USED).values_list(
+            "seat_id", flat=True
+        )
+    )
+
+
+def attendance(*, showtime_id: int) -> dict:
+    """``{"inside": checked in, "tickets": valid or used}`` for one showtime."""
+    figures = Ticket.objects.filter(showtime_id=showtime_id).aggregate(
+        inside=Count("pk", filter=Q(status=TicketStatus.USED)),
+        tickets=Count("pk", filter=~Q(status=TicketStatus.VOID)),
+    )
+    return {"inside": figures["inside"], "tickets": figures["tickets"]}
+
+
+def ticket_count(status: str, *, showtime_ref: str = "pk") -> Coalesce:
+    """For a Showtime queryset: how many of its tickets have ``status`` (a correlated
+    subquery, so it never multiplies other joins)."""
+    counted = (
+        Ticket.objects.filter(showtime=OuterRef(showtime_ref), status=status)
+        .order_by()
+        .values("showtime")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
