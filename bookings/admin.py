@@ -149,7 +149,10 @@ class ReservationAdmin(admin.ModelAdmin):
             fields.remove("expires_at")
         if obj is not None and obj.cancelled_at is None:
             fields.remove("cancelled_at")
-        return fields
+        # What the admins that extend this one show (the payment state), after the status.
+        extras = [name for name in self.readonly_fields if name not in fields]
+        at = fields.index("status") + 1
+        return [*fields[:at], *extras, *fields[at:]]
 
     @admin.display(description="Seats")
     def seat_list(self, obj):

@@ -17,6 +17,20 @@ class ReservationStatus(models.TextChoices):
 LIVE_STATUSES = (ReservationStatus.HELD, ReservationStatus.CONFIRMED)
 
 
+class PaymentState(models.TextChoices):
+    """Where a reservation stands with its money, as its payments say (the payments app
+    keeps it; ``payments.services`` is its only writer). ``paid``: a SUCCEEDED payment
+    covers it; ``refund_pending`` / ``refund_failed``: money taken is owed back."""
+
+    NONE = "none", "Not paid"
+    PENDING = "pending", "Payment pending"
+    FAILED = "failed", "Payment failed"
+    PAID = "paid", "Paid"
+    REFUND_PENDING = "refund_pending", "Refund pending"
+    REFUNDED = "refunded", "Refunded"
+    REFUND_FAILED = "refund_failed", "Refund failed"
+
+
 class SeatStatus(models.TextChoices):
     """What a seat of a showtime is, as the seat map, the admin and the reports show it."""
 
@@ -101,6 +115,14 @@ class Reservation(models.Model):
     total_price = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0"))
     expires_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    # A database default too, so rows written without the ORM's defaults (prepared
+    # inserts naming their columns, data loads) start unpaid.
+    payment_status = models.CharField(
+        max_length=16,
+        choices=PaymentState.choices,
+        default=PaymentState.NONE,
+        db_default=PaymentState.NONE,
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

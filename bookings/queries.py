@@ -98,6 +98,7 @@ RESERVATION_FIELDS = (
     "total_price",
     "expires_at",
     "cancelled_at",
+    "payment_status",
     "created_at",
     "updated_at",
 )

@@ -1,9 +1,10 @@
+from django.conf import settings
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from bookings.models import Reservation, ReservationSeat, SeatStatus
+from bookings.models import PaymentState, Reservation, ReservationSeat, SeatStatus
 from bookings.services import BookingResult
 from cinema.models import SeatType, Showtime
 from config.limits import MAX_ID
@@ -61,13 +62,36 @@ class ReservationSeatSerializer(StrictModelSerializer):
         fields = ["id", "seat_id", "label", "row", "number", "seat_type", "price"]
 
 
+class ReservationPaymentSerializer(serializers.Serializer):
+    """Where the reservation stands with its money (see GET /api/payments/ for the
+    payments themselves)."""
+
+    status = serializers.ChoiceField(choices=PaymentState.choices, read_only=True)
+    amount = serializers.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        read_only=True,
+        help_text="The reservation's price: what is due, paid or refunded.",
+    )
+    currency = serializers.CharField(read_only=True, help_text="ISO 4217 code (CURRENCY).")
+
+
+def payment_data(reservation: Reservation) -> dict:
+    return {
+        "status": str(reservation.payment_status),
+        "amount": _money.to_representation(reservation.total_price),
+        "currency": settings.CURRENCY,
+    }
+
+
 class ReservationSerializer(StrictModelSerializer):
-    """A reservation with its seats and the price paid for each. A cancelled or expired
-    reservation still lists the seats it had."""
+    """A reservation with its seats and the price paid for each, and its payment state.
+    A cancelled or expired reservation still lists the seats it had."""
 
     showtime = ReservationShowtimeSerializer(read_only=True)
     seats = ReservationSeatSerializer(many=True, read_only=True)
     user = serializers.IntegerField(source="user_id", read_only=True)
+    payment = serializers.SerializerMethodField()
 
     class Meta:
         model = Reservation
@@ -78,11 +102,46 @@ class ReservationSerializer(StrictModelSerializer):
             "status",
             "seats",
             "total_price",
+            "payment",
             "expires_at",
             "cancelled_at",
             "created_at",
             "updated_at",
         ]
+
+    @extend_schema_field(ReservationPaymentSerializer)
+    def get_payment(self, reservation: Reservation) -> dict:
+        return payment_data(reservation)
+
+
+class NextStepSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(choices=["checkout"], read_only=True)
+    detail = serializers.CharField(read_only=True)
+    checkout = serializers.CharField(read_only=True, help_text="Where to POST the checkout.")
+    pay_by = serializers.DateTimeField(read_only=True, help_text="When the hold lapses.")
+
+
+class ShowBookResponseSerializer(ReservationSerializer):
+    """The compatibility booking's answer: the reservation, and with PAYMENT_REQUIRED on
+    (the booking is then a hold) ``next``: how to pay for it."""
+
+    # Not read-only: the schema then marks it optional, as it is.
+    next = NextStepSerializer(required=False)
+
+    class Meta(ReservationSerializer.Meta):
+        fields = [*ReservationSerializer.Meta.fields, "next"]
+
+
+def next_step_data(reservation_data: dict) -> dict:
+    """How to pay for a hold that PAYMENT_REQUIRED made of a booking."""
+    checkout = f"/api/reservations/{reservation_data['id']}/checkout/"
+    return {
+        "action": "checkout",
+        "detail": "Payment is required: the seats are held until pay_by. Pay online with "
+        f'POST {checkout} {{"provider": "stripe"}}, or at the box office.',
+        "checkout": checkout,
+        "pay_by": reservation_data["expires_at"],
+    }
 
 
 class MyBookingSerializer(ReservationSerializer):
@@ -143,6 +202,7 @@ def booking_data(result: BookingResult) -> dict:
             for seat in result.seats
         ],
         "total_price": _money.to_representation(reservation.total_price),
+        "payment": payment_data(reservation),
         "expires_at": _dt(reservation.expires_at),
         "cancelled_at": _dt(reservation.cancelled_at),
         "created_at": _dt(reservation.created_at),

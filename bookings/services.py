@@ -53,6 +53,7 @@ from bookings.exceptions import (
 )
 from bookings.models import (
     IdempotencyKey,
+    PaymentState,
     Reservation,
     ReservationSeat,
     ReservationStatus,
@@ -554,6 +555,7 @@ def _persist(
         "total_price": sum((seat.price for seat in seats), Decimal("0")),
         "expires_at": expires_at,
         "cancelled_at": None,
+        "payment_status": PaymentState.NONE,
         "created_at": created_at,
         "updated_at": created_at,
     }
@@ -580,7 +582,7 @@ def _persist(
         _count(showtime.pk, held=len(seats), holds_until=expires_at)
     else:
         _count(showtime.pk, sold=len(seats))
-        # Born CONFIRMED: what follows a confirmation (step 7).
+        # Born CONFIRMED: the rules and what follows a confirmation (step 7).
         _mark_confirmed(reservation, now=request.now, seat_ids=[seat.seat_id for seat in seats])
     booked = tuple(
         dataclasses.replace(seat, claim_id=claim_id)
@@ -617,11 +619,20 @@ def _book(request: _Request, idempotency_key: str | None) -> BookingResult:
 
 
 # --- the transitions --------------------------------------------------------------------
-# Every path that makes a reservation CONFIRMED (a direct booking, confirming a hold, and
-# whatever else confirms one) ends in ``_mark_confirmed``; every path that cancels one in
-# ``_mark_cancelled``. What follows a transition hangs there, once, as one call into the
-# module it belongs to: tickets and the emails (``tickets.hooks``). Both run inside the
-# caller's transaction, under the showtime lock it holds, after its checks.
+# Every path that makes a reservation CONFIRMED (a direct booking, confirming a hold, a
+# payment online or at the box office) ends in ``_mark_confirmed``; every path that
+# cancels one in ``_mark_cancelled``. What follows a transition hangs there, once, as one
+# call into the module it belongs to: payments (``payments.hooks``: a confirmation needs
+# a payment when PAYMENT_REQUIRED is on; a cancel refunds), tickets and the emails
+# (``tickets.hooks``). All run inside the caller's transaction, under the showtime lock
+# it holds, after its checks. payments.hooks is imported when first called: payments
+# imports the booking engine, so a module-level import would be a cycle.
+def _payment_hooks():
+    from payments import hooks
+
+    return hooks
+
+
 def _mark_confirmed(
     reservation: Reservation, *, now: datetime, seat_ids: list[int] | None = None
 ) -> None:
@@ -630,7 +641,10 @@ def _mark_confirmed(
     (``_persist``, which passes their ``seat_ids``). Then: a ticket per seat and the
     confirmation email in the outbox.
 
-    Locks (caller's): the showtime row, then the reservation row (a hold's)."""
+    Locks (caller's): the showtime row, then the reservation row (a hold's).
+    Errors: PaymentRequired (409) with PAYMENT_REQUIRED on and no SUCCEEDED payment.
+    """
+    _payment_hooks().reservation_confirming(reservation)
     if reservation.status == ReservationStatus.HELD:
         reservation.status = ReservationStatus.CONFIRMED
         reservation.expires_at = None
@@ -644,10 +658,11 @@ def _mark_cancelled(reservation: Reservation, *, now: datetime) -> None:
     """The reservation (HELD or CONFIRMED) becomes CANCELLED: its seats are free at
     once, it keeps them and their prices as history. First its tickets are voided (or
     the cancel refused, 409 ``checked_in``, if one was used at the door) and the
-    cancellation email is written to the outbox.
+    cancellation email is written to the outbox; last, a paid reservation's refund is
+    recorded as due (and asked of the provider after the commit).
 
     Locks (caller's): the showtime row, then the reservation row; then its tickets, its
-    claims and the counters."""
+    claims and the counters, then its payments."""
     tickets_hooks.reservation_cancelled(reservation=reservation, now=now)
     was_held = reservation.status == ReservationStatus.HELD
     reservation.status = ReservationStatus.CANCELLED
@@ -658,6 +673,95 @@ def _mark_cancelled(reservation: Reservation, *, now: datetime) -> None:
         _count(reservation.showtime_id, held=-released)
     else:
         _count(reservation.showtime_id, sold=-released)
+    _payment_hooks().reservation_cancelled(reservation)
+
+
+# --- for the payments app: steps inside its own transaction -----------------------------
+def reservation_lock(*, reservation_id: int) -> Reservation:
+    """The reservation, locked in the engine's order (its showtime's row, then its own),
+    for a service of another app that changes it inside its own ``transaction.atomic``
+    (wrapped in ``retry_on_lock_errors``), with ``showtime`` the locked showtime (its
+    booking fields only). Raises Reservation.DoesNotExist."""
+    showtime_id = (
+        Reservation.objects.filter(pk=reservation_id).values_list("showtime_id", flat=True).first()
+    )
+    if showtime_id is None:
+        raise Reservation.DoesNotExist()
+    showtime = _lock_showtime(showtime_id)
+    reservation = _lock_reservation(Reservation(pk=reservation_id))
+    reservation.showtime = showtime
+    return reservation
+
+
+def reservation_check_open(reservation: Reservation, *, now: datetime) -> None:
+    """ShowtimeClosed (400) once the reservation's showtime has started or passed its
+    booking cutoff: the rule that stops selling, for other apps that sell."""
+    _check_open(reservation.showtime, now)
+
+
+def reservation_extend_hold(*, reservation: Reservation, until: datetime) -> bool:
+    """Move a live hold's expiry (and its claims') to ``until`` if that is later; never
+    shorten it. Caller holds the locks (``reservation_lock``). Returns whether it moved."""
+    if reservation.status != ReservationStatus.HELD or reservation.expires_at >= until:
+        return False
+    reservation.expires_at = until
+    reservation.save(update_fields=["expires_at", "updated_at"])
+    reservation.seats.active().update(hold_expires_at=until)
+    # The earliest expiry among the showtime's holds may have been this one.
+    ShowtimeCounters.objects.filter(pk=reservation.showtime_id).update(
+        holds_lapse_at=_earliest_hold(reservation.showtime_id)
+    )
+    return True
+
+
+def _reclaim(reservation: Reservation, *, now: datetime) -> bool:
+    """A lapsed or expired hold takes its seats back, as a hold, if no one has taken any
+    of them since and the showtime is still open. Caller holds the locks."""
+    # Lapsed holds (this one too, if it was not marked yet) release their claims first,
+    # so the claims taken back cannot meet one of them in the unique key.
+    _release_lapsed_holds(showtime_id=reservation.showtime_id, now=now)
+    reservation.refresh_from_db(fields=["status", "expires_at"])
+    try:
+        _check_open(reservation.showtime, now)
+    except ShowtimeClosed:
+        return False
+    seat_ids = list(reservation.seats.values_list("seat_id", flat=True))
+    taken = (
+        ReservationSeat.objects.filter(showtime_id=reservation.showtime_id, seat_id__in=seat_ids)
+        .live(now)
+        .exclude(reservation_id=reservation.pk)
+        .exists()
+    )
+    if taken:
+        return False
+    until = now + timedelta(minutes=settings.HOLD_MINUTES)
+    reclaimed = reservation.seats.update(active=True, hold_expires_at=until)
+    _count(reservation.showtime_id, held=reclaimed, holds_until=until)
+    reservation.status = ReservationStatus.HELD
+    reservation.expires_at = until
+    reservation.save(update_fields=["status", "expires_at", "updated_at"])
+    return True
+
+
+def reservation_settle(*, reservation: Reservation, now: datetime) -> bool:
+    """Give a reservation that has just been paid its seats: CONFIRMED, through
+    ``_mark_confirmed``. Caller holds the locks (``reservation_lock``) and has recorded
+    the payment on the reservation.
+
+    A live hold is confirmed (even if the showtime's cutoff passed while the money was
+    on its way: the seats were the customer's). A lapsed or expired hold is confirmed
+    only if none of its seats has been taken since and the showtime is still open. A
+    confirmed reservation stays so. Returns False when the seats are gone or the
+    reservation was cancelled: the caller gives the money back (the reservation is
+    then EXPIRED, or stays CANCELLED)."""
+    if reservation.status == ReservationStatus.CONFIRMED:
+        return True
+    if reservation.status == ReservationStatus.CANCELLED:
+        return False
+    if reservation.hold_lapsed(now) and not _reclaim(reservation, now=now):
+        return False
+    _mark_confirmed(reservation, now=now)
+    return True
 
 
 # --- services ---------------------------------------------------------------------------
@@ -671,7 +775,8 @@ def reservation_create(
     idempotency_key: str | None = None,
     now: datetime | None = None,
 ) -> BookingResult:
-    """Book (or, with ``hold``, hold for HOLD_MINUTES) all of ``seat_ids`` or none.
+    """Book (or, with ``hold``, hold for HOLD_MINUTES) all of ``seat_ids`` or none. With
+    PAYMENT_REQUIRED on, every booking is a hold, whatever ``hold`` says.
 
     Steps: idempotency (with an ``idempotency_key``, the key row first; a repeat of the
     same request returns the first reservation, ``replayed``), validation, the showtime
@@ -685,7 +790,8 @@ def reservation_create(
         user=user,
         showtime_id=showtime_id,
         seat_ids=tuple(seat_ids),
-        hold=hold,
+        # With PAYMENT_REQUIRED every booking is a hold, confirmed by its payment.
+        hold=hold or settings.PAYMENT_REQUIRED,
         now=now or timezone.now(),
     )
     try:
@@ -717,7 +823,8 @@ def reservation_confirm(*, reservation: Reservation, user, now: datetime | None 
 
     Locks: the showtime row, then the reservation row.
     Errors: NotReservationOwner (403), HoldExpired, AlreadyConfirmed, AlreadyCancelled,
-    NotHeld (409), ShowtimeClosed (400).
+    NotHeld, PaymentRequired (with PAYMENT_REQUIRED on and no payment) (409),
+    ShowtimeClosed (400).
     """
     now = now or timezone.now()
     showtime = _lock_showtime(reservation.showtime_id)
@@ -742,6 +849,8 @@ def reservation_confirm(*, reservation: Reservation, user, now: datetime | None 
 def reservation_cancel(*, reservation: Reservation, by, now: datetime | None = None):
     """Cancel a live reservation (its owner or an ADMIN) before the showtime's cutoff.
     The seats are free at once; the reservation keeps its seats and prices as history.
+    A paid reservation is refunded through the provider that took the money, after the
+    commit (``payments.hooks``).
 
     Locks: the showtime row, then the reservation row, then its tickets and claims.
     Errors: NotReservationOwner (403), AlreadyCancelled, HoldExpired,

@@ -27,8 +27,10 @@ from bookings.serializers import (
     ReservationSerializer,
     SeatMapSerializer,
     SeatsUnavailableSerializer,
+    ShowBookResponseSerializer,
     ShowBookSerializer,
     booking_data,
+    next_step_data,
     seat_map_data,
 )
 from cinema.models import Seat, Showtime
@@ -144,8 +146,9 @@ class SeatMapView(APIView):
         tags=["reservations"],
         summary="Book or hold seats, all or nothing",
         description="Books the seats (status CONFIRMED) or, with `hold: true`, holds them "
-        "(status HELD, `expires_at` set) until confirmed. Send an `Idempotency-Key` header "
-        "to make retries safe.",
+        "(status HELD, `expires_at` set) until confirmed. With PAYMENT_REQUIRED on every "
+        "booking is a hold, confirmed by its payment (`/checkout/` or the box office). "
+        "Send an `Idempotency-Key` header to make retries safe.",
         request=ReservationCreateSerializer,
         parameters=[IDEMPOTENCY_HEADER],
         examples=_CREATE_EXAMPLES,
@@ -163,9 +166,12 @@ class SeatMapView(APIView):
         summary="Cancel a reservation",
         description="Owner or ADMIN, before the showtime's booking cutoff. Answers 200 with "
         "the cancelled reservation (it keeps its seats and prices); the seats are bookable "
-        "again at once, its tickets void. Cancelling twice is 409 `already_cancelled`; an "
-        "expired hold is 409 `hold_expired`; a reservation with a ticket checked in at the "
-        "door is 409 `checked_in`; after the start 400 `showtime_closed`.",
+        "again at once, its tickets void. A paid reservation is refunded in full through "
+        "the provider that took the money (`payment.status` `refunded`, or "
+        "`refund_pending` / `refund_failed` until the provider has done it). Cancelling "
+        "twice is 409 `already_cancelled`; an expired hold is 409 `hold_expired`; a "
+        "reservation with a ticket checked in at the door is 409 `checked_in`; after the "
+        "start 400 `showtime_closed`.",
         responses={
             200: ReservationSerializer,
             **error_responses(400, 401, 403, 404, 409, 503),
@@ -176,7 +182,8 @@ class SeatMapView(APIView):
         summary="Confirm a hold",
         description="HELD -> CONFIRMED, by the customer who holds it. An expired hold is "
         "409 `hold_expired`; a confirmed one 409 `already_confirmed`; a cancelled one 409 "
-        "`already_cancelled`.",
+        "`already_cancelled`. With PAYMENT_REQUIRED on a hold is confirmed only by its "
+        "payment: 409 `payment_required` (see `/checkout/`).",
         request=None,
         responses={
             200: ReservationSerializer,
@@ -233,12 +240,13 @@ class ReservationViewSet(
     tags=["compatibility"],
     summary="Book one seat by its number (compatibility)",
     description="`seat_number` is the seat's 1-based position in the hall, row by row. "
-    "Same engine and answers as POST /api/reservations/.",
+    "Same engine and answers as POST /api/reservations/. With PAYMENT_REQUIRED on the "
+    "booking is a hold, and `next` says how to pay for it.",
     request=ShowBookSerializer,
     parameters=[IDEMPOTENCY_HEADER],
     examples=[OpenApiExample("Seat 7", value={"seat_number": 7}, request_only=True)],
     responses={
-        201: ReservationSerializer,
+        201: ShowBookResponseSerializer,
         400: _BOOKING_400,
         **error_responses(401, 404),
         409: _SEATS_409,
@@ -277,7 +285,10 @@ class ShowBookView(APIView):
             )
         except ShowtimeNotFound:
             raise NotFound() from None
-        return Response(_render_booking(result), status=status.HTTP_201_CREATED)
+        data = _render_booking(result)
+        if data["status"] == ReservationStatus.HELD:
+            data["next"] = next_step_data(data)  # a hold: PAYMENT_REQUIRED made it one
+        return Response(data, status=status.HTTP_201_CREATED)
 
 
 @extend_schema(

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "bookings",
     "notifications",
     "tickets",
+    "payments",
 ]
 
 MIDDLEWARE = [
@@ -366,6 +367,11 @@ SPECTACULAR_SETTINGS = {
             "cancel reservations.",
         },
         {
+            "name": "payments",
+            "description": "Paying for a hold: online (a Stripe PaymentIntent, confirmed by "
+            "its signed webhook) or at the box office (ADMIN); your payments.",
+        },
+        {
             "name": "tickets",
             "description": "The e-tickets of confirmed reservations and their QR codes; the "
             "check-in at the door (ADMIN).",
@@ -381,9 +387,15 @@ SPECTACULAR_SETTINGS = {
     ],
     "ENUM_NAME_OVERRIDES": {
         "SeatTypeEnum": "cinema.models.SeatType",
-        # Used by two components since /api/my-bookings/ has its own (with tickets_url).
+        # Used by two components since /api/my-bookings/ has its own (with tickets_url),
+        # and the compatibility booking's answer (with `next`).
         "ReservationStatusEnum": "bookings.models.ReservationStatus",
         "CheckInRefusalCodeEnum": "tickets.exceptions.DOOR_REFUSAL_CODES",
+        # Payments: a payment's status, and a reservation's payment state.
+        "PaymentStatusEnum": "payments.models.PaymentStatus",
+        "ReservationPaymentStatusEnum": "bookings.models.PaymentState",
+        "PaymentProviderEnum": "payments.models.Provider",
+        "PaymentMethodEnum": "payments.models.Method",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -392,8 +404,6 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Cinema and booking rules ---------------------------------------------------------
-# The currency of every price (ISO 4217 code), as staff read amounts in the reports.
-CURRENCY = env("CURRENCY", "EUR")
 # Minutes the hall needs between two shows (cleaning, seating).
 CLEANING_BUFFER_MINUTES = env_int("CLEANING_BUFFER_MINUTES", 15)
 # Minutes before the start at which a showtime stops selling and cancelling.
@@ -447,6 +457,28 @@ EMAIL_MAX_ATTEMPTS = env_int("EMAIL_MAX_ATTEMPTS", 10)
 EMAIL_RETRY_SECONDS = env_int("EMAIL_RETRY_SECONDS", 30)
 EMAIL_RETRY_MAX_SECONDS = env_int("EMAIL_RETRY_MAX_SECONDS", 3600)
 
+# --- Payments (payments/, docs/payments.md) --------------------------------------------
+# On: every booking is a hold that becomes CONFIRMED only through a SUCCEEDED payment
+# (online or at the box office). Off (the default): a booking confirms at once, as the
+# demo expects, and a hold may still be paid online.
+PAYMENT_REQUIRED = env_bool("PAYMENT_REQUIRED", False)
+# Minutes from checkout that a hold with a pending online payment keeps its seats (the
+# hold is extended so once per reservation, never shortened).
+PAYMENT_WINDOW_MINUTES = env_int("PAYMENT_WINDOW_MINUTES", 15)
+# ISO 4217 code of every price and payment.
+CURRENCY = env("CURRENCY", "EUR").strip().upper()
+# Stripe is enabled only with a secret key; the box office works without it.
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", "")
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", "")
+# Another API address (localstripe in development and tests); empty: Stripe's own.
+STRIPE_API_BASE = env("STRIPE_API_BASE", "")
+# Seconds to connect to Stripe and to wait for its answer, and how often a call that
+# failed on the network is retried (with the same idempotency key): a hung provider costs
+# a request at most (connect + read) x (1 + retries) seconds, then 503.
+STRIPE_CONNECT_TIMEOUT = env_float("STRIPE_CONNECT_TIMEOUT", 2)
+STRIPE_TIMEOUT = env_float("STRIPE_TIMEOUT", 5)
+STRIPE_MAX_NETWORK_RETRIES = env_int("STRIPE_MAX_NETWORK_RETRIES", 1)
+
 # --- Logging --------------------------------------------------------------------------
 LOG_LEVEL = env("LOG_LEVEL", "INFO")
 # One JSON line per request (method, path, status, duration_ms, user) on the
@@ -472,5 +504,7 @@ LOGGING = {
             "level": "INFO",
             "propagate": False,
         },
+        # stripe-python logs every API call at INFO; payments logs what matters.
+        "stripe": {"level": "WARNING"},
     },
 }

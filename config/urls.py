@@ -17,6 +17,7 @@ api_patterns = [
     path("", include("bookings.urls")),
     path("", include("bookings.reports.urls")),
     path("", include("tickets.urls")),
+    path("", include("payments.urls")),
 ]
 
 urlpatterns = [

@@ -11,6 +11,7 @@ range holds, the report costs one query.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -69,6 +70,29 @@ class Figures:
         }
 
 
+def _no_money(*, start: dt.datetime, end: dt.datetime, movie_id=None, hall_id=None) -> dict:
+    return {
+        "currency": settings.CURRENCY,
+        "taken": ZERO,
+        "refunded": ZERO,
+        "net": ZERO,
+        "per_method": [],
+    }
+
+
+# Money taken and refunded for the showtimes of a report: the payments app's to say. It
+# hands its function over when the apps are ready (``payments.apps``), so the booking
+# engine never imports payments. Without one there is no money.
+_money_figures: Callable[..., dict] = _no_money
+
+
+def provide_money_figures(figures: Callable[..., dict]) -> None:
+    """Set how the money figures of a report are computed: ``figures(start=, end=,
+    movie_id=, hall_id=)`` for the showtimes starting in [start, end)."""
+    global _money_figures
+    _money_figures = figures
+
+
 @dataclass
 class StatsReport:
     date_from: dt.date
@@ -78,6 +102,7 @@ class StatsReport:
     per_movie: list[dict] = field(default_factory=list)
     per_showtime: list[dict] = field(default_factory=list)
     per_day: list[dict] = field(default_factory=list)
+    money: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return {
@@ -88,6 +113,7 @@ class StatsReport:
             "per_movie": self.per_movie,
             "per_showtime": self.per_showtime,
             "per_day": self.per_day,
+            "money": self.money,
         }
 
 
@@ -174,7 +200,9 @@ def stats_report(
     cancellations, occupancy (sold seats / capacity of the showtimes) and attendance
     (tickets checked in; no-shows: tickets never checked in of ended showtimes) for the
     showtimes that start on the local days ``date_from``..``date_to``: in total, per
-    movie, per showtime and per day. One database query."""
+    movie, per showtime and per day; and the money taken and refunded for them, per
+    provider and method (``provide_money_figures``). One database query, and one for the
+    money."""
     default_from, default_to = default_stats_range()
     date_from = date_from or default_from
     date_to = date_to or default_to
@@ -225,4 +253,5 @@ def stats_report(
         for movie_id, (title, figures) in sorted(movies.items(), key=lambda i: (i[1][0], i[0]))
     ]
     report.per_day = [{"date": day, **figures.as_dict()} for day, figures in days.items()]
+    report.money = _money_figures(start=start, end=end, movie_id=movie_id, hall_id=hall_id)
     return report

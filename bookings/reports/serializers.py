@@ -86,6 +86,31 @@ class DayFiguresSerializer(FiguresSerializer):
     date = serializers.DateField(help_text="A day in the cinema's time zone.")
 
 
+_MONEY = {"max_digits": 14, "decimal_places": 2}
+
+
+class MoneyFiguresSerializer(serializers.Serializer):
+    taken = serializers.DecimalField(
+        **_MONEY, help_text="Money captured: payments that succeeded, refunded or not."
+    )
+    refunded = serializers.DecimalField(**_MONEY, help_text="Money given back.")
+    net = serializers.DecimalField(**_MONEY, help_text="taken - refunded: what the cinema keeps.")
+
+
+class MethodMoneySerializer(MoneyFiguresSerializer):
+    provider = serializers.CharField(help_text="`stripe` or `box_office`.")
+    method = serializers.CharField(help_text="`card` (online), `cash` or `card_terminal`.")
+    payments = serializers.IntegerField(help_text="Payments that took money.")
+
+
+class MoneySerializer(MoneyFiguresSerializer):
+    """Money for the report's showtimes (payments of their reservations), in
+    ``currency``: in total and per provider and payment method."""
+
+    currency = serializers.CharField(help_text="ISO 4217 code (CURRENCY).")
+    per_method = MethodMoneySerializer(many=True)
+
+
 class StatsSerializer(serializers.Serializer):
     date_from = serializers.DateField()
     date_to = serializers.DateField()
@@ -94,3 +119,4 @@ class StatsSerializer(serializers.Serializer):
     per_movie = MovieFiguresSerializer(many=True)
     per_showtime = ShowtimeFiguresSerializer(many=True)
     per_day = DayFiguresSerializer(many=True)
+    money = MoneySerializer()

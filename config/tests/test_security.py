@@ -24,6 +24,7 @@ from bookings.tests.factories import book
 from cinema.models import Movie
 from cinema.tests.factories import HallFactory, MovieFactory, ShowtimeFactory
 from config.testing import client_for, requires_mysql_marks, run_concurrently
+from payments.services import payment_take_at_box_office
 from users.models import Role, User
 from users.tests.factories import DEFAULT_PASSWORD, UserFactory
 
@@ -35,7 +36,11 @@ def world(customer, other_customer, admin_user):
     """A showtime with the customer's confirmed reservation and other objects to act on."""
     showtime = ShowtimeFactory(hall=HallFactory(layout={"rows": 4, "seats_per_row": 5}))
     reservation = book(user=customer, showtime=showtime, count=2)
+    payment = payment_take_at_box_office(
+        reservation_id=reservation.pk, method="cash", staff=admin_user
+    )
     return {
+        "payment": payment,
         "showtime": showtime,
         "movie": showtime.movie,
         "hall": showtime.hall,
@@ -148,6 +153,12 @@ ACCESS_TABLE = [
     ("get", "/api/tickets/{ticket}/qr.svg", None, 401, 200, 200),
     ("get", "/api/tickets/{ticket}/qr.png", None, 401, 200, 200),
     ("post", "/api/check-ins/", {}, 401, 403, 400),
+    # Checkout is the holder's; the box office is staff's; Stripe signs its webhook.
+    ("post", "/api/reservations/{reservation}/checkout/", {}, 401, 400, 400),
+    ("post", "/api/reservations/{reservation}/pay/", {}, 401, 403, 400),
+    ("post", "/api/payments/stripe/webhook/", {}, 400, 400, 400),
+    ("get", "/api/payments/", None, 401, 200, 200),
+    ("get", "/api/payments/{payment}/", None, 401, 200, 200),
 ]
 
 

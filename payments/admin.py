@@ -1,0 +1,147 @@
+"""Payments in the admin: the list with a refund action, and on reservations the
+box-office payment and the reservation's payments. Read-only otherwise: every change
+goes through the payment services (locks, rules, the provider)."""
+
+from django.contrib import admin, messages
+
+from bookings.admin import ReservationAdmin
+from bookings.models import Reservation
+from config.errors import DomainError
+from payments import services
+from payments.models import Method, Payment, WebhookEvent
+
+_PAYMENT_FIELDS = [
+    "reservation",
+    "provider",
+    "method",
+    "status",
+    "amount",
+    "currency",
+    "reference",
+    "refund_reference",
+    "reason",
+    "detail",
+    "taken_by",
+    "created_at",
+    "updated_at",
+    "succeeded_at",
+    "refunded_at",
+]
+
+
+@admin.register(Payment)
+class PaymentAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "reservation",
+        "customer",
+        "provider",
+        "method",
+        "status",
+        "amount",
+        "currency",
+        "reason",
+        "created_at",
+    ]
+    list_filter = ["status", "provider", "method", "created_at"]
+    search_fields = ["=id", "=reservation__id", "reservation__user__username", "reference"]
+    list_select_related = ["reservation__user"]
+    fields = _PAYMENT_FIELDS
+    readonly_fields = _PAYMENT_FIELDS
+    actions = ["refund_selected"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="customer", ordering="reservation__user__username")
+    def customer(self, obj):
+        return obj.reservation.user
+
+    @admin.action(description="Refund selected payments (cancels their reservations)")
+    def refund_selected(self, request, queryset):
+        for payment in queryset.order_by("pk"):
+            try:
+                outcome = services.payment_refund_by_staff(
+                    payment_id=payment.pk, staff=request.user
+                )
+            except DomainError as exc:
+                self.message_user(request, f"Payment {payment.pk}: {exc.detail}", messages.WARNING)
+                continue
+            level = messages.SUCCESS if outcome == "REFUNDED" else messages.WARNING
+            self.message_user(request, f"Payment {payment.pk}: {outcome}.", level)
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(admin.ModelAdmin):
+    list_display = ["event_id", "type", "outcome", "payment", "received_at"]
+    list_filter = ["type", "outcome", "received_at"]
+    search_fields = ["=event_id"]
+    readonly_fields = ["provider", "event_id", "type", "payment", "outcome", "received_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class PaymentInline(admin.TabularInline):
+    model = Payment
+    fields = ["provider", "method", "status", "amount", "currency", "reason", "created_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class ReservationPaymentsAdmin(ReservationAdmin):
+    """The booking engine's reservation admin, with the reservation's payment state and
+    payments, and box-office payments as actions."""
+
+    list_display = [*ReservationAdmin.list_display, "payment_status"]
+    list_filter = [*ReservationAdmin.list_filter, "payment_status"]
+    readonly_fields = [*ReservationAdmin.readonly_fields, "payment_status"]
+    inlines = [*ReservationAdmin.inlines, PaymentInline]
+    actions = [*ReservationAdmin.actions, "take_cash", "take_card_terminal"]
+
+    def _take(self, request, queryset, method: str):
+        taken = 0
+        for reservation in queryset.order_by("showtime_id", "pk"):
+            try:
+                services.payment_take_at_box_office(
+                    reservation_id=reservation.pk, method=method, staff=request.user
+                )
+            except DomainError as exc:
+                self.message_user(
+                    request, f"Reservation {reservation.pk}: {exc.detail}", messages.WARNING
+                )
+            else:
+                taken += 1
+        if taken:
+            self.message_user(
+                request, f"Took payment for {taken} reservation(s).", messages.SUCCESS
+            )
+
+    @admin.action(description="Box office: paid in cash (confirms)")
+    def take_cash(self, request, queryset):
+        self._take(request, queryset, Method.CASH)
+
+    @admin.action(description="Box office: paid by card terminal (confirms)")
+    def take_card_terminal(self, request, queryset):
+        self._take(request, queryset, Method.CARD_TERMINAL)
+
+
+admin.site.unregister(Reservation)
+admin.site.register(Reservation, ReservationPaymentsAdmin)

@@ -1,0 +1,43 @@
+"""Payment errors: plain domain errors with a machine-readable ``code``; their kind
+(config/errors.py) decides the HTTP status."""
+
+from config.errors import Conflict, InvalidRequest, Unavailable
+
+
+class PaymentRequired(Conflict):
+    detail = "This reservation must be paid to be confirmed: start a checkout."
+    code = "payment_required"
+
+
+class AlreadyPaid(Conflict):
+    detail = "This reservation is already paid."
+    code = "already_paid"
+
+
+class CheckoutInProgress(Conflict):
+    detail = "A checkout of this reservation is being started; try again in a moment."
+    code = "checkout_in_progress"
+
+
+class ProviderDisabled(InvalidRequest):
+    detail = "Online payment is not enabled on this server; pay at the box office."
+    code = "provider_disabled"
+
+
+class PaymentProviderUnavailable(Unavailable):
+    """The provider could not be reached, timed out, or answered with an error of its
+    own; nothing was changed on our side."""
+
+    code = "payment_provider_unavailable"
+    detail = "The payment provider cannot be reached; try again in a moment."
+    retry_after = 5
+
+
+class InvalidSignature(InvalidRequest):
+    detail = "The webhook's Stripe-Signature is missing or does not match."
+    code = "invalid_signature"
+
+
+class InvalidEvent(InvalidRequest):
+    detail = "The webhook's body is not a provider event."
+    code = "invalid_event"

@@ -1,0 +1,194 @@
+"""Stripe, through stripe-python: the only module that talks to the payment provider.
+
+Every call has a connect and a read timeout and a bounded number of network retries
+(``STRIPE_CONNECT_TIMEOUT``, ``STRIPE_TIMEOUT``, ``STRIPE_MAX_NETWORK_RETRIES``); calls
+that create something carry an idempotency key, so a retry never creates it twice.
+Errors come out as two exceptions: ``ProviderUnavailable`` (could not reach the provider,
+timed out, rate limited, rejected our key, answered 5xx) and ``ProviderRefused`` (the
+provider understood and said no: a declined card, a PaymentIntent that can no longer be
+cancelled). Nothing here touches the database.
+"""
+
+import dataclasses
+import functools
+import logging
+from decimal import Decimal
+
+import stripe
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+# Stripe's currencies without a minor unit: amounts are sent in whole units.
+# https://docs.stripe.com/currencies#zero-decimal
+ZERO_DECIMAL_CURRENCIES = frozenset(
+    {
+        "BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA",
+        "PYG", "RWF", "UGX", "VND", "VUV", "XAF", "XOF", "XPF",
+    }
+)  # fmt: skip
+
+
+class ProviderError(Exception):
+    def __init__(self, message: str, *, code: str = ""):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+class ProviderUnavailable(ProviderError):
+    """Not reached, timed out, or failed on its side: the outcome is unknown or nil."""
+
+
+class ProviderRefused(ProviderError):
+    """The provider answered and refused (4xx): retrying the same call will not help."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Intent:
+    """What Marquee reads of a Stripe PaymentIntent (from the API or an event)."""
+
+    id: str
+    status: str
+    amount: int  # minor units
+    currency: str  # upper case
+    metadata: dict
+    client_secret: str = ""
+    error_code: str = ""
+    error_message: str = ""
+    amount_refunded: int = 0
+
+    @classmethod
+    def from_data(cls, data) -> "Intent":
+        """From a PaymentIntent as a dict (an event's ``data.object``) or a StripeObject."""
+        if hasattr(data, "to_dict"):
+            data = data.to_dict()
+        error = data.get("last_payment_error") or {}
+        charge = data.get("latest_charge")
+        refunded = charge.get("amount_refunded", 0) if isinstance(charge, dict) else 0
+        return cls(
+            id=str(data["id"]),
+            status=str(data.get("status") or ""),
+            amount=int(data.get("amount") or 0),
+            currency=str(data.get("currency") or "").upper(),
+            metadata=dict(data.get("metadata") or {}),
+            client_secret=str(data.get("client_secret") or ""),
+            error_code=str(error.get("code") or ""),
+            error_message=str(error.get("message") or ""),
+            amount_refunded=int(refunded or 0),
+        )
+
+
+def enabled() -> bool:
+    """Stripe is enabled when a secret key is set."""
+    return bool(settings.STRIPE_SECRET_KEY)
+
+
+def to_minor(amount: Decimal, currency: str) -> int:
+    """An amount in the currency's smallest unit, as Stripe wants it (24.00 EUR -> 2400)."""
+    if currency.upper() in ZERO_DECIMAL_CURRENCIES:
+        return int(amount.to_integral_value())
+    return int((amount * 100).to_integral_value())
+
+
+@functools.lru_cache(maxsize=8)
+def _client(key: str, base: str, connect: float, read: float, retries: int):
+    return stripe.StripeClient(
+        key,
+        base_addresses={"api": base} if base else None,
+        http_client=stripe.RequestsClient(timeout=(connect, read)),
+        max_network_retries=retries,
+    )
+
+
+def client() -> stripe.StripeClient:
+    """The Stripe client for the current settings (tests change them per test)."""
+    return _client(
+        settings.STRIPE_SECRET_KEY,
+        settings.STRIPE_API_BASE,
+        float(settings.STRIPE_CONNECT_TIMEOUT),
+        float(settings.STRIPE_TIMEOUT),
+        int(settings.STRIPE_MAX_NETWORK_RETRIES),
+    )
+
+
+def _call(what: str, call):
+    try:
+        return call()
+    except (stripe.CardError, stripe.InvalidRequestError, stripe.IdempotencyError) as exc:
+        logger.warning("stripe refused %s: %s", what, exc.user_message or exc)
+        raise ProviderRefused(
+            str(exc.user_message or exc), code=str(getattr(exc, "code", "") or "")
+        ) from exc
+    except stripe.StripeError as exc:
+        # Connection errors and timeouts (after the client's retries), rate limits, an
+        # invalid key, Stripe's own 5xx.
+        logger.warning("stripe unavailable for %s: %s: %s", what, type(exc).__name__, exc)
+        raise ProviderUnavailable(str(exc) or type(exc).__name__) from exc
+
+
+def create_intent(
+    *, amount: Decimal, currency: str, metadata: dict, idempotency_key: str
+) -> Intent:
+    intent = _call(
+        "payment_intents.create",
+        lambda: client().v1.payment_intents.create(
+            params={
+                "amount": to_minor(amount, currency),
+                "currency": currency.lower(),
+                "metadata": metadata,
+            },
+            options={"idempotency_key": idempotency_key},
+        ),
+    )
+    return Intent.from_data(intent)
+
+
+def retrieve_intent(intent_id: str) -> Intent:
+    intent = _call(
+        "payment_intents.retrieve",
+        lambda: client().v1.payment_intents.retrieve(
+            intent_id, params={"expand": ["latest_charge"]}
+        ),
+    )
+    return Intent.from_data(intent)
+
+
+def cancel_intent(intent_id: str) -> Intent:
+    """Cancel a PaymentIntent that has not taken money; ProviderRefused once it has."""
+    intent = _call("payment_intents.cancel", lambda: client().v1.payment_intents.cancel(intent_id))
+    return Intent.from_data(intent)
+
+
+def refund(intent_id: str, *, idempotency_key: str) -> str:
+    """Refund everything the PaymentIntent captured; returns the refund's id."""
+    result = _call(
+        "refunds.create",
+        lambda: client().v1.refunds.create(
+            params={"payment_intent": intent_id}, options={"idempotency_key": idempotency_key}
+        ),
+    )
+    return str(result.id)
+
+
+class BadSignature(Exception):
+    pass
+
+
+class BadPayload(Exception):
+    pass
+
+
+def construct_event(payload: bytes, signature: str | None) -> dict:
+    """The event in a webhook body, after stripe-python's own check of the
+    ``Stripe-Signature`` header against STRIPE_WEBHOOK_SECRET (HMAC-SHA256 of
+    ``<timestamp>.<body>``, at most five minutes old). Raises BadSignature or
+    BadPayload."""
+    try:
+        event = stripe.Webhook.construct_event(payload, signature, settings.STRIPE_WEBHOOK_SECRET)
+    except stripe.SignatureVerificationError as exc:
+        raise BadSignature(str(exc)) from exc
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        # A signed body that is not a JSON object: a JSON array, a number...
+        raise BadPayload(str(exc)) from exc
+    return event.to_dict()

@@ -1,0 +1,142 @@
+"""Payments: money taken for a reservation, online (Stripe) or at the box office, and
+given back. docs/payments.md has the state machine."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Provider(models.TextChoices):
+    STRIPE = "stripe", "Stripe"
+    BOX_OFFICE = "box_office", "Box office"
+
+
+class Method(models.TextChoices):
+    CARD = "card", "Card (online)"
+    CASH = "cash", "Cash"
+    CARD_TERMINAL = "card_terminal", "Card terminal"
+
+
+class PaymentStatus(models.TextChoices):
+    PENDING = "PENDING", "Pending"
+    SUCCEEDED = "SUCCEEDED", "Succeeded"
+    FAILED = "FAILED", "Failed"
+    CANCELLED = "CANCELLED", "Cancelled"
+    REFUND_PENDING = "REFUND_PENDING", "Refund pending"
+    REFUNDED = "REFUNDED", "Refunded"
+    REFUND_FAILED = "REFUND_FAILED", "Refund failed"
+
+
+# Statuses in which the provider holds (or held) the money: it was captured.
+CAPTURED_STATUSES = (
+    PaymentStatus.SUCCEEDED,
+    PaymentStatus.REFUND_PENDING,
+    PaymentStatus.REFUNDED,
+    PaymentStatus.REFUND_FAILED,
+)
+# Captured money that is owed back to the customer.
+REFUND_DUE_STATUSES = (PaymentStatus.REFUND_PENDING, PaymentStatus.REFUND_FAILED)
+
+
+class Payment(models.Model):
+    """One attempt to take the money for a reservation: a Stripe PaymentIntent, or cash
+    or a card terminal at the counter. ``amount`` is the reservation's price, computed on
+    the server from its seats.
+
+    ``succeeded`` is True exactly while the payment is SUCCEEDED and NULL otherwise, so
+    the unique key (reservation, succeeded) lets a reservation have at most one
+    SUCCEEDED payment on every database (NULLs never collide; MySQL ignores conditional
+    unique constraints). A second capture for the same reservation is refunded.
+    """
+
+    reservation = models.ForeignKey(
+        "bookings.Reservation", on_delete=models.PROTECT, related_name="payments"
+    )
+    provider = models.CharField(max_length=16, choices=Provider.choices)
+    method = models.CharField(max_length=16, choices=Method.choices)
+    status = models.CharField(
+        max_length=16, choices=PaymentStatus.choices, default=PaymentStatus.PENDING
+    )
+    succeeded = models.BooleanField(null=True, default=None, editable=False)
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    # The provider's id (Stripe: the PaymentIntent), unique per provider. NULL, not "",
+    # while there is none (box office, a checkout being started): NULLs never collide in
+    # the unique key.
+    reference = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
+    client_secret = models.CharField(max_length=255, blank=True, default="")
+    refund_reference = models.CharField(max_length=255, blank=True, default="")
+    # Why it failed, was stopped or is refunded (e.g. card_declined, amount_mismatch,
+    # seats_taken, cancelled), and the details (the provider's message).
+    reason = models.CharField(max_length=64, blank=True, default="")
+    detail = models.CharField(max_length=500, blank=True, default="")
+    # The staff member who took a box-office payment.
+    taken_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="payments_taken",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    succeeded_at = models.DateTimeField(null=True, blank=True)
+    refunded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "created_at"], name="payments_status_created_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["reservation", "succeeded"],
+                name="payments_payment_one_success_per_reservation",
+            ),
+            models.UniqueConstraint(
+                fields=["provider", "reference"], name="payments_payment_unique_reference"
+            ),
+            models.CheckConstraint(
+                condition=(Q(status=PaymentStatus.SUCCEEDED) & Q(succeeded=True))
+                | (~Q(status=PaymentStatus.SUCCEEDED) & Q(succeeded__isnull=True)),
+                name="payments_payment_succeeded_flag",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__gte=Decimal("0")), name="payments_payment_amount_non_negative"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Payment {self.pk} ({self.provider} {self.status} {self.amount} {self.currency})"
+
+    def set_status(self, status: str) -> None:
+        """Change the status and keep the ``succeeded`` flag in step with it."""
+        self.status = status
+        self.succeeded = True if status == PaymentStatus.SUCCEEDED else None
+
+
+class WebhookEvent(models.Model):
+    """A provider event handled once: Stripe retries deliveries, so the event id is
+    unique and inserted in the transaction that handles the event."""
+
+    provider = models.CharField(max_length=16, choices=Provider.choices)
+    event_id = models.CharField(max_length=255)
+    type = models.CharField(max_length=100)
+    payment = models.ForeignKey(
+        Payment, on_delete=models.SET_NULL, null=True, blank=True, related_name="events"
+    )
+    outcome = models.CharField(max_length=32)
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "event_id"], name="payments_webhookevent_unique_event"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.provider} {self.type} {self.event_id} ({self.outcome})"

@@ -1,0 +1,84 @@
+"""Reads of payments: a customer's own list, and the money for the staff report."""
+
+import datetime as dt
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import Case, Count, DecimalField, Q, QuerySet, Sum, Value, When
+from django.db.models.functions import Coalesce
+
+from payments.models import CAPTURED_STATUSES, Payment, PaymentStatus
+
+ZERO = Decimal("0.00")
+
+
+def payment_list(*, user) -> QuerySet[Payment]:
+    """The payments ``user`` may see: those of their own reservations; an ADMIN sees all."""
+    queryset = Payment.objects.select_related("reservation")
+    if user is None or not user.is_authenticated:
+        return queryset.none()
+    if user.is_admin_role:
+        return queryset
+    return queryset.filter(reservation__user=user)
+
+
+def _sum(condition: Q):
+    return Coalesce(
+        Sum(Case(When(condition, then="amount"), default=Value(ZERO))),
+        Value(ZERO),
+        output_field=DecimalField(max_digits=14, decimal_places=2),
+    )
+
+
+def money_figures(*, start: dt.datetime, end: dt.datetime, movie_id=None, hall_id=None) -> dict:
+    """Money for the reservations of the showtimes starting in [start, end), in
+    CURRENCY: ``taken`` (captured, whether refunded since or not), ``refunded`` and
+    ``net`` = taken - refunded, in total and per provider and method. One query.
+
+    A payment counts once it captured money: SUCCEEDED, or refunded / to be refunded
+    since (REFUND_PENDING, REFUNDED, REFUND_FAILED). Only REFUNDED counts as refunded:
+    a refund that is due or failed is money the cinema still holds."""
+    payments = Payment.objects.filter(
+        reservation__showtime__start_time__gte=start,
+        reservation__showtime__start_time__lt=end,
+        currency=settings.CURRENCY,
+        status__in=CAPTURED_STATUSES,
+    )
+    if movie_id is not None:
+        payments = payments.filter(reservation__showtime__movie_id=movie_id)
+    if hall_id is not None:
+        payments = payments.filter(reservation__showtime__hall_id=hall_id)
+    rows = (
+        payments.order_by()
+        .values("provider", "method")
+        .annotate(
+            taken=_sum(Q(pk__isnull=False)),
+            refunded=_sum(Q(status=PaymentStatus.REFUNDED)),
+            payments=Count("pk"),
+        )
+        .order_by("provider", "method")
+    )
+    per_method = []
+    taken = refunded = ZERO
+    for row in rows:
+        row_taken = Decimal(row["taken"]).quantize(ZERO)
+        row_refunded = Decimal(row["refunded"]).quantize(ZERO)
+        per_method.append(
+            {
+                "provider": row["provider"],
+                "method": row["method"],
+                "payments": row["payments"],
+                "taken": row_taken,
+                "refunded": row_refunded,
+                "net": row_taken - row_refunded,
+            }
+        )
+        taken += row_taken
+        refunded += row_refunded
+    return {
+        "currency": settings.CURRENCY,
+        "taken": taken,
+        "refunded": refunded,
+        "net": taken - refunded,
+        "per_method": per_method,
+    }

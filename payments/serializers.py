@@ -1,0 +1,77 @@
+from rest_framework import serializers
+
+from config.serializers import StrictModelSerializer
+from payments.models import Method, Payment, Provider
+
+
+# --- input --------------------------------------------------------------------------------
+class CheckoutCreateSerializer(serializers.Serializer):
+    provider = serializers.ChoiceField(
+        choices=[Provider.STRIPE], help_text="The online provider: `stripe`."
+    )
+
+
+class BoxOfficePaymentCreateSerializer(serializers.Serializer):
+    method = serializers.ChoiceField(
+        choices=[Method.CASH, Method.CARD_TERMINAL],
+        help_text="How the money was taken at the counter.",
+    )
+
+
+# --- output -------------------------------------------------------------------------------
+class PaymentSerializer(StrictModelSerializer):
+    """One payment of a reservation. ``reason`` and ``detail`` say why it failed, was
+    stopped or refunded (e.g. `card_declined`, `seats_taken`, `cancelled`)."""
+
+    user = serializers.IntegerField(source="reservation.user_id", read_only=True)
+
+    class Meta:
+        model = Payment
+        fields = [
+            "id",
+            "reservation",
+            "user",
+            "provider",
+            "method",
+            "status",
+            "amount",
+            "currency",
+            "reason",
+            "detail",
+            "created_at",
+            "updated_at",
+            "succeeded_at",
+            "refunded_at",
+        ]
+
+
+class CheckoutSerializer(StrictModelSerializer):
+    """A pending online payment, with what the customer's browser needs to pay it:
+    Stripe's ``client_secret`` for its PaymentIntent (confirm it with Stripe.js). The
+    hold keeps its seats until ``expires_at``."""
+
+    expires_at = serializers.DateTimeField(
+        read_only=True, allow_null=True, help_text="When the hold lapses unless paid."
+    )
+
+    class Meta:
+        model = Payment
+        fields = [
+            "id",
+            "reservation",
+            "status",
+            "amount",
+            "currency",
+            "provider",
+            "client_secret",
+            "expires_at",
+        ]
+
+
+class WebhookReceivedSerializer(serializers.Serializer):
+    received = serializers.BooleanField()
+    outcome = serializers.CharField(
+        help_text="What the event did: `confirmed`, `refunded`, `refused`, `failed`, "
+        "`cancelled`, `duplicate` (already handled), `already_applied`, `stale`, "
+        "`ignored`, `unknown_payment`."
+    )

@@ -1,0 +1,647 @@
+"""Payments: checkout, the box office, provider events, refunds. Every write to Payment
+and to a reservation's payment state goes through here; the reservation's own
+transitions (CONFIRMED, CANCELLED, EXPIRED) stay the booking engine's, which this module
+calls (``bookings.services.reservation_settle``, ``reservation_cancel``).
+
+Lock order, as in the booking engine: a provider event's row (if any), the showtime,
+the reservation, then its payments (``bookings.services.reservation_lock``).
+
+The provider is never called inside a transaction: a network call holding the showtime
+lock would stall every booking of that showtime. So each change that involves Stripe is
+recorded first and the call comes after the commit (docs/payments.md, "Order of
+commits and provider calls"):
+
+- checkout: the Payment (PENDING) is committed, then the PaymentIntent created (with an
+  idempotency key), then its id stored;
+- a refund: the Payment becomes REFUND_PENDING with the state change that makes it due
+  (a cancel, seats lost), then the refund is asked for after the commit and its outcome
+  recorded (REFUNDED, or REFUND_FAILED for staff and ``sync_payments`` to retry);
+- a pending payment that is no longer wanted is cancelled at the provider after the
+  commit; if it took the money meanwhile, its success is applied, which refunds it.
+"""
+
+import contextlib
+import dataclasses
+import logging
+from collections import Counter
+from datetime import datetime, timedelta
+from decimal import Decimal
+from functools import partial
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from bookings import services as booking_services
+from bookings.exceptions import AlreadyCancelled, AlreadyConfirmed, HoldExpired, NotReservationOwner
+from bookings.models import PaymentState, Reservation, ReservationStatus
+from bookings.services import retry_on_lock_errors
+from payments import gateway
+from payments.exceptions import (
+    AlreadyPaid,
+    CheckoutInProgress,
+    InvalidEvent,
+    InvalidSignature,
+    PaymentProviderUnavailable,
+    ProviderDisabled,
+)
+from payments.models import (
+    CAPTURED_STATUSES,
+    REFUND_DUE_STATUSES,
+    Method,
+    Payment,
+    PaymentStatus,
+    Provider,
+    WebhookEvent,
+)
+
+logger = logging.getLogger(__name__)
+
+# A checkout whose PaymentIntent was never stored (the process died between the two
+# steps) blocks a new checkout only this long: the customer never got its secret, so
+# it cannot have taken money.
+CHECKOUT_STALE_AFTER = timedelta(minutes=2)
+# sync_payments leaves a just-recorded refund to the request that recorded it this long.
+REFUND_RETRY_AFTER = timedelta(minutes=1)
+
+# A reservation's payment state from its payments' statuses: the first that any of
+# them has, in this order, wins.
+_STATE_OF = (
+    (PaymentStatus.SUCCEEDED, PaymentState.PAID),
+    (PaymentStatus.REFUND_FAILED, PaymentState.REFUND_FAILED),
+    (PaymentStatus.REFUND_PENDING, PaymentState.REFUND_PENDING),
+    (PaymentStatus.PENDING, PaymentState.PENDING),
+    (PaymentStatus.REFUNDED, PaymentState.REFUNDED),
+    (PaymentStatus.FAILED, PaymentState.FAILED),
+)
+
+
+def payment_state(statuses) -> PaymentState:
+    """The reservation's payment state, given its payments' statuses."""
+    statuses = set(statuses)
+    for status, state in _STATE_OF:
+        if status in statuses:
+            return state
+    return PaymentState.NONE
+
+
+def _update_payment_state(reservation: Reservation) -> None:
+    """Store the reservation's payment state as its payments now say. Caller holds the
+    reservation's lock."""
+    statuses = Payment.objects.filter(reservation_id=reservation.pk).values_list(
+        "status", flat=True
+    )
+    state = payment_state(statuses)
+    if reservation.payment_status != state:
+        reservation.payment_status = state
+        reservation.save(update_fields=["payment_status", "updated_at"])
+
+
+def _amount_due(reservation: Reservation) -> Decimal:
+    """The reservation's price from its claimed seats' prices, never from a client."""
+    total = reservation.seats.aggregate(total=Sum("price"))["total"]
+    return total or Decimal("0.00")
+
+
+def _locked(payment_id: int) -> tuple[Reservation, Payment]:
+    """The payment's reservation and the payment, locked in the engine's order."""
+    reservation_id = Payment.objects.values_list("reservation_id", flat=True).get(pk=payment_id)
+    reservation = booking_services.reservation_lock(reservation_id=reservation_id)
+    return reservation, Payment.objects.select_for_update().get(pk=payment_id)
+
+
+def _key(payment: Payment, action: str) -> str:
+    # The creation time keeps keys apart across databases that reuse ids (test runs).
+    return f"marquee-payment-{payment.pk}-{int(payment.created_at.timestamp())}-{action}"
+
+
+# --- checkout -----------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class Checkout:
+    payment: Payment
+    created: bool
+    expires_at: datetime | None
+
+
+def payment_checkout(
+    *, reservation_id: int, user, provider: str, now: datetime | None = None
+) -> Checkout:
+    """Start paying a hold online: a Payment for the reservation's price and a Stripe
+    PaymentIntent for it, whose ``client_secret`` the customer's browser confirms. A
+    checkout while one is pending returns that one (``created`` False) and asks Stripe
+    for nothing. The first checkout of a reservation extends its hold to
+    PAYMENT_WINDOW_MINUTES from now; later ones do not.
+
+    Steps: the Payment is committed (PENDING), then the PaymentIntent created outside
+    any transaction, then its id stored (docs/payments.md).
+    Errors: ProviderDisabled (400), NotReservationOwner (403), AlreadyPaid,
+    AlreadyConfirmed, AlreadyCancelled, HoldExpired, CheckoutInProgress (409),
+    ShowtimeClosed (400), PaymentProviderUnavailable (503, nothing changed but a FAILED
+    payment and the hold's extension).
+    """
+    if provider != Provider.STRIPE or not gateway.enabled():
+        raise ProviderDisabled()
+    now = now or timezone.now()
+    payment, created = _checkout_begin(reservation_id=reservation_id, user=user, now=now)
+    if created:
+        try:
+            intent = gateway.create_intent(
+                amount=payment.amount,
+                currency=payment.currency,
+                metadata={
+                    "marquee_payment": str(payment.pk),
+                    "marquee_reservation": str(payment.reservation_id),
+                },
+                idempotency_key=_key(payment, "intent"),
+            )
+        except gateway.ProviderError as exc:
+            _checkout_failed(payment_id=payment.pk, detail=exc.message)
+            raise PaymentProviderUnavailable() from exc
+        payment = _checkout_attach(payment_id=payment.pk, intent=intent)
+        if payment.status != PaymentStatus.PENDING:
+            # Cancelled, or paid at the counter, while the intent was being created: its
+            # secret is never handed out, and the intent is stopped.
+            _cancel_quietly(payment.reference)
+            raise _why_not_payable(reservation_id)
+    expires_at = (
+        Reservation.objects.filter(pk=reservation_id).values_list("expires_at", flat=True).first()
+    )
+    return Checkout(payment=payment, created=created, expires_at=expires_at)
+
+
+def _cancel_quietly(intent_id: str) -> None:
+    # Best effort: without its secret nobody can pay it, and Stripe drops it in time.
+    with contextlib.suppress(gateway.ProviderError):
+        gateway.cancel_intent(intent_id)
+
+
+def _why_not_payable(reservation_id: int) -> Exception:
+    reservation = Reservation.objects.get(pk=reservation_id)
+    if reservation.payment_status == PaymentState.PAID:
+        return AlreadyPaid()
+    return AlreadyCancelled()
+
+
+@retry_on_lock_errors
+@transaction.atomic
+def _checkout_begin(*, reservation_id: int, user, now: datetime) -> tuple[Payment, bool]:
+    reservation = booking_services.reservation_lock(reservation_id=reservation_id)
+    if reservation.user_id != user.pk:
+        raise NotReservationOwner()
+    if reservation.payment_status == PaymentState.PAID:
+        raise AlreadyPaid()
+    if reservation.status == ReservationStatus.CANCELLED:
+        raise AlreadyCancelled()
+    if reservation.status == ReservationStatus.CONFIRMED:
+        raise AlreadyConfirmed()
+    if reservation.hold_lapsed(now):
+        raise HoldExpired()
+    booking_services.reservation_check_open(reservation, now=now)
+
+    online = Payment.objects.filter(reservation_id=reservation.pk, provider=Provider.STRIPE)
+    pending = online.select_for_update().filter(status=PaymentStatus.PENDING).first()
+    if pending is not None:
+        if pending.reference:
+            return pending, False
+        if pending.created_at > now - CHECKOUT_STALE_AFTER:
+            raise CheckoutInProgress()
+        pending.set_status(PaymentStatus.FAILED)
+        pending.reason, pending.detail = "checkout_abandoned", "The checkout was never completed."
+        pending.save()
+    first_checkout = not online.exists()
+    payment = Payment(
+        reservation=reservation,
+        provider=Provider.STRIPE,
+        method=Method.CARD,
+        amount=_amount_due(reservation),
+        currency=settings.CURRENCY,
+    )
+    payment.set_status(PaymentStatus.PENDING)
+    payment.save()
+    if first_checkout:
+        booking_services.reservation_extend_hold(
+            reservation=reservation,
+            until=now + timedelta(minutes=settings.PAYMENT_WINDOW_MINUTES),
+        )
+    _update_payment_state(reservation)
+    return payment, True
+
+
+@retry_on_lock_errors
+@transaction.atomic
+def _checkout_attach(*, payment_id: int, intent: gateway.Intent) -> Payment:
+    _, payment = _locked(payment_id)
+    payment.reference = intent.id
+    payment.client_secret = intent.client_secret
+    payment.save(update_fields=["reference", "client_secret", "updated_at"])
+    return payment
+
+
+@retry_on_lock_errors
+@transaction.atomic
+def _checkout_failed(*, payment_id: int, detail: str) -> None:
+    reservation, payment = _locked(payment_id)
+    if payment.status != PaymentStatus.PENDING or payment.reference:
+        return
+    payment.set_status(PaymentStatus.FAILED)
+    payment.reason, payment.detail = "provider_unavailable", detail[:500]
+    payment.save()
+    _update_payment_state(reservation)
+
+
+# --- the box office -----------------------------------------------------------------------
+@retry_on_lock_errors
+@transaction.atomic
+def payment_take_at_box_office(
+    *, reservation_id: int, method: str, staff, now: datetime | None = None
+) -> Payment:
+    """Record money taken at the counter (cash or a card terminal) for a live hold, or
+    for a confirmed reservation not paid yet, and confirm it. A pending online payment
+    of the reservation is stopped at the provider after the commit (if it takes the
+    money anyway, that money is refunded).
+
+    Locks: the showtime, the reservation, its payments.
+    Errors: AlreadyPaid, AlreadyCancelled, HoldExpired (409), ShowtimeClosed (400).
+    """
+    now = now or timezone.now()
+    reservation = booking_services.reservation_lock(reservation_id=reservation_id)
+    if reservation.payment_status == PaymentState.PAID:
+        raise AlreadyPaid()
+    if reservation.status == ReservationStatus.CANCELLED:
+        raise AlreadyCancelled()
+    if reservation.hold_lapsed(now):
+        raise HoldExpired()
+    if reservation.status == ReservationStatus.HELD:
+        booking_services.reservation_check_open(reservation, now=now)
+
+    for pending in Payment.objects.select_for_update().filter(
+        reservation_id=reservation.pk, status=PaymentStatus.PENDING
+    ):
+        _stop_pending(pending)
+    payment = Payment(
+        reservation=reservation,
+        provider=Provider.BOX_OFFICE,
+        method=method,
+        amount=_amount_due(reservation),
+        currency=settings.CURRENCY,
+        taken_by=staff,
+        succeeded_at=now,
+    )
+    payment.set_status(PaymentStatus.SUCCEEDED)
+    payment.save()
+    _update_payment_state(reservation)
+    booking_services.reservation_settle(reservation=reservation, now=now)
+    return payment
+
+
+# --- cancel and refund --------------------------------------------------------------------
+def payments_reservation_cancelled(reservation: Reservation) -> None:
+    """The reservation was just cancelled (``bookings.services._mark_cancelled``, under
+    its locks): its SUCCEEDED payment is refunded, its pending one stopped. A box-office
+    payment is refunded at the counter, at once; a Stripe one becomes REFUND_PENDING and
+    the refund is asked for after the commit."""
+    payments = Payment.objects.select_for_update().filter(
+        reservation_id=reservation.pk,
+        status__in=[PaymentStatus.SUCCEEDED, PaymentStatus.PENDING],
+    )
+    for payment in payments:
+        if payment.status == PaymentStatus.SUCCEEDED:
+            _refund_due(payment, reason="cancelled", detail="The reservation was cancelled.")
+        else:
+            _stop_pending(payment)
+    _update_payment_state(reservation)
+
+
+def _refund_due(payment: Payment, *, reason: str, detail: str) -> None:
+    """Captured money goes back. Caller holds the locks and updates the state."""
+    payment.reason, payment.detail = reason, detail[:500]
+    if payment.provider == Provider.BOX_OFFICE:
+        payment.set_status(PaymentStatus.REFUNDED)  # handed back at the counter
+        payment.refunded_at = timezone.now()
+    else:
+        payment.set_status(PaymentStatus.REFUND_PENDING)
+        transaction.on_commit(partial(payment_refund, payment_id=payment.pk), robust=True)
+    payment.save()
+
+
+def _stop_pending(payment: Payment) -> None:
+    """A pending payment that is no longer wanted: one without a PaymentIntent yet is
+    CANCELLED now; one with a PaymentIntent is cancelled at the provider after the
+    commit. Caller holds the locks and updates the state."""
+    if payment.reference:
+        transaction.on_commit(
+            partial(payment_cancel_at_provider, payment_id=payment.pk), robust=True
+        )
+        return
+    payment.set_status(PaymentStatus.CANCELLED)
+    payment.save()
+
+
+def payment_refund(*, payment_id: int, check_provider: bool = False) -> str:
+    """Ask the provider to refund a payment whose refund is due (REFUND_PENDING or
+    REFUND_FAILED), outside any transaction, and record the outcome: REFUNDED, or
+    REFUND_FAILED with the provider's message. ``check_provider`` first asks whether the
+    money already went back (a retry after an answer that was lost). The idempotency key
+    makes a repeated refund the same refund at Stripe. Returns the new status."""
+    payment = Payment.objects.filter(pk=payment_id).first()
+    if payment is None or payment.status not in REFUND_DUE_STATUSES:
+        return "nothing_due"
+    try:
+        if check_provider:
+            intent = gateway.retrieve_intent(payment.reference)
+            if intent.amount_refunded and intent.amount_refunded >= intent.amount:
+                return _refund_recorded(payment_id=payment_id, refund_reference="")
+        refund_reference = gateway.refund(
+            payment.reference, idempotency_key=_key(payment, "refund")
+        )
+    except gateway.ProviderError as exc:
+        if exc.code == "charge_already_refunded":
+            return _refund_recorded(payment_id=payment_id, refund_reference="")
+        return _refund_recorded(payment_id=payment_id, error=exc.message)
+    return _refund_recorded(payment_id=payment_id, refund_reference=refund_reference)
+
+
+@retry_on_lock_errors
+@transaction.atomic
+def _refund_recorded(*, payment_id: int, refund_reference: str = "", error: str = "") -> str:
+    reservation, payment = _locked(payment_id)
+    if payment.status not in REFUND_DUE_STATUSES:
+        return str(payment.status)
+    if error:
+        payment.set_status(PaymentStatus.REFUND_FAILED)
+        payment.detail = f"Refund failed: {error}"[:500]
+        logger.error(
+            "refund of payment %s (reservation %s, %s %s) failed: %s; sync_payments retries it",
+            payment.pk,
+            reservation.pk,
+            payment.amount,
+            payment.currency,
+            error,
+        )
+    else:
+        payment.set_status(PaymentStatus.REFUNDED)
+        payment.refund_reference = refund_reference or payment.refund_reference
+        payment.refunded_at = timezone.now()
+    payment.save()
+    _update_payment_state(reservation)
+    return str(payment.status)
+
+
+def payment_refund_by_staff(*, payment_id: int, staff, now: datetime | None = None) -> str:
+    """The admin's refund action: a SUCCEEDED payment's reservation is cancelled, which
+    refunds it (money and seats never disagree: no sold seat keeps a refunded payment);
+    a refund that is due or failed is tried again. Returns what happened."""
+    payment = Payment.objects.select_related("reservation").get(pk=payment_id)
+    if payment.status == PaymentStatus.SUCCEEDED:
+        booking_services.reservation_cancel(reservation=payment.reservation, by=staff, now=now)
+        return str(Payment.objects.values_list("status", flat=True).get(pk=payment_id))
+    if payment.status in REFUND_DUE_STATUSES:
+        return payment_refund(payment_id=payment_id, check_provider=True)
+    return "nothing_due"
+
+
+def payment_cancel_at_provider(*, payment_id: int) -> str:
+    """Cancel a pending payment's PaymentIntent, outside any transaction. If the
+    provider refuses because the money was taken meanwhile, the intent's state is
+    applied as its webhook would (a cancelled reservation gets the money back). Returns
+    what happened."""
+    payment = Payment.objects.filter(pk=payment_id).first()
+    if payment is None or payment.status != PaymentStatus.PENDING or not payment.reference:
+        return "nothing_pending"
+    try:
+        intent = gateway.cancel_intent(payment.reference)
+    except gateway.ProviderRefused:
+        try:
+            intent = gateway.retrieve_intent(payment.reference)
+        except gateway.ProviderError:
+            return "provider_unavailable"
+    except gateway.ProviderUnavailable:
+        return "provider_unavailable"  # sync_payments tries again
+    return apply_intent(intent=intent)
+
+
+# --- provider events ----------------------------------------------------------------------
+def webhook_receive(*, payload: bytes, signature: str | None) -> str:
+    """A Stripe webhook: verify its signature (stripe-python), then apply the event
+    once. Returns the outcome (``confirmed``, ``refunded``, ``failed``, ``duplicate``,
+    ``ignored``...). Errors: InvalidSignature, InvalidEvent (400), nothing changed."""
+    if not settings.STRIPE_WEBHOOK_SECRET:
+        raise InvalidSignature("Stripe webhooks are not configured on this server.")
+    try:
+        event = gateway.construct_event(payload, signature)
+    except gateway.BadSignature:
+        raise InvalidSignature() from None
+    except gateway.BadPayload:
+        raise InvalidEvent() from None
+    try:
+        event_id, event_type = str(event["id"]), str(event["type"])
+        intent_data = event["data"]["object"]
+        intent = (
+            gateway.Intent.from_data(intent_data)
+            if event_type.startswith("payment_intent.")
+            else None
+        )
+    except (KeyError, TypeError, ValueError, AttributeError):
+        raise InvalidEvent() from None
+    if not event_id or len(event_id) > 255 or len(event_type) > 100:
+        raise InvalidEvent()
+    return _event_apply(event_id=event_id, event_type=event_type, intent=intent)
+
+
+_INTENT_EVENTS = {
+    "payment_intent.succeeded": "succeeded",
+    "payment_intent.payment_failed": "failed",
+    "payment_intent.canceled": "canceled",
+}
+
+
+@retry_on_lock_errors
+@transaction.atomic
+def _event_apply(*, event_id: str, event_type: str, intent: gateway.Intent | None) -> str:
+    """Record the event's id first: a second delivery (Stripe retries, or two at once)
+    waits on the unique key until the first commits, then finds it and does nothing."""
+    event = WebhookEvent(
+        provider=Provider.STRIPE, event_id=event_id, type=event_type, outcome="received"
+    )
+    try:
+        with transaction.atomic():
+            event.save()
+    except IntegrityError:
+        return "duplicate"
+    kind = _INTENT_EVENTS.get(event_type)
+    if kind is None or intent is None:
+        outcome, payment = "ignored", None
+    else:
+        outcome, payment = _intent_apply(intent=intent, kind=kind, now=timezone.now())
+    event.outcome, event.payment = outcome, payment
+    event.save(update_fields=["outcome", "payment"])
+    return outcome
+
+
+def apply_intent(*, intent: gateway.Intent, now: datetime | None = None) -> str:
+    """Apply a PaymentIntent's state as read from the provider (no event): what
+    ``sync_payments`` and a refused cancel do, exactly as the webhook would."""
+    kind = {
+        "succeeded": "succeeded",
+        "canceled": "canceled",
+    }.get(intent.status)
+    if kind is None and intent.status == "requires_payment_method" and intent.error_code:
+        kind = "failed"
+    if kind is None:
+        return "open"
+    return _intent_apply_atomic(intent=intent, kind=kind, now=now or timezone.now())
+
+
+@retry_on_lock_errors
+@transaction.atomic
+def _intent_apply_atomic(*, intent: gateway.Intent, kind: str, now: datetime) -> str:
+    return _intent_apply(intent=intent, kind=kind, now=now)[0]
+
+
+def _intent_apply(*, intent: gateway.Intent, kind: str, now: datetime):
+    """Inside the caller's transaction: lock the intent's payment (and reservation)
+    and apply what happened at the provider. Returns (outcome, payment or None)."""
+    payment_id = (
+        Payment.objects.filter(provider=Provider.STRIPE, reference=intent.id)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if payment_id is None:
+        logger.warning("stripe event for an unknown PaymentIntent %s ignored", intent.id)
+        return "unknown_payment", None
+    reservation, payment = _locked(payment_id)
+    if kind == "succeeded":
+        outcome = _succeeded(reservation, payment, intent, now)
+    elif payment.status != PaymentStatus.PENDING:
+        outcome = "stale"  # e.g. a failure reported after the success: nothing to undo
+    elif kind == "failed":
+        payment.set_status(PaymentStatus.FAILED)
+        payment.reason = intent.error_code or "payment_failed"
+        payment.detail = (intent.error_message or "The payment failed.")[:500]
+        payment.save()
+        outcome = "failed"
+    else:
+        payment.set_status(PaymentStatus.CANCELLED)
+        payment.save()
+        outcome = "cancelled"
+    _update_payment_state(reservation)
+    return outcome, payment
+
+
+def _mismatch(payment: Payment, intent: gateway.Intent) -> str:
+    expected = gateway.to_minor(payment.amount, payment.currency)
+    if intent.amount != expected:
+        return f"amount {intent.amount} instead of {expected} (minor units)"
+    if intent.currency != payment.currency.upper():
+        return f"currency {intent.currency} instead of {payment.currency}"
+    named = (intent.metadata.get("marquee_reservation"), intent.metadata.get("marquee_payment"))
+    if named != (str(payment.reservation_id), str(payment.pk)):
+        return f"metadata names reservation {named[0]} and payment {named[1]}"
+    return ""
+
+
+def _succeeded(reservation: Reservation, payment: Payment, intent, now: datetime) -> str:
+    """The provider took the money. The reservation gets its seats if it still can;
+    otherwise the money goes back. Never a captured payment without a seat, nor two
+    payments for one reservation."""
+    if payment.status in CAPTURED_STATUSES:
+        return "already_applied"
+    problem = _mismatch(payment, intent)
+    if problem:
+        logger.error(
+            "payment %s for reservation %s refused: %s; the money goes back",
+            payment.pk,
+            reservation.pk,
+            problem,
+        )
+        _refund_due(payment, reason="amount_mismatch", detail=f"Refused: {problem}.")
+        return "refused"
+    if reservation.payment_status == PaymentState.PAID:
+        logger.warning(
+            "payment %s: reservation %s was already paid; this one is refunded",
+            payment.pk,
+            reservation.pk,
+        )
+        _refund_due(payment, reason="duplicate", detail="The reservation was already paid.")
+        return "refunded"
+    if reservation.status == ReservationStatus.CANCELLED:
+        _refund_due(payment, reason="cancelled", detail="The reservation was cancelled.")
+        return "refunded"
+    payment.set_status(PaymentStatus.SUCCEEDED)
+    payment.succeeded_at = now
+    payment.reason = payment.detail = ""
+    payment.save()
+    _update_payment_state(reservation)
+    if booking_services.reservation_settle(reservation=reservation, now=now):
+        return "confirmed"
+    logger.warning(
+        "payment %s arrived after the hold of reservation %s lapsed and its seats were "
+        "taken; reservation EXPIRED, the money goes back",
+        payment.pk,
+        reservation.pk,
+    )
+    _refund_due(
+        payment,
+        reason="seats_taken",
+        detail="The hold lapsed and its seats were taken before the payment arrived.",
+    )
+    return "refunded"
+
+
+# --- lost webhooks ------------------------------------------------------------------------
+def payments_sync(*, older_than: timedelta, now: datetime | None = None) -> Counter:
+    """Settle what webhooks should have: every Stripe payment still PENDING after
+    ``older_than`` is read back from Stripe and its state applied as the webhook would;
+    one whose hold is gone and that took no money is cancelled there; a checkout that
+    never got its PaymentIntent is FAILED. Then every refund that is due or failed is
+    tried again. Returns a count per outcome."""
+    now = now or timezone.now()
+    tally: Counter = Counter()
+    pending = Payment.objects.filter(
+        provider=Provider.STRIPE, status=PaymentStatus.PENDING, created_at__lte=now - older_than
+    )
+    for payment_id in pending.order_by("pk").values_list("pk", flat=True):
+        tally[_sync_one(payment_id=payment_id, now=now)] += 1
+    due = Payment.objects.filter(provider=Provider.STRIPE, status__in=REFUND_DUE_STATUSES).exclude(
+        status=PaymentStatus.REFUND_PENDING, updated_at__gt=now - REFUND_RETRY_AFTER
+    )
+    for payment_id in due.order_by("pk").values_list("pk", flat=True):
+        tally["refund " + payment_refund(payment_id=payment_id, check_provider=True)] += 1
+    return tally
+
+
+def _sync_one(*, payment_id: int, now: datetime) -> str:
+    payment = Payment.objects.select_related("reservation").get(pk=payment_id)
+    if not payment.reference:
+        return _abandon(payment_id=payment_id)
+    try:
+        intent = gateway.retrieve_intent(payment.reference)
+    except gateway.ProviderError:
+        return "provider_unavailable"
+    outcome = apply_intent(intent=intent, now=now)
+    if outcome == "open" and not _payable(payment.reservation, now):
+        outcome = payment_cancel_at_provider(payment_id=payment_id)
+    return outcome
+
+
+def _payable(reservation: Reservation, now: datetime) -> bool:
+    if reservation.status == ReservationStatus.HELD:
+        return not reservation.hold_lapsed(now)
+    return (
+        reservation.status == ReservationStatus.CONFIRMED
+        and reservation.payment_status != PaymentState.PAID
+    )
+
+
+@retry_on_lock_errors
+@transaction.atomic
+def _abandon(*, payment_id: int) -> str:
+    reservation, payment = _locked(payment_id)
+    if payment.status != PaymentStatus.PENDING or payment.reference:
+        return "stale"
+    payment.set_status(PaymentStatus.FAILED)
+    payment.reason, payment.detail = "checkout_abandoned", "The checkout was never completed."
+    payment.save()
+    _update_payment_state(reservation)
+    return "abandoned"

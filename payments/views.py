@@ -1,0 +1,278 @@
+"""Thin views over the payment services: checkout, the box office, the Stripe webhook,
+and the payments list."""
+
+import logging
+
+import django_filters
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import mixins, status, viewsets
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from bookings import selectors as booking_selectors
+from bookings.serializers import ReservationSerializer
+from config.days import EARLIEST_DAY, LATEST_DAY, local_day_range
+from config.filters import StableOrderingFilter
+from config.limits import MAX_ID
+from config.schema import ErrorSerializer, error_responses
+from payments import selectors, services
+from payments.models import Method, Payment, PaymentStatus, Provider
+from payments.serializers import (
+    BoxOfficePaymentCreateSerializer,
+    CheckoutCreateSerializer,
+    CheckoutSerializer,
+    PaymentSerializer,
+    WebhookReceivedSerializer,
+)
+from users.permissions import IsAdminRole
+
+logger = logging.getLogger(__name__)
+
+
+def _409(description: str) -> OpenApiResponse:
+    return OpenApiResponse(ErrorSerializer, description=description)
+
+
+_503 = OpenApiResponse(
+    ErrorSerializer,
+    description="`payment_provider_unavailable`: Stripe could not be reached or failed "
+    "(nothing was charged; try again after Retry-After), or `busy`.",
+)
+
+
+def _visible_reservation(request, pk: int):
+    """The reservation as the caller may see it (their own; an ADMIN: any), else 404."""
+    if not 0 < pk <= MAX_ID:
+        raise NotFound()
+    reservation = booking_selectors.reservation_list(user=request.user).filter(pk=pk).first()
+    if reservation is None:
+        raise NotFound()
+    return reservation
+
+
+@extend_schema(
+    tags=["payments"],
+    summary="Pay a hold online (owner)",
+    description="Starts a Stripe payment for the reservation's price (computed from its "
+    "seats on the server) in `CURRENCY`: answers 201 with the payment and the "
+    "PaymentIntent's `client_secret`, which the customer's browser confirms with "
+    "Stripe.js. The reservation becomes CONFIRMED when Stripe's webhook reports the "
+    "payment. The first checkout extends the hold to PAYMENT_WINDOW_MINUTES from now "
+    "(once). While a payment is pending, checking out again answers 200 with the same "
+    "payment and creates nothing.",
+    request=CheckoutCreateSerializer,
+    examples=[OpenApiExample("Stripe", value={"provider": "stripe"}, request_only=True)],
+    responses={
+        200: OpenApiResponse(CheckoutSerializer, description="The payment already pending."),
+        201: CheckoutSerializer,
+        400: OpenApiResponse(
+            OpenApiTypes.OBJECT,
+            description="Field errors, or `provider_disabled` (no Stripe key set: pay at "
+            "the box office), `showtime_closed`.",
+        ),
+        **error_responses(401, 404),
+        403: OpenApiResponse(ErrorSerializer, description="`not_owner`: not your hold."),
+        409: _409(
+            "`already_paid`, `already_confirmed`, `already_cancelled`, `hold_expired`, "
+            "`checkout_in_progress`."
+        ),
+        503: _503,
+    },
+)
+class CheckoutView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    def post(self, request, pk: int):
+        reservation = _visible_reservation(request, pk)
+        serializer = CheckoutCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        checkout = services.payment_checkout(
+            reservation_id=reservation.pk,
+            user=request.user,
+            provider=serializer.validated_data["provider"],
+        )
+        payment = checkout.payment
+        payment.expires_at = checkout.expires_at
+        return Response(
+            CheckoutSerializer(payment).data,
+            status=status.HTTP_201_CREATED if checkout.created else status.HTTP_200_OK,
+        )
+
+
+@extend_schema(
+    tags=["payments"],
+    summary="Take a payment at the box office (ADMIN)",
+    description="Records money taken at the counter (`cash` or `card_terminal`) as a "
+    "SUCCEEDED payment and confirms the reservation: a live hold, or a confirmed "
+    "reservation not paid yet. Answers with the reservation. A pending online payment "
+    "of the reservation is cancelled at Stripe.",
+    request=BoxOfficePaymentCreateSerializer,
+    examples=[OpenApiExample("Cash", value={"method": "cash"}, request_only=True)],
+    responses={
+        200: ReservationSerializer,
+        400: OpenApiResponse(
+            OpenApiTypes.OBJECT, description="Field errors, or `showtime_closed`."
+        ),
+        **error_responses(401, 403, 404),
+        409: _409("`already_paid`, `already_cancelled`, `hold_expired`."),
+        503: OpenApiResponse(ErrorSerializer, description="`busy`; try again."),
+    },
+)
+class BoxOfficePaymentView(APIView):
+    permission_classes = [IsAdminRole]
+
+    def post(self, request, pk: int):
+        reservation = _visible_reservation(request, pk)
+        serializer = BoxOfficePaymentCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.payment_take_at_box_office(
+            reservation_id=reservation.pk,
+            method=serializer.validated_data["method"],
+            staff=request.user,
+        )
+        return Response(
+            ReservationSerializer(booking_selectors.reservation_get(pk=reservation.pk)).data
+        )
+
+
+@extend_schema(
+    tags=["payments"],
+    auth=[],
+    summary="Stripe's webhook (signed; no token)",
+    description="Stripe's events about PaymentIntents (`payment_intent.succeeded`, "
+    "`payment_intent.payment_failed`, `payment_intent.canceled`), verified with "
+    "`STRIPE_WEBHOOK_SECRET` from the `Stripe-Signature` header. Each event is applied "
+    "once: a repeated delivery answers 200 (`duplicate`) and changes nothing. A missing "
+    "or wrong signature is 400 `invalid_signature`, and changes nothing.",
+    parameters=[
+        OpenApiParameter(
+            "Stripe-Signature",
+            str,
+            OpenApiParameter.HEADER,
+            required=True,
+            description="`t=<timestamp>,v1=<HMAC-SHA256 of '<timestamp>.<body>'>`.",
+        )
+    ],
+    request={"application/json": OpenApiTypes.OBJECT},
+    responses={
+        200: WebhookReceivedSerializer,
+        400: OpenApiResponse(
+            ErrorSerializer,
+            description="`invalid_signature` (missing, wrong or too old; also when "
+            "webhooks are not configured), or `invalid_event`.",
+        ),
+        503: OpenApiResponse(ErrorSerializer, description="`busy`, `database_unavailable`."),
+    },
+)
+class StripeWebhookView(APIView):
+    """No JWT, no CSRF, no throttle: Stripe authenticates with the signature, and a
+    throttled event would only be sent again."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = []
+    parser_classes = []  # the signature covers the raw body: never parse it first
+
+    def post(self, request):
+        outcome = services.webhook_receive(
+            payload=request.body, signature=request.headers.get("Stripe-Signature")
+        )
+        return Response({"received": True, "outcome": outcome})
+
+
+class PaymentFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=PaymentStatus.choices)
+    provider = django_filters.ChoiceFilter(choices=Provider.choices)
+    method = django_filters.ChoiceFilter(choices=Method.choices)
+    reservation = django_filters.NumberFilter(
+        field_name="reservation_id", min_value=1, max_value=MAX_ID
+    )
+    date_from = django_filters.DateFilter(
+        method="filter_from", label="Created on or after this day (YYYY-MM-DD, TIME_ZONE)."
+    )
+    date_to = django_filters.DateFilter(
+        method="filter_to", label="Created on or before this day (YYYY-MM-DD, TIME_ZONE)."
+    )
+
+    class Meta:
+        model = Payment
+        fields = ["status", "provider", "method", "reservation"]
+
+    def __init__(self, data=None, *args, **kwargs):
+        # ``from`` and ``to`` are Python keywords: read them under other names.
+        if data is not None:
+            data = data.copy()
+            for name, field in (("from", "date_from"), ("to", "date_to")):
+                if name in data:
+                    data[field] = data.pop(name)[-1]
+        super().__init__(data, *args, **kwargs)
+
+    @staticmethod
+    def _day(value, name: str):
+        if not EARLIEST_DAY <= value <= LATEST_DAY:
+            raise ValidationError({name: [f"Give a day between {EARLIEST_DAY} and {LATEST_DAY}."]})
+        return local_day_range(value)
+
+    def filter_from(self, queryset, name, value):
+        return queryset.filter(created_at__gte=self._day(value, "from")[0])
+
+    def filter_to(self, queryset, name, value):
+        return queryset.filter(created_at__lt=self._day(value, "to")[1])
+
+
+_DAY_PARAMETERS = [
+    OpenApiParameter(
+        "from", OpenApiTypes.DATE, description="Created on or after this day (TIME_ZONE)."
+    ),
+    OpenApiParameter(
+        "to", OpenApiTypes.DATE, description="Created on or before this day (TIME_ZONE)."
+    ),
+    # The filter's own names for them, which the schema need not show.
+    OpenApiParameter("date_from", exclude=True),
+    OpenApiParameter("date_to", exclude=True),
+]
+
+
+@extend_schema_view(
+    list=extend_schema(
+        tags=["payments"],
+        summary="Your payments (ADMIN: everyone's)",
+        description="Newest first; filter by `status`, `provider`, `method`, "
+        "`reservation` and the days `from`..`to` of their creation.",
+        parameters=_DAY_PARAMETERS,
+        responses={200: PaymentSerializer(many=True), **error_responses(400, 401, 404)},
+    ),
+    retrieve=extend_schema(
+        tags=["payments"],
+        summary="One payment (yours; ADMIN: any)",
+        responses={200: PaymentSerializer, **error_responses(401, 404)},
+    ),
+)
+class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = PaymentSerializer
+    permission_classes = [IsAuthenticated]
+    filter_backends = [DjangoFilterBackend, StableOrderingFilter]
+    filterset_class = PaymentFilter
+    ordering_fields = ["created_at", "id"]
+    lookup_value_regex = r"[0-9]+"
+    queryset = Payment.objects.none()  # for schema introspection; see get_queryset
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Payment.objects.none()
+        return selectors.payment_list(user=self.request.user)
+
+    def get_object(self):
+        if not 0 < int(self.kwargs["pk"]) <= MAX_ID:
+            raise NotFound()
+        return super().get_object()
