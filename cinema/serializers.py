@@ -208,7 +208,9 @@ class ShowtimeCreateSerializer(serializers.Serializer):
     start_time = AwareDateTimeField()
     price = serializers.DecimalField(**_PRICE)
     vip_price = serializers.DecimalField(
-        **_PRICE, required=False, help_text="Price of a VIP seat; defaults to `price`."
+        **_PRICE,
+        required=False,
+        help_text="Price of a VIP seat; defaults to `price`, never below it.",
     )
 
 

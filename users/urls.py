@@ -13,7 +13,7 @@ urlpatterns = [
     path("auth/logout/", views.LogoutView.as_view(), name="auth-logout"),
     path("users/me/", views.MeView.as_view(), name="user-me"),
     # Compatibility routes of the API Marquee replaces.
-    path("signup/", views.RegisterView.as_view(), name="compat-signup"),
-    path("login/", views.LoginView.as_view(), name="compat-login"),
+    path("signup/", views.CompatSignupView.as_view(), name="compat-signup"),
+    path("login/", views.CompatLoginView.as_view(), name="compat-login"),
     *router.urls,
 ]

@@ -62,6 +62,22 @@ class LoginView(TokenObtainPairView):
 
 
 @extend_schema(
+    tags=["compatibility"],
+    summary="Sign up (compatibility: the same as POST /api/auth/register/)",
+)
+class CompatSignupView(RegisterView):
+    """``POST /api/signup/`` of the API Marquee replaces."""
+
+
+@extend_schema(
+    tags=["compatibility"],
+    summary="Log in (compatibility: the same as POST /api/auth/login/)",
+)
+class CompatLoginView(LoginView):
+    """``POST /api/login/`` of the API Marquee replaces."""
+
+
+@extend_schema(
     tags=["auth"],
     auth=[],
     summary="Rotate a refresh token",
