@@ -1,10 +1,29 @@
+"""Staff admin of what the booking engine owns: the showtimes' sales (extending cinema's
+ShowtimeAdmin) and the reservations, which staff read and cancel, never edit: every
+change goes through the booking services (locks, rules, seats freed, counters)."""
+
+import datetime as dt
+
+from django.conf import settings
 from django.contrib import admin, messages
+from django.http import Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 
 from bookings import selectors, services
-from bookings.models import Reservation, ReservationSeat
+from bookings.models import (
+    LIVE_STATUSES,
+    Reservation,
+    ReservationSeat,
+    SeatStatus,
+    claim_status,
+)
 from bookings.reports.admin_views import showtime_seat_map_html
-from cinema.admin import ShowtimeAdmin
+from cinema.admin import ShowtimeAdmin, local_time
 from cinema.models import Showtime
+from config.days import local_day_range
 from config.errors import DomainError
 
 
@@ -13,12 +32,12 @@ class ShowtimeSalesAdmin(ShowtimeAdmin):
     capacity in the list, the live seat map on each showtime's page."""
 
     list_display = [*ShowtimeAdmin.list_display, "sold"]
-    readonly_fields = [*ShowtimeAdmin.readonly_fields, "seat_map"]
+    readonly_fields = ["seat_map"]  # on a saved showtime's page (ShowtimeAdmin.get_fields)
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(sold_seats=selectors.sold_seats())
 
-    @admin.display(description="sold / capacity", ordering="sold_seats")
+    @admin.display(description="sold", ordering="sold_seats")
     def sold(self, obj):
         return f"{obj.sold_seats} / {obj.hall.capacity}"
 
@@ -31,30 +50,60 @@ admin.site.unregister(Showtime)
 admin.site.register(Showtime, ShowtimeSalesAdmin)
 
 
-class ReservationSeatInline(admin.TabularInline):
-    model = ReservationSeat
-    fields = ["seat", "price", "active", "hold_expires_at"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
+def claim_state(claim: ReservationSeat, now: dt.datetime) -> str:
+    """What a reservation's seat claim does now, in words: booked, held until a time,
+    a lapsed hold, or released (the seat is free again: the reservation was cancelled
+    or its hold expired)."""
+    if not claim.active:
+        return "released"
+    status = claim_status(active=claim.active, hold_expires_at=claim.hold_expires_at, now=now)
+    if status == SeatStatus.BOOKED:
+        return "booked"
+    if status == SeatStatus.HELD:
+        return f"held until {local_time(claim.hold_expires_at, 'H:i')}"
+    return "hold lapsed (free)"
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("seat__hall")
 
-    def has_add_permission(self, request, obj=None):
-        return False
+class ShowtimeStartFilter(admin.SimpleListFilter):
+    """When the reservation's showtime starts, in local days computed in Python (no
+    time zone tables needed on MariaDB)."""
 
-    def has_change_permission(self, request, obj=None):
-        return False
+    title = "showtime"
+    parameter_name = "show"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("upcoming", "Upcoming"),
+            ("today", "Today"),
+            ("past7", "Past 7 days"),
+            ("past", "Past"),
+        ]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        today = timezone.localdate()
+        value = self.value()
+        if value == "upcoming":
+            return queryset.filter(showtime__start_time__gte=now)
+        if value == "today":
+            start, end = local_day_range(today)
+            return queryset.filter(showtime__start_time__gte=start, showtime__start_time__lt=end)
+        if value == "past7":
+            start, _ = local_day_range(today - dt.timedelta(days=7))
+            return queryset.filter(showtime__start_time__gte=start, showtime__start_time__lt=now)
+        if value == "past":
+            return queryset.filter(showtime__start_time__lt=now)
+        return queryset
 
 
 @admin.register(Reservation)
 class ReservationAdmin(admin.ModelAdmin):
-    """Read-only view of reservations; the only write is the cancel action, which goes
-    through the booking service (locks, rules, seats freed)."""
+    """Reservations, read-only: the one write is cancelling (a button on the page and an
+    action in the list), through the booking service (locks, rules, seats freed)."""
 
-    list_display = ["id", "user", "showtime", "status", "total_price", "created_at"]
-    list_filter = ["status", "created_at", "showtime__start_time"]
+    list_display = ["number", "user", "show", "status", "total", "created"]
+    list_display_links = ["number"]
+    list_filter = ["status", ShowtimeStartFilter, "created_at"]
     search_fields = [
         "user__username",
         "user__email",
@@ -64,26 +113,153 @@ class ReservationAdmin(admin.ModelAdmin):
     # No date_hierarchy: on MySQL/MariaDB it needs the server's time zone tables. The
     # date filters compute their ranges in Python and work everywhere.
     list_select_related = ["user", "showtime__movie", "showtime__hall"]
-    readonly_fields = [
+    fields = [
         "user",
         "showtime",
         "status",
         "total_price",
+        "seat_list",
         "expires_at",
         "cancelled_at",
         "created_at",
         "updated_at",
     ]
-    inlines = [ReservationSeatInline]
+    readonly_fields = ["seat_list"]
     actions = ["cancel_selected"]
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("showtime__movie", "showtime__hall")
+
+    # --- read-only: no add, no edit, no delete (cancel instead) ---
     def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False
 
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.action(description="Cancel selected reservations")
+    def has_cancel_permission(self, request):
+        return request.user.is_active and request.user.is_admin_role
+
+    def get_fields(self, request, obj=None):
+        fields = list(self.fields)
+        if obj is not None and obj.expires_at is None:
+            fields.remove("expires_at")
+        if obj is not None and obj.cancelled_at is None:
+            fields.remove("cancelled_at")
+        # What the admins that extend this one show (the payment state), after the status.
+        extras = [name for name in self.readonly_fields if name not in fields]
+        at = fields.index("status") + 1
+        return [*fields[:at], *extras, *fields[at:]]
+
+    @admin.display(description="Seats")
+    def seat_list(self, obj):
+        now = timezone.now()
+        claims = obj.seats.select_related("seat").order_by("seat__position")
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td class='num'>{}</td><td>{}</td></tr>",
+            (
+                (claim.seat.label, claim.seat.get_seat_type_display(), claim.price,
+                 claim_state(claim, now))
+                for claim in claims
+            ),
+        )  # fmt: skip
+        return format_html(
+            '<table class="reservation-seats"><thead><tr><th>seat</th><th>type</th>'
+            '<th class="num">price paid</th><th>seat status</th></tr></thead>'
+            "<tbody>{}</tbody></table>",
+            rows,
+        )
+
+    # --- the list ---
+    @admin.display(description="#", ordering="id")
+    def number(self, obj):
+        return obj.pk
+
+    @admin.display(description="showtime", ordering="showtime__start_time")
+    def show(self, obj):
+        showtime = obj.showtime
+        return format_html(
+            "{}<br><small>{} &middot; {}</small>",
+            showtime.movie.title,
+            showtime.hall.name,
+            local_time(showtime.start_time),
+        )
+
+    @admin.display(description="total", ordering="total_price")
+    def total(self, obj):
+        return obj.total_price
+
+    @admin.display(description="created", ordering="created_at")
+    def created(self, obj):
+        return local_time(obj.created_at)
+
+    # --- cancelling ---
+    @staticmethod
+    def cancellable(obj: Reservation, now=None) -> bool:
+        """What the booking service would accept, for showing the button; the service
+        decides again under the lock."""
+        now = now or timezone.now()
+        cutoff = obj.showtime.start_time - dt.timedelta(minutes=settings.BOOKING_CUTOFF_MINUTES)
+        return obj.status in LIVE_STATUSES and not obj.hold_lapsed(now) and now < cutoff
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/cancel/",
+                self.admin_site.admin_view(self.cancel_view),
+                name="bookings_reservation_cancel",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = extra_context or {}
+        obj = self.get_object(request, object_id)
+        if obj is not None and self.has_cancel_permission(request) and self.cancellable(obj):
+            extra_context["cancel_url"] = reverse(
+                "admin:bookings_reservation_cancel", args=[obj.pk]
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def cancel_view(self, request, object_id):
+        """GET: what cancelling would do, and a button; POST: cancel through the
+        booking service, then back to the reservation's page."""
+        obj = self.get_object(request, object_id)
+        if obj is None:
+            raise Http404
+        change_url = reverse("admin:bookings_reservation_change", args=[obj.pk])
+        if not self.has_cancel_permission(request):
+            self.message_user(request, "You may not cancel reservations.", messages.ERROR)
+            return HttpResponseRedirect(change_url)
+        if request.method == "POST":
+            try:
+                services.reservation_cancel(reservation=obj, by=request.user)
+            except DomainError as exc:
+                self.message_user(request, f"Not cancelled: {exc.detail}", messages.ERROR)
+            else:
+                self.message_user(
+                    request, f"Reservation {obj.pk} is cancelled; its seats are free again."
+                )
+            return HttpResponseRedirect(change_url)
+        seats = [claim.seat.label for claim in obj.seats.select_related("seat")]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Cancel reservation {obj.pk}?",
+            "opts": self.opts,
+            "object": obj,
+            "seats": seats,
+            "cancellable": self.cancellable(obj),
+            "change_url": change_url,
+        }
+        return TemplateResponse(
+            request, "admin/bookings/reservation/cancel_confirmation.html", context
+        )
+
+    @admin.action(description="Cancel selected reservations", permissions=["cancel"])
     def cancel_selected(self, request, queryset):
         cancelled = 0
         for reservation in queryset.order_by("showtime_id", "pk"):

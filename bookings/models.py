@@ -146,7 +146,7 @@ class Reservation(models.Model):
         ]
 
     def __str__(self):
-        return f"Reservation {self.pk} ({self.status})"
+        return f"Reservation {self.pk} ({self.get_status_display().lower()})"
 
     def hold_lapsed(self, now: datetime) -> bool:
         """Expired, whether or not the clean-up has marked it so yet."""

@@ -548,7 +548,7 @@ def _persist(
     and if the unique key still refuses one, the whole block rolls back (see
     ``reservation_create``)."""
     expires_at = request.expires_at
-    created_at = timezone.now()
+    created_at = request.now  # the moment of the request (a data load may set it)
     row = {
         "user_id": request.user.pk,
         "showtime_id": showtime.pk,

@@ -123,7 +123,7 @@ def _render_booking(result: services.BookingResult) -> dict:
 
 
 @extend_schema(
-    tags=["bookings"],
+    tags=["showtimes"],
     auth=[],
     summary="Live seat map of a showtime",
     description="Every seat of the hall with its price for this showtime and its status "
@@ -148,19 +148,19 @@ class SeatMapView(PublicReadsMixin, APIView):
 
 @extend_schema_view(
     list=extend_schema(
-        tags=["bookings"],
+        tags=["reservations"],
         summary="Your reservations (ADMIN: everyone's)",
         description="Newest first. An ADMIN sees all and may filter by `user`; everyone "
         "may filter by `showtime` and `status`.",
         responses={200: ReservationSerializer(many=True)},
     ),
     retrieve=extend_schema(
-        tags=["bookings"],
+        tags=["reservations"],
         summary="One reservation (yours; ADMIN: any)",
         responses={200: ReservationSerializer},
     ),
     create=extend_schema(
-        tags=["bookings"],
+        tags=["reservations"],
         summary="Book or hold seats, all or nothing",
         description="Books the seats (status CONFIRMED) or, with `hold: true`, holds them "
         "(status HELD, `expires_at` set) until confirmed. With PAYMENT_REQUIRED on every "
@@ -173,7 +173,7 @@ class SeatMapView(PublicReadsMixin, APIView):
         responses={201: ReservationSerializer, **domain_errors(ShowtimeNotFound, *_BOOKING_ERRORS)},
     ),
     destroy=extend_schema(
-        tags=["bookings"],
+        tags=["reservations"],
         summary="Cancel a reservation",
         description="Owner or ADMIN, before the showtime's booking cutoff. Answers 200 with "
         "the cancelled reservation (it keeps its seats and prices); the seats are bookable "
@@ -195,7 +195,7 @@ class SeatMapView(PublicReadsMixin, APIView):
         },
     ),
     confirm=extend_schema(
-        tags=["bookings"],
+        tags=["reservations"],
         summary="Confirm a hold",
         description="HELD -> CONFIRMED, by the customer who holds it. An expired hold is "
         "409 `hold_expired`; a confirmed one 409 `already_confirmed`; a cancelled one 409 "

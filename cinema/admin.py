@@ -1,22 +1,32 @@
 """Staff admin. Halls and showtimes are written through the same services as the API,
-so the admin enforces the same rules (layout, overlap, past start).
+so the admin enforces the same rules (layout, overlap, past start, prices).
 
 The forms call the service at the end of ``clean()`` and turn its errors into form
 errors; the saved object then becomes the form's instance and ``save_model`` has
 nothing left to do. Django's admin wraps the whole add/change view in one transaction,
 so the hall lock the service takes is held until the response is ready.
+
+Every time shown here is in the cinema's ``TIME_ZONE`` (the database holds UTC).
 """
 
 import datetime as dt
+from decimal import Decimal
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.actions import delete_selected
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, connection
-from django.utils import timezone
+from django.db import DatabaseError, connection, transaction
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.html import format_html
 
 from cinema import selectors, services
-from cinema.models import MOVIE_EDITABLE_FIELDS, Hall, Movie, Seat, Showtime
+from cinema.exceptions import ShowtimeOverlap
+from cinema.models import MOVIE_EDITABLE_FIELDS, Hall, Movie, Showtime
+from cinema.seat_grid import seat_grid_html
+from config.admin_actions import GuardedDeleteMixin
 from config.errors import DomainError
 
 
@@ -37,10 +47,13 @@ class ServiceFormMixin:
         except ValidationError as exc:
             self._add_service_errors(exc)
         except DomainError as exc:
-            self.add_error(None, str(exc.detail))
+            self.add_error(None, self.domain_error_message(exc))
         else:
             self.service_ran = True
         return cleaned
+
+    def domain_error_message(self, exc: DomainError) -> str:
+        return str(exc.detail)
 
     def _add_service_errors(self, exc: ValidationError):
         if hasattr(exc, "error_dict"):
@@ -55,11 +68,29 @@ class ServiceFormMixin:
         pass
 
 
+def local_time(value: dt.datetime | None, fmt: str | None = None) -> str:
+    """A datetime as staff read it: in the cinema's time zone, short ("Mon 30 Nov,
+    18:15", with the year when it is not this year's) unless ``fmt`` says otherwise."""
+    if value is None:
+        return "-"
+    local = timezone.localtime(value)
+    if fmt is None:
+        fmt = "D j M, H:i" if local.year == timezone.localdate().year else "D j M Y, H:i"
+    return formats.date_format(local, fmt)
+
+
 # --- Movies ---------------------------------------------------------------------------
 
 
 class MovieAdminForm(forms.ModelForm):
-    poster_url = forms.URLField(required=False, max_length=500, assume_scheme="https")
+    poster_url = forms.URLField(
+        required=False,
+        max_length=500,
+        assume_scheme="https",
+        label="Poster URL",
+        widget=forms.URLInput(attrs={"class": "vURLField poster-url"}),
+        help_text="The address of the poster image (http or https).",
+    )
 
     class Meta:
         model = Movie
@@ -74,11 +105,34 @@ class MovieAdmin(admin.ModelAdmin):
     search_fields = ["title", "description"]
     date_hierarchy = "release_date"
 
+    def _scheduled(self, obj) -> int:
+        if obj is None or obj.pk is None:
+            return 0
+        if not hasattr(obj, "_showtime_count"):
+            obj._showtime_count = obj.showtimes.count()
+        return obj._showtime_count
+
+    def get_fields(self, request, obj=None):
+        fields = list(MOVIE_EDITABLE_FIELDS)
+        if self._scheduled(obj):
+            fields[fields.index("duration_minutes")] = "duration_locked"
+        return fields
+
     def get_readonly_fields(self, request, obj=None):
         # Scheduled showtimes' end times were computed from the duration.
-        if obj is not None and obj.showtimes.exists():
-            return ["duration_minutes"]
-        return []
+        return ["duration_locked"] if self._scheduled(obj) else []
+
+    @admin.display(description="Duration minutes")
+    def duration_locked(self, obj):
+        count = self._scheduled(obj)
+        return format_html(
+            '{}<br><span class="quiet">Locked: {} showtime{} {} scheduled with this duration, '
+            "and their end times (and so the halls' schedules) were computed from it.</span>",
+            obj.duration_minutes,
+            count,
+            "" if count == 1 else "s",
+            "was" if count == 1 else "were",
+        )
 
 
 # --- Halls ----------------------------------------------------------------------------
@@ -120,26 +174,10 @@ class HallChangeForm(ServiceFormMixin, forms.ModelForm):
         return services.hall_update(hall=self.instance, name=self.cleaned_data["name"])
 
 
-class SeatInline(admin.TabularInline):
-    model = Seat
-    fields = ["label", "row", "number", "position", "seat_type"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(Hall)
 class HallAdmin(admin.ModelAdmin):
     list_display = ["name", "capacity"]
     search_fields = ["name"]
-    readonly_fields = ["capacity"]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         kwargs["form"] = HallChangeForm if obj is not None else HallAddForm
@@ -148,10 +186,22 @@ class HallAdmin(admin.ModelAdmin):
     def get_fields(self, request, obj=None):
         if obj is None:
             return ["name", "rows", "seats_per_row", "vip_rows", "accessible_seats"]
-        return ["name", "capacity"]
+        return ["name", "capacity", "seat_map"]
 
-    def get_inlines(self, request, obj):
-        return [SeatInline] if obj is not None else []
+    def get_readonly_fields(self, request, obj=None):
+        return ["capacity", "seat_map"] if obj is not None else []
+
+    @admin.display(description="Seats")
+    def seat_map(self, obj):
+        """The hall's layout as a grid, row A at the screen. Seats are fixed once the
+        hall has showtimes (the layout can be replaced only through the API before)."""
+        seats = [
+            {"row": row, "number": number, "label": f"{row}{number}", "seat_type": seat_type}
+            for row, number, seat_type in obj.seats.order_by("position").values_list(
+                "row", "number", "seat_type"
+            )
+        ]
+        return seat_grid_html(seats, caption=f"Seats of {obj.name}")
 
     def save_model(self, request, obj, form, change):
         pass  # saved by the service in the form's clean()
@@ -159,15 +209,27 @@ class HallAdmin(admin.ModelAdmin):
 
 # --- Showtimes ------------------------------------------------------------------------
 
+_PRICE = {"max_digits": 8, "decimal_places": 2, "min_value": Decimal("0.01")}
+
 
 class ShowtimeAdminForm(ServiceFormMixin, forms.ModelForm):
+    price = forms.DecimalField(**_PRICE)
     vip_price = forms.DecimalField(
-        max_digits=8, decimal_places=2, required=False, help_text="Defaults to the price."
+        **_PRICE,
+        required=False,
+        label="VIP price",
+        help_text="The price of a VIP seat: the price if left empty, never below it.",
     )
 
     class Meta:
         model = Showtime
         fields = ["movie", "hall", "start_time", "price", "vip_price"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "start_time" in self.fields:
+            zone = timezone.get_current_timezone_name()
+            self.fields["start_time"].help_text = f"The cinema's local time ({zone})."
 
     def run_service(self):
         data = self.cleaned_data
@@ -187,6 +249,23 @@ class ShowtimeAdminForm(ServiceFormMixin, forms.ModelForm):
         if "vip_price" in self.changed_data and data.get("vip_price") is not None:
             changes["vip_price"] = data["vip_price"]
         return services.showtime_update(showtime=self.instance, **changes)
+
+    def domain_error_message(self, exc: DomainError) -> str:
+        if isinstance(exc, ShowtimeOverlap) and exc.extra.get("clash"):
+            clash = exc.extra["clash"]
+            start = dt.datetime.fromisoformat(clash["start_time"])
+            end = dt.datetime.fromisoformat(clash["end_time"])
+            hall = self.cleaned_data.get("hall") or self.instance.hall
+            return format_html(
+                '{} is busy then: <a href="{}">{} at {}</a> runs until {}, including the '
+                "cleaning buffer.",
+                hall,
+                reverse("admin:cinema_showtime_change", args=[clash["id"]]),
+                clash["movie"],
+                formats.date_format(start, "D j M Y, H:i"),
+                formats.date_format(end, "H:i"),
+            )
+        return super().domain_error_message(exc)
 
 
 _TZ_CONVERSION_OK = False
@@ -212,23 +291,45 @@ def database_converts_time_zones() -> bool:
 
 
 class ShowDayFilter(admin.SimpleListFilter):
-    """Local days computed in Python: works whether or not the database knows the
-    cinema's time zone."""
+    """Upcoming showtimes by default (those not over yet, soonest first), a day of the
+    coming week, the past (latest first) or all. Local days computed in Python: works
+    whether or not the database knows the cinema's time zone."""
 
     title = "day"
     parameter_name = "day"
+    DEFAULT = "upcoming"
 
     def lookups(self, request, model_admin):
         today = timezone.localdate()
         days = [today + dt.timedelta(days=offset) for offset in range(7)]
-        return [("past", "Past"), *[(day.isoformat(), f"{day:%a %d %b}") for day in days]]
+        return [
+            ("upcoming", "Upcoming"),
+            *[(day.isoformat(), "Today" if day == today else f"{day:%a %d %b}") for day in days],
+            ("past", "Past"),
+            ("all", "All"),
+        ]
+
+    def value(self):
+        return super().value() or self.DEFAULT
+
+    def choices(self, changelist):
+        # No "All" without a parameter: no parameter means the default, upcoming.
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == str(lookup),
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
 
     def queryset(self, request, queryset):
         value = self.value()
-        if not value:
+        now = timezone.now()
+        if value == "all":
             return queryset
+        if value == "upcoming":
+            return queryset.filter(end_time__gt=now)
         if value == "past":
-            return queryset.filter(start_time__lt=timezone.now())
+            return queryset.filter(end_time__lte=now)
         try:
             day = dt.date.fromisoformat(value)
         except ValueError:
@@ -236,21 +337,152 @@ class ShowDayFilter(admin.SimpleListFilter):
         return selectors.showtimes_on(queryset, day)
 
 
+@admin.action(description="Delete selected showtimes", permissions=["delete"])
+def delete_selected_showtimes(modeladmin, request, queryset):
+    """Django's delete action (with its confirmation page), refused with the reason when
+    a selected showtime has reservations: they are kept for their tickets and history."""
+    reserved = [show for show in queryset if ShowtimeAdmin.reservation_count(show)]
+    if reserved:
+        names = ", ".join(str(show) for show in reserved[:5])
+        more = f" and {len(reserved) - 5} more" if len(reserved) > 5 else ""
+        modeladmin.message_user(
+            request,
+            f"Nothing was deleted: {names}{more} "
+            f"{'has' if len(reserved) == 1 else 'have'} reservations. A showtime with "
+            "reservations (even cancelled ones) is kept for its tickets and its history.",
+            messages.ERROR,
+        )
+        return None
+    try:
+        with transaction.atomic():
+            return delete_selected(modeladmin, request, queryset)
+    except DomainError as exc:  # a reservation arrived meanwhile
+        modeladmin.message_user(request, str(exc.detail), messages.ERROR)
+        return None
+
+
 @admin.register(Showtime)
-class ShowtimeAdmin(admin.ModelAdmin):
+class ShowtimeAdmin(GuardedDeleteMixin, admin.ModelAdmin):
     """The schedule. The booking engine extends it with sales (bookings/admin.py)."""
 
+    delete_action = staticmethod(delete_selected_showtimes)
+
     form = ShowtimeAdminForm
-    list_display = ["movie", "hall", "start_time", "end_time", "price", "vip_price"]
+    list_display = ["movie", "hall", "starts", "ends", "prices"]
     list_filter = [ShowDayFilter, "hall", "movie"]
     search_fields = ["movie__title"]
     list_select_related = ["movie", "hall"]
-    readonly_fields = ["end_time"]
-    ordering = ["-start_time"]
+
+    STARTED_NOTE = (
+        "This showtime has started: it is kept as it was, with its sales. The seats sold "
+        "keep the prices paid."
+    )
+    LOCKED_NOTE = (
+        "This showtime has {count} reservation{s}: its movie, hall and start time can no "
+        "longer change, because tickets were sold for them. Its prices can change; they "
+        "apply to new bookings."
+    )
 
     @property
     def date_hierarchy(self):
         return "start_time" if database_converts_time_zones() else None
 
+    @staticmethod
+    def reservation_count(obj) -> int:
+        """Reservations of any status (a cancelled one still points at its seats)."""
+        if obj is None or obj.pk is None:
+            return 0
+        if not hasattr(obj, "_reservation_count"):
+            obj._reservation_count = obj.reservations.count()
+        return obj._reservation_count
+
+    # --- the list ---
+    def get_ordering(self, request):
+        # The past runs backwards from now; everything else forwards (soonest first).
+        if request.GET.get(ShowDayFilter.parameter_name) == "past":
+            return ["-start_time", "-id"]
+        return ["start_time", "id"]
+
+    @admin.display(description="starts", ordering="start_time")
+    def starts(self, obj):
+        return local_time(obj.start_time)
+
+    @admin.display(description="ends", ordering="end_time")
+    def ends(self, obj):
+        start, end = timezone.localtime(obj.start_time), timezone.localtime(obj.end_time)
+        text = formats.date_format(end, "H:i")
+        return f"{text} +1 day" if end.date() != start.date() else text
+
+    @admin.display(description="price / VIP", ordering="price")
+    def prices(self, obj):
+        return f"{obj.price} / {obj.vip_price}"
+
+    # --- the form ---
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["movie", "hall", "start_time", "price", "vip_price"]
+        fields = ["movie", "hall", "start_time", "end_time", "price", "vip_price"]
+        # The read-only extras of the admins that extend this one (the seat map, who is
+        # inside), on a saved showtime's page only.
+        return [*fields, *(name for name in self.readonly_fields if name not in fields)]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        locked = ["movie", "hall", "start_time"] if self.reservation_count(obj) else []
+        return [*locked, "end_time", *self.readonly_fields]
+
+    def get_fieldsets(self, request, obj=None):
+        options = {"fields": self.get_fields(request, obj)}
+        count = self.reservation_count(obj)
+        if obj is not None and self.started(obj):
+            options["description"] = self.STARTED_NOTE
+        elif count:
+            options["description"] = self.LOCKED_NOTE.format(
+                count=count, s="" if count == 1 else "s"
+            )
+        return [(None, options)]
+
+    @staticmethod
+    def started(obj) -> bool:
+        return obj.start_time <= timezone.now()
+
+    def has_change_permission(self, request, obj=None):
+        # A showtime that has started is history: no booking can follow, and the seats
+        # sold keep the prices paid, so nothing about it can usefully change.
+        if obj is not None and self.started(obj):
+            return False
+        return super().has_change_permission(request, obj)
+
     def save_model(self, request, obj, form, change):
         pass  # saved by the service in the form's clean()
+
+    # --- deleting ---
+    def has_delete_permission(self, request, obj=None):
+        # No "Delete" button on a showtime with reservations; its page says why.
+        if self.reservation_count(obj):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        obj = self.get_object(request, object_id)
+        if obj is not None and self.reservation_count(obj):
+            self.message_user(
+                request,
+                f"{obj} cannot be deleted: it has reservations (even cancelled ones are "
+                "kept with their tickets and history).",
+                messages.ERROR,
+            )
+            return HttpResponseRedirect(reverse("admin:cinema_showtime_change", args=[obj.pk]))
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except DomainError as exc:  # a reservation arrived meanwhile
+            self.message_user(request, str(exc.detail), messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:cinema_showtime_changelist"))
+
+    def delete_model(self, request, obj):
+        services.showtime_delete(showtime=obj)
+
+    def delete_queryset(self, request, queryset):
+        for showtime in queryset.order_by("pk"):
+            services.showtime_delete(showtime=showtime)

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, URLValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 
 class Genre(models.TextChoices):
@@ -176,7 +177,11 @@ class Showtime(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.movie} @ {self.hall} {self.start_time:%Y-%m-%d %H:%M}"
+        # In the cinema's time zone, as every time staff read (breadcrumbs, titles,
+        # messages, the lists that name a showtime): the database holds UTC.
+        if self.movie_id is None or self.hall_id is None or self.start_time is None:
+            return "New showtime"
+        return f"{self.movie} @ {self.hall} {timezone.localtime(self.start_time):%Y-%m-%d %H:%M}"
 
     def price_for(self, seat_type: str) -> Decimal:
         return self.vip_price if seat_type == SeatType.VIP else self.price

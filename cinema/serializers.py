@@ -232,7 +232,8 @@ class ShowtimeCreateSerializer(serializers.Serializer):
     start_time = AwareDateTimeField()
     price = PriceField()
     vip_price = PriceField(
-        required=False, help_text="Price of a VIP seat, at least 0.01; defaults to `price`."
+        required=False,
+        help_text="Price of a VIP seat, at least 0.01; defaults to `price`, never below it.",
     )
 
 

@@ -262,28 +262,47 @@ def showtime_end(*, movie: Movie, start_time: dt.datetime) -> dt.datetime:
     )
 
 
-def _check_start(start_time) -> None:
+def _check_start(start_time, *, now: dt.datetime | None = None) -> None:
+    now = now or timezone.now()
     if not isinstance(start_time, dt.datetime):
         raise ValidationError({"start_time": "Give a date and time."})
     if timezone.is_naive(start_time):
         raise ValidationError(
             {"start_time": "Give a time zone offset, e.g. 2026-05-01T20:00:00+02:00."}
         )
-    if start_time <= timezone.now():
+    if start_time <= now:
         raise ValidationError({"start_time": "The start time is in the past."})
     # A schedule is published weeks ahead; years ahead is a typo (or a probe: near year
     # 9999 the end time would not even fit in a datetime).
-    if start_time > timezone.now() + dt.timedelta(days=SCHEDULE_DAYS_AHEAD):
+    if start_time > now + dt.timedelta(days=SCHEDULE_DAYS_AHEAD):
         raise ValidationError({"start_time": f"Schedule at most {SCHEDULE_DAYS_AHEAD} days ahead."})
 
 
-def _check_prices(price, vip_price) -> None:
+def _check_prices(price, vip_price, *, changed: tuple[str, ...] = ("price", "vip_price")) -> None:
+    """Both prices positive and sane, and a VIP seat never cheaper than a standard one
+    (equal is fine: that is the default). A VIP price below the price is a slip of the
+    keyboard (the two fields swapped), not a tariff: refused. Only the fields in
+    ``changed`` are checked (the others are stored and valid), and the error names the
+    field that was changed: a price raised above the VIP price names the price."""
     errors = {}
-    for field, value in (("price", price), ("vip_price", vip_price)):
+    values = {"price": price, "vip_price": vip_price}
+    for field in changed:
+        value = values[field]
         if not isinstance(value, Decimal | int) or value <= 0:
             errors[field] = "Give a price greater than 0."
         elif Decimal(value) >= Decimal("1000000"):
             errors[field] = "The price is too large."
+    if changed and not errors and vip_price < price:
+        if "vip_price" in changed:
+            errors["vip_price"] = (
+                f"The VIP price ({Decimal(vip_price):.2f}) cannot be below the price "
+                f"({Decimal(price):.2f})."
+            )
+        else:
+            errors["price"] = (
+                f"The price ({Decimal(price):.2f}) cannot be above the VIP price "
+                f"({Decimal(vip_price):.2f}); change both together."
+            )
     if errors:
         raise ValidationError(errors)
 
@@ -341,20 +360,26 @@ def showtime_create(
     start_time: dt.datetime,
     price: Decimal,
     vip_price: Decimal | None = None,
+    now: dt.datetime | None = None,
 ) -> Showtime:
-    """Schedule a showtime. ``vip_price`` defaults to ``price``.
+    """Schedule a showtime. ``vip_price`` defaults to ``price``. ``now`` is the moment
+    the schedule is made (the present unless given: the demo data schedules its past
+    showtimes as of a day before they start).
 
     Lock order: the hall row (``SELECT ... FOR UPDATE``), then the movie row (so its
     duration cannot change under us: ``movie_update`` refuses a new duration once the
     movie is scheduled), then the overlap query, then the insert; two admins scheduling
     the same hall at once are serialised by the hall lock, so exactly one of two clashing
     showtimes is created.
-    Errors: field ``ValidationError`` (naive or past start, price <= 0) and
-    ``ShowtimeOverlap`` (400, naming the clashing showtime).
+    Errors: field ``ValidationError`` (naive or past start, price <= 0, a VIP price below
+    the price) and ``ShowtimeOverlap`` (400, naming the clashing showtime).
     """
-    vip_price = price if vip_price is None else vip_price
-    _check_start(start_time)
-    _check_prices(price, vip_price)
+    _check_start(start_time, now=now)
+    if vip_price is None:
+        vip_price = price
+        _check_prices(price, vip_price, changed=("price",))
+    else:
+        _check_prices(price, vip_price)
     hall = _lock_halls(hall.pk)[hall.pk]
     movie = _lock_movie(movie.pk)
     end_time = showtime_end(movie=movie, start_time=start_time)
@@ -410,7 +435,12 @@ def showtime_update(
         _check_start(new_start)
     new_price = current.price if price is _UNSET else price
     new_vip_price = current.vip_price if vip_price is _UNSET else vip_price
-    _check_prices(new_price, new_vip_price)
+    given = (("price", price), ("vip_price", vip_price))
+    _check_prices(
+        new_price,
+        new_vip_price,
+        changed=tuple(name for name, value in given if value is not _UNSET),
+    )
     if moves:
         new_movie = _lock_movie(new_movie.pk)
         new_end = showtime_end(movie=new_movie, start_time=new_start)

@@ -1,4 +1,6 @@
-"""The project's admin site: Django's, plus the staff reports page (/admin/reports/).
+"""The project's admin site: Django's, branded Marquee, with the staff reports page
+(/admin/reports/) in its dashboard and menu, and without the tables that mean nothing
+to a cinema's staff.
 
 Set as the default site by ``config.apps.MarqueeAdminConfig`` (in INSTALLED_APPS in
 place of ``django.contrib.admin``), so ``admin.site`` and ``@admin.register`` are this
@@ -6,12 +8,26 @@ site everywhere.
 """
 
 from django.contrib import admin
-from django.urls import path
+from django.urls import path, reverse
 
 from bookings.reports.admin_views import reports_view
 
+# Registered by the apps Marquee uses, but of no use to staff: roles decide what a user
+# may do (not groups), and refresh tokens are rotated, blacklisted and expire by
+# themselves (logout and rotation in the API). Unregistered once every app's admin
+# module has been imported (MarqueeAdminConfig.ready).
+HIDDEN_MODELS = (
+    "auth.Group",
+    "token_blacklist.OutstandingToken",
+    "token_blacklist.BlacklistedToken",
+)
+
 
 class MarqueeAdminSite(admin.AdminSite):
+    site_header = "Marquee"
+    site_title = "Marquee admin"
+    index_title = "Cinema administration"
+
     def get_urls(self):
         return [
             path("reports/", self.admin_view(self.reports), name="marquee-reports"),
@@ -21,6 +37,45 @@ class MarqueeAdminSite(admin.AdminSite):
     def reports(self, request):
         """Occupancy and revenue per day, for staff only (``admin_view``)."""
         return reports_view(request, site=self)
+
+    def get_app_list(self, request, app_label=None):
+        """The apps and their models, plus "Reports" (not a model, so Django would not
+        list it) in the dashboard and the menu, in alphabetical order like the rest."""
+        app_list = super().get_app_list(request, app_label)
+        if app_label is None and request.user.is_active and request.user.is_staff:
+            app_list.append(self._reports_entry())
+            app_list.sort(key=lambda app: app["name"].lower())
+        return app_list
+
+    def _reports_entry(self) -> dict:
+        url = reverse(f"{self.name}:marquee-reports")
+        return {
+            "name": "Reports",
+            "app_label": "reports",
+            "app_url": url,
+            "has_module_perms": True,
+            "models": [
+                {
+                    "name": "Occupancy and revenue",
+                    "object_name": "Report",
+                    "perms": {"view": True},
+                    "admin_url": url,
+                    "add_url": None,
+                    "view_only": True,
+                }
+            ],
+        }
+
+    def unregister_hidden_models(self):
+        from django.apps import apps
+
+        for label in HIDDEN_MODELS:
+            try:
+                model = apps.get_model(label)
+            except LookupError:  # the app is not installed
+                continue
+            if self.is_registered(model):
+                self.unregister(model)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -19,6 +19,8 @@ from django.conf import settings
 from django.urls import is_valid_path
 from django.utils.functional import empty
 
+from config.views import not_found
+
 logger = logging.getLogger("marquee.request")
 
 
@@ -86,3 +88,28 @@ class OptionalSlashMiddleware:
                 request.path_info = f"{path}/"
                 request.path = f"{request.path}/"
         return self.get_response(request)
+
+
+class ApiJsonNotFoundMiddleware:
+    """``/api/`` answers JSON, in development too.
+
+    With DEBUG off a URL that matches no route goes to ``handler404`` (JSON under
+    ``/api/``, config/views.py). With DEBUG on (``make run``) Django answers it with its
+    technical 404 page instead, an HTML page that lists every URL pattern: an API client
+    then gets HTML it cannot read. This turns any HTML 404 under ``/api/`` into the same
+    JSON ``handler404`` gives. A path that resolves only with a trailing slash never
+    gets here: OptionalSlashMiddleware serves it as it is.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            response.status_code == 404
+            and request.path.startswith("/api/")
+            and response.get("Content-Type", "").startswith("text/html")
+        ):
+            return not_found(request)
+        return response

@@ -66,6 +66,8 @@ MIDDLEWARE = [
     "config.middleware.RequestLogMiddleware",
     # /api/x and /api/x/ are one route, served without a redirect.
     "config.middleware.OptionalSlashMiddleware",
+    # JSON, not Django's HTML debug page, for an unknown /api/ URL with DEBUG on.
+    "config.middleware.ApiJsonNotFoundMiddleware",
     # Before anything that may answer by itself (CommonMiddleware, whitenoise).
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -237,9 +239,14 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = env("TIME_ZONE", "Europe/Berlin")
 USE_I18N = True
 USE_TZ = True
+# A 24-hour clock in the admin (config/formats/en/formats.py).
+FORMAT_MODULE_PATH = ["config.formats"]
 
 # --- Static files (whitenoise serves them, also with DEBUG off) -----------------------
 STATIC_URL = "static/"
+# The project's own assets (favicon, the admin's seat map and report styles) next to
+# those of the apps.
+STATICFILES_DIRS = [BASE_DIR / "static"]
 # Where collectstatic writes; a front proxy (deploy/nginx/) serves /static/ from here.
 STATIC_ROOT = env("STATIC_ROOT", "") or BASE_DIR / "staticfiles"
 STORAGES = {
@@ -342,6 +349,60 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": True},
+    # ReDoc with the system's fonts: its default ones come from Google Fonts, and the
+    # docs are served offline (config/docs.py).
+    "REDOC_UI_SETTINGS": {
+        "theme": {
+            "typography": {
+                "fontFamily": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif",
+                "headings": {"fontFamily": "system-ui, -apple-system, 'Segoe UI', sans-serif"},
+                "code": {"fontFamily": "ui-monospace, 'DejaVu Sans Mono', monospace"},
+            }
+        }
+    },
+    # The groups of operations, in this order, each with what it holds (Swagger UI and
+    # ReDoc show them so); the compatibility routes last.
+    "TAGS": [
+        {
+            "name": "auth",
+            "description": "Accounts and tokens: sign up, log in for an access and a refresh "
+            "token, rotate the refresh token, log out.",
+        },
+        {"name": "users", "description": "Your profile; for ADMINs, every user and their role."},
+        {
+            "name": "movies",
+            "description": "The catalogue: search and filter movies, a movie's upcoming "
+            "showtimes; ADMINs add and change movies.",
+        },
+        {"name": "halls", "description": "Screening rooms and their seat layouts."},
+        {
+            "name": "showtimes",
+            "description": "The schedule, a day at a time, and each showtime's live seat map.",
+        },
+        {
+            "name": "reservations",
+            "description": "Book or hold seats, all or nothing; confirm a hold; list and "
+            "cancel reservations.",
+        },
+        {
+            "name": "payments",
+            "description": "Paying for a hold: online (a Stripe PaymentIntent, confirmed by "
+            "its signed webhook) or at the box office (ADMIN); your payments.",
+        },
+        {
+            "name": "tickets",
+            "description": "The e-tickets of confirmed reservations and their QR codes; the "
+            "check-in at the door (ADMIN).",
+        },
+        {"name": "reports", "description": "Revenue, tickets sold and occupancy (ADMIN)."},
+        {"name": "health", "description": "For load balancers: is the database reachable?"},
+        {
+            "name": "compatibility",
+            "description": "**Compatibility routes** of the API Marquee replaces, kept for "
+            "its existing clients, on the same services. New clients use the operations "
+            "above.",
+        },
+    ],
     # One component per model enum, named after it; query filters refer to the same
     # components (config.schema.postprocess).
     "ENUM_NAME_OVERRIDES": {

@@ -1,7 +1,10 @@
 """Helpers for the test suite (imported by tests only)."""
 
+import os
 import threading
 from collections.abc import Callable
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from django.db import connection, connections
@@ -53,3 +56,35 @@ def run_concurrently(fn: Callable[[int], object], n: int, timeout: float = 120) 
     if any(thread.is_alive() for thread in threads):
         raise AssertionError("a concurrent worker did not finish in time")
     return results
+
+
+# --- browser tests (fixtures in config/tests/conftest.py) --------------------------------
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+TIMEOUT_MS = 20_000
+
+needs_chromium = pytest.mark.skipif(
+    not os.path.exists(CHROMIUM),
+    reason=f"needs Debian's chromium at {CHROMIUM} (apt-get install chromium)",
+)
+
+
+@contextmanager
+def screenshot_on_failure(page, name: str):
+    """Save what the browser showed (test-artifacts/<name>.png) when an assertion or a
+    wait failed."""
+    try:
+        yield
+    except BaseException:
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+        raise

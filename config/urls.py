@@ -1,16 +1,17 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 
+from config.docs import FaviconView, LandingView, RedocView, SwaggerView
 from config.views import HealthView, outside_api
 from users.admin import admin_login
 
 api_patterns = [
     path("health/", HealthView.as_view(), name="health"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("docs/", SwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("redoc/", RedocView.as_view(url_name="schema"), name="redoc"),
     path("", include("users.urls")),
     path("", include("cinema.urls")),
     path("", include("bookings.urls")),
@@ -20,6 +21,8 @@ api_patterns = [
 ]
 
 urlpatterns = [
+    path("", LandingView.as_view(), name="landing"),
+    path("favicon.ico", FaviconView.as_view(), name="favicon"),
     # Before the admin's own routes: its login page, with the API's login throttles.
     path("admin/login/", admin_login, name="admin-login-throttled"),
     path("admin/", admin.site.urls),

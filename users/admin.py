@@ -3,22 +3,88 @@ import math
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.contrib.auth.forms import UserChangeForm
+from django.contrib.auth.forms import UserChangeForm, UserCreationForm
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
+from config.admin_actions import GuardedDeleteMixin
 from users import services
 from users.exceptions import LastAdminError
 from users.models import User
 from users.throttles import login_throttle_wait
+
+ROLE_HELP = (
+    "Admin: this admin site and every API operation. Customer: books through the API; "
+    "cannot sign in here."
+)
+EMAIL_TAKEN = "A user with that email already exists."
+
+
+def _check_email_free(email: str, *, exclude_pk=None) -> str:
+    """The rule of the API's sign-up and profile: one account per email address, case
+    aside."""
+    email = User.objects.normalize_email(email)
+    taken = User.objects.filter(email__iexact=email)
+    if exclude_pk is not None:
+        taken = taken.exclude(pk=exclude_pk)
+    if taken.exists():
+        raise ValidationError(EMAIL_TAKEN, code="unique")
+    return email
+
+
+class UserAdminCreationForm(UserCreationForm):
+    """Username, email, role and a password: what an account needs here. The account
+    is created by ``services.user_create`` once everything (the password rules
+    included) is valid, so an email or username taken at the same moment is a form
+    error, not a crash."""
+
+    class Meta(UserCreationForm.Meta):
+        model = User
+        fields = ("username", "email", "role")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["email"].required = True
+        self.fields["role"].help_text = ROLE_HELP
+
+    def clean_email(self):
+        return _check_email_free(self.cleaned_data["email"])
+
+    def _post_clean(self):
+        super()._post_clean()  # the model's checks, then the password rules
+        if self.errors:
+            return
+        try:
+            self.instance = services.user_create(
+                username=self.cleaned_data["username"],
+                email=self.cleaned_data["email"],
+                password=self.cleaned_data["password1"],
+                role=self.cleaned_data["role"],
+            )
+        except ValidationError as exc:
+            self._update_errors(exc)
+
+    def save(self, commit=True):
+        # Created in _post_clean, with no many-to-many fields to save after it.
+        self.save_m2m = lambda: None
+        return self.instance
 
 
 class UserAdminChangeForm(UserChangeForm):
     """The last active admin can be neither demoted nor deactivated here either: the
     check runs (and takes its locks) inside the admin's transaction, so the locks are
     held until the change is saved."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "role" in self.fields:
+            self.fields["role"].help_text = ROLE_HELP
+
+    def clean_email(self):
+        return _check_email_free(self.cleaned_data["email"], exclude_pk=self.instance.pk)
 
     def clean(self):
         cleaned = super().clean()
@@ -48,26 +114,41 @@ def delete_selected_users(modeladmin, request, queryset):
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(GuardedDeleteMixin, BaseUserAdmin):
+    """Accounts and their roles. The role is what counts in Marquee: an ADMIN is staff
+    and superuser (``User.save``), so Django's staff and superuser flags, groups and
+    per-user permissions are not shown (they would mean nothing, or be overwritten)."""
+
+    delete_action = staticmethod(delete_selected_users)
+
     form = UserAdminChangeForm
+    add_form = UserAdminCreationForm
     list_display = ["username", "email", "role", "is_active", "date_joined"]
     list_filter = ["role", "is_active"]
     search_fields = ["username", "email", "first_name", "last_name"]
+    ordering = ["username"]
+    filter_horizontal = []
     fieldsets = [
-        *BaseUserAdmin.fieldsets,
-        ("Marquee", {"fields": ["role"]}),
+        (None, {"fields": ["username", "role", "is_active"]}),
+        ("Personal info", {"fields": ["first_name", "last_name", "email"]}),
+        ("Password", {"fields": ["password"]}),
+        ("Dates", {"fields": ["last_login", "date_joined"]}),
     ]
-    readonly_fields = ["is_staff", "last_login", "date_joined"]
+    add_fieldsets = [
+        (
+            None,
+            {
+                "classes": ["wide"],
+                "fields": ["username", "email", "role", "password1", "password2"],
+            },
+        ),
+    ]
+    readonly_fields = ["last_login", "date_joined"]
 
-    def get_actions(self, request):
-        actions = super().get_actions(request)
-        if "delete_selected" in actions:
-            actions["delete_selected"] = (
-                delete_selected_users,
-                "delete_selected",
-                delete_selected_users.short_description,
-            )
-        return actions
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+        # An added user was created by the form (UserAdminCreationForm._post_clean).
 
     def delete_model(self, request, obj):
         services.users_delete(users=[obj])

@@ -21,6 +21,29 @@ def user_register(
     The serializer checks that the username and email are free; two sign-ups racing for
     one of them still meet the database's unique index, answered as the same field error.
     """
+    return user_create(
+        username=username,
+        email=email,
+        password=password,
+        first_name=first_name,
+        last_name=last_name,
+        role=Role.CUSTOMER,
+    )
+
+
+def user_create(
+    *,
+    username: str,
+    email: str,
+    password: str | None,
+    role: str,
+    first_name: str = "",
+    last_name: str = "",
+) -> User:
+    """Create an account with a role: registration (always CUSTOMER) and staff adding a
+    user in the admin. A username or email taken meanwhile (the callers checked them)
+    is the same field error the check gives, never an IntegrityError. ``password=None``
+    makes an account that cannot log in with a password (demo customers)."""
     try:
         with transaction.atomic():
             return User.objects.create_user(
@@ -29,7 +52,7 @@ def user_register(
                 password=password,
                 first_name=first_name,
                 last_name=last_name,
-                role=Role.CUSTOMER,
+                role=role,
             )
     except IntegrityError as exc:
         raise _taken_field_error(username=username, email=email) from exc

@@ -14,6 +14,6 @@ urlpatterns = [
     path("users/me/", views.MeView.as_view(), name="user-me"),
     # Compatibility routes of the API Marquee replaces.
     path("signup/", views.CompatSignupView.as_view(), name="compat-signup"),
-    path("login/", views.LoginView.as_view(), name="compat-login"),
+    path("login/", views.CompatLoginView.as_view(), name="compat-login"),
     *router.urls,
 ]

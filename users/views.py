@@ -59,9 +59,11 @@ class RegisterView(generics.CreateAPIView):
     auth=[],
     request=CompatSignupSerializer,
     responses={201: UserSerializer},
-    summary="Create a customer account (compatibility: the email is optional)",
+    summary="Sign up (compatibility: as POST /api/auth/register/, but the email is optional)",
 )
 class CompatSignupView(RegisterView):
+    """``POST /api/signup/`` of the API Marquee replaces."""
+
     serializer_class = CompatSignupSerializer
 
 
@@ -81,6 +83,14 @@ class CompatSignupView(RegisterView):
 class LoginView(TokenObtainPairView):
     serializer_class = LoginSerializer
     throttle_classes = [LoginIPThrottle, LoginUsernameThrottle]
+
+
+@extend_schema(
+    tags=["compatibility"],
+    summary="Log in (compatibility: the same as POST /api/auth/login/)",
+)
+class CompatLoginView(LoginView):
+    """``POST /api/login/`` of the API Marquee replaces."""
 
 
 @extend_schema(

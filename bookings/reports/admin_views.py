@@ -2,76 +2,149 @@
 shown on a showtime's change page. Charts are SVG rendered on the server: no script,
 nothing from a CDN."""
 
+import math
 from collections.abc import Collection
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib import admin
-from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
+from django.utils import formats
 from django.utils.safestring import SafeString
 
 from bookings.reports.selectors import stats_report
 from bookings.reports.serializers import StatsQuerySerializer
 from bookings.selectors import showtime_seat_map
-from cinema.models import Showtime
+from cinema.models import Hall, Movie, Showtime
+from cinema.seat_grid import seat_grid_html
 
 CHART_WIDTH = 960
-CHART_HEIGHT = 220
-CHART_PADDING = {"top": 20, "right": 10, "bottom": 40, "left": 70}
+CHART_HEIGHT = 240
+CHART_PADDING = {"top": 16, "right": 12, "bottom": 46, "left": 84}
+CHART_MAX_LABELS = 16
+FILTER_LABELS = {"from": "From", "to": "To", "movie": "Movie", "hall": "Hall"}
+CURRENCY_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "INR": "₹"}
 
 
-def _bar_chart(points: list[tuple[str, float]], *, value_label, max_value=None) -> dict:
-    """Geometry for a bar chart of (label, value): one bar per point, a few y ticks."""
+def money(value, *, decimals: int = 2) -> str:
+    """An amount in the cinema's currency (``CURRENCY``): €1,234.50, or 1,234.50 CHF
+    for a currency without a symbol here."""
+    text = f"{Decimal(value):,.{decimals}f}"
+    symbol = CURRENCY_SYMBOLS.get(settings.CURRENCY.upper())
+    return f"{symbol}{text}" if symbol else f"{text} {settings.CURRENCY.upper()}"
+
+
+def nice_axis(top: float, *, ticks: int = 4) -> list[float]:
+    """Round tick values from 0 to at least ``top``: steps of 1, 2 or 5 times a power of
+    ten (0, 250, 500, 750, 1000 rather than 0, 3267.87, 6535.75 ...)."""
+    top = max(top, 1.0)
+    raw = top / ticks
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(f * magnitude for f in (1, 2, 5, 10) if f * magnitude >= raw - 1e-9)
+    count = max(1, math.ceil(top / step - 1e-9))
+    return [step * i for i in range(count + 1)]
+
+
+def _bar_chart(days: list[dict], *, value, value_label, tick_label, ticks: list[float]) -> dict:
+    """Geometry of a bar chart with one bar per day: ``value(day)`` gives its height on
+    an axis running over ``ticks``. A day without showtimes is drawn as a hatched
+    column (nothing was offered), unlike a day that sold nothing (a flat bar on the
+    axis)."""
     left, top = CHART_PADDING["left"], CHART_PADDING["top"]
     inner_w = CHART_WIDTH - left - CHART_PADDING["right"]
     inner_h = CHART_HEIGHT - top - CHART_PADDING["bottom"]
-    top_value = max_value or max((value for _, value in points), default=0) or 1
-    slot = inner_w / max(len(points), 1)
-    label_every = max(1, len(points) // 15)
+    axis_max = ticks[-1] or 1
+    slot = inner_w / max(len(days), 1)
+    label_every = max(1, math.ceil(len(days) / CHART_MAX_LABELS))
+    baseline = top + inner_h
     bars = []
-    for index, (label, value) in enumerate(points):
-        height = inner_h * (value / top_value)
+    for index, day in enumerate(days):
+        amount = value(day)
+        offered = day["showtimes"] > 0
+        height = inner_h * (amount / axis_max) if offered else inner_h
+        if offered and height < 2:
+            height = 2  # a day that sold nothing is still a bar, flat on the axis
+        shows = day["showtimes"]
         bars.append(
             {
                 "x": round(left + index * slot + slot * 0.1, 2),
-                "y": round(top + inner_h - height, 2),
+                "y": round(baseline - height, 2),
                 "width": round(max(slot * 0.8, 1), 2),
                 "height": round(height, 2),
-                "label": label,
-                "title": f"{label}: {value_label(value)}",
+                "day": day["date"].isoformat(),
+                "offered": offered,
+                "title": (
+                    f"{formats.date_format(day['date'], 'D j M Y')}: {value_label(amount)}, "
+                    f"{shows} showtime{'' if shows == 1 else 's'}"
+                    if offered
+                    else f"{formats.date_format(day['date'], 'D j M Y')}: no showtimes"
+                ),
+                "label": formats.date_format(day["date"], "j M"),
                 "show_label": index % label_every == 0,
                 "label_x": round(left + index * slot + slot / 2, 2),
             }
         )
-    ticks = [
-        {
-            "y": round(top + inner_h - inner_h * fraction, 2),
-            "label": value_label(top_value * fraction),
-        }
-        for fraction in (0, 0.25, 0.5, 0.75, 1)
-    ]
     return {
         "width": CHART_WIDTH,
         "height": CHART_HEIGHT,
         "left": left,
         "right": CHART_WIDTH - CHART_PADDING["right"],
-        "baseline": top + inner_h,
-        "label_y": top + inner_h + 16,
+        "baseline": baseline,
+        "label_y": baseline + 16,
+        "x_title_y": CHART_HEIGHT - 6,
+        "x_title_x": left + inner_w / 2,
+        "y_title_x": 16,
+        "y_title_y": top + inner_h / 2,
         "bars": bars,
-        "ticks": ticks,
+        "ticks": [
+            {"y": round(baseline - inner_h * (tick / axis_max), 2), "label": tick_label(tick)}
+            for tick in ticks
+        ],
+        "has_days_off": any(not bar["offered"] for bar in bars),
     }
 
 
+def _filter_errors(errors: dict) -> list[str]:
+    return [
+        f"{FILTER_LABELS.get(field, field.capitalize())}: {message}"
+        for field, messages in errors.items()
+        for message in messages
+    ]
+
+
 def reports_view(request, *, site: admin.AdminSite):
-    """Occupancy and revenue per day for a range of days, with totals and per movie.
-    Served by the project's admin site (config/admin.py), staff only."""
-    query = StatsQuerySerializer(data={k: v for k, v in request.GET.items() if v != ""})
-    errors = None
-    params = {}
+    """Occupancy and revenue per day for a range of days, with totals and per movie,
+    for all movies and halls or one of each. Served by the project's admin site
+    (config/admin.py), staff only. An invalid filter shows the filters as given and the
+    error, and no figures."""
+    movies = list(Movie.objects.order_by("title", "id").values_list("id", "title"))
+    halls = list(Hall.objects.order_by("name", "id").values_list("id", "name"))
+    given = {name: request.GET.get(name, "").strip() for name in FILTER_LABELS}
+    query = StatsQuerySerializer(data={name: value for name, value in given.items() if value})
+    errors: list[str] = []
+    params: dict = {}
     if query.is_valid():
         params = query.validated_data
+        if params.get("movie") and params["movie"] not in dict(movies):
+            errors.append("Movie: choose a movie from the list.")
+        if params.get("hall") and params["hall"] not in dict(halls):
+            errors.append("Hall: choose a hall from the list.")
     else:
-        errors = query.errors
+        errors = _filter_errors(query.errors)
+    context = {
+        **site.each_context(request),
+        "title": "Reports: occupancy and revenue",
+        "movies": movies,
+        "halls": halls,
+        "filters": given,
+        "errors": errors,
+    }
+    if not errors:
+        context.update(_report_context(params, movies=dict(movies), halls=dict(halls)))
+    return TemplateResponse(request, "reports/admin_reports.html", context)
+
+
+def _report_context(params: dict, *, movies: dict, halls: dict) -> dict:
     report = stats_report(
         date_from=params.get("from"),
         date_to=params.get("to"),
@@ -79,40 +152,57 @@ def reports_view(request, *, site: admin.AdminSite):
         hall_id=params.get("hall"),
     )
     days = report.per_day
-    revenue_chart = _bar_chart(
-        [(day["date"].isoformat(), float(day["revenue"])) for day in days],
-        value_label=lambda v: f"{Decimal(v).quantize(Decimal('0.01'))}",
-    )
-    occupancy_chart = _bar_chart(
-        [(day["date"].isoformat(), day["occupancy"] * 100) for day in days],
-        value_label=lambda v: f"{v:.0f}%",
-        max_value=100,
-    )
-    context = {
-        **site.each_context(request),
-        "title": "Reports: occupancy and revenue",
-        "report": report.as_dict(),
-        "errors": errors,
-        "revenue_chart": revenue_chart,
-        "occupancy_chart": occupancy_chart,
+    top_revenue = max((float(day["revenue"]) for day in days), default=0.0)
+    revenue_ticks = nice_axis(max(top_revenue, 10.0))
+    whole = revenue_ticks[1] >= 1
+    data = report.as_dict()
+    data["totals"]["revenue_text"] = money(report.totals.revenue)
+    for movie in data["per_movie"]:
+        movie["revenue_text"] = money(movie["revenue"])
+    movie_id, hall_id = params.get("movie"), params.get("hall")
+    return {
+        "report": data,
+        "subject": {
+            "movie": movies.get(movie_id) if movie_id else None,
+            "hall": halls.get(hall_id) if hall_id else None,
+        },
+        # The inputs show the range the report covers (the defaults when none was given).
+        "range": {"from": report.date_from.isoformat(), "to": report.date_to.isoformat()},
+        "currency": settings.CURRENCY.upper(),
+        "revenue_chart": _bar_chart(
+            days,
+            value=lambda day: float(day["revenue"]),
+            value_label=money,
+            tick_label=lambda v: money(v, decimals=0 if whole else 2),
+            ticks=revenue_ticks,
+        ),
+        "occupancy_chart": _bar_chart(
+            days,
+            value=lambda day: day["occupancy"] * 100,
+            value_label=lambda v: f"{v:.0f}%",
+            tick_label=lambda v: f"{v:.0f}%",
+            ticks=[0, 25, 50, 75, 100],
+        ),
     }
-    return TemplateResponse(request, "reports/admin_reports.html", context)
 
 
-def showtime_seat_map_html(showtime: Showtime, *, checked_in: Collection[int] = ()) -> SafeString:
+def showtime_seat_map_html(
+    showtime: Showtime, *, checked_in: Collection[int] | None = None
+) -> SafeString:
     """The showtime's seat map as an HTML grid coloured by status (available, held,
-    booked; VIP seats marked, and the seats in ``checked_in`` marked as inside), for the
-    Showtime change page in the admin (bookings/admin.py, tickets/admin.py)."""
+    booked; VIP and accessible seats marked, and the seats in ``checked_in`` marked as
+    inside), for the Showtime change page in the admin (bookings/admin.py,
+    tickets/admin.py). The hall's page draws the same grid without statuses."""
     if showtime is None or showtime.pk is None:
         return SafeString("")
     # The API's seat map itself, so staff and customers always see the same statuses.
     seat_map = showtime_seat_map(showtime_id=showtime.pk)
-    rows: dict[str, list[dict]] = {}
-    for seat in seat_map["seats"]:
-        rows.setdefault(seat["row"], []).append({**seat, "inside": seat["id"] in checked_in})
-    context = {
-        "rows": [{"row": row, "seats": seats} for row, seats in rows.items()],
-        "counts": seat_map["counts"],
-        "inside": len(checked_in),
-    }
-    return render_to_string("reports/seat_map.html", context)
+    seats = seat_map["seats"]
+    if checked_in is not None:
+        seats = [{**seat, "inside": seat["id"] in checked_in} for seat in seats]
+    return seat_grid_html(
+        seats,
+        caption=f"Seat map of {showtime}",
+        counts=seat_map["counts"],
+        inside=None if checked_in is None else len(checked_in),
+    )

@@ -1,10 +1,14 @@
 """The staff admin goes through the same services as the API."""
 
 import datetime as dt
+import re
+from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from cinema import services
 from cinema.models import Hall, Seat, Showtime
 from cinema.tests.factories import HallFactory, MovieFactory, ShowtimeFactory
 from cinema.tests.factories import showtime_form as _showtime_form
@@ -35,7 +39,10 @@ def test_admin_showtime_add_rejects_overlap(staff_client):
     )
     assert response.status_code == 200
     errors = response.context["adminform"].form.non_field_errors()
-    assert any(f"showtime {existing.pk}" in error for error in errors)
+    # The clashing showtime is a link to its page, not a raw id.
+    link = f'<a href="/admin/cinema/showtime/{existing.pk}/change/">{existing.movie.title} at '
+    assert any(link in error for error in errors)
+    assert link in response.content.decode()
     assert Showtime.objects.count() == 1
 
 
@@ -71,20 +78,26 @@ def test_admin_hall_add_rejects_unknown_vip_row(staff_client):
     assert not Hall.objects.exists()
 
 
-def test_admin_hall_change_page_shows_seats(staff_client):
-    hall = HallFactory(name="Grand")
+def test_admin_hall_page_draws_its_seats_as_a_grid(staff_client):
+    hall = HallFactory(
+        name="Grand",
+        layout={"rows": 3, "seats_per_row": 4, "vip_rows": ["C"], "accessible_seats": ["A1"]},
+    )
     response = staff_client.get(f"/admin/cinema/hall/{hall.pk}/change/")
     assert response.status_code == 200
-    assert "C4" in response.content.decode()
-    seat_ids = list(hall.seats.values_list("id", flat=True))
-    data = {
-        "name": "Grander",
-        "seats-TOTAL_FORMS": len(seat_ids),
-        "seats-INITIAL_FORMS": len(seat_ids),
-        **{f"seats-{i}-id": seat_id for i, seat_id in enumerate(seat_ids)},
-        **{f"seats-{i}-hall": hall.pk for i in range(len(seat_ids))},
-    }
-    response = staff_client.post(f"/admin/cinema/hall/{hall.pk}/change/", data)
+    html = response.content.decode()
+    # One cell per seat, row by row from the screen; no table row (inline) per seat.
+    assert re.findall(r'data-seat="(\w+)"', html) == [
+        f"{row}{n}" for row in "ABC" for n in range(1, 5)
+    ]
+    assert re.findall(r'class="seat seat-plain seat-vip" data-seat="(\w+)"', html) == [
+        "C1", "C2", "C3", "C4"
+    ]  # fmt: skip
+    assert 'class="seat seat-plain seat-accessible" data-seat="A1"' in html
+    assert "Standard: 7" in html and "VIP: 4" in html and "Accessible: 1" in html
+    assert "seats-TOTAL_FORMS" not in html
+
+    response = staff_client.post(f"/admin/cinema/hall/{hall.pk}/change/", {"name": "Grander"})
     assert response.status_code == 302
     hall.refresh_from_db()
     assert hall.name == "Grander"
@@ -120,3 +133,180 @@ def test_admin_movie_add_rejects_javascript_poster(staff_client):
     )  # fmt: skip
     assert response.status_code == 200
     assert "poster_url" in response.context["adminform"].form.errors
+
+
+# --- what staff read: every time in the cinema's time zone ------------------------------
+
+
+@pytest.fixture
+def berlin(settings):
+    settings.TIME_ZONE = "Europe/Berlin"
+
+
+def _utc(*args) -> dt.datetime:
+    return dt.datetime(*args, tzinfo=dt.UTC)
+
+
+def test_showtime_name_is_in_local_time(berlin):
+    show = ShowtimeFactory(
+        movie=MovieFactory(title="Orbit of Ashes"),
+        hall=HallFactory(name="Grand"),
+        start_time=_utc(2030, 11, 30, 17, 0),  # 18:00 in Berlin (CET)
+    )
+    assert str(show) == "Orbit of Ashes @ Grand 2030-11-30 18:00"
+
+
+def test_admin_pages_show_a_showtime_at_its_local_time(berlin, staff_client):
+    show = ShowtimeFactory(
+        movie=MovieFactory(title="Orbit of Ashes"),
+        hall=HallFactory(name="Grand"),
+        start_time=_utc(2030, 11, 30, 17, 0),
+    )
+    pages = {
+        "change": staff_client.get(f"/admin/cinema/showtime/{show.pk}/change/"),
+        "delete": staff_client.get(f"/admin/cinema/showtime/{show.pk}/delete/"),
+        "list": staff_client.get("/admin/cinema/showtime/", {"day": "all"}),
+    }
+    for name, page in pages.items():
+        html = page.content.decode()
+        assert page.status_code == 200, name
+        assert "18:00" in html, name
+        assert "17:00" not in html, name  # UTC nowhere
+    change = pages["change"].content.decode()
+    assert "<title>Orbit of Ashes @ Grand 2030-11-30 18:00 | Change showtime" in change
+    assert "&rsaquo; Orbit of Ashes @ Grand 2030-11-30 18:00" in change
+
+
+def test_admin_add_message_names_the_local_time(berlin, staff_client):
+    movie, hall = MovieFactory(title="Undertow"), HallFactory(name="Studio")
+    start = timezone.make_aware(
+        dt.datetime.combine(timezone.localdate() + dt.timedelta(days=3), dt.time(20, 30))
+    )
+    response = staff_client.post(
+        "/admin/cinema/showtime/add/", _showtime_form(movie, hall, start), follow=True
+    )
+    messages = [str(message) for message in response.context["messages"]]
+    assert any(f"Undertow @ Studio {start:%Y-%m-%d} 20:30" in m for m in messages), messages
+
+
+# --- the showtime list --------------------------------------------------------------
+
+
+def test_admin_showtime_list_shows_upcoming_soonest_first(staff_client):
+    now = timezone.now()
+    later = ShowtimeFactory(start_time=now + dt.timedelta(days=3))
+    soon = ShowtimeFactory(start_time=now + dt.timedelta(hours=2))
+    running = ShowtimeFactory(start_time=now - dt.timedelta(minutes=30))  # ends in 1h45
+    past = ShowtimeFactory(start_time=now - dt.timedelta(days=2))
+    older = ShowtimeFactory(start_time=now - dt.timedelta(days=5))
+
+    def listed(**params):
+        response = staff_client.get("/admin/cinema/showtime/", params)
+        return [show.pk for show in response.context["cl"].result_list]
+
+    assert listed() == [running.pk, soon.pk, later.pk]
+    assert listed(day="past") == [past.pk, older.pk]
+    assert listed(day="all") == [older.pk, past.pk, running.pk, soon.pk, later.pk]
+
+
+# --- the showtime form --------------------------------------------------------------
+
+
+def test_admin_add_showtime_form_shows_only_what_can_be_given(staff_client):
+    response = staff_client.get("/admin/cinema/showtime/add/")
+    html = response.content.decode()
+    assert list(response.context["adminform"].form.fields) == [
+        "movie", "hall", "start_time", "price", "vip_price"
+    ]  # fmt: skip
+    assert "field-end_time" not in html and "field-seat_map" not in html
+
+
+def test_admin_negative_price_is_one_error_on_the_price(staff_client):
+    movie, hall = MovieFactory(), HallFactory()
+    start = timezone.now() + dt.timedelta(days=2)
+    response = staff_client.post(
+        "/admin/cinema/showtime/add/", _showtime_form(movie, hall, start, price="-5")
+    )
+    form = response.context["adminform"].form
+    assert list(form.errors) == ["price"]
+    assert response.content.decode().count("Ensure this value is greater than or equal to") == 1
+    assert not Showtime.objects.exists()
+
+
+def test_admin_refuses_a_vip_price_below_the_price(staff_client):
+    movie, hall = MovieFactory(), HallFactory()
+    data = _showtime_form(movie, hall, timezone.now() + dt.timedelta(days=2), price="12.00")
+    response = staff_client.post("/admin/cinema/showtime/add/", {**data, "vip_price": "10.00"})
+    assert response.context["adminform"].form.errors["vip_price"] == [
+        "The VIP price (10.00) cannot be below the price (12.00)."
+    ]
+    assert not Showtime.objects.exists()
+
+
+def test_admin_played_showtime_is_view_only_and_says_why(staff_client):
+    played = ShowtimeFactory(start_time=timezone.now() - dt.timedelta(hours=3))
+    url = f"/admin/cinema/showtime/{played.pk}/change/"
+
+    html = staff_client.get(url).content.decode()
+
+    assert "View showtime" in html and 'name="_save"' not in html
+    assert "This showtime has started: it is kept as it was" in html
+    assert staff_client.post(url, {"price": "99.00"}).status_code == 403
+    played.refresh_from_db()
+    assert played.price == Decimal("10.00")
+
+
+# --- deleting a showtime ------------------------------------------------------------
+
+
+def test_admin_deletes_a_showtime_without_reservations(staff_client):
+    show = ShowtimeFactory()
+    response = staff_client.post(f"/admin/cinema/showtime/{show.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert not Showtime.objects.filter(pk=show.pk).exists()
+
+
+# --- movies ---------------------------------------------------------------------------
+
+
+def test_admin_movie_form_has_a_wide_poster_box_and_explains_a_locked_duration(staff_client):
+    movie = MovieFactory(duration_minutes=118)
+    html = staff_client.get(f"/admin/cinema/movie/{movie.pk}/change/").content.decode()
+    assert re.search(r'<input type="url" name="poster_url"[^>]*class="vURLField poster-url"', html)
+
+    ShowtimeFactory(movie=movie)
+    html = staff_client.get(f"/admin/cinema/movie/{movie.pk}/change/").content.decode()
+    assert "Locked: 1 showtime was scheduled with this duration" in html
+    assert 'name="duration_minutes"' not in html
+
+
+def test_showtime_service_refuses_a_vip_price_below_the_price():
+    movie, hall = MovieFactory(), HallFactory()
+    start = timezone.now() + dt.timedelta(days=2)
+    with pytest.raises(ValidationError) as error:
+        services.showtime_create(
+            movie=movie, hall=hall, start_time=start, price=Decimal("12"), vip_price=Decimal("9")
+        )
+    assert list(error.value.error_dict) == ["vip_price"]
+
+    show = services.showtime_create(movie=movie, hall=hall, start_time=start, price=Decimal("12"))
+    with pytest.raises(ValidationError) as error:
+        services.showtime_update(showtime=show, price=Decimal("14"))
+    assert error.value.error_dict["price"][0].message == (
+        "The price (14.00) cannot be above the VIP price (12.00); change both together."
+    )
+    show = services.showtime_update(showtime=show, price=Decimal("14"), vip_price=Decimal("18"))
+    assert (show.price, show.vip_price) == (Decimal("14"), Decimal("18"))
+
+
+def test_api_refuses_a_vip_price_below_the_price(admin_client):
+    movie, hall = MovieFactory(), HallFactory()
+    start = (timezone.now() + dt.timedelta(days=2)).isoformat()
+    response = admin_client.post(
+        "/api/showtimes/",
+        {"movie": movie.pk, "hall": hall.pk, "start_time": start, "price": "12.00",
+         "vip_price": "9.00"},
+    )  # fmt: skip
+    assert response.status_code == 400
+    assert "vip_price" in response.json()
+    assert not Showtime.objects.exists()

@@ -1,81 +1,19 @@
-"""Swagger UI in a real headless Chromium: served offline, lists the operations, and
-"Authorize" + "Try it out" on GET /api/users/me/ shows the signed-in user."""
-
-import os
-from contextlib import contextmanager
-from pathlib import Path
-from urllib.parse import urlsplit
+"""The API docs in a real headless Chromium, with no outside network: Swagger UI and
+ReDoc load everything from this host, Swagger UI lists the operations in their groups,
+and "Authorize" + "Try it out" on GET /api/users/me/ shows the signed-in user."""
 
 import pytest
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from config.testing import needs_chromium, screenshot_on_failure
 from users.tests.factories import UserFactory
 
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-TIMEOUT_MS = 20_000
+pytestmark = [pytest.mark.browser, needs_chromium, pytest.mark.django_db(transaction=True)]
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not os.path.exists(CHROMIUM),
-        reason=f"needs Debian's chromium at {CHROMIUM} (apt-get install chromium)",
-    ),
-    pytest.mark.django_db(transaction=True),
-]
-
-
-@pytest.fixture
-def browser_page(live_server):
-    """A Chromium page that may only reach the live server; other requests are aborted
-    and recorded in ``page.outside_requests``."""
-    from playwright.sync_api import sync_playwright
-
-    server = urlsplit(live_server.url)
-    outside: list[str] = []
-
-    def guard(route):
-        url = urlsplit(route.request.url)
-        if url.scheme in ("http", "https") and url.netloc == server.netloc:
-            route.continue_()
-        else:
-            outside.append(route.request.url)
-            route.abort()
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        context = browser.new_context(viewport={"width": 1280, "height": 1600})
-        context.route("**/*", guard)
-        page = context.new_page()
-        page.set_default_timeout(TIMEOUT_MS)
-        page.outside_requests = outside
-        try:
-            yield page
-        finally:
-            context.close()
-            browser.close()
-
-
-@contextmanager
-def screenshot_on_failure(page, name: str):
-    """Save what the browser showed when an assertion or a wait failed."""
-    try:
-        yield
-    except BaseException:
-        ARTIFACTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-        raise
+GROUPS = [
+    "auth", "users", "movies", "halls", "showtimes", "reservations", "payments", "tickets", "reports", "health",
+    "compatibility",
+]  # fmt: skip
 
 
 def test_swagger_ui_lists_operations_offline(live_server, browser_page):
@@ -90,7 +28,38 @@ def test_swagger_ui_lists_operations_offline(live_server, browser_page):
         assert "/api/users/me/" in normalised
         assert "/api/auth/login/" in normalised
         assert "/api/admin/stats/" in normalised
+        groups = page.locator(".opblock-tag-section h3 .nostyle span").all_inner_texts()
+        assert groups == GROUPS
+        compatibility = page.locator(".opblock-tag-section h3").last.inner_text()
+        assert "Compatibility routes" in compatibility
         assert page.outside_requests == []
+        assert page.console_errors == [] and page.script_errors == []
+        assert page.failed_responses == []
+
+
+def test_redoc_renders_offline(live_server, browser_page):
+    """ReDoc draws the whole contract from this host: no request leaves it (Google Fonts
+    and Redocly's CDN logo are gone), nothing answers 404 (its icon is ours). The
+    browser refuses, by the page's Content-Security-Policy, the one thing ReDoc's bundle
+    still asks for elsewhere: the logo in its "API docs by Redocly" link."""
+    page = browser_page
+    with screenshot_on_failure(page, "test_redoc_renders_offline"):
+        page.goto(f"{live_server.url}/api/redoc/")
+        page.locator("h1").first.wait_for()
+        page.get_by_role("heading", name="Book or hold seats, all or nothing").wait_for()
+        groups = page.evaluate(
+            """() => [...document.querySelectorAll('li[data-item-id^="tag/"]')]
+                .map(item => item.dataset.itemId)
+                .filter(id => id.split("/").length === 2)"""
+        )
+        assert groups == [f"tag/{group}" for group in GROUPS]
+
+        assert page.outside_requests == []
+        assert page.failed_responses == []
+        assert page.script_errors == []
+        refused = [error for error in page.console_errors if "Content Security Policy" in error]
+        assert all("https://cdn.redoc.ly/redoc/logo-mini.svg" in error for error in refused)
+        assert len(refused) == len(page.console_errors)
 
 
 @pytest.fixture
@@ -128,4 +97,14 @@ def test_swagger_ui_try_it_out_with_bearer_token(swagger_user_token, live_server
             ".live-responses-table tr.response .response-col_description pre"
         ).first
         assert '"username": "swagger-tester"' in body.inner_text()
+        assert page.outside_requests == []
+
+
+def test_landing_page_leads_to_the_docs(live_server, browser_page):
+    page = browser_page
+    with screenshot_on_failure(page, "test_landing_page_leads_to_the_docs"):
+        page.goto(f"{live_server.url}/")
+        page.get_by_role("link", name="API docs").click()
+        page.locator(".opblock").first.wait_for()
+        assert page.url == f"{live_server.url}/api/docs/"
         assert page.outside_requests == []

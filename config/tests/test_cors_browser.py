@@ -12,21 +12,13 @@ import pytest
 
 from bookings.models import Reservation
 from cinema.tests.factories import ShowtimeFactory
-from config.testing import client_for
-from config.tests.test_browser import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS
+from config.testing import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, client_for, needs_chromium
 from users.tests.factories import UserFactory
 
 # The app's own origin, a port of this test's range (19100-19199).
 APP_PORTS = range(19110, 19130)
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not __import__("os").path.exists(CHROMIUM),
-        reason=f"needs Debian's chromium at {CHROMIUM} (apt-get install chromium)",
-    ),
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = [pytest.mark.browser, needs_chromium, pytest.mark.django_db(transaction=True)]
 
 
 @contextmanager

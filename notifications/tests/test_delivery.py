@@ -15,6 +15,7 @@ from config.testing import client_for
 from notifications import delivery
 from notifications.delivery import deliver_due, retry_delay
 from notifications.models import OutboxEmail, OutboxStatus
+from notifications.services import emails_not_sent
 from notifications.testing import Blackhole, SMTPServer, free_port, use_smtp
 from users.tests.factories import UserFactory
 
@@ -234,3 +235,21 @@ def test_delivery_command_runs_until_stopped(smtp_server, show, monkeypatch):
     assert [p.sent for p in passes] == [1, 0, 0]
     assert len(smtp_server.messages) == 1
     assert "delivering the outbox every 0.01 s" in out.getvalue()
+
+
+def test_delivery_skips_what_a_data_load_wrote_as_history(smtp_server, show):
+    """Messages written inside emails_not_sent (seed_demo's made-up audience) stay in
+    the outbox as skipped, with the reason, and never reach the mail server; the ones
+    written after it go as usual."""
+    with emails_not_sent("demo data"):
+        _confirmed(show, count=2)
+    third = show.hall.seats.order_by("position")[2]
+    later = book(user=UserFactory(email="real@example.com"), showtime=show, seats=[third])
+
+    deliver_due()
+
+    skipped = OutboxEmail.objects.filter(status=OutboxStatus.SKIPPED)
+    assert skipped.count() == 2
+    assert set(skipped.values_list("last_error", flat=True)) == {"demo data"}
+    assert [message["To"] for message in smtp_server.messages] == ["real@example.com"]
+    assert OutboxEmail.objects.get(context__reservation=later.pk).status == OutboxStatus.SENT

@@ -1,0 +1,286 @@
+"""The demo cinema's sales (``manage.py seed_demo``): bookings, holds and cancellations
+made through the booking services, so every invariant holds (one live claim per seat,
+counters equal to the claims, prices from the showtime).
+
+Past showtimes get their sales as they would have happened: each reservation is made
+with ``now=`` a moment before the showtime started (the services refuse a showtime that
+has started), some were cancelled before the start, some began as holds that were
+confirmed or lapsed. Upcoming showtimes have sold part of their seats so far, less the
+further away they are, and the next few carry live holds.
+
+Deterministic: the figures of a showtime depend only on its hall and start, so a
+second run finds every showtime sold and adds nothing (apart from fresh holds, below).
+"""
+
+import dataclasses
+import datetime as dt
+import random
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from bookings import services
+from bookings.models import Reservation, ReservationSeat
+from cinema.demo import PUBLISHED_AHEAD, popularity
+from cinema.models import Seat, SeatType, Showtime
+
+# Group sizes a cinema sees, most often couples.
+GROUP_SIZES = [1, 2, 2, 2, 2, 3, 3, 4, 4, 5, 6]
+CANCEL_SHARE = 0.07  # of past and upcoming bookings
+HOLD_SHARE = 0.06  # bookings that began as a hold (half confirmed, half lapsed)
+VIP_SHARE = 0.18  # groups that want the VIP rows
+LIVE_HOLD_SHOWTIMES = 6  # the next showtimes that carry live holds
+
+
+@dataclasses.dataclass
+class SalesTally:
+    showtimes: int = 0
+    reservations: int = 0
+    seats: int = 0
+    cancelled: int = 0
+    holds: int = 0
+
+    def add(self, other: "SalesTally") -> None:
+        for field in dataclasses.fields(self):
+            setattr(self, field.name, getattr(self, field.name) + getattr(other, field.name))
+
+
+def demand(showtime: Showtime, rng: random.Random) -> float:
+    """The share of seats this showtime sells in the end: the movie's popularity, the
+    time of day and the day of the week, with some noise."""
+    start = timezone.localtime(showtime.start_time)
+    hour = start.hour
+    time_of_day = 0.4 if hour < 14 else 0.6 if hour < 17 else 1.0 if hour < 21 else 0.8
+    weekday = {4: 1.2, 5: 1.25, 6: 1.0}.get(start.weekday(), 0.8)
+    share = popularity(showtime.movie) * time_of_day * weekday * rng.uniform(0.6, 1.25)
+    return min(0.98, max(0.02, share))
+
+
+class _Seats:
+    """The free seats of one showtime while its sales are made (this command is the
+    only writer), by row."""
+
+    def __init__(self, seats: list[Seat]):
+        self.rows: dict[str, list[Seat]] = {}
+        for seat in seats:
+            self.rows.setdefault(seat.row, []).append(seat)
+        self.free = {seat.pk for seat in seats}
+
+    def pick(self, size: int, *, vip: bool, rng: random.Random) -> list[Seat]:
+        """``size`` free seats side by side in one row (VIP rows or the others), the
+        middle rows first; failing that, any free seats of that kind."""
+        rows = [
+            row for row, seats in self.rows.items() if (seats[0].seat_type == SeatType.VIP) == vip
+        ]
+        middle = len(rows) / 2
+        order = {row: abs(index - middle) + rng.uniform(0, 4) for index, row in enumerate(rows)}
+        rows.sort(key=order.__getitem__)
+        for row in rows:
+            seats = self.rows[row]
+            starts = list(range(len(seats) - size + 1))
+            rng.shuffle(starts)
+            for first in starts:
+                block = seats[first : first + size]
+                if all(seat.pk in self.free for seat in block):
+                    return self.take(block)
+        loose = [seat for row in rows for seat in self.rows[row] if seat.pk in self.free]
+        return self.take(loose[:size]) if len(loose) >= size else []
+
+    def take(self, seats: list[Seat]) -> list[Seat]:
+        self.free -= {seat.pk for seat in seats}
+        return seats
+
+
+class _Customers:
+    """Takes turns among the demo customers, each within the per-customer cap."""
+
+    def __init__(self, customers: list, rng: random.Random):
+        self.customers = customers[:]
+        rng.shuffle(self.customers)
+        self.index = 0
+        self.seats: dict[int, int] = {}
+
+    def next(self, size: int):
+        cap = settings.MAX_SEATS_PER_CUSTOMER_PER_SHOWTIME
+        for _ in range(len(self.customers)):
+            customer = self.customers[self.index % len(self.customers)]
+            self.index += 1
+            if self.seats.get(customer.pk, 0) + size <= cap:
+                self.seats[customer.pk] = self.seats.get(customer.pk, 0) + size
+                return customer
+        return None
+
+
+def _booking_times(showtime: Showtime, count: int, now: dt.datetime, rng) -> list[dt.datetime]:
+    """When the bookings were made: since the schedule was published (ten days before
+    the start), more of them lately, never after ``now`` nor in the last 20 minutes
+    before the start."""
+    start = showtime.start_time
+    first = start - PUBLISHED_AHEAD
+    last = min(now, start - dt.timedelta(minutes=20))
+    span = max(last - first, dt.timedelta(0))
+    return sorted(last - span * (rng.random() ** 2) for _ in range(count))
+
+
+def seed_showtime_sales(showtime: Showtime, *, customers: list, now: dt.datetime) -> SalesTally:
+    """Sell a share of the showtime's seats through the booking services: bookings
+    made before the start (``now=`` that moment), some cancelled, some begun as holds.
+    An upcoming showtime has sold less the further away it is."""
+    rng = random.Random(f"{showtime.hall_id}|{showtime.start_time.isoformat()}")
+    share = demand(showtime, rng)
+    days_ahead = (showtime.start_time - now).total_seconds() / 86400
+    if days_ahead > 0:
+        share *= max(0.1, 1 - days_ahead / 8)
+    hall_seats = list(Seat.objects.filter(hall_id=showtime.hall_id).order_by("position"))
+    seats = _Seats(hall_seats)
+    has_vip = any(seat.seat_type == SeatType.VIP for seat in hall_seats)
+    target = int(len(seats.free) * share)
+    groups = []
+    while sum(groups) < target:
+        groups.append(rng.choice(GROUP_SIZES))
+    turns = _Customers(customers, rng)
+    tally = SalesTally(showtimes=1)
+    for size, booked_at in zip(
+        groups, _booking_times(showtime, len(groups), now, rng), strict=True
+    ):
+        chosen = seats.pick(size, vip=has_vip and rng.random() < VIP_SHARE, rng=rng)
+        customer = turns.next(len(chosen)) if chosen else None
+        if customer is None:
+            continue
+        tally.add(_sell(showtime, customer, chosen, booked_at, now=now, rng=rng))
+    return tally
+
+
+def _sell(showtime, customer, seats, booked_at, *, now, rng) -> SalesTally:
+    """One group's reservation: booked, or held first (then confirmed a few minutes
+    later, or left to lapse), and perhaps cancelled before the start."""
+    seat_ids = [seat.pk for seat in seats]
+    roll = rng.random()
+    hold = roll < HOLD_SHARE
+    result = services.reservation_create(
+        user=customer, showtime_id=showtime.pk, seat_ids=seat_ids, hold=hold, now=booked_at
+    )
+    reservation = result.reservation
+    tally = SalesTally(reservations=1, seats=len(seat_ids), holds=int(hold))
+    confirm_at = booked_at + dt.timedelta(minutes=rng.uniform(1, settings.HOLD_MINUTES - 1))
+    if hold and roll < HOLD_SHARE / 2 and confirm_at < now:
+        reservation = services.reservation_confirm(
+            reservation=reservation, user=customer, now=confirm_at
+        )
+    elif hold:
+        return tally  # left to lapse (expired by holds_expire, or live if just made)
+    cancel_at = booked_at + dt.timedelta(hours=rng.uniform(0.2, 48))
+    if rng.random() < CANCEL_SHARE and cancel_at < min(now, showtime.start_time):
+        services.reservation_cancel(reservation=reservation, by=customer, now=cancel_at)
+        tally.cancelled += 1
+    return tally
+
+
+@transaction.atomic
+def seed_sales(*, showtimes: list[Showtime], customers: list, progress=None) -> SalesTally:
+    """Sales for every showtime of the list that has none yet (a showtime with any
+    reservation, the demo's or anyone's, is left as it is). One transaction: the
+    services' own blocks become savepoints, and the load commits once (seconds, not a
+    minute of commits on SQLite)."""
+    now = timezone.now()
+    sold = set(
+        Reservation.objects.filter(showtime__in=[show.pk for show in showtimes])
+        .values_list("showtime_id", flat=True)
+        .distinct()
+    )
+    todo = [show for show in showtimes if show.pk not in sold]
+    tally = SalesTally()
+    for index, showtime in enumerate(todo, start=1):
+        tally.add(seed_showtime_sales(showtime, customers=customers, now=now))
+        if progress:
+            progress("Selling seats", index, len(todo))
+    return tally
+
+
+def _free_seats(showtime: Showtime, now: dt.datetime) -> tuple[_Seats, set[int]]:
+    """The showtime's seats with those under an active claim taken, and the customers
+    who hold or own seats of it (the per-customer cap counts those)."""
+    claims = ReservationSeat.objects.filter(showtime=showtime).active()
+    seats = _Seats(list(Seat.objects.filter(hall_id=showtime.hall_id).order_by("position")))
+    seats.free -= set(claims.values_list("seat_id", flat=True))
+    owners = set(claims.values_list("reservation__user_id", flat=True))
+    return seats, owners
+
+
+def seed_live_holds(*, showtimes: list[Showtime], customers: list) -> int:
+    """Live holds (HOLD_MINUTES long, as any hold) on the next showtimes that have none,
+    so the seat maps show held seats after a fresh ``make run``. Returns how many were
+    placed. Run again later, it places new ones where the earlier ones lapsed."""
+    now = timezone.now()
+    upcoming = sorted(
+        (show for show in showtimes if show.start_time > now + dt.timedelta(minutes=30)),
+        key=lambda show: show.start_time,
+    )[:LIVE_HOLD_SHOWTIMES]
+    placed = 0
+    for showtime in upcoming:
+        if ReservationSeat.objects.filter(showtime=showtime).holds().live(now).exists():
+            continue
+        rng = random.Random(f"hold|{showtime.pk}|{now:%Y%m%d%H%M}")
+        seats, owners = _free_seats(showtime, now)
+        turns = _Customers([c for c in customers if c.pk not in owners], rng)
+        for size in (rng.choice([2, 3, 4]), rng.choice([1, 2])):
+            chosen = seats.pick(size, vip=False, rng=rng)
+            customer = turns.next(len(chosen)) if chosen else None
+            if customer is None:
+                continue
+            services.reservation_create(
+                user=customer,
+                showtime_id=showtime.pk,
+                seat_ids=[seat.pk for seat in chosen],
+                hold=True,
+                now=now,
+            )
+            placed += 1
+    return placed
+
+
+def seed_customer_reservations(*, customer, showtimes: list[Showtime]) -> int:
+    """The printed demo customer's own reservations, so that logging in as them shows
+    some: seats at a showtime three days ago, VIP seats tomorrow evening, and a
+    booking cancelled the day after. Made once (a customer with any reservation is
+    left alone). Returns how many were made."""
+    if Reservation.objects.filter(user=customer).exists():
+        return 0
+    now = timezone.now()
+    today = timezone.localdate()
+
+    def evening(days: int) -> Showtime | None:
+        day = today + dt.timedelta(days=days)
+        for show in showtimes:
+            local = timezone.localtime(show.start_time)
+            upcoming = show.start_time > now + dt.timedelta(hours=1)
+            if local.date() == day and local.hour >= 18 and (days < 0 or upcoming):
+                return show
+        return None
+
+    made = 0
+    plans = [(-3, False, False), (1, True, False), (2, False, True)]
+    for days, vip, cancel in plans:
+        showtime = evening(days)
+        if showtime is None:
+            continue
+        seats, owners = _free_seats(showtime, now)
+        if customer.pk in owners:
+            continue
+        chosen = seats.pick(2, vip=vip, rng=random.Random(showtime.pk)) or seats.pick(
+            2, vip=not vip, rng=random.Random(showtime.pk)
+        )
+        if not chosen:
+            continue
+        booked_at = min(now, showtime.start_time - dt.timedelta(days=2))
+        reservation = services.reservation_create(
+            user=customer,
+            showtime_id=showtime.pk,
+            seat_ids=[seat.pk for seat in chosen],
+            now=booked_at,
+        ).reservation
+        if cancel:
+            services.reservation_cancel(reservation=reservation, by=customer, now=now)
+        made += 1
+    return made

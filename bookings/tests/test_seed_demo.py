@@ -1,0 +1,163 @@
+"""seed_demo: a demo cinema whose reports and seat maps show something, made through the
+services (so every invariant holds), quick and idempotent."""
+
+import io
+from itertools import pairwise
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from bookings.models import Reservation, ReservationSeat, ReservationStatus, ShowtimeCounters
+from cinema.models import Hall, Movie, Seat, SeatType, Showtime
+from notifications.models import OutboxEmail, OutboxStatus
+from tickets.models import Ticket, TicketStatus
+from users.models import Role, User
+
+pytestmark = pytest.mark.django_db
+
+# A short range keeps most tests quick; the first test runs the default range, as
+# `make run` does.
+SMALL = ["--days-back", "2", "--days-ahead", "1"]
+
+
+def _counts():
+    models = (Hall, Seat, Movie, Showtime, User, Reservation, ReservationSeat)
+    return {model.__name__: model.objects.count() for model in models}
+
+
+def _seed(*args) -> str:
+    out = io.StringIO()
+    call_command("seed_demo", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_seed_demo_builds_a_cinema_and_is_idempotent(settings):
+    settings.DEBUG = True
+    text = _seed()
+    first = _counts()
+    _seed()
+    assert _counts() == first
+
+    assert first["Hall"] >= 3 and first["Movie"] >= 8 and first["Showtime"] > 0
+    capacities = sorted(Hall.objects.values_list("capacity", flat=True))
+    assert len(set(capacities)) == len(capacities)
+    assert all(100 <= capacity <= 300 for capacity in capacities)
+    for hall in Hall.objects.all():
+        vip_rows = set(hall.seats.filter(seat_type="VIP").values_list("row", flat=True))
+        last_row = hall.seats.order_by("-position").first().row
+        assert last_row in vip_rows  # VIP at the back
+        shows = list(hall.showtimes.order_by("start_time"))
+        assert all(a.end_time <= b.start_time for a, b in pairwise(shows))  # no overlap
+    now = timezone.now()
+    local_days = {timezone.localtime(show.start_time).date() for show in Showtime.objects.all()}
+    assert len(local_days) == 14  # a week played, today, six days ahead
+    assert Showtime.objects.filter(start_time__lt=now).count() > 50
+    assert Showtime.objects.filter(start_time__gt=now).count() > 50
+
+    assert User.objects.get(username="admin").role == Role.ADMIN
+    assert User.objects.get(username="customer").role == Role.CUSTOMER
+    assert "admin / " in text and "customer / " in text
+    assert "14/14" in text  # progress
+
+
+def test_seed_demo_sells_seats_like_a_cinema(settings):
+    """Past and upcoming showtimes with varied occupancy, cancellations, holds (lapsed,
+    confirmed and live) and VIP seats: what the reports and seat maps then show."""
+    settings.DEBUG = True
+    _seed(*SMALL)
+    now = timezone.now()
+
+    sold = {
+        show.pk: show.sold / show.hall.capacity
+        for show in Showtime.objects.annotate(
+            sold=Count("seat_claims", Q(seat_claims__active=True))
+        )
+        .select_related("hall")
+        .filter(start_time__lt=now)
+    }
+    assert len(sold) > 20
+    assert all(share > 0 for share in sold.values())  # every played showtime sold something
+    assert min(sold.values()) < 0.2 and max(sold.values()) > 0.6  # varied occupancy
+    upcoming = Showtime.objects.filter(start_time__gt=now)
+    assert Reservation.objects.filter(showtime__in=upcoming).exists()
+
+    statuses = dict(
+        Reservation.objects.values_list("status").annotate(n=Count("id")).values_list("status", "n")
+    )
+    assert statuses[ReservationStatus.CONFIRMED] > 500
+    assert statuses[ReservationStatus.CANCELLED] > 0
+    assert statuses[ReservationStatus.EXPIRED] > 0  # lapsed holds, tidied by the seed itself
+    live_holds = ReservationSeat.objects.holds().live(now)
+    assert live_holds.exists()
+    assert ReservationSeat.objects.booked().filter(seat__seat_type=SeatType.VIP).exists()
+
+    # Reservations of a played showtime were made (and cancelled) before it started.
+    past = Reservation.objects.filter(showtime__start_time__lt=now).select_related("showtime")
+    assert all(r.created_at < r.showtime.start_time for r in past)
+    cancelled = past.filter(status=ReservationStatus.CANCELLED)
+    assert all(r.created_at < r.cancelled_at < r.showtime.start_time for r in cancelled)
+
+    # The printed customer has bookings to look at, with tickets and their emails.
+    customer = User.objects.get(username="customer")
+    mine = Reservation.objects.filter(user=customer, status=ReservationStatus.CONFIRMED)
+    assert mine.count() >= 1
+    assert Ticket.objects.filter(reservation__user=customer, status=TicketStatus.VALID).exists()
+    # The audience's confirmations are history at made-up addresses: kept, never sent.
+    outbox = dict(
+        OutboxEmail.objects.values_list("status").annotate(n=Count("id")).values_list("status", "n")
+    )
+    assert outbox[OutboxStatus.SKIPPED] >= statuses[ReservationStatus.CONFIRMED] - 5
+    assert 1 <= outbox.get(OutboxStatus.PENDING, 0) <= 5  # the customer's own
+
+
+def test_seed_demo_keeps_the_booking_invariants(settings):
+    """Made through the services: one live claim per seat, totals equal to the seats'
+    prices at the showtime's tariff, counters equal to a recount."""
+    settings.DEBUG = True
+    _seed(*SMALL)
+    now = timezone.now()
+
+    doubled = (
+        ReservationSeat.objects.live(now)
+        .values("showtime", "seat")
+        .annotate(n=Count("id"))
+        .filter(n__gt=1)
+    )
+    assert not doubled.exists()
+    for reservation in Reservation.objects.prefetch_related("seats__seat").select_related(
+        "showtime"
+    )[:300]:
+        claims = list(reservation.seats.all())
+        assert reservation.total_price == sum(claim.price for claim in claims)
+        for claim in claims:
+            assert claim.price == reservation.showtime.price_for(claim.seat.seat_type)
+    for counters in ShowtimeCounters.objects.all():
+        claims = ReservationSeat.objects.filter(showtime_id=counters.showtime_id)
+        assert counters.sold == claims.booked().count()
+        assert counters.held == claims.holds().count()
+
+
+def test_seed_demo_passwords_it_prints_work(settings, anon_client):
+    settings.DEBUG = True
+    text = _seed(*SMALL)
+    line = next(line for line in text.splitlines() if "customer / " in line)
+    password = line.split(" / ")[1].strip()
+    assert User.objects.get(username="customer").check_password(password)
+    response = anon_client.post(
+        "/api/auth/login/", {"username": "customer", "password": password}, format="json"
+    )
+    assert response.status_code == 200
+    # The audience that bought the demo's seats cannot log in.
+    assert not User.objects.get(username="anna.weber").has_usable_password()
+
+
+def test_seed_demo_refuses_with_debug_off_unless_forced(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="DEBUG"):
+        call_command("seed_demo", stdout=io.StringIO())
+    assert not Hall.objects.exists()
+    assert not User.objects.exists()
+    call_command("seed_demo", "--force", *SMALL, stdout=io.StringIO())
+    assert Hall.objects.count() == 3

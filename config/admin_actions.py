@@ -1,0 +1,19 @@
+"""Admin actions shared by the apps' admins."""
+
+
+class GuardedDeleteMixin:
+    """Django's "Delete selected ..." action replaced by ``delete_action``: the same
+    name and confirmation page, with the app's own refusal (the last admin, a showtime
+    with reservations) said in a message instead of a crash or a misleading page."""
+
+    delete_action = None  # a staticmethod(...) of an @admin.action function
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if self.delete_action is not None and "delete_selected" in actions:
+            actions["delete_selected"] = (
+                self.delete_action,
+                "delete_selected",
+                self.delete_action.short_description,
+            )
+        return actions

@@ -1,0 +1,61 @@
+"""The pages people open in a browser outside the admin: the API docs (Swagger UI and
+ReDoc, from our own static files) and the landing page at ``/``.
+
+The docs promise to work offline, on a network that drops outside requests: every
+script, style, font and image comes from this host. ReDoc's own page would load Google
+Fonts and Redocly's logo from their CDN, so it gets a template of ours (system fonts,
+our icon) and, like Swagger UI, a Content-Security-Policy that lets the browser fetch
+from this host only: whatever a future version of either tries to load elsewhere is
+refused by the browser instead of holding up the page.
+"""
+
+from django.templatetags.static import static
+from django.views.generic import RedirectView, TemplateView
+from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
+
+DOCS_CSP = "; ".join(
+    [
+        "default-src 'self'",
+        # drf-spectacular writes each page's settings in an inline script.
+        "script-src 'self' 'unsafe-inline'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data:",
+        "font-src 'self' data:",
+        "connect-src 'self'",
+        # ReDoc's search runs in a worker it builds from a blob.
+        "worker-src 'self' blob:",
+        "frame-ancestors 'none'",
+    ]
+)
+
+
+class OfflineDocsMixin:
+    def dispatch(self, request, *args, **kwargs):
+        response = super().dispatch(request, *args, **kwargs)
+        response["Content-Security-Policy"] = DOCS_CSP
+        return response
+
+
+class SwaggerView(OfflineDocsMixin, SpectacularSwaggerView):
+    pass
+
+
+class RedocView(OfflineDocsMixin, SpectacularRedocView):
+    template_name = "docs/redoc.html"
+
+
+class LandingView(TemplateView):
+    """``/``: what this server is, and the way to its docs, its admin and its health
+    check."""
+
+    template_name = "marquee/landing.html"
+
+
+class FaviconView(RedirectView):
+    """``/favicon.ico``, which browsers ask for on pages that name no icon (the API's
+    JSON in a tab): our icon, from the static files."""
+
+    permanent = False
+
+    def get_redirect_url(self, *args, **kwargs):
+        return static("marquee/favicon.svg")
