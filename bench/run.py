@@ -213,6 +213,12 @@ def scenarios(data: dict) -> list[dict]:
             "args": [],
         },
         {
+            "name": "seat map polled (If-None-Match: 304)",
+            "path": f"/api/showtimes/{data['seat_map_showtime']}/seats/",
+            "script": "poll.lua",
+            "args": [],
+        },
+        {
             "name": "book distinct seats",
             "path": "/api/reservations/",
             "script": "book_distinct.lua",

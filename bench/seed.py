@@ -36,6 +36,7 @@ from bookings.models import (
 )
 from bookings.services import showtime_counters_refresh
 from cinema.models import Genre, Hall, Movie, Seat, SeatType, Showtime
+from tickets.models import Ticket
 from users.models import Role, User, fold_username
 
 ROWS = 15
@@ -49,7 +50,9 @@ USERNAME_PREFIX = "bench-customer-"
 
 
 def reset() -> None:
-    """Delete every reservation and the whole catalogue (the bench database only)."""
+    """Delete every reservation and the whole catalogue (the bench database only): the
+    tickets first, which protect their reservations, showtimes and seats."""
+    Ticket.objects.all().delete()
     ReservationSeat.objects.all().delete()
     IdempotencyKey.objects.all().delete()
     Reservation.objects.all().delete()

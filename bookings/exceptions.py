@@ -2,10 +2,20 @@
 (config/errors.py) decides the HTTP status.
 
 Extra keyword arguments become fields of the response body, e.g.
-``SeatsUnavailable(seats=[{"id": 7, "label": "A7"}])``.
+``SeatsUnavailable(seats=[{"id": 7, "label": "A7"}])``; ``fields`` declares them, with
+their types, for the schema.
 """
 
+from typing import TypedDict
+
 from config.errors import Conflict, Forbidden, InvalidRequest, Unprocessable
+
+
+class TakenSeat(TypedDict):
+    """A seat that someone else holds or booked."""
+
+    id: int
+    label: str
 
 
 class ShowtimeNotFound(InvalidRequest):
@@ -26,31 +36,37 @@ class NoSeatsChosen(InvalidRequest):
 class TooManySeats(InvalidRequest):
     detail = "Too many seats in one reservation."
     code = "too_many_seats"
+    fields = {"limit": int}
 
 
 class DuplicateSeats(InvalidRequest):
     detail = "A seat appears more than once."
     code = "duplicate_seats"
+    fields = {"seats": list[int]}
 
 
 class InvalidSeats(InvalidRequest):
     detail = "Some seats do not exist in this showtime's hall."
     code = "invalid_seats"
+    fields = {"seats": list[int]}
 
 
 class InvalidSeatNumber(InvalidRequest):
     detail = "There is no seat with this number in the hall."
     code = "invalid_seat_number"
+    fields = {"seat_number": int}
 
 
 class SeatLimitExceeded(InvalidRequest):
     detail = "You may not hold or own more seats for this showtime."
     code = "seat_limit_exceeded"
+    fields = {"limit": int, "owned": int}
 
 
 class SeatsUnavailable(Conflict):
     detail = "Some seats are already held or booked."
     code = "seats_unavailable"
+    fields = {"seats": list[TakenSeat]}
 
 
 class HoldExpired(Conflict):

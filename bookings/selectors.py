@@ -1,6 +1,10 @@
 """Reads of reservations, the live seat map and availability, with their joins
 already applied."""
 
+import dataclasses
+import functools
+import hashlib
+from array import array
 from collections import Counter
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -102,7 +106,7 @@ def _seat_templates(entry: tuple, prices: dict[str, str]) -> list[tuple]:
                 "row": row,
                 "number": number,
                 "label": label,
-                "type": seat_type,
+                "seat_type": seat_type,
                 "price": prices[seat_type],
             }
             built.append(
@@ -123,15 +127,50 @@ def _money(value: Decimal) -> str:
     return str(value.quantize(_CENTS))
 
 
-def showtime_seat_map(*, showtime_id: int, now: datetime | None = None) -> dict:
-    """Every seat of the showtime's hall with its price and live status, and the counts
-    per status. ``start_time`` and ``end_time`` are datetimes (the view formats them).
+@dataclasses.dataclass(frozen=True)
+class SeatMapState:
+    """What a showtime's seat map is built from, as read at ``now``: the showtime's row
+    (with its movie's title, its hall's name and a marker of the hall's layout), the
+    live claims as ``(seat_id, status)`` and the hall's cached layout."""
 
-    Two queries whatever the hall's size: the showtime (with its movie's title, hall's
-    name and a marker of the hall's layout), and the live claims (a lapsed hold counts as
-    free, with no job needed); the hall's seats come from a per-process cache (a third
-    query when it is cold), with each seat's dict ready per status and price pair. Plain
-    dicts: a serializer per seat costs more than the queries for a large hall.
+    now: datetime
+    row: tuple
+    claims: tuple[tuple[int, str], ...]
+    layout: tuple
+
+    @property
+    def bookable(self) -> bool:
+        start_time = self.row[3]
+        return self.now < start_time - timedelta(minutes=settings.BOOKING_CUTOFF_MINUTES)
+
+    @functools.cached_property
+    def etag(self) -> str:
+        """A strong validator of the seat map: the map is a function of exactly these
+        inputs, so the tag changes exactly when the map does: a seat's status (a hold
+        that lapses too, since the claims are read at ``now``), a price, the times, a
+        name, the layout, or the booking cutoff passing. Hashing them costs far less
+        than building and rendering the map, which a matching If-None-Match skips."""
+        digest = hashlib.blake2b(
+            repr((_SEAT_MAP_FORMAT, self.row, self.bookable)).encode(), digest_size=16
+        )
+        # The claims as one signed integer each (booked +id, held -id), sorted, as bytes:
+        # a tenth of the cost of hashing their text (docs/performance.md).
+        claims = sorted(seat_id * _CLAIM_SIGN[status] for seat_id, status in self.claims)
+        digest.update(array("q", claims).tobytes())
+        return f'"{digest.hexdigest()}"'
+
+
+# Part of every seat map's ETag: change it when the map's JSON changes shape.
+_SEAT_MAP_FORMAT = "seat-map-2"
+# A live claim's status in its seat map ETag (a new status must be added here).
+_CLAIM_SIGN = {SeatStatus.BOOKED.value: 1, SeatStatus.HELD.value: -1}
+
+
+def seat_map_state(*, showtime_id: int, now: datetime | None = None) -> SeatMapState:
+    """The reads a seat map needs, in two queries whatever the hall's size: the showtime
+    and its live claims (a lapsed hold counts as free, with no job needed); the hall's
+    seats come from a per-process cache (a third query when it is cold). 404 for an
+    unknown showtime.
 
     Reads from the replica when one is configured (``read_from_replica``): the seat map
     is advisory, the booking decides under the showtime lock on the primary.
@@ -145,36 +184,47 @@ def showtime_seat_map(*, showtime_id: int, now: datetime | None = None) -> dict:
         if not rows:
             raise Http404
         claims = queries.seat_map_claims.rows(using=using, showtime_id=showtime_id, now=now)
-        (
-            showtime_id,
-            hall_id,
-            movie_id,
-            start_time,
-            end_time,
-            price,
-            vip_price,
-            movie_title,
-            hall_name,
-            hall_created_at,
-            hall_capacity,
-            first_seat_id,
-        ) = rows[0]
-        entry = _hall_layout(
+        row = tuple(rows[0])
+        hall_id, hall_created_at, hall_capacity, first_seat_id = row[1], *row[9:12]
+        layout = _hall_layout(
             hall_id=hall_id,
             version=(hall_created_at, hall_capacity, first_seat_id),
             first_seat_id=first_seat_id,
         )
+    return SeatMapState(now=now, row=row, claims=tuple(map(tuple, claims)), layout=layout)
 
+
+def showtime_seat_map(*, showtime_id: int, now: datetime | None = None) -> dict:
+    """Every seat of the showtime's hall with its price and live status, and the counts
+    per status. ``start_time`` and ``end_time`` are datetimes (the view formats them)."""
+    return seat_map_build(seat_map_state(showtime_id=showtime_id, now=now))
+
+
+def seat_map_build(state: SeatMapState) -> dict:
+    """The seat map from its state: each seat's dict is ready per status and price pair
+    in the layout cache, and copied. Plain dicts: a serializer per seat costs more than
+    the queries for a large hall."""
+    (
+        showtime_id,
+        hall_id,
+        movie_id,
+        start_time,
+        end_time,
+        price,
+        vip_price,
+        movie_title,
+        hall_name,
+        *_,
+    ) = state.row
     price, vip_price = _money(price), _money(vip_price)
     prices = {seat_type: vip_price if seat_type == SeatType.VIP else price for seat_type in _TYPES}
     # Each live claim's seat in its status; every other seat is available.
-    status_of = dict(claims).get
+    status_of = dict(state.claims).get
     seat_list = [
         templates[status_of(seat_id, _AVAILABLE)].copy()
-        for seat_id, templates in _seat_templates(entry, prices)
+        for seat_id, templates in _seat_templates(state.layout, prices)
     ]
-    tally = Counter(status for _, status in claims)
-    cutoff = timedelta(minutes=settings.BOOKING_CUTOFF_MINUTES)
+    tally = Counter(status for _, status in state.claims)
 
     return {
         "showtime": {
@@ -185,7 +235,7 @@ def showtime_seat_map(*, showtime_id: int, now: datetime | None = None) -> dict:
             "end_time": end_time,
             "price": price,
             "vip_price": vip_price,
-            "bookable": now < start_time - cutoff,
+            "bookable": state.bookable,
         },
         "counts": {
             "available": len(seat_list) - tally[SeatStatus.HELD] - tally[SeatStatus.BOOKED],

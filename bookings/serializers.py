@@ -10,31 +10,53 @@ from cinema.models import SeatType, Showtime
 from config.limits import MAX_ID
 from config.serializers import StrictModelSerializer
 
-# Bounds the request size only; the business limit is MAX_SEATS_PER_RESERVATION.
-_MAX_SEATS_IN_REQUEST = 100
-
 
 # --- input ------------------------------------------------------------------------------
+# How many seats one reservation may cover is a business rule with its own error code
+# (`too_many_seats`, with the limit), and so is an empty list (`no_seats`): the service
+# decides both, the schema states them as minItems/maxItems.
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": {"type": "integer", "format": "int64", "minimum": 1, "maximum": MAX_ID},
+        "minItems": 1,
+        "maxItems": settings.MAX_SEATS_PER_RESERVATION,
+        "description": "Seat ids of the showtime's hall (see the seat map), at most "
+        "MAX_SEATS_PER_RESERVATION "
+        f"({settings.MAX_SEATS_PER_RESERVATION}). An empty list is 400 `no_seats`, a longer "
+        "one 400 `too_many_seats`.",
+    }
+)
+class SeatIdsField(serializers.ListField):
+    child = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+
+
 class ReservationCreateSerializer(serializers.Serializer):
     showtime = serializers.IntegerField(min_value=1, max_value=MAX_ID)
-    seats = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
-        allow_empty=False,
-        max_length=_MAX_SEATS_IN_REQUEST,
-        help_text="Seat ids of the showtime's hall (see the seat map).",
-    )
+    seats = SeatIdsField()
     hold = serializers.BooleanField(
         default=False,
         help_text="Hold the seats for HOLD_MINUTES instead of booking them; confirm later.",
     )
 
 
+@extend_schema_field(
+    {
+        "type": "integer",
+        "format": "int64",
+        "minimum": 1,
+        "description": "The seat's 1-based position in the hall, row by row. A number the "
+        "hall has no seat for (0, negative, or past its capacity) is 400 "
+        "`invalid_seat_number`.",
+    }
+)
+class SeatNumberField(serializers.IntegerField):
+    """Any whole number: which ones name a seat only the hall knows, so every other one
+    is the same domain error (``invalid_seat_number``), whatever its sign."""
+
+
 class ShowBookSerializer(serializers.Serializer):
-    seat_number = serializers.IntegerField(
-        min_value=1,
-        max_value=MAX_ID,
-        help_text="The seat's 1-based position in the hall, row by row.",
-    )
+    seat_number = SeatNumberField()
 
 
 # --- output -----------------------------------------------------------------------------
@@ -108,6 +130,7 @@ class ReservationSerializer(StrictModelSerializer):
             "created_at",
             "updated_at",
         ]
+        read_only_fields = fields
 
     @extend_schema_field(ReservationPaymentSerializer)
     def get_payment(self, reservation: Reservation) -> dict:
@@ -225,25 +248,14 @@ def seat_map_data(seat_map: dict) -> dict:
 
 
 # --- seat map (documentation only: the view builds plain dicts for speed) ---------------
-# Inline enums: a second component for SeatType's values would clash with SeatTypeEnum.
-@extend_schema_field({"type": "string", "enum": list(SeatType.values)})
-class _SeatTypeField(serializers.CharField):
-    pass
-
-
-@extend_schema_field({"type": "string", "enum": list(SeatStatus.values)})
-class _SeatStatusField(serializers.CharField):
-    pass
-
-
 class SeatMapSeatSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     row = serializers.CharField()
     number = serializers.IntegerField()
     label = serializers.CharField()
-    type = _SeatTypeField()
+    seat_type = serializers.ChoiceField(choices=SeatType.choices)
     price = serializers.DecimalField(max_digits=8, decimal_places=2)
-    status = _SeatStatusField()
+    status = serializers.ChoiceField(choices=SeatStatus.choices)
 
 
 class SeatMapCountsSerializer(serializers.Serializer):
@@ -280,14 +292,3 @@ class SeatMapSerializer(serializers.Serializer):
     showtime = SeatMapShowtimeSerializer()
     counts = SeatMapCountsSerializer()
     seats = SeatMapSeatSerializer(many=True)
-
-
-class TakenSeatSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    label = serializers.CharField()
-
-
-class SeatsUnavailableSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-    code = serializers.CharField()
-    seats = TakenSeatSerializer(many=True)

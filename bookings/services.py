@@ -430,20 +430,21 @@ def _idempotency_begin(
 
 
 def _validate_seat_list(seat_ids: tuple[int, ...]) -> None:
-    """Step 2, validation of the list itself: not empty, no repeats, not too long."""
+    """Step 2, validation of the list itself: not empty, not too long, no repeats."""
     if not seat_ids:
         raise NoSeatsChosen()
-    duplicates = sorted({seat_id for seat_id in seat_ids if seat_ids.count(seat_id) > 1})
-    if duplicates:
-        raise DuplicateSeats(
-            detail=f"These seats appear more than once: {', '.join(map(str, duplicates))}.",
-            seats=duplicates,
-        )
+    # The length first: it bounds the cost of the rest (the request's list is unbounded).
     limit = settings.MAX_SEATS_PER_RESERVATION
     if len(seat_ids) > limit:
         raise TooManySeats(
             detail=f"A reservation covers at most {limit} seats; {len(seat_ids)} were asked.",
             limit=limit,
+        )
+    duplicates = sorted({seat_id for seat_id in seat_ids if seat_ids.count(seat_id) > 1})
+    if duplicates:
+        raise DuplicateSeats(
+            detail=f"These seats appear more than once: {', '.join(map(str, duplicates))}.",
+            seats=duplicates,
         )
 
 

@@ -3,11 +3,9 @@
 import django_filters
 from django.db import DEFAULT_DB_ALIAS
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
-    OpenApiResponse,
     extend_schema,
     extend_schema_view,
 )
@@ -19,14 +17,30 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from bookings import selectors, services
-from bookings.exceptions import InvalidSeatNumber, ShowtimeNotFound
+from bookings.exceptions import (
+    AlreadyCancelled,
+    AlreadyConfirmed,
+    DuplicateSeats,
+    HoldExpired,
+    IdempotencyKeyReused,
+    InvalidIdempotencyKey,
+    InvalidSeatNumber,
+    InvalidSeats,
+    NoSeatsChosen,
+    NotHeld,
+    NotReservationOwner,
+    SeatLimitExceeded,
+    SeatsUnavailable,
+    ShowtimeClosed,
+    ShowtimeNotFound,
+    TooManySeats,
+)
 from bookings.models import Reservation, ReservationStatus
 from bookings.serializers import (
     MyBookingSerializer,
     ReservationCreateSerializer,
     ReservationSerializer,
     SeatMapSerializer,
-    SeatsUnavailableSerializer,
     ShowBookResponseSerializer,
     ShowBookSerializer,
     booking_data,
@@ -34,9 +48,12 @@ from bookings.serializers import (
     seat_map_data,
 )
 from cinema.models import Seat, Showtime
-from config.filters import StableOrderingFilter
+from config.conditional import cache_headers, not_modified
+from config.filters import IdFilter, StableOrderingFilter
 from config.limits import MAX_ID
-from config.schema import ErrorSerializer, error_responses
+from config.schema import NOT_MODIFIED, POLL_PARAMETERS, domain_errors
+from tickets.exceptions import ReservationCheckedIn
+from users.authentication import PublicReadsMixin
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
     name="Idempotency-Key",
@@ -48,35 +65,28 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
     "different body is 422. Keys are remembered for IDEMPOTENCY_KEY_HOURS (24).",
 )
 
-_SEATS_409 = OpenApiResponse(
-    SeatsUnavailableSerializer,
-    description="Some seats are already held or booked (`seats_unavailable`), listed in `seats`.",
-    examples=[
-        OpenApiExample(
-            "Seats taken",
-            value={
-                "detail": "Some seats are already held or booked.",
-                "code": "seats_unavailable",
-                "seats": [{"id": 17, "label": "B5"}],
-            },
-            response_only=True,
-            status_codes=["409"],
-        )
-    ],
+# Everything a booking can refuse, on both booking routes.
+_BOOKING_ERRORS = (
+    NoSeatsChosen,
+    DuplicateSeats,
+    TooManySeats,
+    InvalidSeats,
+    SeatLimitExceeded,
+    ShowtimeClosed,
+    InvalidIdempotencyKey,
+    SeatsUnavailable,
+    IdempotencyKeyReused,
 )
-_BOOKING_400 = OpenApiResponse(
-    OpenApiTypes.OBJECT,
-    description="Invalid request: field errors, or `{detail, code}` with code "
-    "`no_seats`, `duplicate_seats`, `too_many_seats`, `invalid_seats` (with `seats`), "
-    "`seat_limit_exceeded`, `showtime_not_found`, `showtime_closed`, "
-    "`invalid_idempotency_key`.",
+_SEATS_TAKEN_EXAMPLE = OpenApiExample(
+    "Seats taken",
+    value={
+        "detail": "Some seats are already held or booked.",
+        "code": "seats_unavailable",
+        "seats": [{"id": 17, "label": "B5"}],
+    },
+    response_only=True,
+    status_codes=["409"],
 )
-_422 = OpenApiResponse(
-    ErrorSerializer,
-    description="The Idempotency-Key was used before with a different request "
-    "(`idempotency_key_reused`).",
-)
-_503 = error_responses(503)[503]
 
 _CREATE_EXAMPLES = [
     OpenApiExample(
@@ -93,10 +103,8 @@ _CREATE_EXAMPLES = [
 
 
 class ReservationFilter(django_filters.FilterSet):
-    user = django_filters.NumberFilter(
-        field_name="user_id", min_value=1, max_value=MAX_ID, help_text="ADMIN: one customer."
-    )
-    showtime = django_filters.NumberFilter(field_name="showtime_id", min_value=1, max_value=MAX_ID)
+    user = IdFilter(field_name="user_id", help_text="ADMIN: one customer's reservations.")
+    showtime = IdFilter(field_name="showtime_id")
     status = django_filters.ChoiceFilter(choices=ReservationStatus.choices)
 
     class Meta:
@@ -119,14 +127,23 @@ def _render_booking(result: services.BookingResult) -> dict:
     auth=[],
     summary="Live seat map of a showtime",
     description="Every seat of the hall with its price for this showtime and its status "
-    "(`available`, `held`, `booked`), plus counts. A lapsed hold shows as available.",
-    responses={200: SeatMapSerializer, **error_responses(404)},
+    "(`available`, `held`, `booked`), plus counts. A lapsed hold shows as available.\n\n"
+    "To show it live, poll it: keep the `ETag` and send it back as `If-None-Match`; the "
+    "answer is 304 with no body while no seat changed (a hold that lapses counts as a "
+    "change). `Cache-Control: max-age` says how long the last answer may be reused.",
+    parameters=POLL_PARAMETERS,
+    responses={200: SeatMapSerializer, 304: NOT_MODIFIED},
 )
-class SeatMapView(APIView):
+class SeatMapView(PublicReadsMixin, APIView):
     permission_classes = [AllowAny]
 
     def get(self, request, showtime_id: int):
-        return Response(seat_map_data(selectors.showtime_seat_map(showtime_id=showtime_id)))
+        state = selectors.seat_map_state(showtime_id=showtime_id)
+        unchanged = not_modified(request, state.etag)
+        if unchanged is not None:
+            return unchanged
+        data = seat_map_data(selectors.seat_map_build(state))
+        return Response(data, headers=cache_headers(state.etag))
 
 
 @extend_schema_view(
@@ -135,12 +152,12 @@ class SeatMapView(APIView):
         summary="Your reservations (ADMIN: everyone's)",
         description="Newest first. An ADMIN sees all and may filter by `user`; everyone "
         "may filter by `showtime` and `status`.",
-        responses={200: ReservationSerializer(many=True), **error_responses(400, 401, 404)},
+        responses={200: ReservationSerializer(many=True)},
     ),
     retrieve=extend_schema(
         tags=["reservations"],
         summary="One reservation (yours; ADMIN: any)",
-        responses={200: ReservationSerializer, **error_responses(401, 404)},
+        responses={200: ReservationSerializer},
     ),
     create=extend_schema(
         tags=["reservations"],
@@ -148,18 +165,12 @@ class SeatMapView(APIView):
         description="Books the seats (status CONFIRMED) or, with `hold: true`, holds them "
         "(status HELD, `expires_at` set) until confirmed. With PAYMENT_REQUIRED on every "
         "booking is a hold, confirmed by its payment (`/checkout/` or the box office). "
-        "Send an `Idempotency-Key` header to make retries safe.",
+        "Send an `Idempotency-Key` header to make retries safe. A `showtime` that names "
+        "none is 400 `showtime_not_found`.",
         request=ReservationCreateSerializer,
         parameters=[IDEMPOTENCY_HEADER],
-        examples=_CREATE_EXAMPLES,
-        responses={
-            201: ReservationSerializer,
-            400: _BOOKING_400,
-            **error_responses(401),
-            409: _SEATS_409,
-            422: _422,
-            503: _503,
-        },
+        examples=[*_CREATE_EXAMPLES, _SEATS_TAKEN_EXAMPLE],
+        responses={201: ReservationSerializer, **domain_errors(ShowtimeNotFound, *_BOOKING_ERRORS)},
     ),
     destroy=extend_schema(
         tags=["reservations"],
@@ -174,7 +185,13 @@ class SeatMapView(APIView):
         "start 400 `showtime_closed`.",
         responses={
             200: ReservationSerializer,
-            **error_responses(400, 401, 403, 404, 409, 503),
+            **domain_errors(
+                ShowtimeClosed,
+                NotReservationOwner,
+                AlreadyCancelled,
+                HoldExpired,
+                ReservationCheckedIn,
+            ),
         },
     ),
     confirm=extend_schema(
@@ -187,7 +204,14 @@ class SeatMapView(APIView):
         request=None,
         responses={
             200: ReservationSerializer,
-            **error_responses(400, 401, 403, 404, 409, 503),
+            **domain_errors(
+                ShowtimeClosed,
+                NotReservationOwner,
+                AlreadyConfirmed,
+                AlreadyCancelled,
+                HoldExpired,
+                NotHeld,
+            ),
         },
     ),
 )
@@ -240,18 +264,19 @@ class ReservationViewSet(
     tags=["compatibility"],
     summary="Book one seat by its number (compatibility)",
     description="`seat_number` is the seat's 1-based position in the hall, row by row. "
-    "Same engine and answers as POST /api/reservations/. With PAYMENT_REQUIRED on the "
-    "booking is a hold, and `next` says how to pay for it.",
+    "Same engine and answers as POST /api/reservations/, except that an unknown show is "
+    "404 (the path names it), where POST /api/reservations/ answers 400 "
+    "`showtime_not_found` (its path exists; the body names the showtime). With "
+    "PAYMENT_REQUIRED on the booking is a hold, and `next` says how to pay for it.",
     request=ShowBookSerializer,
     parameters=[IDEMPOTENCY_HEADER],
-    examples=[OpenApiExample("Seat 7", value={"seat_number": 7}, request_only=True)],
+    examples=[
+        OpenApiExample("Seat 7", value={"seat_number": 7}, request_only=True),
+        _SEATS_TAKEN_EXAMPLE,
+    ],
     responses={
         201: ShowBookResponseSerializer,
-        400: _BOOKING_400,
-        **error_responses(401, 404),
-        409: _SEATS_409,
-        422: _422,
-        503: _503,
+        **domain_errors(InvalidSeatNumber, *_BOOKING_ERRORS),
     },
 )
 class ShowBookView(APIView):
@@ -266,12 +291,14 @@ class ShowBookView(APIView):
         if showtime is None:
             raise NotFound()
         number = serializer.validated_data["seat_number"]
-        seat_id = (
-            Seat.objects.using(primary)
-            .filter(hall_id=showtime["hall_id"], position=number)
-            .values_list("pk", flat=True)
-            .first()
-        )
+        seat_id = None
+        if 0 < number <= MAX_ID:
+            seat_id = (
+                Seat.objects.using(primary)
+                .filter(hall_id=showtime["hall_id"], position=number)
+                .values_list("pk", flat=True)
+                .first()
+            )
         if seat_id is None:
             raise InvalidSeatNumber(
                 detail=f"The hall has no seat number {number}.", seat_number=number
@@ -295,7 +322,7 @@ class ShowBookView(APIView):
     tags=["compatibility"],
     summary="Your reservations (compatibility)",
     description="Each with `tickets_url`, the list of its tickets and their QR codes.",
-    responses={200: MyBookingSerializer(many=True), **error_responses(401, 404)},
+    responses={200: MyBookingSerializer(many=True)},
 )
 class MyBookingsView(generics.ListAPIView):
     serializer_class = MyBookingSerializer
@@ -314,7 +341,16 @@ class MyBookingsView(generics.ListAPIView):
     description="Same as DELETE /api/reservations/{id}/ (409 `checked_in` once a ticket "
     "was used at the door).",
     request=None,
-    responses={200: ReservationSerializer, **error_responses(400, 401, 403, 404, 409, 503)},
+    responses={
+        200: ReservationSerializer,
+        **domain_errors(
+            ShowtimeClosed,
+            NotReservationOwner,
+            AlreadyCancelled,
+            HoldExpired,
+            ReservationCheckedIn,
+        ),
+    },
 )
 class BookingCancelView(APIView):
     permission_classes = [IsAuthenticated]

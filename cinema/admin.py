@@ -196,7 +196,7 @@ class HallAdmin(admin.ModelAdmin):
         """The hall's layout as a grid, row A at the screen. Seats are fixed once the
         hall has showtimes (the layout can be replaced only through the API before)."""
         seats = [
-            {"row": row, "number": number, "label": f"{row}{number}", "type": seat_type}
+            {"row": row, "number": number, "label": f"{row}{number}", "seat_type": seat_type}
             for row, number, seat_type in obj.seats.order_by("position").values_list(
                 "row", "number", "seat_type"
             )

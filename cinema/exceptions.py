@@ -1,6 +1,19 @@
 """Catalogue and schedule errors (config/errors.py decides their HTTP status by kind)."""
 
+from datetime import datetime
+from typing import TypedDict
+
 from config.errors import Conflict, InvalidRequest, ProtectedObject
+
+
+class Clash(TypedDict):
+    """The showtime a new one would collide with; its times in the cinema's time zone,
+    with their offset."""
+
+    id: int
+    movie: str
+    start_time: datetime
+    end_time: datetime
 
 
 class ShowtimeOverlap(InvalidRequest):
@@ -9,6 +22,7 @@ class ShowtimeOverlap(InvalidRequest):
 
     detail = "The hall is busy at that time."
     code = "showtime_overlap"
+    fields = {"clash": Clash}
 
 
 class ShowtimeHasReservations(Conflict):

@@ -18,21 +18,21 @@ def seat_grid_html(
     counts: Mapping[str, int] | None = None,
     inside: int | None = None,
 ) -> SafeString:
-    """``seats`` in hall order, each with ``row``, ``number``, ``label``, ``type`` and,
+    """``seats`` in hall order, each with ``row``, ``number``, ``label``, ``seat_type`` and,
     for a showtime, ``status`` (and ``inside`` for a seat whose ticket was checked in);
     ``counts`` per status and ``inside``, the number checked in, for the legend."""
     rows: dict[str, list[Mapping]] = {}
     kinds: Counter[str] = Counter()
     for seat in seats:
         rows.setdefault(seat["row"], []).append(seat)
-        kinds[seat["type"]] += 1
+        kinds[seat["seat_type"]] += 1
     context = {
         "caption": caption,
         "rows": [{"row": row, "seats": row_seats} for row, row_seats in rows.items()],
         "counts": counts,
         "inside": inside,
         "kinds": [
-            {"type": kind.value, "label": kind.label, "count": kinds[kind.value]}
+            {"seat_type": kind.value, "label": kind.label, "count": kinds[kind.value]}
             for kind in SeatType
             if kinds[kind.value]
         ],

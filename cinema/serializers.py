@@ -23,7 +23,6 @@ from config.serializers import (
     StrictCharField,
     StrictChoiceField,
     StrictModelSerializer,
-    StrictURLField,
 )
 
 # --- Movies ---------------------------------------------------------------------------
@@ -46,11 +45,26 @@ class MovieSerializer(StrictModelSerializer):
         read_only_fields = fields
 
 
+# One schema for "an http(s) URL or nothing": drf-spectacular's oneOf (a URI, or an
+# empty string) let "" match both branches, which a validating client refuses.
+@extend_schema_field(
+    {
+        "type": "string",
+        "maxLength": 500,
+        # The scheme in any case, as the server takes it; surrounding blanks are trimmed.
+        "pattern": r"^\s*([hH][tT][tT][pP][sS]?://\S+)?\s*$",
+        "description": "An http(s) URL of the poster, or empty for none.",
+    }
+)
+class PosterURLField(StrictCharField):
+    pass
+
+
 class MovieWriteSerializer(serializers.Serializer):
     title = StrictCharField(max_length=200)
     description = StrictCharField(allow_blank=True, required=False, default="")
     # DRF drops the model's URLValidator, so the http(s)-only rule is restated here.
-    poster_url = StrictURLField(
+    poster_url = PosterURLField(
         max_length=500,
         allow_blank=True,
         required=False,
@@ -199,18 +213,27 @@ class ShowtimeSerializer(StrictModelSerializer):
         read_only_fields = fields
 
 
-_PRICE = {"max_digits": 8, "decimal_places": 2, "min_value": Decimal("0.01")}
+@extend_schema_field(
+    {
+        "type": "string",
+        "format": "decimal",
+        "pattern": r"^\d{1,6}(?:\.\d{1,2})?$",
+        "description": "A price in the cinema's currency, at least 0.01, e.g. `11.50`.",
+    }
+)
+class PriceField(serializers.DecimalField):
+    def __init__(self, **kwargs):
+        super().__init__(max_digits=8, decimal_places=2, min_value=Decimal("0.01"), **kwargs)
 
 
 class ShowtimeCreateSerializer(serializers.Serializer):
     movie = serializers.PrimaryKeyRelatedField(queryset=Movie.objects.all())
     hall = serializers.PrimaryKeyRelatedField(queryset=Hall.objects.all())
     start_time = AwareDateTimeField()
-    price = serializers.DecimalField(**_PRICE)
-    vip_price = serializers.DecimalField(
-        **_PRICE,
+    price = PriceField()
+    vip_price = PriceField(
         required=False,
-        help_text="Price of a VIP seat; defaults to `price`, never below it.",
+        help_text="Price of a VIP seat, at least 0.01; defaults to `price`, never below it.",
     )
 
 
@@ -218,8 +241,8 @@ class ShowtimeUpdateSerializer(serializers.Serializer):
     movie = serializers.PrimaryKeyRelatedField(queryset=Movie.objects.all(), required=False)
     hall = serializers.PrimaryKeyRelatedField(queryset=Hall.objects.all(), required=False)
     start_time = AwareDateTimeField(required=False)
-    price = serializers.DecimalField(**_PRICE, required=False)
-    vip_price = serializers.DecimalField(**_PRICE, required=False)
+    price = PriceField(required=False)
+    vip_price = PriceField(required=False)
 
 
 # --- fast list rendering ----------------------------------------------------------------

@@ -14,6 +14,15 @@ from rest_framework.filters import OrderingFilter, SearchFilter
 from rest_framework.response import Response
 
 from cinema import selectors, services
+from cinema.exceptions import (
+    HallInUse,
+    HallLayoutLocked,
+    MovieDurationLocked,
+    MovieInUse,
+    ShowtimeHasReservations,
+    ShowtimeInUse,
+    ShowtimeOverlap,
+)
 from cinema.filters import MovieFilter, ShowtimeFilter, schedule_day
 from cinema.queries import SHOWTIME_LIST_COLUMNS
 from cinema.serializers import (
@@ -30,7 +39,9 @@ from cinema.serializers import (
     movie_list_data,
     showtime_list_data,
 )
-from config.schema import error_responses
+from config.conditional import cache_headers, etag_of_data, not_modified
+from config.schema import NOT_MODIFIED, POLL_PARAMETERS, domain_errors
+from users.authentication import PublicReadsMixin
 from users.permissions import IsAdminOrReadOnly
 
 _DELETED = OpenApiResponse(description="Deleted.")
@@ -47,42 +58,45 @@ _PLAIN_SCHEDULE_PARAMS = frozenset({"date", "page", "page_size"})
         summary="List movies",
         description="Search title and description with `?search=`, filter by `?genre=`, "
         "sort with `?ordering=title|-title|release_date|-release_date`.",
-        responses={200: MovieSerializer(many=True), **error_responses(400)},
+        responses={200: MovieSerializer(many=True)},
     ),
     retrieve=extend_schema(
         tags=["movies"],
         auth=[],
         summary="One movie",
-        responses={200: MovieSerializer, **error_responses(404)},
+        responses={200: MovieSerializer},
     ),
     create=extend_schema(
         tags=["movies"],
         summary="Add a movie (ADMIN)",
+        description="`release_date` and `genre` are required: the catalogue sorts by the "
+        "one and filters by the other, and a movie without them would drop out of every "
+        "client's filter.",
         request=MovieWriteSerializer,
-        responses={201: MovieSerializer, **error_responses(400, 401, 403)},
+        responses={201: MovieSerializer},
     ),
     update=extend_schema(
         tags=["movies"],
         summary="Replace a movie (ADMIN)",
         description="The duration cannot change once the movie has showtimes (409).",
         request=MovieWriteSerializer,
-        responses={200: MovieSerializer, **error_responses(400, 401, 403, 404, 409)},
+        responses={200: MovieSerializer, **domain_errors(MovieDurationLocked)},
     ),
     partial_update=extend_schema(
         tags=["movies"],
         summary="Change a movie (ADMIN)",
         description="The duration cannot change once the movie has showtimes (409).",
         request=MovieWriteSerializer,
-        responses={200: MovieSerializer, **error_responses(400, 401, 403, 404, 409)},
+        responses={200: MovieSerializer, **domain_errors(MovieDurationLocked)},
     ),
     destroy=extend_schema(
         tags=["movies"],
         summary="Delete a movie (ADMIN)",
         description="Refused with 409 `protected` while the movie has any showtime.",
-        responses={204: _DELETED, **error_responses(401, 403, 404, 409)},
+        responses={204: _DELETED, **domain_errors(MovieInUse)},
     ),
 )
-class MovieViewSet(viewsets.ModelViewSet):
+class MovieViewSet(PublicReadsMixin, viewsets.ModelViewSet):
     queryset = selectors.movie_list()
     serializer_class = MovieSerializer
     permission_classes = [IsAdminOrReadOnly]
@@ -145,7 +159,7 @@ class MovieViewSet(viewsets.ModelViewSet):
         tags=["movies"],
         auth=[],
         summary="Upcoming showtimes of a movie",
-        responses={200: ShowtimeSerializer(many=True), **error_responses(404)},
+        responses={200: ShowtimeSerializer(many=True)},
     )
     @action(detail=True, methods=["get"], filter_backends=[])
     def showtimes(self, request, pk=None):
@@ -155,7 +169,7 @@ class MovieViewSet(viewsets.ModelViewSet):
         tags=["compatibility"],
         auth=[],
         summary="Upcoming showtimes of a movie (alias of /movies/{id}/showtimes/)",
-        responses={200: ShowtimeSerializer(many=True), **error_responses(404)},
+        responses={200: ShowtimeSerializer(many=True)},
     )
     @action(detail=True, methods=["get"], filter_backends=[])
     def shows(self, request, pk=None):
@@ -188,7 +202,7 @@ _HALL_EXAMPLE = OpenApiExample(
         tags=["halls"],
         auth=[],
         summary="One hall with its seat layout",
-        responses={200: HallDetailSerializer, **error_responses(404)},
+        responses={200: HallDetailSerializer},
     ),
     create=extend_schema(
         tags=["halls"],
@@ -196,7 +210,7 @@ _HALL_EXAMPLE = OpenApiExample(
         description="Rows are lettered A, B, ... Z, AA, AB ... from the screen; seats are "
         "numbered from 1. All seats are created in one transaction.",
         request=HallCreateSerializer,
-        responses={201: HallDetailSerializer, **error_responses(400, 401, 403)},
+        responses={201: HallDetailSerializer},
         examples=[_HALL_EXAMPLE],
     ),
     partial_update=extend_schema(
@@ -205,16 +219,17 @@ _HALL_EXAMPLE = OpenApiExample(
         description="A new layout (rows and seats_per_row, optionally vip_rows and "
         "accessible_seats) is refused with 409 `layout_locked` once the hall has showtimes.",
         request=HallUpdateSerializer,
-        responses={200: HallDetailSerializer, **error_responses(400, 401, 403, 404, 409)},
+        responses={200: HallDetailSerializer, **domain_errors(HallLayoutLocked)},
     ),
     destroy=extend_schema(
         tags=["halls"],
         summary="Delete a hall (ADMIN)",
         description="Refused with 409 `protected` while the hall has showtimes.",
-        responses={204: _DELETED, **error_responses(401, 403, 404, 409)},
+        responses={204: _DELETED, **domain_errors(HallInUse)},
     ),
 )
 class HallViewSet(
+    PublicReadsMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -315,13 +330,16 @@ _OVERLAP_EXAMPLE = OpenApiExample(
                 description="A day in the cinema's time zone (TIME_ZONE).",
             )
         ],
-        responses={200: ShowtimeSerializer(many=True), **error_responses(400)},
+        responses={200: ShowtimeSerializer(many=True)},
     ),
     retrieve=extend_schema(
         tags=["showtimes"],
         auth=[],
         summary="One showtime",
-        responses={200: ShowtimeSerializer, **error_responses(404)},
+        description="With `available_seats`. Poll it like the seat map: its `ETag` "
+        "changes exactly when what it shows does, and `If-None-Match` answers 304.",
+        parameters=POLL_PARAMETERS,
+        responses={200: ShowtimeSerializer, 304: NOT_MODIFIED},
     ),
     create=extend_schema(
         tags=["showtimes"],
@@ -331,7 +349,7 @@ _OVERLAP_EXAMPLE = OpenApiExample(
         "400 (`showtime_overlap` names the clashing showtime). `vip_price` defaults to "
         "`price`.",
         request=ShowtimeCreateSerializer,
-        responses={201: ShowtimeSerializer, **error_responses(400, 401, 403)},
+        responses={201: ShowtimeSerializer, **domain_errors(ShowtimeOverlap)},
         examples=[_SHOWTIME_EXAMPLE, _OVERLAP_EXAMPLE],
     ),
     partial_update=extend_schema(
@@ -340,17 +358,21 @@ _OVERLAP_EXAMPLE = OpenApiExample(
         description="Once a showtime has reservations only its prices may change "
         "(409 `showtime_has_reservations`).",
         request=ShowtimeUpdateSerializer,
-        responses={200: ShowtimeSerializer, **error_responses(400, 401, 403, 404, 409)},
+        responses={
+            200: ShowtimeSerializer,
+            **domain_errors(ShowtimeOverlap, ShowtimeHasReservations),
+        },
         examples=[_OVERLAP_EXAMPLE],
     ),
     destroy=extend_schema(
         tags=["showtimes"],
         summary="Delete a showtime (ADMIN)",
         description="Refused with 409 `protected` once the showtime has reservations.",
-        responses={204: _DELETED, **error_responses(401, 403, 404, 409)},
+        responses={204: _DELETED, **domain_errors(ShowtimeInUse)},
     ),
 )
 class ShowtimeViewSet(
+    PublicReadsMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -388,6 +410,11 @@ class ShowtimeViewSet(
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset.values_list(*SHOWTIME_LIST_COLUMNS))
         return self.get_paginated_response(showtime_list_data(page))
+
+    def retrieve(self, request, *args, **kwargs):
+        data = ShowtimeSerializer(self.get_object()).data
+        etag = etag_of_data(data)
+        return not_modified(request, etag) or Response(data, headers=cache_headers(etag))
 
     def _detail(self, showtime, status_code=status.HTTP_200_OK):
         # From the primary: a replica may not have the row just written yet.

@@ -6,8 +6,12 @@ one table. Each app's ``<app>/exceptions.py`` subclasses one of the kinds below 
 ``code`` and ``detail`` (the default message).
 
 Extra keyword arguments become fields of the response body, e.g.
-``SeatsUnavailable(seats=[{"id": 7, "label": "A7"}])``.
+``SeatsUnavailable(seats=[{"id": 7, "label": "A7"}])``. Each class declares the extra
+fields it carries, with their types, in ``fields``: the OpenAPI schema documents them
+from there (config/schema.py), and raising with an undeclared one is a TypeError.
 """
+
+from typing import Any, ClassVar
 
 
 class DomainError(Exception):
@@ -16,8 +20,16 @@ class DomainError(Exception):
 
     code: str = "invalid"
     detail: str = "The request breaks a business rule."
+    # The extra body fields this error carries: name -> type (int, str, list[...], a
+    # TypedDict). The schema's only source for them.
+    fields: ClassVar[dict[str, Any]] = {}
 
     def __init__(self, detail: str | None = None, **extra):
+        undeclared = extra.keys() - self.fields.keys()
+        if undeclared:
+            raise TypeError(
+                f"{type(self).__name__} declares no field {', '.join(sorted(undeclared))}"
+            )
         if detail is not None:
             self.detail = detail
         self.extra = extra

@@ -94,12 +94,17 @@ def is_lock_error(exc: BaseException) -> bool:
     return "database is locked" in str(exc)
 
 
-def http_status(exc: DomainError) -> int:
-    """The status a domain error answers with: its kind's, 400 for the bare base."""
-    for kind in type(exc).__mro__:
+def status_of(error_class: type[DomainError]) -> int:
+    """The status a domain error class answers with: its kind's, 400 for the bare base
+    (the schema documents each error under this status, config/schema.py)."""
+    for kind in error_class.__mro__:
         if kind in HTTP_STATUS:
             return HTTP_STATUS[kind]
     return status.HTTP_400_BAD_REQUEST
+
+
+def http_status(exc: DomainError) -> int:
+    return status_of(type(exc))
 
 
 def domain_error_response(exc: DomainError) -> Response:

@@ -16,6 +16,7 @@ import time
 from datetime import UTC, datetime
 
 from django.conf import settings
+from django.urls import is_valid_path
 from django.utils.functional import empty
 
 from config.views import not_found
@@ -66,6 +67,29 @@ class RequestLogMiddleware:
         return response
 
 
+class OptionalSlashMiddleware:
+    """Every API route answers with or without its trailing slash, with no redirect.
+
+    ``POST /api/reservations`` used to get a 301 to the slashed path, and clients that
+    follow a 301 with a GET drop the body. Here a path under /api/ that does not resolve
+    as it is, but does with a slash, is served as the slashed path, in the same request.
+    The routes, their names and the schema keep one (slashed) form, and a slashed path
+    costs nothing more than a string check.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        path = request.path_info
+        if path.startswith("/api/") and not path.endswith("/"):
+            urlconf = getattr(request, "urlconf", None)
+            if not is_valid_path(path, urlconf) and is_valid_path(f"{path}/", urlconf):
+                request.path_info = f"{path}/"
+                request.path = f"{request.path}/"
+        return self.get_response(request)
+
+
 class ApiJsonNotFoundMiddleware:
     """``/api/`` answers JSON, in development too.
 
@@ -73,8 +97,8 @@ class ApiJsonNotFoundMiddleware:
     ``/api/``, config/views.py). With DEBUG on (``make run``) Django answers it with its
     technical 404 page instead, an HTML page that lists every URL pattern: an API client
     then gets HTML it cannot read. This turns any HTML 404 under ``/api/`` into the same
-    JSON ``handler404`` gives. It sits outside CommonMiddleware, so a missing trailing
-    slash is still redirected first.
+    JSON ``handler404`` gives. A path that resolves only with a trailing slash never
+    gets here: OptionalSlashMiddleware serves it as it is.
     """
 
     def __init__(self, get_response):

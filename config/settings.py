@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from corsheaders.defaults import default_headers as cors_default_headers
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import (
@@ -51,6 +52,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "corsheaders",
     "users",
     "cinema",
     "bookings",
@@ -62,8 +64,12 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # Outermost, so the logged duration covers the whole stack.
     "config.middleware.RequestLogMiddleware",
+    # /api/x and /api/x/ are one route, served without a redirect.
+    "config.middleware.OptionalSlashMiddleware",
     # JSON, not Django's HTML debug page, for an unknown /api/ URL with DEBUG on.
     "config.middleware.ApiJsonNotFoundMiddleware",
+    # Before anything that may answer by itself (CommonMiddleware, whitenoise).
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -268,6 +274,16 @@ X_FRAME_OPTIONS = "DENY"
 # Health checks from a load balancer come in over plain HTTP.
 SECURE_REDIRECT_EXEMPT = [r"^api/health/$"]
 
+# --- CORS: browser apps on other origins (django-cors-headers) -------------------------
+# Comma-separated origins allowed to call the API from a browser, e.g.
+# "https://app.example.com,http://localhost:5173"; none by default. Only /api/ answers
+# CORS. Tokens travel in the Authorization header, so no cookies (credentials) are
+# allowed; the headers a client must send or read are listed.
+CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", "")
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_ALLOW_HEADERS = (*cors_default_headers, "idempotency-key", "if-none-match")
+CORS_EXPOSE_HEADERS = ["Retry-After", "Idempotent-Replayed", "ETag", "Location"]
+
 # How many reverse proxies sit in front of the app. 0 means: trust REMOTE_ADDR only, so
 # a client cannot pick its own throttle bucket with a forged X-Forwarded-For.
 NUM_PROXIES = env_int("NUM_PROXIES", 0)
@@ -287,7 +303,7 @@ REST_FRAMEWORK = {
         "rest_framework.filters.SearchFilter",
         "config.filters.StableOrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "config.schema.MarqueeAutoSchema",
     "EXCEPTION_HANDLER": "config.exceptions.api_exception_handler",
     "NUM_PROXIES": NUM_PROXIES,
     "DEFAULT_THROTTLE_RATES": {
@@ -324,6 +340,8 @@ SPECTACULAR_SETTINGS = {
         "token as `Authorization: Bearer <token>`."
     ),
     "VERSION": "1.0.0",
+    # Relative: the server that serves the schema (the paths carry /api/ themselves).
+    "SERVERS": [{"url": "/", "description": "This server"}],
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/",
@@ -385,11 +403,17 @@ SPECTACULAR_SETTINGS = {
             "above.",
         },
     ],
+    # One component per model enum, named after it; query filters refer to the same
+    # components (config.schema.postprocess).
     "ENUM_NAME_OVERRIDES": {
         "SeatTypeEnum": "cinema.models.SeatType",
-        # Used by two components since /api/my-bookings/ has its own (with tickets_url),
-        # and the compatibility booking's answer (with `next`).
+        "GenreEnum": "cinema.models.Genre",
+        "AgeRatingEnum": "cinema.models.AgeRating",
+        "RoleEnum": "users.models.Role",
+        # Used by several components: /api/my-bookings/ has its own (with tickets_url),
+        # and so has the compatibility booking's answer (with `next`).
         "ReservationStatusEnum": "bookings.models.ReservationStatus",
+        "SeatStatusEnum": "bookings.models.SeatStatus",
         "CheckInRefusalCodeEnum": "tickets.exceptions.DOOR_REFUSAL_CODES",
         # Payments: a payment's status, and a reservation's payment state.
         "PaymentStatusEnum": "payments.models.PaymentStatus",
@@ -399,7 +423,7 @@ SPECTACULAR_SETTINGS = {
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "config.schema.document_common_errors",
+        "config.schema.postprocess",
     ],
 }
 
@@ -418,6 +442,9 @@ MAX_SEATS_PER_CUSTOMER_PER_SHOWTIME = env_int("MAX_SEATS_PER_CUSTOMER_PER_SHOWTI
 BOOKING_RETRY_ATTEMPTS = env_int("BOOKING_RETRY_ATTEMPTS", 3)
 # Hours an Idempotency-Key is remembered.
 IDEMPOTENCY_KEY_HOURS = env_int("IDEMPOTENCY_KEY_HOURS", 24)
+# Seconds a client may reuse a seat map or showtime before asking again (Cache-Control:
+# max-age); after that it revalidates with If-None-Match and gets 304 while unchanged.
+POLL_MAX_AGE_SECONDS = env_int("POLL_MAX_AGE_SECONDS", 2)
 
 # --- Tickets and check-in (tickets/, docs/tickets.md) ---------------------------------
 # Minutes before a showtime's start from which its tickets are admitted at the door.

@@ -1,10 +1,10 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView
 
 from config.docs import FaviconView, LandingView, RedocView, SwaggerView
-from config.views import HealthView
+from config.views import HealthView, outside_api
 from users.admin import admin_login
 
 api_patterns = [
@@ -28,6 +28,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
     path("swagger/", RedirectView.as_view(url="/api/docs/", permanent=False)),
+    # Last: a JSON 404 naming the /api/ prefix for any other path. The admin, swagger
+    # and api without their slash still reach CommonMiddleware's redirect to it.
+    re_path(r"^(?!admin(?:/|$)|swagger$|api(?:/|$)|static/)", outside_api, name="outside-api"),
 ]
 
 handler400 = "config.views.bad_request"

@@ -6,8 +6,16 @@ import sys
 from django.conf import settings
 from django.db import DatabaseError, connections
 from django.http import HttpResponse, JsonResponse
+from django.urls import is_valid_path
 from django.views import defaults
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -15,6 +23,14 @@ from rest_framework.views import APIView
 
 from config.errors import DatabaseUnavailable
 from config.exceptions import is_database_unavailable, log_database_unavailable
+
+_HEALTH = inline_serializer(
+    "Health",
+    {
+        "status": serializers.ChoiceField(choices=["ok", "unavailable"]),
+        "database": serializers.ChoiceField(choices=["ok", "unreachable"]),
+    },
+)
 
 
 class HealthView(APIView):
@@ -26,13 +42,33 @@ class HealthView(APIView):
 
     @extend_schema(
         auth=[],
+        summary="Is this node healthy? (for load balancers)",
+        description="200 when the database answers a query; 503, within about 2 s, "
+        "when it is down or hung, with Retry-After.",
         responses={
-            200: inline_serializer(
-                "Health",
-                {"status": serializers.CharField(), "database": serializers.CharField()},
+            200: _HEALTH,
+            503: OpenApiResponse(
+                _HEALTH,
+                description="The database cannot be reached; take this node out.",
+                examples=[
+                    OpenApiExample(
+                        "Database down",
+                        value={"status": "unavailable", "database": "unreachable"},
+                        response_only=True,
+                        status_codes=["503"],
+                    )
+                ],
             ),
-            503: OpenApiResponse(description="The database cannot be reached."),
         },
+        parameters=[
+            OpenApiParameter(
+                "Retry-After",
+                int,
+                OpenApiParameter.HEADER,
+                response=[503],
+                description="Seconds to wait before asking again.",
+            )
+        ],
         tags=["health"],
     )
     def get(self, request):
@@ -107,6 +143,19 @@ def not_found(request, exception=None):
     if _is_api(request):
         return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
     return defaults.page_not_found(request, exception)
+
+
+@csrf_exempt  # it changes nothing; a POST gets the same JSON 404, not a CSRF page
+def outside_api(request, path=""):
+    """Every path that is neither the API, the admin, the docs' redirect nor a static
+    file (config/urls.py routes them here, so this holds with DEBUG on too): an API
+    client that forgot the prefix (the seed-000 paths have none) hears where the API
+    is, and which path it probably meant."""
+    detail = "Not found. The API lives under /api/ (see /api/docs/)."
+    suggestion = "/api" + request.path
+    if is_valid_path(suggestion) or is_valid_path(suggestion + "/"):
+        detail = f"Not found. The API lives under /api/: did you mean {suggestion}?"
+    return JsonResponse({"detail": detail, "code": "not_found"}, status=404)
 
 
 def server_error(request):

@@ -12,3 +12,11 @@ class PaymentsConfig(AppConfig):
         # The staff report (bookings.reports) shows money next to ticket revenue; the
         # payments app, which bookings never imports, says how to count it.
         provide_money_figures(money_figures)
+
+        from config.schema import operation_errors
+        from payments.exceptions import PaymentRequired
+
+        # The booking engine's confirmation asks payments first (payments.hooks): its
+        # refusal belongs to the confirm operation's contract, which bookings, never
+        # importing payments, cannot declare itself.
+        operation_errors("reservations_confirm_create", PaymentRequired)

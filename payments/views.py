@@ -20,12 +20,27 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from bookings import selectors as booking_selectors
+from bookings.exceptions import (
+    AlreadyCancelled,
+    AlreadyConfirmed,
+    HoldExpired,
+    NotReservationOwner,
+    ShowtimeClosed,
+)
 from bookings.serializers import ReservationSerializer
 from config.days import EARLIEST_DAY, LATEST_DAY, local_day_range
-from config.filters import StableOrderingFilter
+from config.filters import IdFilter, StableOrderingFilter
 from config.limits import MAX_ID
-from config.schema import ErrorSerializer, error_responses
+from config.schema import domain_errors
 from payments import selectors, services
+from payments.exceptions import (
+    AlreadyPaid,
+    CheckoutInProgress,
+    InvalidEvent,
+    InvalidSignature,
+    PaymentProviderUnavailable,
+    ProviderDisabled,
+)
 from payments.models import Method, Payment, PaymentStatus, Provider
 from payments.serializers import (
     BoxOfficePaymentCreateSerializer,
@@ -37,17 +52,6 @@ from payments.serializers import (
 from users.permissions import IsAdminRole
 
 logger = logging.getLogger(__name__)
-
-
-def _409(description: str) -> OpenApiResponse:
-    return OpenApiResponse(ErrorSerializer, description=description)
-
-
-_503 = OpenApiResponse(
-    ErrorSerializer,
-    description="`payment_provider_unavailable`: Stripe could not be reached or failed "
-    "(nothing was charged; try again after Retry-After), or `busy`.",
-)
 
 
 def _visible_reservation(request, pk: int):
@@ -75,18 +79,17 @@ def _visible_reservation(request, pk: int):
     responses={
         200: OpenApiResponse(CheckoutSerializer, description="The payment already pending."),
         201: CheckoutSerializer,
-        400: OpenApiResponse(
-            OpenApiTypes.OBJECT,
-            description="Field errors, or `provider_disabled` (no Stripe key set: pay at "
-            "the box office), `showtime_closed`.",
+        **domain_errors(
+            ProviderDisabled,
+            ShowtimeClosed,
+            NotReservationOwner,
+            AlreadyPaid,
+            AlreadyConfirmed,
+            AlreadyCancelled,
+            HoldExpired,
+            CheckoutInProgress,
+            PaymentProviderUnavailable,
         ),
-        **error_responses(401, 404),
-        403: OpenApiResponse(ErrorSerializer, description="`not_owner`: not your hold."),
-        409: _409(
-            "`already_paid`, `already_confirmed`, `already_cancelled`, `hold_expired`, "
-            "`checkout_in_progress`."
-        ),
-        503: _503,
     },
 )
 class CheckoutView(APIView):
@@ -120,12 +123,7 @@ class CheckoutView(APIView):
     examples=[OpenApiExample("Cash", value={"method": "cash"}, request_only=True)],
     responses={
         200: ReservationSerializer,
-        400: OpenApiResponse(
-            OpenApiTypes.OBJECT, description="Field errors, or `showtime_closed`."
-        ),
-        **error_responses(401, 403, 404),
-        409: _409("`already_paid`, `already_cancelled`, `hold_expired`."),
-        503: OpenApiResponse(ErrorSerializer, description="`busy`; try again."),
+        **domain_errors(ShowtimeClosed, AlreadyPaid, AlreadyCancelled, HoldExpired),
     },
 )
 class BoxOfficePaymentView(APIView):
@@ -166,12 +164,9 @@ class BoxOfficePaymentView(APIView):
     request={"application/json": OpenApiTypes.OBJECT},
     responses={
         200: WebhookReceivedSerializer,
-        400: OpenApiResponse(
-            ErrorSerializer,
-            description="`invalid_signature` (missing, wrong or too old; also when "
-            "webhooks are not configured), or `invalid_event`.",
-        ),
-        503: OpenApiResponse(ErrorSerializer, description="`busy`, `database_unavailable`."),
+        # invalid_signature: missing, wrong or too old; also when webhooks are not
+        # configured.
+        **domain_errors(InvalidSignature, InvalidEvent),
     },
 )
 class StripeWebhookView(APIView):
@@ -194,9 +189,7 @@ class PaymentFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=PaymentStatus.choices)
     provider = django_filters.ChoiceFilter(choices=Provider.choices)
     method = django_filters.ChoiceFilter(choices=Method.choices)
-    reservation = django_filters.NumberFilter(
-        field_name="reservation_id", min_value=1, max_value=MAX_ID
-    )
+    reservation = IdFilter(field_name="reservation_id")
     date_from = django_filters.DateFilter(
         method="filter_from", label="Created on or after this day (YYYY-MM-DD, TIME_ZONE)."
     )
@@ -250,12 +243,12 @@ _DAY_PARAMETERS = [
         description="Newest first; filter by `status`, `provider`, `method`, "
         "`reservation` and the days `from`..`to` of their creation.",
         parameters=_DAY_PARAMETERS,
-        responses={200: PaymentSerializer(many=True), **error_responses(400, 401, 404)},
+        responses={200: PaymentSerializer(many=True)},
     ),
     retrieve=extend_schema(
         tags=["payments"],
         summary="One payment (yours; ADMIN: any)",
-        responses={200: PaymentSerializer, **error_responses(401, 404)},
+        responses={200: PaymentSerializer},
     ),
 )
 class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

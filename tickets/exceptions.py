@@ -4,7 +4,17 @@ The door's refusals carry the ticket (``DoorRefusal.ticket``): the view adds it 
 answer, so the door screen can show the seat and the showtime.
 """
 
+from datetime import datetime
+from typing import TypedDict
+
 from config.errors import Conflict, NotFound
+
+
+class CheckedInSeat(TypedDict):
+    """A seat whose ticket was used at the door."""
+
+    id: int
+    label: str
 
 
 class TicketNotFound(NotFound):
@@ -23,6 +33,7 @@ class DoorRefusal(Conflict):
 class AlreadyCheckedIn(DoorRefusal):
     detail = "This ticket was already checked in."
     code = "already_checked_in"
+    fields = {"checked_in_at": datetime}
 
 
 class TicketVoid(DoorRefusal):
@@ -33,11 +44,13 @@ class TicketVoid(DoorRefusal):
 class WrongShowtime(DoorRefusal):
     detail = "This ticket is for another showtime."
     code = "wrong_showtime"
+    fields = {"scanner_showtime": int}
 
 
 class TooEarly(DoorRefusal):
     detail = "The doors for this showtime are not open yet."
     code = "too_early"
+    fields = {"doors_open_at": datetime}
 
 
 class ShowtimeEnded(DoorRefusal):
@@ -48,6 +61,7 @@ class ShowtimeEnded(DoorRefusal):
 class ReservationCheckedIn(Conflict):
     detail = "A ticket of this reservation was checked in; it can no longer be cancelled."
     code = "checked_in"
+    fields = {"seats": list[CheckedInSeat]}
 
 
 # The door's refusal codes, in the order the door checks them (docs/tickets.md).

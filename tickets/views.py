@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 
 from bookings.selectors import reservation_list
 from config.limits import MAX_ID
-from config.schema import ErrorSerializer, error_responses
+from config.schema import domain_errors, error_responses
 from tickets import selectors, services
 from tickets.codes import normalise
 from tickets.exceptions import DoorRefusal, TicketNotFound
@@ -157,9 +157,7 @@ _REFUSAL_EXAMPLE = {
     responses={
         200: TicketSerializer,
         **error_responses(400, 401, 403),
-        404: OpenApiResponse(
-            ErrorSerializer, description="No ticket has this code (`ticket_not_found`)."
-        ),
+        **domain_errors(TicketNotFound),
         409: OpenApiResponse(
             CheckInRefusalSerializer,
             description="The ticket does not admit now: `already_checked_in` (with the first "

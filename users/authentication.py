@@ -9,11 +9,15 @@ primary key as an unknown user (401, not 500), and leaves the checks after the r
 (active account, revoked token) to simplejwt.
 """
 
+import contextlib
+
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import DEFAULT_DB_ALIAS
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
+from rest_framework.exceptions import AuthenticationFailed as DRFAuthenticationFailed
+from rest_framework.permissions import SAFE_METHODS
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
 from rest_framework_simplejwt.settings import api_settings
@@ -67,3 +71,22 @@ class UserJWTScheme(SimpleJWTScheme):
     """OpenAPI: the same bearer JWT scheme (``jwtAuth``) as simplejwt's own class."""
 
     target_class = "users.authentication.UserJWTAuthentication"
+
+
+class PublicReadsMixin:
+    """For views whose reads are public (the catalogue, the schedule, the seat map): on a
+    GET, HEAD or OPTIONS a token that fails authentication (expired, revoked, malformed)
+    is ignored and the request is answered as an anonymous one.
+
+    A public read answers everyone alike, so a stale token cannot change what it shows;
+    refusing it would break a public page for a visitor whose stored token expired, for
+    no gain. Writes on the same views still answer 401 for a bad token, so a client
+    learns to refresh where it matters. The schema marks these reads ``security: []``.
+    """
+
+    def perform_authentication(self, request):
+        if request.method not in SAFE_METHODS:
+            return super().perform_authentication(request)
+        # DRF makes the request anonymous before it raises.
+        with contextlib.suppress(DRFAuthenticationFailed):
+            request.user  # noqa: B018 - authenticates

@@ -47,7 +47,9 @@ class User(AbstractUser):
     staff with every permission in the Django admin too (the cinema's staff manage the
     whole catalogue and all bookings); a CUSTOMER has no admin access at all."""
 
-    email = models.EmailField("email address", unique=True)
+    # Unique when given. NULL when not: the compatibility sign-up (/api/signup/) takes
+    # none, and NULLs do not collide in a unique index (an empty string would).
+    email = models.EmailField("email address", unique=True, null=True, blank=True)
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.CUSTOMER)
     # fold_username(username), kept by save() (bulk_create must set it itself): the
     # unique key that keeps "Admin" and "admín" from ever being two accounts, and the
@@ -72,6 +74,8 @@ class User(AbstractUser):
         # The role is the single source of truth for staff access.
         self.is_staff = self.is_superuser = self.role == Role.ADMIN
         self.username_fold = fold_username(self.username)
+        if not self.email:
+            self.email = None
         update_fields = kwargs.get("update_fields")
         if update_fields is not None:
             extra = set()

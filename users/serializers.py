@@ -3,7 +3,7 @@ from datetime import UTC, datetime
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
-from drf_spectacular.utils import extend_schema_serializer
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenRefreshSerializer
@@ -30,11 +30,40 @@ class UserSerializer(StrictModelSerializer):
         read_only_fields = ["id", "username", "role", "date_joined"]
 
 
+def _password_policy() -> tuple[int, str]:
+    """The shortest password the validators accept, and their rules in words, for the
+    schema and the README (AUTH_PASSWORD_VALIDATORS is the one source)."""
+    validators = password_validation.get_default_password_validators()
+    shortest = max(
+        (getattr(v, "min_length", 1) for v in validators),
+        default=1,
+    )
+    rules = " ".join(password_validation.password_validators_help_texts(validators))
+    return shortest, rules
+
+
+PASSWORD_MIN_LENGTH, PASSWORD_RULES = _password_policy()
+
+
+# The policy in the schema; the server checks it in validate_password, so that a short
+# password hears every rule it breaks at once (a field minLength would stop at the first).
+@extend_schema_field(
+    {
+        "type": "string",
+        "minLength": PASSWORD_MIN_LENGTH,
+        "description": f"The password policy: {PASSWORD_RULES}",
+    }
+)
+class NewPasswordField(StrictCharField):
+    pass
+
+
 class UserRegisterSerializer(StrictModelSerializer):
     """Sign-up. Only these fields are read: a ``role`` or ``is_staff`` in the body is
-    ignored, so every new account is a CUSTOMER."""
+    ignored, so every new account is a CUSTOMER. Every field error, the password's rules
+    included, comes in one answer."""
 
-    password = StrictCharField(write_only=True, style={"input_type": "password"})
+    password = NewPasswordField(write_only=True, style={"input_type": "password"})
     email = StrictEmailField()
 
     class Meta:
@@ -49,23 +78,37 @@ class UserRegisterSerializer(StrictModelSerializer):
         return value
 
     def validate_email(self, value):
+        if not value:
+            return None
         value = User.objects.normalize_email(value)
         if User.objects.filter(email__iexact=value).exists():
             raise serializers.ValidationError("A user with that email already exists.")
         return value
 
-    def validate(self, attrs):
+    def validate_password(self, value):
+        # A field validator, so that the password's rules are answered together with
+        # every other field's errors. The similarity rule compares with the other
+        # fields as they were sent.
+        data = self.initial_data if isinstance(self.initial_data, dict) else {}
         candidate = User(
-            username=attrs.get("username", ""),
-            email=attrs.get("email", ""),
-            first_name=attrs.get("first_name", ""),
-            last_name=attrs.get("last_name", ""),
+            **{
+                name: data[name]
+                for name in ("username", "email", "first_name", "last_name")
+                if isinstance(data.get(name), str)
+            }
         )
         try:
-            password_validation.validate_password(attrs["password"], user=candidate)
+            password_validation.validate_password(value, user=candidate)
         except DjangoValidationError as exc:
-            raise serializers.ValidationError({"password": list(exc.messages)}) from exc
-        return attrs
+            raise serializers.ValidationError(list(exc.messages)) from exc
+        return value
+
+
+class CompatSignupSerializer(UserRegisterSerializer):
+    """The compatibility sign-up (``/api/signup/``): the API Marquee replaces took a
+    username and a password only, so the email may be left out (or empty)."""
+
+    email = StrictEmailField(required=False, allow_blank=True)
 
 
 class UserMeUpdateSerializer(StrictModelSerializer):

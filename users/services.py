@@ -9,7 +9,12 @@ from users.models import USERNAME_TAKEN, Role, User, fold_username
 
 
 def user_register(
-    *, username: str, email: str, password: str, first_name: str = "", last_name: str = ""
+    *,
+    username: str,
+    password: str,
+    email: str | None = None,
+    first_name: str = "",
+    last_name: str = "",
 ) -> User:
     """Create a CUSTOMER. The role is never taken from the caller.
 
@@ -53,7 +58,7 @@ def user_create(
         raise _taken_field_error(username=username, email=email) from exc
 
 
-def _taken_field_error(*, username: str, email: str) -> ValidationError:
+def _taken_field_error(*, username: str, email: str | None) -> ValidationError:
     if User.objects.filter(username_fold=fold_username(username)).exists():
         return ValidationError({"username": [USERNAME_TAKEN]})
     return ValidationError({"email": ["A user with that email already exists."]})

@@ -1,3 +1,5 @@
+from typing import NotRequired
+
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -8,11 +10,13 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
-from config.schema import error_responses
+from config.schema import ApiError, TokenMessage, domain_errors
 from users import services
+from users.exceptions import LastAdminError, NoLongerAdmin, OwnRoleChangeError
 from users.models import User
 from users.permissions import IsAdminRole
 from users.serializers import (
+    CompatSignupSerializer,
     LoginSerializer,
     LogoutSerializer,
     RaceFreeTokenRefreshSerializer,
@@ -34,7 +38,7 @@ from users.throttles import (
     tags=["auth"],
     auth=[],
     request=UserRegisterSerializer,
-    responses={201: UserSerializer, **error_responses(400, 429)},
+    responses={201: UserSerializer},
     summary="Create a customer account",
 )
 class RegisterView(generics.CreateAPIView):
@@ -51,22 +55,34 @@ class RegisterView(generics.CreateAPIView):
 
 
 @extend_schema(
+    tags=["compatibility"],
+    auth=[],
+    request=CompatSignupSerializer,
+    responses={201: UserSerializer},
+    summary="Sign up (compatibility: as POST /api/auth/register/, but the email is optional)",
+)
+class CompatSignupView(RegisterView):
+    """``POST /api/signup/`` of the API Marquee replaces."""
+
+    serializer_class = CompatSignupSerializer
+
+
+@extend_schema(
     tags=["auth"],
     auth=[],
-    responses={200: TokenPairSerializer, **error_responses(400, 401, 429)},
+    responses={
+        200: TokenPairSerializer,
+        **domain_errors(
+            ApiError(
+                401, "no_active_account", "No active account found with the given credentials."
+            )
+        ),
+    },
     summary="Log in: username and password for a token pair",
 )
 class LoginView(TokenObtainPairView):
     serializer_class = LoginSerializer
     throttle_classes = [LoginIPThrottle, LoginUsernameThrottle]
-
-
-@extend_schema(
-    tags=["compatibility"],
-    summary="Sign up (compatibility: the same as POST /api/auth/register/)",
-)
-class CompatSignupView(RegisterView):
-    """``POST /api/signup/`` of the API Marquee replaces."""
 
 
 @extend_schema(
@@ -81,7 +97,17 @@ class CompatLoginView(LoginView):
     tags=["auth"],
     auth=[],
     summary="Rotate a refresh token",
-    responses={200: TokenPairSerializer, **error_responses(400, 401)},
+    responses={
+        200: TokenPairSerializer,
+        **domain_errors(
+            ApiError(
+                401,
+                "token_not_valid",
+                "The refresh token is invalid, expired or already used.",
+                {"messages": NotRequired[list[TokenMessage]]},
+            )
+        ),
+    },
     description="Returns a new access and refresh token; the refresh token sent is "
     "blacklisted, so sending it again is 401.",
 )
@@ -94,7 +120,6 @@ class RefreshView(TokenRefreshView):
     request=LogoutSerializer,
     responses={
         204: OpenApiResponse(description="The refresh token is blacklisted."),
-        **error_responses(400, 401),
     },
     summary="Log out: blacklist a refresh token",
 )
@@ -155,7 +180,10 @@ class MeView(generics.RetrieveUpdateAPIView):
     partial_update=extend_schema(
         tags=["users"],
         request=UserRoleUpdateSerializer,
-        responses={200: UserSerializer, **error_responses(400, 401, 403, 404, 409)},
+        responses={
+            200: UserSerializer,
+            **domain_errors(OwnRoleChangeError, NoLongerAdmin, LastAdminError),
+        },
         summary="Promote or demote a user (ADMIN)",
         description="An admin cannot change their own role (400 `own_role_change`), and "
         "the last active admin cannot be demoted (409 `last_admin`).",

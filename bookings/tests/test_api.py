@@ -48,7 +48,7 @@ def test_seat_map_shows_every_seat_with_price_and_status(anon_client, show):
         "row": "C",
         "number": 4,
         "label": "C4",
-        "type": "VIP",
+        "seat_type": "VIP",
         "price": "15.00",
         "status": "available",
     }
@@ -140,7 +140,7 @@ def test_reservation_create_taken_seat_is_409_naming_the_seats(customer_client, 
 @pytest.mark.parametrize(
     ("payload", "code_or_field"),
     [
-        (lambda show: {"showtime": show.pk, "seats": []}, "seats"),
+        (lambda show: {"showtime": show.pk, "seats": []}, "no_seats"),
         (lambda show: {"showtime": show.pk}, "seats"),
         (lambda show: {"showtime": show.pk, "seats": ["x"]}, "seats"),
         (lambda show: {"seats": [1]}, "showtime"),
@@ -349,13 +349,26 @@ def test_compat_book_by_seat_number(customer_client, show):
     assert again.json()["code"] == "seats_unavailable"
 
 
-@pytest.mark.parametrize("number", [0, 13, -1, "x", 1.5, None])
-def test_compat_book_bad_seat_number_is_400(customer_client, show, number, counts):
+@pytest.mark.parametrize(
+    ("number", "shape"),
+    [
+        # Below 1 or past the hall's last seat: the same mistake, the same answer.
+        *((number, "invalid_seat_number") for number in (0, 13, -1, 10**30)),
+        # Not a whole number at all: a field error, as for any field.
+        *((number, "field error") for number in ("x", 1.5, None, True)),
+    ],
+)
+def test_compat_book_bad_seat_number_is_400(customer_client, show, number, shape, counts):
     before = counts()
     response = customer_client.post(
         f"/api/shows/{show.pk}/book/", {"seat_number": number}, format="json"
     )
     assert response.status_code == 400
+    body = response.json()
+    if shape == "field error":
+        assert list(body) == ["seat_number"]
+    else:
+        assert (body["code"], body["seat_number"]) == (shape, number)
     assert counts() == before
 
 
@@ -423,7 +436,7 @@ HUGE = 10**25
         ("post", RESERVATIONS, {"showtime": HUGE, "seats": [1]}, 400),
         ("post", RESERVATIONS, {"showtime": 1, "seats": [HUGE]}, 400),
         ("post", f"/api/shows/{HUGE}/book/", {"seat_number": 1}, 404),
-        ("post", "/api/shows/1/book/", {"seat_number": HUGE}, 400),
+        ("post", "/api/shows/{show}/book/", {"seat_number": HUGE}, 400),
         ("post", f"/api/bookings/{HUGE}/cancel/", None, 404),
         ("get", f"{RESERVATIONS}{HUGE}/", None, 404),
         ("get", f"{RESERVATIONS}?user={HUGE}", None, 400),
@@ -431,7 +444,8 @@ HUGE = 10**25
     ],
 )
 def test_huge_ids_are_client_errors_not_500(customer_client, method, url, body, expected):
-    ShowtimeFactory()
+    show = ShowtimeFactory()
+    url = url.replace("{show}", str(show.pk))
     response = getattr(customer_client, method)(url, body, format="json")
     assert response.status_code == expected, response.content
 

@@ -167,4 +167,4 @@ def test_seat_map_sees_a_replaced_layout(anon_client):
     new_ids = set(hall.seats.values_list("id", flat=True))
     assert {s["id"] for s in new["seats"]} == new_ids
     assert not new_ids & {s["id"] for s in old["seats"]}
-    assert [s["type"] for s in new["seats"]] == ["STANDARD"] * 3 + ["VIP"] * 3
+    assert [s["seat_type"] for s in new["seats"]] == ["STANDARD"] * 3 + ["VIP"] * 3

@@ -407,3 +407,49 @@ def test_register_race_on_a_taken_name_is_a_field_error_not_a_500():
 
     assert "username" in info.value.error_dict
     assert User.objects.filter(username="ann").count() == 1
+
+
+# --- the seeds' sign-up flows -----------------------------------------------------------
+@pytest.mark.parametrize("path", ["/api/auth/register/", "/api/signup/"])
+def test_register_answers_every_field_and_password_rule_at_once(anon_client, db, path):
+    response = anon_client.post(path, {"username": "user1", "password": "pass"}, format="json")
+    assert response.status_code == 400
+    body = response.json()
+    assert body["password"] == [
+        "This password is too short. It must contain at least 8 characters.",
+        "This password is too common.",
+    ]
+    if path == "/api/auth/register/":
+        assert body["email"] == ["This field is required."]
+    else:
+        assert "email" not in body  # optional on the compatibility route
+    assert not User.objects.exists()
+
+
+def test_compat_signup_works_without_an_email(anon_client, db):
+    response = anon_client.post(
+        "/api/signup/", {"username": "john", "password": "correct-horse-battery"}, format="json"
+    )
+    assert response.status_code == 201
+    assert response.json()["email"] is None
+    second = anon_client.post(
+        "/api/signup/", {"username": "jane", "password": "correct-horse-battery", "email": ""}
+    )
+    assert second.status_code == 201
+    assert User.objects.filter(email__isnull=True).count() == 2
+    login = anon_client.post(
+        "/api/login/", {"username": "john", "password": "correct-horse-battery"}, format="json"
+    )
+    assert login.status_code == 200
+
+
+def test_password_similar_to_the_username_is_refused_with_the_other_errors(anon_client, db):
+    response = anon_client.post(
+        "/api/auth/register/",
+        {"username": "johnsmith1", "email": "not-an-email", "password": "johnsmith1"},
+        format="json",
+    )
+    assert response.status_code == 400
+    body = response.json()
+    assert body["email"] == ["Enter a valid email address."]
+    assert "The password is too similar to the username." in body["password"]
