@@ -8,10 +8,16 @@ one table. Each app's ``<app>/exceptions.py`` subclasses one of the kinds below 
 Extra keyword arguments become fields of the response body, e.g.
 ``SeatsUnavailable(seats=[{"id": 7, "label": "A7"}])``. Each class declares the extra
 fields it carries, with their types, in ``fields``: the OpenAPI schema documents them
-from there (config/schema.py), and raising with an undeclared one is a TypeError.
+from there (config/schema.py). Raising with an undeclared one is a TypeError in the test
+suite (``DomainError.strict_fields``, set by the root conftest.py), so a forgotten
+declaration fails a test; in production the field is dropped and logged instead, so the
+client still gets its 4xx, in the documented shape, rather than a 500.
 """
 
+import logging
 from typing import Any, ClassVar
+
+logger = logging.getLogger(__name__)
 
 
 class DomainError(Exception):
@@ -23,13 +29,17 @@ class DomainError(Exception):
     # The extra body fields this error carries: name -> type (int, str, list[...], a
     # TypedDict). The schema's only source for them.
     fields: ClassVar[dict[str, Any]] = {}
+    # True in the test suite: an undeclared extra field is a TypeError there.
+    strict_fields: ClassVar[bool] = False
 
     def __init__(self, detail: str | None = None, **extra):
         undeclared = extra.keys() - self.fields.keys()
         if undeclared:
-            raise TypeError(
-                f"{type(self).__name__} declares no field {', '.join(sorted(undeclared))}"
-            )
+            message = f"{type(self).__name__} declares no field {', '.join(sorted(undeclared))}"
+            if DomainError.strict_fields:
+                raise TypeError(message)
+            logger.error("%s; left out of the answer", message)
+            extra = {name: value for name, value in extra.items() if name in self.fields}
         if detail is not None:
             self.detail = detail
         self.extra = extra

@@ -57,6 +57,15 @@ def test_domain_error_refuses_an_undeclared_field():
     assert TooManySeats(limit=3).extra == {"limit": 3}
 
 
+def test_in_production_an_undeclared_field_is_dropped_and_logged_not_a_500(monkeypatch, caplog):
+    monkeypatch.setattr(DomainError, "strict_fields", False)
+
+    error = SeatsUnavailable(seats=[{"id": 7, "label": "A7"}], limit=3)
+
+    assert error.extra == {"seats": [{"id": 7, "label": "A7"}]}
+    assert "SeatsUnavailable declares no field limit" in caplog.text
+
+
 def test_every_domain_error_class_declares_typed_fields():
     def subclasses(cls):
         for sub in cls.__subclasses__():
