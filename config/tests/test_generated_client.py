@@ -12,6 +12,7 @@ import datetime as dt
 import importlib
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -83,64 +84,102 @@ def _op(generated, operation: str):
     return importlib.import_module(f"{generated.__name__}.api.{found.parent.name}.{operation}")
 
 
-def test_generated_client_drives_the_journeys(generated, live_server):
-    m = importlib.import_module(f"{generated.__name__}.models")
-    client_module = importlib.import_module(f"{generated.__name__}.client")
-    anonymous = client_module.Client(base_url=live_server.url, raise_on_unexpected_status=True)
+@dataclass
+class _Api:
+    """The generated client as the steps below use it: its models, an anonymous client,
+    and each operation's module by its operationId."""
 
-    def signed_in(username, password):
-        login = _op(generated, "auth_login_create").sync_detailed(
-            client=anonymous, body=m.TokenObtainPairRequest(username=username, password=password)
+    generated: object
+    live_server: object
+
+    def __post_init__(self):
+        self.m = importlib.import_module(f"{self.generated.__name__}.models")
+        self.clients = importlib.import_module(f"{self.generated.__name__}.client")
+        self.anonymous = self.clients.Client(
+            base_url=self.live_server.url, raise_on_unexpected_status=True
+        )
+
+    def op(self, operation):
+        return _op(self.generated, operation)
+
+    def signed_in(self, username, password):
+        login = self.op("auth_login_create").sync_detailed(
+            client=self.anonymous,
+            body=self.m.TokenObtainPairRequest(username=username, password=password),
         )
         assert login.status_code == 200, login.content
-        return client_module.AuthenticatedClient(
-            base_url=live_server.url, token=login.parsed.access, raise_on_unexpected_status=True
+        return self.clients.AuthenticatedClient(
+            base_url=self.live_server.url,
+            token=login.parsed.access,
+            raise_on_unexpected_status=True,
         )
 
+
+def test_generated_client_drives_the_journeys(generated, live_server):
+    api = _Api(generated, live_server)
     # What the cinema has: a movie with a showtime tomorrow in a 3 x 4 hall.
     start = timezone.localtime(timezone.now() + dt.timedelta(days=1)).replace(
         hour=20, minute=0, second=0, microsecond=0
     )
-    hall = HallFactory()
-    dune = MovieFactory(title="Dune: Part Two")
-    show = ShowtimeFactory(movie=dune, hall=hall, start_time=start)
+    show = ShowtimeFactory(
+        movie=MovieFactory(title="Dune: Part Two"), hall=HallFactory(), start_time=start
+    )
     admin = AdminFactory()
 
-    # --- the customer ---------------------------------------------------------------
-    registered = _op(generated, "auth_register_create").sync_detailed(
-        client=anonymous,
+    june = _customer_registers_and_browses(api, show)
+    seats = _customer_reads_the_seat_map(api, june, show)
+    hold, ticket = _customer_books_cancels_and_rebooks(api, june, show, seats)
+    boss = api.signed_in(admin.username, DEFAULT_PASSWORD)
+    scheduled, same_slot = _admin_schedules_and_reports(api, boss, start)
+    _booking_errors_arrive_typed(api, boss, june, show, seats, hold)
+    _other_errors_arrive_typed(api, boss, admin, show, (scheduled, same_slot), ticket)
+
+
+def _customer_registers_and_browses(api, show):
+    m = api.m
+    registered = api.op("auth_register_create").sync_detailed(
+        client=api.anonymous,
         body=m.UserRegisterRequest(
             username="june", email="june@example.com", password="correct-horse-battery"
         ),
     )
     assert registered.status_code == 201
     assert registered.parsed.role == m.RoleEnum.CUSTOMER
-    june = signed_in("june", "correct-horse-battery")
+    june = api.signed_in("june", "correct-horse-battery")
 
-    movies = _op(generated, "movies_list").sync(client=anonymous)
-    assert dune.pk in [movie.id for movie in movies.results]
-    found = _op(generated, "movies_list").sync(
-        client=anonymous, search="Dune", ordering=m.MoviesListOrdering.TITLE_DESC
+    movies = api.op("movies_list").sync(client=api.anonymous)
+    assert show.movie.pk in [movie.id for movie in movies.results]
+    found = api.op("movies_list").sync(
+        client=api.anonymous, search="Dune", ordering=m.MoviesListOrdering.TITLE_DESC
     )
     assert [movie.title for movie in found.results] == ["Dune: Part Two"]
     assert isinstance(found.results[0].age_rating, m.AgeRatingEnum)
-    showtimes = _op(generated, "movies_showtimes_list").sync(dune.pk, client=anonymous)
+    showtimes = api.op("movies_showtimes_list").sync(show.movie.pk, client=api.anonymous)
     assert [s.id for s in showtimes.results] == [show.pk]
-    schedule = _op(generated, "showtimes_list").sync(client=anonymous, date=start.date())
+    schedule = api.op("showtimes_list").sync(
+        client=api.anonymous, date=timezone.localtime(show.start_time).date()
+    )
     assert show.pk in [s.id for s in schedule.results]
+    return june
 
-    seat_map_op = _op(generated, "showtimes_seats_retrieve")
+
+def _customer_reads_the_seat_map(api, june, show):
+    seat_map_op = api.op("showtimes_seats_retrieve")
     seat_map = seat_map_op.sync_detailed(show.pk, client=june)
     assert seat_map.status_code == 200
     seats = {seat.label: seat for seat in seat_map.parsed.seats}
-    assert seats["A1"].status == m.SeatStatusEnum.AVAILABLE
-    assert isinstance(seats["A1"].seat_type, m.SeatTypeEnum)
+    assert seats["A1"].status == api.m.SeatStatusEnum.AVAILABLE
+    assert isinstance(seats["A1"].seat_type, api.m.SeatTypeEnum)
     unchanged = seat_map_op.sync_detailed(
         show.pk, client=june, if_none_match=seat_map.headers["ETag"]
     )
     assert unchanged.status_code == 304
+    return seats
 
-    create = _op(generated, "reservations_create")
+
+def _customer_books_cancels_and_rebooks(api, june, show, seats):
+    m = api.m
+    create = api.op("reservations_create")
     hold = create.sync(
         client=june,
         body=m.ReservationCreateRequest(
@@ -149,11 +188,11 @@ def test_generated_client_drives_the_journeys(generated, live_server):
     )
     assert hold.status == m.ReservationStatusEnum.HELD
     assert hold.expires_at is not None
-    confirmed = _op(generated, "reservations_confirm_create").sync(hold.id, client=june)
+    confirmed = api.op("reservations_confirm_create").sync(hold.id, client=june)
     assert confirmed.status == m.ReservationStatusEnum.CONFIRMED
-    mine = _op(generated, "reservations_list").sync(client=june)
+    mine = api.op("reservations_list").sync(client=june)
     assert [r.id for r in mine.results] == [hold.id]
-    cancelled = _op(generated, "reservations_destroy").sync(hold.id, client=june)
+    cancelled = api.op("reservations_destroy").sync(hold.id, client=june)
     assert cancelled.status == m.ReservationStatusEnum.CANCELLED
     assert cancelled.cancelled_at is not None
     rebooked = create.sync(
@@ -162,15 +201,17 @@ def test_generated_client_drives_the_journeys(generated, live_server):
     assert rebooked.status == m.ReservationStatusEnum.CONFIRMED
     assert rebooked.total_price == "10.00"
 
-    tickets = _op(generated, "reservations_tickets_list").sync(rebooked.id, client=june)
+    tickets = api.op("reservations_tickets_list").sync(rebooked.id, client=june)
     (ticket,) = tickets.results
-    qr = _op(generated, "tickets_qr_svg_retrieve").sync_detailed(ticket.code, client=june)
+    qr = api.op("tickets_qr_svg_retrieve").sync_detailed(ticket.code, client=june)
     assert qr.status_code == 200
     assert qr.content.startswith(b"<?xml") or b"<svg" in qr.content[:200]
+    return hold, ticket
 
-    # --- the admin ------------------------------------------------------------------
-    boss = signed_in(admin.username, DEFAULT_PASSWORD)
-    movie = _op(generated, "movies_create").sync(
+
+def _admin_schedules_and_reports(api, boss, start):
+    m = api.m
+    movie = api.op("movies_create").sync(
         client=boss,
         body=m.MovieWriteRequest(
             title="Arrival",
@@ -181,35 +222,40 @@ def test_generated_client_drives_the_journeys(generated, live_server):
         ),
     )
     assert movie.age_rating == m.AgeRatingEnum.TWELVE
-    new_hall = _op(generated, "halls_create").sync(
+    new_hall = api.op("halls_create").sync(
         client=boss,
         body=m.HallCreateRequest(name="Studio 9", rows=4, seats_per_row=5, vip_rows=["D"]),
     )
     assert new_hall.capacity == 20
     later = start + dt.timedelta(days=1)
-    scheduled = _op(generated, "showtimes_create").sync(
+    scheduled = api.op("showtimes_create").sync(
         client=boss,
         body=m.ShowtimeCreateRequest(
             movie=movie.id, hall=new_hall.id, start_time=later, price="9.50"
         ),
     )
     assert scheduled.vip_price == "9.50"
-    repriced = _op(generated, "showtimes_partial_update").sync(
+    repriced = api.op("showtimes_partial_update").sync(
         scheduled.id,
         client=boss,
         body=m.PatchedShowtimeUpdateRequest(price="12.50", vip_price="15.00"),
     )
     assert repriced.price == "12.50"
-    stats = _op(generated, "admin_stats_retrieve").sync(client=boss)
+    stats = api.op("admin_stats_retrieve").sync(client=boss)
     assert stats.totals.tickets_sold == 1
     june_id = User.objects.get(username="june").pk
-    promoted = _op(generated, "users_partial_update").sync(
+    promoted = api.op("users_partial_update").sync(
         june_id, client=boss, body=m.PatchedUserRoleUpdateRequest(role=m.RoleEnum.ADMIN)
     )
     assert promoted.role == m.RoleEnum.ADMIN
     assert User.objects.get(pk=june_id).role == Role.ADMIN
+    # What a second, clashing showtime would be scheduled with.
+    return scheduled, {"movie": movie.id, "hall": new_hall.id, "start_time": later}
 
-    # --- every error arrives typed, with its code ---------------------------------------
+
+def _booking_errors_arrive_typed(api, boss, june, show, seats, hold):
+    m = api.m
+    create = api.op("reservations_create")
     taken = create.sync(
         client=boss, body=m.ReservationCreateRequest(showtime=show.pk, seats=[seats["A1"].id])
     )
@@ -225,41 +271,43 @@ def test_generated_client_drives_the_journeys(generated, live_server):
     )
     assert too_many.code == m.ReservationsCreateBadRequestErrorCode.TOO_MANY_SEATS
     assert too_many.limit == 10
-    again = _op(generated, "reservations_confirm_create").sync(hold.id, client=june)
+    again = api.op("reservations_confirm_create").sync(hold.id, client=june)
     assert again.code == m.ReservationsConfirmCreateConflictErrorCode.ALREADY_CANCELLED
-    overlap = _op(generated, "showtimes_create").sync(
-        client=boss,
-        body=m.ShowtimeCreateRequest(
-            movie=movie.id, hall=new_hall.id, start_time=later, price="9.50"
-        ),
+
+
+def _other_errors_arrive_typed(api, boss, admin, show, clash, ticket):
+    m = api.m
+    scheduled, same_slot = clash
+    overlap = api.op("showtimes_create").sync(
+        client=boss, body=m.ShowtimeCreateRequest(**same_slot, price="9.50")
     )
     assert overlap.code == m.ShowtimesCreateBadRequestErrorCode.SHOWTIME_OVERLAP
     assert overlap.clash.id == scheduled.id
-    fields = _op(generated, "halls_create").sync(
+    fields = api.op("halls_create").sync(
         client=boss, body=m.HallCreateRequest(name="Studio 9", rows=1, seats_per_row=1)
     )
     assert isinstance(fields, m.FieldErrors)
     assert "name" in fields
-    own_role = _op(generated, "users_partial_update").sync(
+    own_role = api.op("users_partial_update").sync(
         admin.pk, client=boss, body=m.PatchedUserRoleUpdateRequest(role=m.RoleEnum.CUSTOMER)
     )
     assert own_role.code == m.UsersPartialUpdateBadRequestErrorCode.OWN_ROLE_CHANGE
-    missing = _op(generated, "reservations_retrieve").sync(999999, client=boss)
+    missing = api.op("reservations_retrieve").sync(999999, client=boss)
     assert missing.code == m.NotFoundErrorCode.NOT_FOUND
-    anonymous_list = _op(generated, "reservations_list").sync(client=anonymous)
+    anonymous_list = api.op("reservations_list").sync(client=api.anonymous)
     assert anonymous_list.code == m.AuthenticationErrorCode.NOT_AUTHENTICATED
-    bad_login = _op(generated, "auth_login_create").sync(
-        client=anonymous, body=m.TokenObtainPairRequest(username="june", password="wrong")
+    bad_login = api.op("auth_login_create").sync(
+        client=api.anonymous, body=m.TokenObtainPairRequest(username="june", password="wrong")
     )
     assert bad_login.code == m.AuthLoginCreateUnauthorizedErrorCode.NO_ACTIVE_ACCOUNT
-    early = _op(generated, "check_ins_create").sync(
+    early = api.op("check_ins_create").sync(
         client=boss, body=m.CheckInRequest(code=ticket.code, showtime=show.pk)
     )
     assert isinstance(early, m.CheckInRefusal)
     assert early.code == m.CheckInRefusalCodeEnum.TOO_EARLY
     assert early.doors_open_at is not None
-    customer = signed_in(*_customer())
-    forbidden = _op(generated, "movies_create").sync(
+    customer = api.signed_in(*_customer())
+    forbidden = api.op("movies_create").sync(
         client=customer,
         body=m.MovieWriteRequest(
             title="X",
