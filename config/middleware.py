@@ -3,7 +3,9 @@
     {"ts": "2026-05-04T10:00:00.123+00:00", "method": "POST", "path": "/api/reservations/",
      "status": 201, "duration_ms": 12.3, "user": 42}
 
-The query string is left out on purpose (it may carry search terms or tokens). ``user``
+The query string is left out on purpose (it may carry search terms or tokens), and so is
+a ticket's code in a path such as ``/api/tickets/<code>/qr.svg``: the code admits its
+bearer at the door, so a log line shows ``<code>`` in its place. ``user``
 is the authenticated user's id or null. It is read without triggering authentication:
 DRF puts the JWT user on the request once the view has authenticated it, while Django's
 session user stays a lazy object that we must not evaluate (that would cost a session
@@ -22,6 +24,20 @@ from django.utils.functional import empty
 from config.views import not_found
 
 logger = logging.getLogger("marquee.request")
+
+# URL arguments that are secrets to whoever reads them (a ticket's code admits its bearer).
+SECRET_URL_KWARGS = ("code",)
+
+
+def _logged_path(request) -> str:
+    path = request.path
+    match = getattr(request, "resolver_match", None)
+    if match is not None:
+        for name in SECRET_URL_KWARGS:
+            value = match.kwargs.get(name)
+            if value:
+                path = path.replace(str(value), f"<{name}>")
+    return path
 
 
 def _user_id(request) -> int | None:
@@ -56,7 +72,7 @@ class RequestLogMiddleware:
                     {
                         "ts": datetime.now(UTC).isoformat(timespec="milliseconds"),
                         "method": request.method,
-                        "path": request.path,
+                        "path": _logged_path(request),
                         "status": status,
                         "duration_ms": round(duration_ms, 1),
                         "user": _user_id(request),

@@ -1,6 +1,8 @@
 """The customer's tickets and QR codes, and the door: what a client sees over HTTP."""
 
 import datetime as dt
+import json
+import logging
 
 import pytest
 from django.utils import timezone
@@ -120,6 +122,29 @@ def test_api_qr_codes_decode_to_the_ticket_code(customer_client, customer, show)
     assert svg["Cache-Control"] == "private, max-age=86400"
     assert decode_svg(svg.content) == [code]
     assert decode_png(png.content) == [code]
+
+
+def test_api_qr_requests_are_logged_without_the_ticket_code(
+    customer_client, customer, show, caplog
+):
+    reservation = book(user=customer, showtime=show, seats=[seat(show, "B3")])
+    code = _codes(reservation)[0]
+    request_log = logging.getLogger("marquee.request")
+    request_log.addHandler(caplog.handler)  # it does not propagate to the root
+    try:
+        with caplog.at_level(logging.INFO, logger="marquee.request"):
+            svg = customer_client.get(f"/api/tickets/{code}/qr.svg")
+            png = customer_client.get(f"/api/tickets/{display(code).lower()}/qr.png")
+    finally:
+        request_log.removeHandler(caplog.handler)
+
+    assert svg.status_code == png.status_code == 200
+    lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "marquee.request"]
+    assert [line["path"] for line in lines] == [
+        "/api/tickets/<code>/qr.svg",
+        "/api/tickets/<code>/qr.png",
+    ]
+    assert not any(code[:8].lower() in r.getMessage().lower() for r in caplog.records)
 
 
 def test_api_qr_errors_are_json_whatever_the_accept_header(customer_client, anon_client):
