@@ -5,7 +5,7 @@ from django.contrib.admin.actions import delete_selected
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -21,6 +21,10 @@ ROLE_HELP = (
     "cannot sign in here."
 )
 EMAIL_TAKEN = "A user with that email already exists."
+TAKEN_MEANWHILE = (
+    "Another account took that username or email while you were editing; nothing was "
+    "saved. Check the account and try again."
+)
 
 
 def _check_email_free(email: str, *, exclude_pk=None) -> str:
@@ -144,6 +148,16 @@ class UserAdmin(GuardedDeleteMixin, BaseUserAdmin):
         ),
     ]
     readonly_fields = ["last_login", "date_joined"]
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except IntegrityError:
+            # The form's checks passed, and another account took the username or email
+            # in the same moment: the unique index refused the save and the admin's
+            # transaction rolled back. (Adding is covered by services.user_create.)
+            self.message_user(request, TAKEN_MEANWHILE, messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
 
     def save_model(self, request, obj, form, change):
         if change:

@@ -5,6 +5,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from users import services
+from users.admin import UserAdmin
 from users.models import Role, User
 from users.tests.factories import UserFactory
 
@@ -124,6 +125,34 @@ def test_admin_change_refuses_an_email_another_account_has(staff_client):
     assert response.context["adminform"].form.errors["email"] == [
         "A user with that email already exists."
     ]
+
+
+def test_admin_change_to_an_email_taken_meanwhile_is_an_error_not_a_500(staff_client, monkeypatch):
+    """Two staff saving the same email at the same moment: both forms' checks pass, and
+    the other account is saved between this form's checks and its save."""
+    user = UserFactory(first_name="Paula")
+    email = user.email
+    check_then_save = UserAdmin.save_model
+
+    def other_staff_save_first(self, request, obj, form, change):
+        UserFactory(email="first@example.com")
+        check_then_save(self, request, obj, form, change)
+
+    monkeypatch.setattr(UserAdmin, "save_model", other_staff_save_first)
+    page = f"/admin/users/user/{user.pk}/change/"
+    data = {
+        "username": user.username,
+        "email": "first@example.com",
+        "role": user.role,
+        "first_name": "Renamed",
+    }
+
+    response = staff_client.post(page, data, follow=True)
+
+    assert response.redirect_chain == [(page, 302)]
+    assert "nothing was saved" in response.content.decode()
+    user.refresh_from_db()
+    assert (user.first_name, user.email) == ("Paula", email)
 
 
 def test_user_list_filters_by_role_not_by_groups(staff_client):
