@@ -1,15 +1,19 @@
 """A ticket to look at in development: the demo customer's, booked through the engine
-like any other (so its confirmation email is in the outbox too)."""
+like any other (so its confirmation email is in the outbox too). With PAYMENT_REQUIRED on,
+the booking is a hold, paid at the box office by the first admin, as staff would take
+it; the hold is never left to lapse, and the next run finds the ticket."""
 
 from django.db.models import Q
 from django.utils import timezone
 
 from bookings import services as booking_services
-from bookings.models import SeatStatus
+from bookings.models import ReservationStatus, SeatStatus
 from bookings.selectors import showtime_seat_map
 from cinema.models import Showtime
+from payments.models import Method
+from payments.services import payment_take_at_box_office
 from tickets.models import Ticket, TicketStatus
-from users.models import User
+from users.models import Role, User
 
 DEMO_CUSTOMER = "customer"
 
@@ -35,9 +39,15 @@ def _book_a_seat(user, now) -> bool:
             if seat["status"] == SeatStatus.AVAILABLE
         ]
         if free:
-            booking_services.reservation_create(
+            reservation = booking_services.reservation_create(
                 user=user, showtime_id=showtime.pk, seat_ids=[free[len(free) // 2]]
-            )
+            ).reservation
+            if reservation.status == ReservationStatus.HELD:  # PAYMENT_REQUIRED
+                payment_take_at_box_office(
+                    reservation_id=reservation.pk,
+                    method=Method.CASH,
+                    staff=User.objects.filter(role=Role.ADMIN).order_by("pk").first(),
+                )
             return True
     return False
 
