@@ -8,6 +8,10 @@ has started), some were cancelled before the start, some began as holds that wer
 confirmed or lapsed. Upcoming showtimes have sold part of their seats so far, less the
 further away they are, and the next few carry live holds.
 
+With PAYMENT_REQUIRED on, the engine confirms only a paid hold: every sale is then a hold
+paid at once (or, for a hold that was confirmed, when it was confirmed) by the function
+the payments app provides (``provide_demo_payment``; bookings never imports payments).
+
 Deterministic: the figures of a showtime depend only on its hall and start, so a
 second run finds every showtime sold and adds nothing (apart from fresh holds, below).
 """
@@ -17,11 +21,12 @@ import datetime as dt
 import random
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
 
 from bookings import services
-from bookings.models import Reservation, ReservationSeat
+from bookings.models import Reservation, ReservationSeat, ReservationStatus
 from cinema.demo import PUBLISHED_AHEAD, popularity
 from cinema.models import Seat, SeatType, Showtime
 
@@ -31,6 +36,28 @@ CANCEL_SHARE = 0.07  # of past and upcoming bookings
 HOLD_SHARE = 0.06  # bookings that began as a hold (half confirmed, half lapsed)
 VIP_SHARE = 0.18  # groups that want the VIP rows
 LIVE_HOLD_SHOWTIMES = 6  # the next showtimes that carry live holds
+
+
+def _no_demo_payment(*, reservation_id: int, now: dt.datetime) -> None:
+    raise ImproperlyConfigured("PAYMENT_REQUIRED is on, and no installed app pays demo sales.")
+
+
+_pay_demo_sale = _no_demo_payment
+
+
+def provide_demo_payment(pay) -> None:
+    """Set how a demo sale is paid with PAYMENT_REQUIRED on: ``pay(reservation_id=,
+    now=)`` takes the money for the hold and confirms it, as of ``now``."""
+    global _pay_demo_sale
+    _pay_demo_sale = pay
+
+
+def _confirm(reservation, customer, now: dt.datetime):
+    """A demo hold becomes a sale: paid with PAYMENT_REQUIRED on, confirmed otherwise."""
+    if settings.PAYMENT_REQUIRED:
+        _pay_demo_sale(reservation_id=reservation.pk, now=now)
+        return Reservation.objects.get(pk=reservation.pk)
+    return services.reservation_confirm(reservation=reservation, user=customer, now=now)
 
 
 @dataclasses.dataclass
@@ -164,10 +191,10 @@ def _sell(showtime, customer, seats, booked_at, *, now, rng) -> SalesTally:
     reservation = result.reservation
     tally = SalesTally(reservations=1, seats=len(seat_ids), holds=int(hold))
     confirm_at = booked_at + dt.timedelta(minutes=rng.uniform(1, settings.HOLD_MINUTES - 1))
-    if hold and roll < HOLD_SHARE / 2 and confirm_at < now:
-        reservation = services.reservation_confirm(
-            reservation=reservation, user=customer, now=confirm_at
-        )
+    if not hold and reservation.status == ReservationStatus.HELD:  # PAYMENT_REQUIRED
+        reservation = _confirm(reservation, customer, booked_at)
+    elif hold and roll < HOLD_SHARE / 2 and confirm_at < now:
+        reservation = _confirm(reservation, customer, confirm_at)
     elif hold:
         return tally  # left to lapse (expired by holds_expire, or live if just made)
     cancel_at = booked_at + dt.timedelta(hours=rng.uniform(0.2, 48))
@@ -280,6 +307,8 @@ def seed_customer_reservations(*, customer, showtimes: list[Showtime]) -> int:
             seat_ids=[seat.pk for seat in chosen],
             now=booked_at,
         ).reservation
+        if reservation.status == ReservationStatus.HELD:  # PAYMENT_REQUIRED
+            reservation = _confirm(reservation, customer, booked_at)
         if cancel:
             services.reservation_cancel(reservation=reservation, by=customer, now=now)
         made += 1

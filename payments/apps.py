@@ -13,6 +13,12 @@ class PaymentsConfig(AppConfig):
         # payments app, which bookings never imports, says how to count it.
         provide_money_figures(money_figures)
 
+        from bookings.demo import provide_demo_payment
+        from payments.demo import pay_demo_sale
+
+        # With PAYMENT_REQUIRED on, seed_demo's sales are holds paid at the box office.
+        provide_demo_payment(pay_demo_sale)
+
         from config.schema import operation_errors
         from payments.exceptions import PaymentRequired
 

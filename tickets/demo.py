@@ -10,10 +10,9 @@ from bookings import services as booking_services
 from bookings.models import ReservationStatus, SeatStatus
 from bookings.selectors import showtime_seat_map
 from cinema.models import Showtime
-from payments.models import Method
-from payments.services import payment_take_at_box_office
+from payments.demo import pay_demo_sale
 from tickets.models import Ticket, TicketStatus
-from users.models import Role, User
+from users.models import User
 
 DEMO_CUSTOMER = "customer"
 
@@ -43,11 +42,7 @@ def _book_a_seat(user, now) -> bool:
                 user=user, showtime_id=showtime.pk, seat_ids=[free[len(free) // 2]]
             ).reservation
             if reservation.status == ReservationStatus.HELD:  # PAYMENT_REQUIRED
-                payment_take_at_box_office(
-                    reservation_id=reservation.pk,
-                    method=Method.CASH,
-                    staff=User.objects.filter(role=Role.ADMIN).order_by("pk").first(),
-                )
+                pay_demo_sale(reservation_id=reservation.pk)
             return True
     return False
 
