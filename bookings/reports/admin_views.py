@@ -162,6 +162,7 @@ def _report_context(params: dict, *, movies: dict, halls: dict) -> dict:
     movie_id, hall_id = params.get("movie"), params.get("hall")
     return {
         "report": data,
+        "money": _money_rows(report.money),
         "subject": {
             "movie": movies.get(movie_id) if movie_id else None,
             "hall": halls.get(hall_id) if hall_id else None,
@@ -183,6 +184,26 @@ def _report_context(params: dict, *, movies: dict, halls: dict) -> dict:
             tick_label=lambda v: f"{v:.0f}%",
             ticks=[0, 25, 50, 75, 100],
         ),
+    }
+
+
+def _money_rows(figures: dict) -> dict:
+    """The report's money (the payments of its showtimes' reservations) as the page
+    shows it: one row per provider and method, and the total."""
+
+    def texts(row: dict) -> dict:
+        return {name: money(row[name]) for name in ("taken", "refunded", "net")}
+
+    return {
+        "rows": [
+            {
+                "paid_by": f"{row['provider'].replace('_', ' ')}: {row['method'].replace('_', ' ')}",
+                "payments": row["payments"],
+                **texts(row),
+            }
+            for row in figures.get("per_method", [])
+        ],
+        "total": texts(figures),
     }
 
 

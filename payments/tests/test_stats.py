@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from bookings import services as booking_services
-from bookings.tests.factories import book
+from bookings.tests.factories import book, seat
 from cinema.tests.factories import HallFactory, ShowtimeFactory
 from config.faultproxy import REFUSE, FaultProxy
 from payments import gateway, services
@@ -180,3 +180,43 @@ def test_money_follows_the_reports_filters(admin_client, customer):
             "payments": 1,
         }
     ]
+
+
+def test_admin_reports_page_shows_the_money(staff_client, customer):
+    show = ShowtimeFactory(start_time=timezone.now() + timezone.timedelta(days=1))
+    staff = AdminFactory()
+    kept, refunded = (
+        book(user=customer, showtime=show, seats=[seat(show, label)], hold=True)
+        for label in ("A1", "A2")
+    )
+    for held, method in ((kept, "cash"), (refunded, "card_terminal")):
+        services.payment_take_at_box_office(reservation_id=held.pk, method=method, staff=staff)
+    booking_services.reservation_cancel(reservation=refunded, by=staff)
+    day = timezone.localdate(show.start_time).isoformat()
+
+    page = staff_client.get("/admin/reports/", {"from": day, "to": day})
+
+    assert page.status_code == 200
+    money = page.context["money"]
+    price = f"€{show.price:,.2f}"
+    assert money["rows"] == [
+        {
+            "paid_by": "box office: card terminal",
+            "payments": 1,
+            "taken": price,
+            "refunded": price,
+            "net": "€0.00",
+        },
+        {
+            "paid_by": "box office: cash",
+            "payments": 1,
+            "taken": price,
+            "refunded": "€0.00",
+            "net": price,
+        },
+    ]
+    assert money["total"]["net"] == price
+    assert (
+        f'<tr id="money-total"><th>Total</th><td></td><td class="num">€{2 * show.price:,.2f}'
+        in page.content.decode()
+    )
