@@ -28,8 +28,8 @@ then builds one component ``<OperationId><Reason>Error`` (e.g.
 ``ReservationsCreateConflictError``): ``detail``, ``code`` as an enum of exactly that
 operation's codes, and the typed extra fields. A status whose codes are the same on every
 operation shares one component instead (``AuthenticationError``, ``NotFoundError``,
-``ThrottledError``, ``DatabaseUnavailableError``, ``ServiceUnavailableError``,
-``PermissionDeniedError``, ``MalformedRequestError``).
+``ThrottledError``, ``UnavailableError``, ``ServiceUnavailableError``,
+``RequestTooLargeError``, ``PermissionDeniedError``, ``MalformedRequestError``).
 
 What the framework adds by itself, so that views never repeat it:
 
@@ -45,7 +45,10 @@ What the framework adds by itself, so that views never repeat it:
 - 404 ``not_found`` where the path names an object or the list is paginated;
 - 429 ``throttled`` where the view has throttles;
 - 503 ``database_unavailable`` everywhere, and ``busy`` on every write (a lock wait that
-  ran out), each with its ``Retry-After`` header.
+  ran out), each with its ``Retry-After`` header;
+- what the proxy in front answers itself (deploy/nginx/marquee.conf), as JSON in the
+  same shape: 503 ``service_unavailable`` everywhere (no app node answered in time) and
+  413 ``request_too_large`` where the operation takes a body.
 
 An app whose hook raises errors inside another app's operation adds them from its
 ``AppConfig.ready`` with ``operation_errors("<operationId>", SomeError)`` (payments adds
@@ -137,6 +140,14 @@ NOT_FOUND = ApiError(404, "not_found", "Not found (or not yours).")
 THROTTLED = ApiError(429, "throttled", "Request was throttled; see Retry-After.")
 DATABASE_UNAVAILABLE = ApiError.of(DatabaseUnavailable)
 BUSY = ApiError.of(ServiceBusy)
+# Answered by the proxy in front (deploy/nginx/marquee.conf), never by the app: no app
+# node answered in time, or the body is over client_max_body_size.
+PROXY_UNAVAILABLE = ApiError(
+    503, "service_unavailable", "No app node answered in time (the proxy in front says so)."
+)
+REQUEST_TOO_LARGE = ApiError(
+    413, "request_too_large", "The request body is too large (the proxy in front refuses it)."
+)
 
 # Components shared by every operation whose codes for a status are exactly these.
 _SHARED = {
@@ -144,8 +155,11 @@ _SHARED = {
     (403, frozenset({PERMISSION_DENIED.code})): "PermissionDeniedError",
     (404, frozenset({NOT_FOUND.code})): "NotFoundError",
     (429, frozenset({THROTTLED.code})): "ThrottledError",
-    (503, frozenset({DATABASE_UNAVAILABLE.code})): "DatabaseUnavailableError",
-    (503, frozenset({DATABASE_UNAVAILABLE.code, BUSY.code})): "ServiceUnavailableError",
+    (503, frozenset({DATABASE_UNAVAILABLE.code, PROXY_UNAVAILABLE.code})): "UnavailableError",
+    (503, frozenset({DATABASE_UNAVAILABLE.code, PROXY_UNAVAILABLE.code, BUSY.code})): (
+        "ServiceUnavailableError"
+    ),
+    (413, frozenset({REQUEST_TOO_LARGE.code})): "RequestTooLargeError",
     (400, frozenset({PARSE_ERROR.code, JSON_TOO_DEEP.code})): "MalformedRequestError",
     (415, frozenset({UNSUPPORTED_MEDIA_TYPE.code})): "UnsupportedMediaTypeError",
 }
@@ -155,6 +169,7 @@ _REASONS = {
     403: ("Forbidden", "Not allowed for you."),
     404: ("NotFound", "Not found (or not yours)."),
     409: ("Conflict", "Conflicts with the current state."),
+    413: ("RequestTooLarge", "The request body is too large."),
     415: ("UnsupportedMediaType", "The body is not JSON."),
     422: ("Unprocessable", "Well-formed, but cannot be processed."),
     429: ("Throttled", "Too many requests; try again after Retry-After seconds."),
@@ -320,9 +335,11 @@ class MarqueeAutoSchema(AutoSchema):
 
     # -- which errors ----------------------------------------------------------------
     def _framework_errors(self, operation) -> list[ApiError]:
-        errors = [DATABASE_UNAVAILABLE]
+        errors = [DATABASE_UNAVAILABLE, PROXY_UNAVAILABLE]
         if self.method not in SAFE_METHODS:
             errors.append(BUSY)
+        if "requestBody" in operation:
+            errors.append(REQUEST_TOO_LARGE)
         if "requestBody" in operation and self.view.get_parsers():
             # (A view without parsers reads its raw body itself: Stripe's webhook.)
             errors += [PARSE_ERROR, JSON_TOO_DEEP, UNSUPPORTED_MEDIA_TYPE]

@@ -1,8 +1,13 @@
 """The published contract: typed errors per operation, exact types, and live answers that
 match what the schema says about them."""
 
+import json
+import re
+from pathlib import Path
+
 import jsonschema
 import pytest
+from django.conf import settings
 
 from bookings.exceptions import SeatsUnavailable, TooManySeats
 from bookings.tests.factories import book, seat
@@ -129,6 +134,27 @@ def test_framework_errors_on_every_operation(schema):
         for response in responses.values():
             body = response.get("content", {}).get("application/json", {}).get("schema", {})
             assert not any(key.startswith("x-marquee") for key in body), where
+
+
+def _proxy_bodies() -> dict[int, dict]:
+    """The JSON bodies the proxy in front answers by itself (deploy/nginx/marquee.conf)."""
+    conf = (Path(settings.BASE_DIR) / "deploy" / "nginx" / "marquee.conf").read_text()
+    found = re.findall(r"return (\d{3}) '(\{.*\})\\n';", conf)
+    return {int(status): json.loads(body) for status, body in found}
+
+
+def test_what_the_proxy_answers_itself_is_in_the_schema(schema):
+    """Behind nginx, a client also meets nginx's own JSON errors: 503 when no app node
+    answers, 413 for a body over client_max_body_size. Every operation declares them, so
+    a generated client does not fail on an unknown code."""
+    bodies = _proxy_bodies()
+    assert set(bodies) == {413, 503}
+    for path, method, operation in operations(schema):
+        if path == "/api/health/":
+            continue  # its own 503 body, for load balancers
+        assert_matches(schema, path, method, 503, bodies[503])
+        if "requestBody" in operation:
+            assert_matches(schema, path, method, 413, bodies[413])
 
 
 def test_admin_operations_declare_permission_denied(schema):
