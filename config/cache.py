@@ -19,11 +19,23 @@ import time
 
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import OutOfMemoryError, ReadOnlyError, TryAgainError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 logger = logging.getLogger(__name__)
 
-_OUTAGES = (RedisConnectionError, RedisTimeoutError, OSError)
+# Redis unreachable or too slow, and Redis answering that it cannot serve now: a replica
+# left read-only after a failover, out of memory, still loading its data (a
+# ConnectionError subclass), or asking to try again. A command Redis refuses for being
+# wrong (any other ResponseError) is a bug, and stays one.
+_OUTAGES = (
+    RedisConnectionError,
+    RedisTimeoutError,
+    ReadOnlyError,
+    OutOfMemoryError,
+    TryAgainError,
+    OSError,
+)
 
 
 class CacheUnavailable(Exception):

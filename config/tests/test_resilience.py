@@ -6,14 +6,17 @@ import time
 from unittest import mock
 
 import pytest
+import redis
 from django.db import OperationalError
 from django.test import Client
+from redis.exceptions import BusyLoadingError, OutOfMemoryError, ReadOnlyError
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from bookings import services
 from config import cache as resilient_cache
 from config.exceptions import ServiceBusy, is_database_unavailable, is_lock_error
 from config.parsers import json_depth_exceeds
+from users.tests.factories import DEFAULT_PASSWORD
 
 
 @pytest.fixture
@@ -55,6 +58,48 @@ def test_resilient_cache_fails_fast_while_redis_is_down(settings, caplog):
     assert time.monotonic() - started < 0.5
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     resilient_cache._BREAKERS.clear()
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        ReadOnlyError("READONLY You can't write against a read only replica."),
+        OutOfMemoryError("OOM command not allowed when used memory > 'maxmemory'."),
+        BusyLoadingError("LOADING Redis is loading the dataset in memory"),
+    ],
+    ids=["read-only replica", "out of memory", "loading"],
+)
+@pytest.mark.django_db
+def test_redis_that_answers_it_cannot_serve_is_an_outage_and_login_fails_open(
+    settings, monkeypatch, customer, anon_client, error
+):
+    """Redis up, but refusing every command (as after a failover or at maxmemory): the
+    login throttles fail open, as when Redis is down, and the login is 200, not 500."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "config.cache.ResilientRedisCache",
+            "LOCATION": "redis://127.0.0.1:6379/15",
+            "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.25},
+        }
+    }
+    resilient_cache._BREAKERS.clear()
+
+    def refuse(self, *args, **options):
+        raise error
+
+    monkeypatch.setattr(redis.Redis, "execute_command", refuse)
+    try:
+        response = anon_client.post(
+            "/api/auth/login/",
+            {"username": customer.username, "password": DEFAULT_PASSWORD},
+            format="json",
+        )
+    finally:
+        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+        resilient_cache._BREAKERS.clear()
+
+    assert response.status_code == 200, response.content
+    assert "access" in response.json()
 
 
 @pytest.mark.django_db
