@@ -27,6 +27,7 @@ from cinema.exceptions import ShowtimeOverlap
 from cinema.models import MOVIE_EDITABLE_FIELDS, Hall, Movie, Showtime
 from cinema.seat_grid import seat_grid_html
 from config.admin_actions import GuardedDeleteMixin
+from config.days import day_in_range
 from config.errors import DomainError
 
 
@@ -334,6 +335,8 @@ class ShowDayFilter(admin.SimpleListFilter):
             day = dt.date.fromisoformat(value)
         except ValueError:
             return queryset.none()
+        if not day_in_range(day):
+            return queryset.none()  # no showtime there (and no UTC equivalent at the ends)
         return selectors.showtimes_on(queryset, day)
 
 

@@ -4,7 +4,7 @@ from rest_framework.exceptions import ValidationError
 
 from cinema import selectors
 from cinema.models import Genre, Hall, Movie, Showtime
-from config.days import EARLIEST_DAY, LATEST_DAY
+from config.days import DAY_OUT_OF_RANGE, day_in_range
 
 EMPTY_VALUE = "Give a value or leave the parameter out."
 
@@ -48,8 +48,8 @@ class ShowtimeFilter(NoEmptyValuesFilterSet):
 
 def check_day(value):
     """A day the schedule can show, or a 400 naming ``date``."""
-    if not EARLIEST_DAY <= value <= LATEST_DAY:
-        raise ValidationError({"date": [f"Give a day between {EARLIEST_DAY} and {LATEST_DAY}."]})
+    if not day_in_range(value):
+        raise ValidationError({"date": [DAY_OUT_OF_RANGE]})
     return value
 
 

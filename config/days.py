@@ -15,6 +15,13 @@ from django.conf import settings
 # shifted to UTC).
 EARLIEST_DAY = dt.date(1900, 1, 1)
 LATEST_DAY = dt.date(9998, 12, 31)
+DAY_OUT_OF_RANGE = f"Give a day between {EARLIEST_DAY} and {LATEST_DAY}."
+
+
+def day_in_range(day: dt.date) -> bool:
+    """Whether a day asked for (a filter, a report's range) is one the schedule can
+    show; refuse the others with ``DAY_OUT_OF_RANGE``."""
+    return EARLIEST_DAY <= day <= LATEST_DAY
 
 
 def local_zone() -> ZoneInfo:

@@ -28,7 +28,7 @@ from bookings.exceptions import (
     ShowtimeClosed,
 )
 from bookings.serializers import ReservationSerializer
-from config.days import EARLIEST_DAY, LATEST_DAY, local_day_range
+from config.days import DAY_OUT_OF_RANGE, day_in_range, local_day_range
 from config.filters import IdFilter, StableOrderingFilter
 from config.limits import MAX_ID
 from config.schema import domain_errors
@@ -212,8 +212,8 @@ class PaymentFilter(django_filters.FilterSet):
 
     @staticmethod
     def _day(value, name: str):
-        if not EARLIEST_DAY <= value <= LATEST_DAY:
-            raise ValidationError({name: [f"Give a day between {EARLIEST_DAY} and {LATEST_DAY}."]})
+        if not day_in_range(value):
+            raise ValidationError({name: [DAY_OUT_OF_RANGE]})
         return local_day_range(value)
 
     def filter_from(self, queryset, name, value):

@@ -3,7 +3,7 @@ import datetime as dt
 from django.conf import settings
 from rest_framework import serializers
 
-from config.days import EARLIEST_DAY, LATEST_DAY
+from config.days import DAY_OUT_OF_RANGE, day_in_range
 from config.limits import MAX_ID
 
 
@@ -27,8 +27,8 @@ class StatsQuerySerializer(serializers.Serializer):
         errors = {}
         for name in ("from", "to"):
             day = attrs.get(name)
-            if day is not None and not EARLIEST_DAY <= day <= LATEST_DAY:
-                errors[name] = [f"Must be between {EARLIEST_DAY} and {LATEST_DAY}."]
+            if day is not None and not day_in_range(day):
+                errors[name] = [DAY_OUT_OF_RANGE]
         if errors:
             raise serializers.ValidationError(errors)
         date_from, date_to = attrs.get("from"), attrs.get("to")

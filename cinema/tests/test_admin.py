@@ -209,6 +209,26 @@ def test_admin_showtime_list_shows_upcoming_soonest_first(staff_client):
     assert listed(day="all") == [older.pk, past.pk, running.pk, soon.pk, later.pk]
 
 
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31", "1899-12-31", "not-a-day"])
+def test_admin_showtime_list_on_a_day_outside_the_calendar_is_empty_not_a_500(staff_client, day):
+    ShowtimeFactory()
+
+    response = staff_client.get("/admin/cinema/showtime/", {"day": day})
+
+    assert response.status_code == 200
+    assert list(response.context["cl"].result_list) == []
+
+
+def test_admin_showtime_list_of_one_day(staff_client):
+    show = ShowtimeFactory(start_time=timezone.now() + dt.timedelta(days=2))
+    ShowtimeFactory(start_time=timezone.now() + dt.timedelta(days=4))
+    day = timezone.localdate(show.start_time).isoformat()
+
+    response = staff_client.get("/admin/cinema/showtime/", {"day": day})
+
+    assert [s.pk for s in response.context["cl"].result_list] == [show.pk]
+
+
 # --- the showtime form --------------------------------------------------------------
 
 
