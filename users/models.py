@@ -20,6 +20,18 @@ def fold_username(username: str) -> str:
 
 
 USERNAME_TAKEN = "A user with that username already exists."
+USERNAME_FOLD_MAX_LENGTH = 150
+
+
+def validate_username_fold(username: str) -> None:
+    """A username whose folded form fits ``username_fold``: a few characters may fold
+    to many (U+FDFA is 18 letters), and the database would refuse the row."""
+    if len(fold_username(username)) > USERNAME_FOLD_MAX_LENGTH:
+        raise ValidationError(
+            "This username is too long once its special characters are spelled out; "
+            "choose a shorter one.",
+            code="max_length",
+        )
 
 
 class Role(models.TextChoices):
@@ -49,12 +61,23 @@ class User(AbstractUser):
 
     # Unique when given. NULL when not: the compatibility sign-up (/api/signup/) takes
     # none, and NULLs do not collide in a unique index (an empty string would).
+    # AbstractUser's username, and its folded form must fit username_fold too.
+    username = models.CharField(
+        "username",
+        max_length=150,
+        unique=True,
+        help_text="Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.",
+        validators=[AbstractUser.username_validator, validate_username_fold],
+        error_messages={"unique": USERNAME_TAKEN},
+    )
     email = models.EmailField("email address", unique=True, null=True, blank=True)
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.CUSTOMER)
     # fold_username(username), kept by save() (bulk_create must set it itself): the
     # unique key that keeps "Admin" and "admín" from ever being two accounts, and the
     # column logins look up.
-    username_fold = models.CharField(max_length=150, unique=True, editable=False)
+    username_fold = models.CharField(
+        max_length=USERNAME_FOLD_MAX_LENGTH, unique=True, editable=False
+    )
 
     objects = MarqueeUserManager()
 

@@ -426,6 +426,19 @@ def test_register_answers_every_field_and_password_rule_at_once(anon_client, db,
     assert not User.objects.exists()
 
 
+@pytest.mark.parametrize("path", ["/api/auth/register/", "/api/signup/"])
+def test_register_refuses_a_short_name_that_folds_too_long(anon_client, db, path):
+    """Nine U+FDFA are a valid 9-character username, but fold to 162 letters: more than
+    username_fold holds (MariaDB refused the row: a 500)."""
+    response = register(anon_client, url=path, username="\ufdfa" * 9)
+
+    assert response.status_code == 400
+    assert list(response.json()) == ["username"]
+    assert "too long" in response.json()["username"][0]
+    assert not User.objects.exists()
+    assert register(anon_client, url=path, username="\ufdfa" * 8).status_code == 201
+
+
 def test_compat_signup_works_without_an_email(anon_client, db):
     response = anon_client.post(
         "/api/signup/", {"username": "john", "password": "correct-horse-battery"}, format="json"
