@@ -108,7 +108,7 @@ claims_insert = PreparedInsert(
     ("reservation_id", "showtime_id", "seat_id", "price", "active", "hold_expires_at"),
 )
 
-# ``seats`` more (or fewer) sold.
+# ``seats`` more sold (fewer: services._count, which guards against going below zero).
 counters_sell = PreparedUpdate(
     "counters_sell",
     lambda p: (

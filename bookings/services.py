@@ -313,11 +313,21 @@ def _count(showtime_id: int, *, sold: int = 0, held: int = 0, holds_until=None) 
 
     A booking (seats sold) and a hold (seats held) are prepared updates; when holds
     leave ``held`` the earliest expiry is recounted from the claims that remain."""
-    if held < 0:
-        changes = {"held": F("held") + held, "holds_lapse_at": _earliest_hold(showtime_id)}
+    if held < 0 or sold < 0:
+        # Seats leave the counters: only while they hold that many. A row that has
+        # drifted below its claims (rows written by something that bypassed the engine,
+        # e.g. an older node during a deploy) is recounted instead of going negative.
+        changes, enough = {}, {}
+        if held:
+            changes["held"] = F("held") + held
+            changes["holds_lapse_at"] = _earliest_hold(showtime_id)
+            enough["held__gte"] = max(-held, 0)
         if sold:
             changes["sold"] = F("sold") + sold
-        updated = ShowtimeCounters.objects.filter(pk=showtime_id).update(**changes)
+            enough["sold__gte"] = max(-sold, 0)
+        updated = ShowtimeCounters.objects.filter(pk=showtime_id, **enough).update(**changes)
+        if not updated and ShowtimeCounters.objects.filter(pk=showtime_id).exists():
+            logger.warning("showtime %s: its counters had drifted; recounted", showtime_id)
     elif held > 0:
         assert not sold, "a claim is either held or sold"
         updated = queries.counters_hold.execute(
