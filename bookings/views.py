@@ -49,7 +49,7 @@ from bookings.serializers import (
 )
 from cinema.models import Seat, Showtime
 from config.conditional import cache_headers, not_modified
-from config.filters import IdFilter, StableOrderingFilter
+from config.filters import IdFilter, NoEmptyValuesFilterSet, StableOrderingFilter
 from config.limits import MAX_ID
 from config.schema import NOT_MODIFIED, POLL_PARAMETERS, domain_errors
 from tickets.exceptions import ReservationCheckedIn
@@ -102,7 +102,7 @@ _CREATE_EXAMPLES = [
 ]
 
 
-class ReservationFilter(django_filters.FilterSet):
+class ReservationFilter(NoEmptyValuesFilterSet):
     user = IdFilter(field_name="user_id", help_text="ADMIN: one customer's reservations.")
     showtime = IdFilter(field_name="showtime_id")
     status = django_filters.ChoiceFilter(choices=ReservationStatus.choices)

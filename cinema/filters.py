@@ -5,21 +5,7 @@ from rest_framework.exceptions import ValidationError
 from cinema import selectors
 from cinema.models import Genre, Hall, Movie, Showtime
 from config.days import DAY_OUT_OF_RANGE, day_in_range
-
-EMPTY_VALUE = "Give a value or leave the parameter out."
-
-
-class NoEmptyValuesFilterSet(django_filters.FilterSet):
-    """A filter parameter given with an empty value (``?date=``) is a 400, not silently
-    "no filter": the client most likely meant something and should hear about it."""
-
-    def is_valid(self):
-        valid = super().is_valid()
-        for name in self.filters:
-            if name in self.data and not str(self.data.get(name, "")).strip():
-                self.form.add_error(name, EMPTY_VALUE)
-                valid = False
-        return valid
+from config.filters import EMPTY_VALUE, NoEmptyValuesFilterSet
 
 
 class MovieFilter(NoEmptyValuesFilterSet):

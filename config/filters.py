@@ -6,6 +6,21 @@ from rest_framework.filters import OrderingFilter
 
 from config.limits import MAX_ID
 
+EMPTY_VALUE = "Give a value or leave the parameter out."
+
+
+class NoEmptyValuesFilterSet(django_filters.FilterSet):
+    """A filter parameter given with an empty value (``?date=``) is a 400, not silently
+    "no filter": the client most likely meant something and should hear about it."""
+
+    def is_valid(self):
+        valid = super().is_valid()
+        for name in self.filters:
+            if name in self.data and not str(self.data.get(name, "")).strip():
+                self.form.add_error(name, EMPTY_VALUE)
+                valid = False
+        return valid
+
 
 @extend_schema_field({"type": "integer", "format": "int64", "minimum": 1})
 class IdFilter(django_filters.NumberFilter):

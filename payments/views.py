@@ -4,6 +4,7 @@ and the payments list."""
 import logging
 
 import django_filters
+from django.forms.utils import ErrorDict
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -29,7 +30,7 @@ from bookings.exceptions import (
 )
 from bookings.serializers import ReservationSerializer
 from config.days import DAY_OUT_OF_RANGE, day_in_range, local_day_range
-from config.filters import IdFilter, StableOrderingFilter
+from config.filters import IdFilter, NoEmptyValuesFilterSet, StableOrderingFilter
 from config.limits import MAX_ID
 from config.schema import domain_errors
 from payments import selectors, services
@@ -185,7 +186,7 @@ class StripeWebhookView(APIView):
         return Response({"received": True, "outcome": outcome})
 
 
-class PaymentFilter(django_filters.FilterSet):
+class PaymentFilter(NoEmptyValuesFilterSet):
     status = django_filters.ChoiceFilter(choices=PaymentStatus.choices)
     provider = django_filters.ChoiceFilter(choices=Provider.choices)
     method = django_filters.ChoiceFilter(choices=Method.choices)
@@ -209,6 +210,18 @@ class PaymentFilter(django_filters.FilterSet):
                 if name in data:
                     data[field] = data.pop(name)[-1]
         super().__init__(data, *args, **kwargs)
+
+    @property
+    def errors(self):
+        # Errors name the parameters the client sent: ``from`` and ``to``.
+        errors = super().errors
+        return ErrorDict(
+            {
+                {"date_from": "from", "date_to": "to"}.get(name, name): error
+                for name, error in errors.items()
+            },
+            renderer=errors.renderer,
+        )
 
     @staticmethod
     def _day(value, name: str):

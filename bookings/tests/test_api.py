@@ -230,6 +230,14 @@ def test_reservation_list_admin_sees_all_and_filters(admin_client, customer, oth
     assert admin_client.get(RESERVATIONS, {"status": "NOPE"}).status_code == 400
 
 
+@pytest.mark.parametrize("name", ["status", "showtime", "user"])
+def test_reservation_list_refuses_an_empty_filter_value(admin_client, name):
+    response = admin_client.get(RESERVATIONS, {name: ""})
+
+    assert response.status_code == 400
+    assert response.json() == {name: ["Give a value or leave the parameter out."]}
+
+
 @pytest.mark.parametrize("n", [2, 12])
 def test_reservation_list_query_budget(customer, show, n, django_assert_max_num_queries):
     for i in range(n):

@@ -239,6 +239,26 @@ def test_payments_list_is_scoped_and_filtered(admin_client, customer, show):
     assert admin_client.get(f"{PAYMENTS}stripe/").status_code == 404
 
 
+@pytest.mark.parametrize(
+    "params, named",
+    [
+        ({"status": ""}, "status"),
+        ({"reservation": ""}, "reservation"),
+        ({"from": ""}, "from"),
+        ({"to": " "}, "to"),
+        ({"from": "yesterday"}, "from"),
+        ({"to": "2026-02-30"}, "to"),
+    ],
+)
+def test_payments_list_refuses_empty_or_bad_filters_naming_the_parameter(
+    admin_client, params, named
+):
+    response = admin_client.get(PAYMENTS, params)
+
+    assert response.status_code == 400
+    assert list(response.json()) == [named]
+
+
 def test_payments_list_query_budget(admin_client, customer, show, django_assert_max_num_queries):
     staff = AdminFactory()
     for label in ("A1", "A2", "A3", "B1", "B2"):
