@@ -665,12 +665,14 @@ def _mark_confirmed(
     tickets_hooks.reservation_confirmed(reservation=reservation, now=now, seat_ids=seat_ids)
 
 
-def _mark_cancelled(reservation: Reservation, *, now: datetime) -> None:
+def _mark_cancelled(reservation: Reservation, *, now: datetime, by_staff: bool) -> None:
     """The reservation (HELD or CONFIRMED) becomes CANCELLED: its seats are free at
     once, it keeps them and their prices as history. First its tickets are voided (or
     the cancel refused, 409 ``checked_in``, if one was used at the door) and the
     cancellation email is written to the outbox; last, a paid reservation's refund is
-    recorded as due (and asked of the provider after the commit).
+    recorded as due (and asked of the provider after the commit; money taken at the box
+    office is handed back there: at once when ``by_staff``, else when the customer
+    comes for it).
 
     Locks (caller's): the showtime row, then the reservation row; then its tickets, its
     claims and the counters, then its payments."""
@@ -684,7 +686,7 @@ def _mark_cancelled(reservation: Reservation, *, now: datetime) -> None:
         _count(reservation.showtime_id, held=-released)
     else:
         _count(reservation.showtime_id, sold=-released)
-    _payment_hooks().reservation_cancelled(reservation)
+    _payment_hooks().reservation_cancelled(reservation, by_staff=by_staff)
 
 
 # --- for the payments app: steps inside its own transaction -----------------------------
@@ -877,7 +879,7 @@ def reservation_cancel(*, reservation: Reservation, by, now: datetime | None = N
     if reservation.hold_lapsed(now):
         raise HoldExpired()
     _check_open(showtime, now, detail="This showtime has started; it can no longer be cancelled.")
-    _mark_cancelled(reservation, now=now)
+    _mark_cancelled(reservation, now=now, by_staff=by.is_admin_role)
     return reservation
 
 

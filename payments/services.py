@@ -296,29 +296,39 @@ def payment_take_at_box_office(
 
 
 # --- cancel and refund --------------------------------------------------------------------
-def payments_reservation_cancelled(reservation: Reservation) -> None:
+def payments_reservation_cancelled(reservation: Reservation, *, at_counter: bool) -> None:
     """The reservation was just cancelled (``bookings.services._mark_cancelled``, under
-    its locks): its SUCCEEDED payment is refunded, its pending one stopped. A box-office
-    payment is refunded at the counter, at once; a Stripe one becomes REFUND_PENDING and
-    the refund is asked for after the commit."""
+    its locks): its SUCCEEDED payment is refunded, its pending one stopped. A Stripe
+    payment becomes REFUND_PENDING and the refund is asked for after the commit. A
+    box-office payment is handed back at the counter: REFUNDED at once when staff cancel
+    (``at_counter``); when the customer cancels online it is REFUND_PENDING, owed, until
+    staff hand the money back (``payment_refund_by_staff``)."""
     payments = Payment.objects.select_for_update().filter(
         reservation_id=reservation.pk,
         status__in=[PaymentStatus.SUCCEEDED, PaymentStatus.PENDING],
     )
     for payment in payments:
         if payment.status == PaymentStatus.SUCCEEDED:
-            _refund_due(payment, reason="cancelled", detail="The reservation was cancelled.")
+            _refund_due(
+                payment,
+                reason="cancelled",
+                detail="The reservation was cancelled.",
+                at_counter=at_counter,
+            )
         else:
             _stop_pending(payment)
     _update_payment_state(reservation)
 
 
-def _refund_due(payment: Payment, *, reason: str, detail: str) -> None:
+def _refund_due(payment: Payment, *, reason: str, detail: str, at_counter: bool = True) -> None:
     """Captured money goes back. Caller holds the locks and updates the state."""
     payment.reason, payment.detail = reason, detail[:500]
-    if payment.provider == Provider.BOX_OFFICE:
+    if payment.provider == Provider.BOX_OFFICE and at_counter:
         payment.set_status(PaymentStatus.REFUNDED)  # handed back at the counter
         payment.refunded_at = timezone.now()
+    elif payment.provider == Provider.BOX_OFFICE:
+        payment.set_status(PaymentStatus.REFUND_PENDING)  # owed until staff hand it back
+        payment.detail = f"{detail} To be paid back at the box office."[:500]
     else:
         payment.set_status(PaymentStatus.REFUND_PENDING)
         transaction.on_commit(partial(payment_refund, payment_id=payment.pk), robust=True)
@@ -396,6 +406,8 @@ def payment_refund_by_staff(*, payment_id: int, staff, now: datetime | None = No
     if payment.status == PaymentStatus.SUCCEEDED:
         booking_services.reservation_cancel(reservation=payment.reservation, by=staff, now=now)
         return str(Payment.objects.values_list("status", flat=True).get(pk=payment_id))
+    if payment.status in REFUND_DUE_STATUSES and payment.provider == Provider.BOX_OFFICE:
+        return _refund_recorded(payment_id=payment_id)  # handed back at the counter now
     if payment.status in REFUND_DUE_STATUSES:
         return payment_refund(payment_id=payment_id, check_provider=True)
     return "nothing_due"

@@ -56,17 +56,41 @@ def test_box_office_refusals(admin_client, customer_client, customer, show):
     assert missing.status_code == 404
 
 
-def test_cancelling_a_box_office_payment_refunds_at_the_counter(
-    admin_client, customer_client, hold, stripe_on
+def test_staff_cancelling_a_box_office_payment_refund_it_at_the_counter(
+    admin_client, hold, stripe_on
 ):
     admin_client.post(pay_url(hold), {"method": "cash"}, format="json")
-    response = customer_client.delete(f"{RESERVATIONS}{hold.pk}/")
+    response = admin_client.delete(f"{RESERVATIONS}{hold.pk}/")
 
     assert response.status_code == 200
     assert response.json()["payment"]["status"] == "refunded"
     payment = only_payment(hold)
     assert (payment.status, payment.reason) == (PaymentStatus.REFUNDED, "cancelled")
     assert payment.refunded_at is not None
+
+
+def test_customer_cancelling_a_box_office_payment_is_owed_until_staff_hand_it_back(
+    admin_client, customer_client, hold, stripe_on
+):
+    """Cash taken at the counter cannot go back by itself: a customer who cancels online
+    is owed it (refund pending, in the report too) until staff hand it back."""
+    admin_client.post(pay_url(hold), {"method": "cash"}, format="json")
+    response = customer_client.delete(f"{RESERVATIONS}{hold.pk}/")
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "CANCELLED"
+    assert response.json()["payment"]["status"] == "refund_pending"
+    payment = only_payment(hold)
+    assert (payment.status, payment.refunded_at) == (PaymentStatus.REFUND_PENDING, None)
+    assert "box office" in payment.detail
+    assert services.payments_sync(older_than=dt.timedelta(0))["refund nothing_due"] == 0
+
+    staff = AdminFactory()
+    assert services.payment_refund_by_staff(payment_id=payment.pk, staff=staff) == "REFUNDED"
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.REFUNDED and payment.refunded_at is not None
+    mine = customer_client.get(f"{RESERVATIONS}{hold.pk}/").json()
+    assert mine["payment"]["status"] == "refunded"
 
 
 def test_box_office_stops_a_pending_online_payment(
