@@ -19,6 +19,13 @@ class PaymentsConfig(AppConfig):
         # With PAYMENT_REQUIRED on, seed_demo's sales are holds paid at the box office.
         provide_demo_payment(pay_demo_sale)
 
+        from notifications import registry
+        from payments.selectors import refund_line
+        from tickets.emails import CANCELLATION
+
+        # The cancellation email (tickets.emails) says how the money goes back.
+        registry.add_context(CANCELLATION, refund_line)
+
         from config.schema import operation_errors
         from payments.exceptions import PaymentRequired
 

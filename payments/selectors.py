@@ -7,7 +7,13 @@ from django.conf import settings
 from django.db.models import Case, Count, DecimalField, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce
 
-from payments.models import CAPTURED_STATUSES, Payment, PaymentStatus
+from payments.models import (
+    CAPTURED_STATUSES,
+    REFUND_DUE_STATUSES,
+    Payment,
+    PaymentStatus,
+    Provider,
+)
 
 ZERO = Decimal("0.00")
 
@@ -82,3 +88,26 @@ def money_figures(*, start: dt.datetime, end: dt.datetime, movie_id=None, hall_i
         "net": taken - refunded,
         "per_method": per_method,
     }
+
+
+def refund_line(*, reservation) -> dict:
+    """The cancellation email's ``refund`` line (``tickets.emails``, rendered at
+    delivery): how the reservation's captured money goes back, as things stand then.
+    Nothing when no money was taken."""
+    payment = (
+        Payment.objects.filter(
+            reservation_id=reservation.pk,
+            status__in=[*REFUND_DUE_STATUSES, PaymentStatus.REFUNDED],
+        )
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    if payment is None:
+        return {}
+    amount = f"{payment.amount} {payment.currency}"
+    at_counter = payment.provider == Provider.BOX_OFFICE
+    if payment.status == PaymentStatus.REFUNDED:
+        how = "paid back at the box office" if at_counter else "refunded to your card"
+    else:
+        how = "to collect at the box office" if at_counter else "being refunded to your card"
+    return {"refund": f"{amount} {how}"}

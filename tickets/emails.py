@@ -10,7 +10,8 @@ transaction.
 HTML and plain text from Django templates (``tickets/templates/tickets/email/``); each
 ticket's QR code is an inline PNG (``multipart/related``) that the HTML shows by its
 Content-ID. Other apps add to the context with ``notifications.registry.add_context``;
-the cancellation email shows a ``refund`` line when one is given.
+the cancellation email shows a ``refund`` line when one is given (payments gives it:
+``payments.selectors.refund_line``, registered in ``PaymentsConfig.ready``).
 """
 
 from email.mime.image import MIMEImage

@@ -4,6 +4,7 @@ import pytest
 
 from bookings.tests.factories import book, seat
 from cinema.tests.factories import HallFactory, ShowtimeFactory
+from notifications.testing import smtp_server  # noqa: F401  (a fixture)
 from payments.tests.stripe_helpers import SECRET_KEY, WEBHOOK_SECRET, LocalStripe, WebhookRecorder
 
 
