@@ -166,7 +166,7 @@ def _deliver_next(mailer: _Mailer, now: datetime) -> tuple[Outcome | None, bool]
         return _failed(message, now, f"building failed: {_describe(exc)}", permanent=False), False
     if email is None:
         message.status = OutboxStatus.SKIPPED
-        message.last_error = "nobody to send it to (no email address)"
+        message.last_error = "nothing to send (no email address, or no longer true)"
         message.save(update_fields=["status", "last_error"])
         return Outcome.SKIPPED, False
     _address(message, email)

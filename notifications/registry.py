@@ -2,7 +2,8 @@
 
 An app that writes messages registers a builder per kind, at start-up (its
 ``AppConfig.ready``): ``builder(message) -> EmailMessage | None``, called by the worker
-at delivery, outside any request. None means there is nobody to send it to; an exception
+at delivery, outside any request. None means there is nothing to send (nobody to send
+it to, or no longer anything true to say); an exception
 counts as a failed attempt (retried, then dead).
 
 Other apps may add to a kind's template context without its builder knowing them

@@ -21,7 +21,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import dateformat, timezone
 
-from bookings.models import Reservation
+from bookings.models import Reservation, ReservationStatus
 from config.days import local_zone
 from notifications import registry
 from tickets.qr import qr_png
@@ -86,6 +86,10 @@ def confirmation_email(message) -> EmailMultiAlternatives | None:
     ticket."""
     reservation = _reservation(message)
     if not reservation.user.email:
+        return None
+    if reservation.status == ReservationStatus.CANCELLED:
+        # Cancelled before this was sent: its tickets are void, and the cancellation
+        # email follows. A confirmation with QR codes the door refuses helps nobody.
         return None
     tickets = [
         {

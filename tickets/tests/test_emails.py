@@ -13,7 +13,7 @@ from notifications import registry
 from notifications.delivery import deliver_due
 from notifications.models import OutboxEmail, OutboxStatus
 from tickets.codes import display
-from tickets.emails import CANCELLATION
+from tickets.emails import CANCELLATION, CONFIRMATION
 from tickets.models import Ticket
 from tickets.tests.qr_decode import decode_png
 from users.tests.factories import UserFactory
@@ -134,9 +134,29 @@ def test_emails_cancellation_arrives_with_the_refund_line_when_given(smtp_server
 def test_emails_cancellation_without_a_refund_has_no_refund_line(smtp_server, summer_show):
     buyer = UserFactory()
     reservation = book(user=buyer, showtime=summer_show, seats=[seat(summer_show, "A1")])
+    deliver_due()
     booking_services.reservation_cancel(reservation=reservation, by=buyer)
     deliver_due()
     assert "Refund" not in smtp_server.messages[1].get_body(("plain",)).get_content()
+
+
+def test_emails_cancelled_before_the_confirmation_went_out_get_only_the_cancellation(
+    smtp_server, summer_show
+):
+    """A confirmation still in the outbox when the reservation is cancelled would carry
+    QR codes the door refuses: it is skipped, and the cancellation arrives alone."""
+    buyer = UserFactory(email="quick@example.com")
+    reservation = book(user=buyer, showtime=summer_show, seats=[seat(summer_show, "A1")])
+    booking_services.reservation_cancel(reservation=reservation, by=buyer)
+
+    result = deliver_due()
+
+    assert (result.sent, result.skipped) == (1, 1)
+    (only,) = smtp_server.messages
+    assert only["Subject"].startswith("Cancelled: ")
+    assert only["To"] == "quick@example.com"
+    statuses = dict(OutboxEmail.objects.values_list("kind", "status"))
+    assert statuses == {CONFIRMATION: OutboxStatus.SKIPPED, CANCELLATION: OutboxStatus.SENT}
 
 
 def test_emails_customer_without_an_address_gets_none_and_nothing_fails(
