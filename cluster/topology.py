@@ -248,6 +248,11 @@ class Topology:
                 "WEB_CONCURRENCY": str(NODE_WORKERS),
                 "GUNICORN_THREADS": str(NODE_THREADS),
                 "JWT_ACCESS_MINUTES": "60",
+                # No Stripe here, and the checks sell seats directly: bookings confirm at
+                # once (payments are proven against localstripe in payments/tests/).
+                "PAYMENT_REQUIRED": "0",
+                "STRIPE_SECRET_KEY": "",
+                "STRIPE_WEBHOOK_SECRET": "",
                 "PYTHONPATH": str(ROOT),
             }
         )
