@@ -863,6 +863,7 @@ class ClusterTest:
             "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
             "cores": os.cpu_count(),
             "node_workers": int(self.t.app_env()["WEB_CONCURRENCY"]),
+            "node_threads": int(self.t.app_env()["GUNICORN_THREADS"]),
             "seconds": round(seconds, 1),
             "steps": [
                 {
@@ -882,8 +883,9 @@ class ClusterTest:
         out = [
             f"# Cluster test, {report['date']}",
             "",
-            f"{report['cores']} cores; nginx, 2 app nodes x {report['node_workers']} sync "
-            "workers, MariaDB primary + GTID replica, Redis, all on this machine. "
+            f"{report['cores']} cores; nginx, 2 app nodes x {report['node_workers']} workers "
+            f"x {report['node_threads']} threads (gthread), MariaDB primary + GTID replica, "
+            "Redis, all on this machine. "
             f"The test took {report['seconds']:.0f} s once the topology was up.",
             "",
         ]
