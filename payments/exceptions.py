@@ -1,7 +1,7 @@
 """Payment errors: plain domain errors with a machine-readable ``code``; their kind
 (config/errors.py) decides the HTTP status."""
 
-from config.errors import Conflict, InvalidRequest, Unavailable
+from config.errors import Conflict, InvalidRequest, Unavailable, Unprocessable
 
 
 class PaymentRequired(Conflict):
@@ -31,6 +31,15 @@ class PaymentProviderUnavailable(Unavailable):
     code = "payment_provider_unavailable"
     detail = "The payment provider cannot be reached; try again in a moment."
     retry_after = 5
+
+
+class PaymentProviderRefused(Unprocessable):
+    """The provider answered and refused to start this payment (e.g. an amount below its
+    minimum charge): trying again will not help; the hold stays, payable at the box
+    office."""
+
+    code = "payment_provider_refused"
+    detail = "The payment provider refused this payment; pay at the box office."
 
 
 class InvalidSignature(InvalidRequest):

@@ -27,6 +27,9 @@ ZERO_DECIMAL_CURRENCIES = frozenset(
         "PYG", "RWF", "UGX", "VND", "VUV", "XAF", "XOF", "XPF",
     }
 )  # fmt: skip
+# Stripe counts these in thousandths; Marquee's prices have two decimals, so a cinema in
+# one of them is refused at start-up (payments.checks) rather than charged a tenth.
+THREE_DECIMAL_CURRENCIES = frozenset({"BHD", "JOD", "KWD", "OMR", "TND"})
 
 
 class ProviderError(Exception):

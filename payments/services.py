@@ -43,6 +43,7 @@ from payments.exceptions import (
     CheckoutInProgress,
     InvalidEvent,
     InvalidSignature,
+    PaymentProviderRefused,
     PaymentProviderUnavailable,
     ProviderDisabled,
 )
@@ -137,8 +138,9 @@ def payment_checkout(
     any transaction, then its id stored (docs/payments.md).
     Errors: ProviderDisabled (400), NotReservationOwner (403), AlreadyPaid,
     AlreadyConfirmed, AlreadyCancelled, HoldExpired, CheckoutInProgress (409),
-    ShowtimeClosed (400), PaymentProviderUnavailable (503, nothing changed but a FAILED
-    payment and the hold's extension).
+    ShowtimeClosed (400), PaymentProviderRefused (422: the provider refused, e.g. an amount
+    below its minimum), PaymentProviderUnavailable (503); after either, nothing changed
+    but a FAILED payment and the hold's extension.
     """
     if provider != Provider.STRIPE or not gateway.enabled():
         raise ProviderDisabled()
@@ -155,6 +157,11 @@ def payment_checkout(
                 },
                 idempotency_key=_key(payment, "intent"),
             )
+        except gateway.ProviderRefused as exc:
+            _checkout_failed(payment_id=payment.pk, detail=exc.message, reason="provider_refused")
+            raise PaymentProviderRefused(
+                f"The payment provider refused this payment ({exc.message}); pay at the box office."
+            ) from exc
         except gateway.ProviderError as exc:
             _checkout_failed(payment_id=payment.pk, detail=exc.message)
             raise PaymentProviderUnavailable() from exc
@@ -240,12 +247,12 @@ def _checkout_attach(*, payment_id: int, intent: gateway.Intent) -> Payment:
 
 @retry_on_lock_errors
 @transaction.atomic
-def _checkout_failed(*, payment_id: int, detail: str) -> None:
+def _checkout_failed(*, payment_id: int, detail: str, reason: str = "provider_unavailable") -> None:
     reservation, payment = _locked(payment_id)
     if payment.status != PaymentStatus.PENDING or payment.reference:
         return
     payment.set_status(PaymentStatus.FAILED)
-    payment.reason, payment.detail = "provider_unavailable", detail[:500]
+    payment.reason, payment.detail = reason, detail[:500]
     payment.save()
     _update_payment_state(reservation)
 

@@ -39,6 +39,7 @@ from payments.exceptions import (
     CheckoutInProgress,
     InvalidEvent,
     InvalidSignature,
+    PaymentProviderRefused,
     PaymentProviderUnavailable,
     ProviderDisabled,
 )
@@ -89,6 +90,7 @@ def _visible_reservation(request, pk: int):
             AlreadyCancelled,
             HoldExpired,
             CheckoutInProgress,
+            PaymentProviderRefused,
             PaymentProviderUnavailable,
         ),
     },

@@ -6,12 +6,14 @@ import time
 from decimal import Decimal
 
 import pytest
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
 from django.utils import timezone
 
 from bookings.models import Reservation, ReservationSeat, ShowtimeCounters
 from bookings.tests.factories import book, seat
 from config.faultproxy import BLACKHOLE, REFUSE, FaultProxy
-from payments import services
+from payments import gateway, services
 from payments.models import Payment, PaymentStatus
 from payments.tests.factories import checkout, checkout_url, only_payment
 from payments.tests.stripe_helpers import CARD_DECLINED, intent_id_of
@@ -171,3 +173,40 @@ def test_checkout_with_stripe_down_is_a_fast_503_and_takes_nothing(
     again = checkout(customer_client, hold)
     assert again.status_code == 201
     assert Decimal(again.json()["amount"]) == Decimal("30.00")
+
+
+def test_checkout_the_provider_refuses_is_a_422_not_a_retry_forever_503(
+    customer_client, hold, stripe_on, monkeypatch
+):
+    """Stripe refuses some payments for good (an amount under its minimum charge, say):
+    telling the client to retry after 5 s would be a lie."""
+
+    def refuse(**kwargs):
+        raise gateway.ProviderRefused("Amount must be at least €0.50 eur", code="amount_too_small")
+
+    monkeypatch.setattr(gateway, "create_intent", refuse)
+
+    response = checkout(customer_client, hold)
+
+    assert response.status_code == 422
+    assert response.json()["code"] == "payment_provider_refused"
+    assert "at least €0.50" in response.json()["detail"]
+    assert "Retry-After" not in response
+    payment = only_payment(hold)
+    assert (payment.status, payment.reason) == (PaymentStatus.FAILED, "provider_refused")
+    hold.refresh_from_db()
+    assert hold.status == "HELD"
+
+
+@pytest.mark.parametrize("currency", ["KWD", "bhd"])
+def test_a_three_decimal_currency_is_refused_at_start_up(settings, currency):
+    settings.CURRENCY = currency
+
+    with pytest.raises(SystemCheckError, match=r"payments\.E001"):
+        call_command("check")
+
+
+def test_two_and_zero_decimal_currencies_pass_the_start_up_check(settings):
+    for currency in ("EUR", "JPY"):
+        settings.CURRENCY = currency
+        call_command("check")
