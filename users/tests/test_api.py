@@ -2,7 +2,7 @@ import pytest
 from django.core.management import call_command
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 
-from config.testing import client_for
+from config.testing import client_for, requires_mysql_marks
 from users.models import Role, User
 from users.tests.factories import DEFAULT_PASSWORD, AdminFactory, UserFactory
 
@@ -437,6 +437,21 @@ def test_register_refuses_a_short_name_that_folds_too_long(anon_client, db, path
     assert "too long" in response.json()["username"][0]
     assert not User.objects.exists()
     assert register(anon_client, url=path, username="\ufdfa" * 8).status_code == 201
+
+
+@requires_mysql_marks[0]
+@requires_mysql_marks[1]
+def test_register_a_name_the_collation_calls_taken_is_a_username_error(anon_client, db):
+    """MariaDB's utf8mb4_unicode_ci calls the mathematical bold A and B (U+1D400, U+1D401) equal, while
+    they fold apart (to a and b): the username's own unique index refuses the second
+    name, and the answer must name the username, not the email."""
+    assert register(anon_client, username="\U0001d400x").status_code == 201
+
+    response = register(anon_client, username="\U0001d401x", email="other@example.com")
+
+    assert response.status_code == 400
+    assert list(response.json()) == ["username"]
+    assert User.objects.count() == 1
 
 
 def test_compat_signup_works_without_an_email(anon_client, db):
