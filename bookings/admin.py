@@ -4,7 +4,6 @@ change goes through the booking services (locks, rules, seats freed, counters)."
 
 import datetime as dt
 
-from django.conf import settings
 from django.contrib import admin, messages
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -19,6 +18,7 @@ from bookings.models import (
     ReservationSeat,
     SeatStatus,
     claim_status,
+    sales_open,
 )
 from bookings.reports.admin_views import showtime_seat_map_html
 from cinema.admin import ShowtimeAdmin, local_time
@@ -203,8 +203,11 @@ class ReservationAdmin(admin.ModelAdmin):
         """What the booking service would accept, for showing the button; the service
         decides again under the lock."""
         now = now or timezone.now()
-        cutoff = obj.showtime.start_time - dt.timedelta(minutes=settings.BOOKING_CUTOFF_MINUTES)
-        return obj.status in LIVE_STATUSES and not obj.hold_lapsed(now) and now < cutoff
+        return (
+            obj.status in LIVE_STATUSES
+            and not obj.hold_lapsed(now)
+            and sales_open(obj.showtime.start_time, now)
+        )
 
     def get_urls(self):
         return [

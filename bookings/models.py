@@ -1,5 +1,5 @@
 import hashlib
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -60,6 +60,13 @@ def claim_status(*, active: bool | None, hold_expires_at: datetime | None, now: 
     if hold_expires_at is None:
         return SeatStatus.BOOKED
     return SeatStatus.HELD if hold_expires_at > now else SeatStatus.AVAILABLE
+
+
+def sales_open(start_time: datetime, now: datetime) -> bool:
+    """Whether a showtime starting at ``start_time`` still takes bookings, holds, payments
+    and cancels at ``now``: until BOOKING_CUTOFF_MINUTES before its start. The engine
+    refuses after it (``ShowtimeClosed``); the seat map and the admin show the same."""
+    return now < start_time - timedelta(minutes=settings.BOOKING_CUTOFF_MINUTES)
 
 
 class ReservationSeatQuerySet(models.QuerySet):

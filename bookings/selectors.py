@@ -6,10 +6,9 @@ import functools
 import hashlib
 from array import array
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import router
 from django.db.models import (
     Case,
@@ -30,7 +29,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from bookings import queries
-from bookings.models import Reservation, ReservationSeat, SeatStatus
+from bookings.models import Reservation, ReservationSeat, SeatStatus, sales_open
 from cinema.models import Seat, SeatType, Showtime
 from config.db_router import read_from_replica
 from config.limits import MAX_ID
@@ -140,8 +139,7 @@ class SeatMapState:
 
     @property
     def bookable(self) -> bool:
-        start_time = self.row[3]
-        return self.now < start_time - timedelta(minutes=settings.BOOKING_CUTOFF_MINUTES)
+        return sales_open(self.row[3], self.now)
 
     @functools.cached_property
     def etag(self) -> str:

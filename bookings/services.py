@@ -61,6 +61,7 @@ from bookings.models import (
     ShowtimeCounters,
     claim_status,
     idempotency_key_hash,
+    sales_open,
 )
 from cinema.models import Seat, Showtime
 from config.errors import ServiceBusy
@@ -289,8 +290,7 @@ def _lock_showtime(showtime_id: int) -> Showtime:
 
 
 def _check_open(showtime: Showtime, now: datetime, *, detail: str | None = None) -> None:
-    cutoff = showtime.start_time - timedelta(minutes=settings.BOOKING_CUTOFF_MINUTES)
-    if now >= cutoff:
+    if not sales_open(showtime.start_time, now):
         raise ShowtimeClosed(detail=detail)
 
 
