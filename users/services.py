@@ -3,7 +3,6 @@ API answers them as DRF field errors); business-rule errors are ``users.exceptio
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 
 from users.exceptions import LastAdminError, NoLongerAdmin, OwnRoleChangeError
 from users.models import USERNAME_TAKEN, Role, User, fold_username
@@ -60,11 +59,7 @@ def user_create(
 
 
 def _taken_field_error(*, username: str, email: str | None) -> ValidationError:
-    # Either unique index may have refused the row: username_fold's, or username's own,
-    # which on MariaDB compares by the column's collation (it calls some names equal that
-    # fold apart, e.g. two different mathematical letters).
-    taken = Q(username_fold=fold_username(username)) | Q(username=username)
-    if User.objects.filter(taken).exists():
+    if User.objects.filter(username_fold=fold_username(username)).exists():
         return ValidationError({"username": [USERNAME_TAKEN]})
     return ValidationError({"email": ["A user with that email already exists."]})
 

@@ -139,8 +139,13 @@ def test_concurrency_hold_confirm_racing_expiry_job_is_consistent():
         show = ShowtimeFactory()
         owner = UserFactory()
         hold = book(user=owner, showtime=show, hold=True)
+        # The hold lapses in a second: the confirm (now) still finds it live, the job
+        # (run as of two seconds on) finds it lapsed; whichever locks first wins.
+        lapses = timezone.now() + dt.timedelta(seconds=1)
+        Reservation.objects.filter(pk=hold.pk).update(expires_at=lapses)
+        ReservationSeat.objects.filter(reservation=hold).update(hold_expires_at=lapses)
         client = client_for(owner)
-        soon = timezone.now() + dt.timedelta(seconds=1)
+        soon = lapses + dt.timedelta(seconds=1)
 
         def act(i, hold=hold, client=client, soon=soon):
             if i == 0:

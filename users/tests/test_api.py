@@ -441,16 +441,24 @@ def test_register_refuses_a_short_name_that_folds_too_long(anon_client, db, path
 
 @requires_mysql_marks[0]
 @requires_mysql_marks[1]
-def test_register_a_name_the_collation_calls_taken_is_a_username_error(anon_client, db):
-    """MariaDB's utf8mb4_unicode_ci calls the mathematical bold A and B (U+1D400, U+1D401) equal, while
-    they fold apart (to a and b): the username's own unique index refuses the second
-    name, and the answer must name the username, not the email."""
-    assert register(anon_client, username="\U0001d400x").status_code == 201
+def test_register_race_on_a_name_the_collation_calls_taken_names_the_username(db):
+    """MariaDB's utf8mb4_unicode_ci gives letters outside the Basic Multilingual Plane
+    one weight, so the Gothic letters ahsa and bairkan (U+10330, U+10331) compare equal,
+    while they fold apart. In a sign-up race (the serializer's check passed) a unique
+    index refuses the row, and the error must name the username, not the email (the
+    folded column compares by the same collation, so its lookup finds the clash)."""
+    from django.core.exceptions import ValidationError
 
-    response = register(anon_client, username="\U0001d401x", email="other@example.com")
+    from users import services
 
-    assert response.status_code == 400
-    assert list(response.json()) == ["username"]
+    UserFactory(username="\U00010330x", email="first@example.com")
+
+    with pytest.raises(ValidationError) as info:
+        services.user_register(
+            username="\U00010331x", email="second@example.com", password=STRONG_PASSWORD
+        )
+
+    assert list(info.value.error_dict) == ["username"]
     assert User.objects.count() == 1
 
 
