@@ -1,6 +1,7 @@
 """The pieces behind the fault answers, unit by unit: the cache's breaker, fail-open
 throttles, the database-outage answer outside DRF, the lock budget's retries."""
 
+import contextlib
 import logging
 import time
 from unittest import mock
@@ -39,25 +40,35 @@ def test_breaker_opens_after_a_failure_and_lets_the_next_try_through_later(break
     breaker.check()  # closed again: the next operation asks Redis
 
 
-def test_resilient_cache_fails_fast_while_redis_is_down(settings, caplog):
-    # Port 1 on localhost: nothing listens, the connection is refused.
+@contextlib.contextmanager
+def _resilient_cache_at(settings, location: str):
+    """The project's Redis cache at ``location`` for the block (a fresh breaker), then
+    the tests' in-memory cache again."""
     settings.CACHES = {
         "default": {
             "BACKEND": "config.cache.ResilientRedisCache",
-            "LOCATION": "redis://127.0.0.1:1/0",
+            "LOCATION": location,
             "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.25},
         }
     }
     resilient_cache._BREAKERS.clear()
-    from django.core.cache import cache
+    try:
+        yield
+    finally:
+        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+        resilient_cache._BREAKERS.clear()
 
-    started = time.monotonic()
-    for _ in range(20):
-        with pytest.raises(resilient_cache.CacheUnavailable):
-            cache.get("anything")
-    assert time.monotonic() - started < 0.5
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    resilient_cache._BREAKERS.clear()
+
+def test_resilient_cache_fails_fast_while_redis_is_down(settings, caplog):
+    # Port 1 on localhost: nothing listens, the connection is refused.
+    with _resilient_cache_at(settings, "redis://127.0.0.1:1/0"):
+        from django.core.cache import cache
+
+        started = time.monotonic()
+        for _ in range(20):
+            with pytest.raises(resilient_cache.CacheUnavailable):
+                cache.get("anything")
+        assert time.monotonic() - started < 0.5
 
 
 @pytest.mark.parametrize(
@@ -75,28 +86,17 @@ def test_redis_that_answers_it_cannot_serve_is_an_outage_and_login_fails_open(
 ):
     """Redis up, but refusing every command (as after a failover or at maxmemory): the
     login throttles fail open, as when Redis is down, and the login is 200, not 500."""
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "config.cache.ResilientRedisCache",
-            "LOCATION": "redis://127.0.0.1:6379/15",
-            "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.25},
-        }
-    }
-    resilient_cache._BREAKERS.clear()
 
     def refuse(self, *args, **options):
         raise error
 
     monkeypatch.setattr(redis.Redis, "execute_command", refuse)
-    try:
+    with _resilient_cache_at(settings, "redis://127.0.0.1:6379/15"):
         response = anon_client.post(
             "/api/auth/login/",
             {"username": customer.username, "password": DEFAULT_PASSWORD},
             format="json",
         )
-    finally:
-        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-        resilient_cache._BREAKERS.clear()
 
     assert response.status_code == 200, response.content
     assert "access" in response.json()
