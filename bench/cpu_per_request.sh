@@ -11,7 +11,8 @@
 set -euo pipefail
 dir=$1 db=$2 path=$3 seconds=${4:-8}
 tick=$(getconf CLK_TCK)
-mysqld=$(pgrep -x mariadbd || pgrep -x mysqld)
+# The server on port 3306 (other MariaDB instances, the cluster's say, may be running).
+mysqld=$(ss -Hltnp 'sport = :3306' | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2)
 cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 cd "$dir"

@@ -240,7 +240,7 @@ class ReservationAdmin(admin.ModelAdmin):
             return HttpResponseRedirect(change_url)
         if request.method == "POST":
             try:
-                services.reservation_cancel(reservation=obj, by=request.user)
+                services.reservation_cancel(reservation=obj, by=request.user, at_counter=True)
             except DomainError as exc:
                 self.message_user(request, f"Not cancelled: {exc.detail}", messages.ERROR)
             else:
@@ -267,7 +267,9 @@ class ReservationAdmin(admin.ModelAdmin):
         cancelled = 0
         for reservation in queryset.order_by("showtime_id", "pk"):
             try:
-                services.reservation_cancel(reservation=reservation, by=request.user)
+                services.reservation_cancel(
+                    reservation=reservation, by=request.user, at_counter=True
+                )
             except DomainError as exc:
                 self.message_user(
                     request, f"Reservation {reservation.pk}: {exc.detail}", messages.WARNING

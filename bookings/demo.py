@@ -52,6 +52,12 @@ def provide_demo_payment(pay) -> None:
     _pay_demo_sale = pay
 
 
+def pay_demo_sale(*, reservation_id: int, now: dt.datetime | None = None) -> None:
+    """Pay a demo hold and confirm it, as the installed payments app does it (at the box
+    office): for ``demo_ticket`` too."""
+    _pay_demo_sale(reservation_id=reservation_id, now=now or timezone.now())
+
+
 def _confirm(reservation, customer, now: dt.datetime):
     """A demo hold becomes a sale: paid with PAYMENT_REQUIRED on, confirmed otherwise."""
     if settings.PAYMENT_REQUIRED:
@@ -199,7 +205,10 @@ def _sell(showtime, customer, seats, booked_at, *, now, rng) -> SalesTally:
         return tally  # left to lapse (expired by holds_expire, or live if just made)
     cancel_at = booked_at + dt.timedelta(hours=rng.uniform(0.2, 48))
     if rng.random() < CANCEL_SHARE and cancel_at < min(now, showtime.start_time):
-        services.reservation_cancel(reservation=reservation, by=customer, now=cancel_at)
+        # Paid at the box office (PAYMENT_REQUIRED), it is handed back there too.
+        services.reservation_cancel(
+            reservation=reservation, by=customer, now=cancel_at, at_counter=True
+        )
         tally.cancelled += 1
     return tally
 
@@ -310,6 +319,8 @@ def seed_customer_reservations(*, customer, showtimes: list[Showtime]) -> int:
         if reservation.status == ReservationStatus.HELD:  # PAYMENT_REQUIRED
             reservation = _confirm(reservation, customer, booked_at)
         if cancel:
-            services.reservation_cancel(reservation=reservation, by=customer, now=now)
+            services.reservation_cancel(
+                reservation=reservation, by=customer, now=now, at_counter=True
+            )
         made += 1
     return made

@@ -665,14 +665,14 @@ def _mark_confirmed(
     tickets_hooks.reservation_confirmed(reservation=reservation, now=now, seat_ids=seat_ids)
 
 
-def _mark_cancelled(reservation: Reservation, *, now: datetime, by_staff: bool) -> None:
+def _mark_cancelled(reservation: Reservation, *, now: datetime, at_counter: bool) -> None:
     """The reservation (HELD or CONFIRMED) becomes CANCELLED: its seats are free at
     once, it keeps them and their prices as history. First its tickets are voided (or
     the cancel refused, 409 ``checked_in``, if one was used at the door) and the
     cancellation email is written to the outbox; last, a paid reservation's refund is
     recorded as due (and asked of the provider after the commit; money taken at the box
-    office is handed back there: at once when ``by_staff``, else when the customer
-    comes for it).
+    office is handed back there: at once ``at_counter``, else owed until staff record
+    handing it over).
 
     Locks (caller's): the showtime row, then the reservation row; then its tickets, its
     claims and the counters, then its payments."""
@@ -686,7 +686,7 @@ def _mark_cancelled(reservation: Reservation, *, now: datetime, by_staff: bool) 
         _count(reservation.showtime_id, held=-released)
     else:
         _count(reservation.showtime_id, sold=-released)
-    _payment_hooks().reservation_cancelled(reservation, by_staff=by_staff)
+    _payment_hooks().reservation_cancelled(reservation, at_counter=at_counter)
 
 
 # --- for the payments app: steps inside its own transaction -----------------------------
@@ -859,11 +859,15 @@ def reservation_confirm(*, reservation: Reservation, user, now: datetime | None 
 
 @retry_on_lock_errors
 @transaction.atomic
-def reservation_cancel(*, reservation: Reservation, by, now: datetime | None = None):
+def reservation_cancel(
+    *, reservation: Reservation, by, now: datetime | None = None, at_counter: bool = False
+):
     """Cancel a live reservation (its owner or an ADMIN) before the showtime's cutoff.
     The seats are free at once; the reservation keeps its seats and prices as history.
     A paid reservation is refunded through the provider that took the money, after the
-    commit (``payments.hooks``).
+    commit (``payments.hooks``); money taken at the box office is recorded as handed
+    back only ``at_counter`` (staff cancelling in the Django admin, where they hand it
+    over), and is owed otherwise.
 
     Locks: the showtime row, then the reservation row, then its tickets and claims.
     Errors: NotReservationOwner (403), AlreadyCancelled, HoldExpired,
@@ -879,7 +883,7 @@ def reservation_cancel(*, reservation: Reservation, by, now: datetime | None = N
     if reservation.hold_lapsed(now):
         raise HoldExpired()
     _check_open(showtime, now, detail="This showtime has started; it can no longer be cancelled.")
-    _mark_cancelled(reservation, now=now, by_staff=by.is_admin_role)
+    _mark_cancelled(reservation, now=now, at_counter=at_counter)
     return reservation
 
 

@@ -13,6 +13,7 @@ import dj_database_url
 from corsheaders.defaults import default_headers as cors_default_headers
 from django.core.exceptions import ImproperlyConfigured
 
+from config.currencies import THREE_DECIMAL_CURRENCIES
 from config.env import (
     CONSOLE_EMAIL_BACKEND,
     SMTP_EMAIL_BACKEND,
@@ -494,6 +495,11 @@ PAYMENT_REQUIRED = env_bool("PAYMENT_REQUIRED", False)
 PAYMENT_WINDOW_MINUTES = env_int("PAYMENT_WINDOW_MINUTES", 15)
 # ISO 4217 code of every price and payment.
 CURRENCY = env("CURRENCY", "EUR").strip().upper()
+if CURRENCY in THREE_DECIMAL_CURRENCIES:
+    raise ImproperlyConfigured(
+        f"CURRENCY={CURRENCY} has three decimals; prices here have two, and Stripe would "
+        "be asked for a tenth of each price. Use a currency with two decimals or none."
+    )
 # Stripe is enabled only with a secret key; the box office works without it.
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", "")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", "")

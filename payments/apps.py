@@ -7,7 +7,6 @@ class PaymentsConfig(AppConfig):
 
     def ready(self):
         from bookings.reports.selectors import provide_money_figures
-        from payments import checks  # noqa: F401  (registers the start-up checks)
         from payments.selectors import money_figures
 
         # The staff report (bookings.reports) shows money next to ticket revenue; the

@@ -39,7 +39,10 @@ class PaymentProviderRefused(Unprocessable):
     office."""
 
     code = "payment_provider_refused"
-    detail = "The payment provider refused this payment; pay at the box office."
+    detail = (
+        "The payment provider refused this payment (an amount under its minimum charge, "
+        "say); pay at the box office."
+    )
 
 
 class InvalidSignature(InvalidRequest):

@@ -17,19 +17,9 @@ from decimal import Decimal
 import stripe
 from django.conf import settings
 
-logger = logging.getLogger(__name__)
+from config.currencies import ZERO_DECIMAL_CURRENCIES
 
-# Stripe's currencies without a minor unit: amounts are sent in whole units.
-# https://docs.stripe.com/currencies#zero-decimal
-ZERO_DECIMAL_CURRENCIES = frozenset(
-    {
-        "BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA",
-        "PYG", "RWF", "UGX", "VND", "VUV", "XAF", "XOF", "XPF",
-    }
-)  # fmt: skip
-# Stripe counts these in thousandths; Marquee's prices have two decimals, so a cinema in
-# one of them is refused at start-up (payments.checks) rather than charged a tenth.
-THREE_DECIMAL_CURRENCIES = frozenset({"BHD", "JOD", "KWD", "OMR", "TND"})
+logger = logging.getLogger(__name__)
 
 
 class ProviderError(Exception):

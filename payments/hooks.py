@@ -20,8 +20,8 @@ def reservation_confirming(reservation: Reservation) -> None:
         raise PaymentRequired()
 
 
-def reservation_cancelled(reservation: Reservation, *, by_staff: bool) -> None:
+def reservation_cancelled(reservation: Reservation, *, at_counter: bool) -> None:
     """A cancelled reservation gets its money back and its pending payment stopped."""
     if reservation.payment_status in _NOTHING_OPEN:
         return
-    payments_reservation_cancelled(reservation, at_counter=by_staff)
+    payments_reservation_cancelled(reservation, at_counter=at_counter)

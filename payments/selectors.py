@@ -92,22 +92,18 @@ def money_figures(*, start: dt.datetime, end: dt.datetime, movie_id=None, hall_i
 
 def refund_line(*, reservation) -> dict:
     """The cancellation email's ``refund`` line (``tickets.emails``, rendered at
-    delivery): how the reservation's captured money goes back, as things stand then.
-    Nothing when no money was taken."""
-    payment = (
-        Payment.objects.filter(
-            reservation_id=reservation.pk,
-            status__in=[*REFUND_DUE_STATUSES, PaymentStatus.REFUNDED],
-        )
-        .order_by("-created_at", "-pk")
-        .first()
-    )
-    if payment is None:
-        return {}
-    amount = f"{payment.amount} {payment.currency}"
-    at_counter = payment.provider == Provider.BOX_OFFICE
-    if payment.status == PaymentStatus.REFUNDED:
-        how = "paid back at the box office" if at_counter else "refunded to your card"
-    else:
-        how = "to collect at the box office" if at_counter else "being refunded to your card"
-    return {"refund": f"{amount} {how}"}
+    delivery): how each of the reservation's captured payments goes back, as things
+    stand then. Nothing when no money was taken."""
+    payments = Payment.objects.filter(
+        reservation_id=reservation.pk,
+        status__in=[*REFUND_DUE_STATUSES, PaymentStatus.REFUNDED],
+    ).order_by("created_at", "pk")
+    lines = []
+    for payment in payments:
+        at_counter = payment.provider == Provider.BOX_OFFICE
+        if payment.status == PaymentStatus.REFUNDED:
+            how = "paid back at the box office" if at_counter else "refunded to your card"
+        else:
+            how = "to collect at the box office" if at_counter else "being refunded to your card"
+        lines.append(f"{payment.amount} {payment.currency} {how}")
+    return {"refund": "; ".join(lines)} if lines else {}

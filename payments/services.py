@@ -158,10 +158,10 @@ def payment_checkout(
                 idempotency_key=_key(payment, "intent"),
             )
         except gateway.ProviderRefused as exc:
+            # Stripe's own words stay on the payment and in the log, for staff.
+            logger.warning("checkout of payment %s refused by Stripe: %s", payment.pk, exc.message)
             _checkout_failed(payment_id=payment.pk, detail=exc.message, reason="provider_refused")
-            raise PaymentProviderRefused(
-                f"The payment provider refused this payment ({exc.message}); pay at the box office."
-            ) from exc
+            raise PaymentProviderRefused() from exc
         except gateway.ProviderError as exc:
             _checkout_failed(payment_id=payment.pk, detail=exc.message)
             raise PaymentProviderUnavailable() from exc
@@ -308,8 +308,9 @@ def payments_reservation_cancelled(reservation: Reservation, *, at_counter: bool
     its locks): its SUCCEEDED payment is refunded, its pending one stopped. A Stripe
     payment becomes REFUND_PENDING and the refund is asked for after the commit. A
     box-office payment is handed back at the counter: REFUNDED at once when staff cancel
-    (``at_counter``); when the customer cancels online it is REFUND_PENDING, owed, until
-    staff hand the money back (``payment_refund_by_staff``)."""
+    there (``at_counter``: the Django admin's cancel and refund actions); any other cancel
+    (the API, the customer's or an ADMIN's) leaves it REFUND_PENDING, owed, until staff
+    record handing the money over (``payment_refund_by_staff``)."""
     payments = Payment.objects.select_for_update().filter(
         reservation_id=reservation.pk,
         status__in=[PaymentStatus.SUCCEEDED, PaymentStatus.PENDING],
@@ -327,7 +328,7 @@ def payments_reservation_cancelled(reservation: Reservation, *, at_counter: bool
     _update_payment_state(reservation)
 
 
-def _refund_due(payment: Payment, *, reason: str, detail: str, at_counter: bool = True) -> None:
+def _refund_due(payment: Payment, *, reason: str, detail: str, at_counter: bool = False) -> None:
     """Captured money goes back. Caller holds the locks and updates the state."""
     payment.reason, payment.detail = reason, detail[:500]
     if payment.provider == Provider.BOX_OFFICE and at_counter:
@@ -364,6 +365,8 @@ def payment_refund(*, payment_id: int, check_provider: bool = False) -> str:
     payment = Payment.objects.filter(pk=payment_id).first()
     if payment is None or payment.status not in REFUND_DUE_STATUSES:
         return "nothing_due"
+    if payment.provider != Provider.STRIPE:
+        return "nothing_due"  # money taken at the box office goes back there (staff)
     try:
         if check_provider:
             intent = gateway.retrieve_intent(payment.reference)
@@ -381,7 +384,9 @@ def payment_refund(*, payment_id: int, check_provider: bool = False) -> str:
 
 @retry_on_lock_errors
 @transaction.atomic
-def _refund_recorded(*, payment_id: int, refund_reference: str = "", error: str = "") -> str:
+def _refund_recorded(
+    *, payment_id: int, refund_reference: str = "", error: str = "", detail: str = ""
+) -> str:
     reservation, payment = _locked(payment_id)
     if payment.status not in REFUND_DUE_STATUSES:
         return str(payment.status)
@@ -400,6 +405,7 @@ def _refund_recorded(*, payment_id: int, refund_reference: str = "", error: str 
         payment.set_status(PaymentStatus.REFUNDED)
         payment.refund_reference = refund_reference or payment.refund_reference
         payment.refunded_at = timezone.now()
+        payment.detail = detail or payment.detail
     payment.save()
     _update_payment_state(reservation)
     return str(payment.status)
@@ -411,10 +417,14 @@ def payment_refund_by_staff(*, payment_id: int, staff, now: datetime | None = No
     a refund that is due or failed is tried again. Returns what happened."""
     payment = Payment.objects.select_related("reservation").get(pk=payment_id)
     if payment.status == PaymentStatus.SUCCEEDED:
-        booking_services.reservation_cancel(reservation=payment.reservation, by=staff, now=now)
+        booking_services.reservation_cancel(
+            reservation=payment.reservation, by=staff, now=now, at_counter=True
+        )
         return str(Payment.objects.values_list("status", flat=True).get(pk=payment_id))
     if payment.status in REFUND_DUE_STATUSES and payment.provider == Provider.BOX_OFFICE:
-        return _refund_recorded(payment_id=payment_id)  # handed back at the counter now
+        return _refund_recorded(  # handed back at the counter now
+            payment_id=payment_id, detail="Paid back at the box office."
+        )
     if payment.status in REFUND_DUE_STATUSES:
         return payment_refund(payment_id=payment_id, check_provider=True)
     return "nothing_due"
