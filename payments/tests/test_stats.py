@@ -33,10 +33,12 @@ def _pay_online(reservation, localstripe, card: str) -> None:
 
 
 def _cancel(reservation, staff, localstripe, settings, after_commit, *, stripe_down: bool):
-    """Cancel (which refunds after the commit), with Stripe up or refusing connections."""
+    """Cancel (which refunds after the commit), with Stripe up (staff at the counter) or
+    refusing connections (through the API: box-office money stays owed)."""
     if not stripe_down:
+        # At the counter: box-office money is handed back at once.
         with after_commit(execute=True):
-            booking_services.reservation_cancel(reservation=reservation, by=staff)
+            booking_services.reservation_cancel(reservation=reservation, by=staff, at_counter=True)
         return
     host, port = localstripe.url.removeprefix("http://").split(":")
     with FaultProxy((host, int(port)), ports=range(19200, 19300)) as proxy:
@@ -191,7 +193,7 @@ def test_admin_reports_page_shows_the_money(staff_client, customer):
     )
     for held, method in ((kept, "cash"), (refunded, "card_terminal")):
         services.payment_take_at_box_office(reservation_id=held.pk, method=method, staff=staff)
-    booking_services.reservation_cancel(reservation=refunded, by=staff)
+    booking_services.reservation_cancel(reservation=refunded, by=staff, at_counter=True)
     day = timezone.localdate(show.start_time).isoformat()
 
     page = staff_client.get("/admin/reports/", {"from": day, "to": day})
