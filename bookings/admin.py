@@ -23,6 +23,7 @@ from bookings.models import (
 from bookings.reports.admin_views import showtime_seat_map_html
 from cinema.admin import ShowtimeAdmin, local_time
 from cinema.models import Showtime
+from config.admin import ReadOnlyAdmin
 from config.days import local_day_range
 from config.errors import DomainError
 
@@ -97,7 +98,7 @@ class ShowtimeStartFilter(admin.SimpleListFilter):
 
 
 @admin.register(Reservation)
-class ReservationAdmin(admin.ModelAdmin):
+class ReservationAdmin(ReadOnlyAdmin):
     """Reservations, read-only: the one write is cancelling (a button on the page and an
     action in the list), through the booking service (locks, rules, seats freed)."""
 
@@ -130,16 +131,7 @@ class ReservationAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("showtime__movie", "showtime__hall")
 
-    # --- read-only: no add, no edit, no delete (cancel instead) ---
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
+    # --- read-only (ReadOnlyAdmin): no add, no edit, no delete; cancel instead ---
     def has_cancel_permission(self, request):
         return request.user.is_active and request.user.is_admin_role
 

@@ -6,6 +6,7 @@ from django.contrib import admin, messages
 
 from bookings.admin import ReservationAdmin
 from bookings.models import Reservation
+from config.admin import ReadOnlyAdmin
 from config.errors import DomainError
 from payments import services
 from payments.models import Method, Payment, WebhookEvent
@@ -75,20 +76,11 @@ class PaymentAdmin(admin.ModelAdmin):
 
 
 @admin.register(WebhookEvent)
-class WebhookEventAdmin(admin.ModelAdmin):
+class WebhookEventAdmin(ReadOnlyAdmin):
     list_display = ["event_id", "type", "outcome", "payment", "received_at"]
     list_filter = ["type", "outcome", "received_at"]
     search_fields = ["=event_id"]
     readonly_fields = ["provider", "event_id", "type", "payment", "outcome", "received_at"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class PaymentInline(admin.TabularInline):
