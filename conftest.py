@@ -1,8 +1,8 @@
 import pytest
 from django.core.cache import cache
 
-from config.errors import DomainError
-from config.testing import client_for
+from core.errors import DomainError
+from testsupport.testing import client_for
 from users.tests.factories import AdminFactory, UserFactory
 
 

@@ -23,9 +23,9 @@ from bookings.models import (
 from bookings.reports.admin_views import showtime_seat_map_html
 from cinema.admin import ShowtimeAdmin, local_time
 from cinema.models import Showtime
-from config.admin import ReadOnlyAdmin
-from config.days import local_day_range
-from config.errors import DomainError
+from core.admin import ReadOnlyAdmin
+from core.days import local_day_range
+from core.errors import DomainError
 
 
 class ShowtimeSalesAdmin(ShowtimeAdmin):

@@ -1,5 +1,5 @@
 """Booking errors: plain domain errors with a machine-readable ``code``; their kind
-(config/errors.py) decides the HTTP status.
+(core/errors.py) decides the HTTP status.
 
 Extra keyword arguments become fields of the response body, e.g.
 ``SeatsUnavailable(seats=[{"id": 7, "label": "A7"}])``; ``fields`` declares them, with
@@ -8,7 +8,7 @@ their types, for the schema.
 
 from typing import TypedDict
 
-from config.errors import Conflict, Forbidden, InvalidRequest, Unprocessable
+from core.errors import Conflict, Forbidden, InvalidRequest, Unprocessable
 
 
 class TakenSeat(TypedDict):

@@ -1,5 +1,5 @@
 """The booking engine's and the seat map's hot queries, compiled once per database
-(config/queries.py): ordinary querysets, so the ORM stays the one source of truth for
+(core/queries.py): ordinary querysets, so the ORM stays the one source of truth for
 their SQL. bookings/tests/test_prepared_queries.py checks that each answers what the same
 queryset answers when the ORM runs it.
 
@@ -11,7 +11,7 @@ from django.db.models import Case, DateTimeField, F, IntegerField, OuterRef, Q, 
 
 from bookings.models import Reservation, ReservationSeat, ShowtimeCounters
 from cinema.models import Seat, Showtime
-from config.queries import PreparedInsert, PreparedQuery, PreparedUpdate
+from core.queries import PreparedInsert, PreparedQuery, PreparedUpdate
 
 # The fields of the locked showtime a booking needs. Only the showtime row is locked:
 # a select_related join would lock the movie and hall rows too (FOR UPDATE locks every

@@ -31,8 +31,8 @@ from django.utils import timezone
 from bookings import queries
 from bookings.models import Reservation, ReservationSeat, SeatStatus, sales_open
 from cinema.models import Seat, SeatType, Showtime
-from config.db_router import read_from_replica
-from config.limits import MAX_ID
+from core.db_router import read_from_replica
+from core.limits import MAX_ID
 
 
 def reservation_queryset() -> QuerySet[Reservation]:

@@ -7,8 +7,8 @@ from rest_framework import serializers
 from bookings.models import PaymentState, Reservation, ReservationSeat, SeatStatus
 from bookings.services import BookingResult
 from cinema.models import SeatType, Showtime
-from config.limits import MAX_ID
-from config.serializers import StrictModelSerializer
+from core.limits import MAX_ID
+from core.serializers import StrictModelSerializer
 
 
 # --- input ------------------------------------------------------------------------------

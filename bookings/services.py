@@ -64,9 +64,9 @@ from bookings.models import (
     sales_open,
 )
 from cinema.models import Seat, Showtime
-from config.errors import ServiceBusy
-from config.exceptions import is_lock_error
-from config.queries import model_from_row
+from core.errors import ServiceBusy
+from core.exceptions import is_lock_error
+from core.queries import model_from_row
 from tickets import hooks as tickets_hooks
 
 logger = logging.getLogger(__name__)

@@ -48,10 +48,10 @@ from bookings.serializers import (
     seat_map_data,
 )
 from cinema.models import Seat, Showtime
-from config.conditional import cache_headers, not_modified
-from config.filters import IdFilter, NoEmptyValuesFilterSet, StableOrderingFilter
-from config.limits import MAX_ID
-from config.schema import NOT_MODIFIED, POLL_PARAMETERS, domain_errors
+from core.conditional import cache_headers, not_modified
+from core.filters import IdFilter, NoEmptyValuesFilterSet, StableOrderingFilter
+from core.limits import MAX_ID
+from core.schema import NOT_MODIFIED, POLL_PARAMETERS, domain_errors
 from tickets.exceptions import ReservationCheckedIn
 from users.authentication import PublicReadsMixin
 

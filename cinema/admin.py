@@ -26,9 +26,9 @@ from cinema import selectors, services
 from cinema.exceptions import ShowtimeOverlap
 from cinema.models import MOVIE_EDITABLE_FIELDS, Hall, Movie, Showtime
 from cinema.seat_grid import seat_grid_html
-from config.admin_actions import GuardedDeleteMixin
-from config.days import day_in_range
-from config.errors import DomainError
+from core.admin import GuardedDeleteMixin
+from core.days import day_in_range
+from core.errors import DomainError
 
 
 class ServiceFormMixin:

@@ -11,7 +11,7 @@ from django.utils import timezone
 from cinema import services
 from cinema.exceptions import ShowtimeOverlap
 from cinema.models import Genre, Hall, Movie, Showtime
-from config.days import local_zone
+from core.days import local_zone
 
 HALLS = [
     # name, rows, seats per row, VIP back rows, accessible seats -> 280, 120, 192 seats

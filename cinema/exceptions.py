@@ -1,9 +1,9 @@
-"""Catalogue and schedule errors (config/errors.py decides their HTTP status by kind)."""
+"""Catalogue and schedule errors (core/errors.py decides their HTTP status by kind)."""
 
 from datetime import datetime
 from typing import TypedDict
 
-from config.errors import Conflict, InvalidRequest, ProtectedObject
+from core.errors import Conflict, InvalidRequest, ProtectedObject
 
 
 class Clash(TypedDict):

@@ -4,8 +4,8 @@ from rest_framework.exceptions import ValidationError
 
 from cinema import selectors
 from cinema.models import Genre, Hall, Movie, Showtime
-from config.days import DAY_OUT_OF_RANGE, day_in_range
-from config.filters import EMPTY_VALUE, NoEmptyValuesFilterSet
+from core.days import DAY_OUT_OF_RANGE, day_in_range
+from core.filters import EMPTY_VALUE, NoEmptyValuesFilterSet
 
 
 class MovieFilter(NoEmptyValuesFilterSet):

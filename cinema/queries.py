@@ -1,7 +1,7 @@
-"""The catalogue's hot queries, compiled once per database (config/queries.py): the
+"""The catalogue's hot queries, compiled once per database (core/queries.py): the
 pages of the movie list and of the schedule, each with its total. They are ordinary
 querysets, so the ORM stays the one source of truth for their SQL;
-cinema/tests/test_list_rendering.py, config/tests/test_pagination.py and
+cinema/tests/test_list_rendering.py, core/tests/test_pagination.py and
 bookings/tests/test_catalogue.py check that they answer what the lists' ORM path
 answers.
 """
@@ -11,7 +11,7 @@ from django.db.models.functions import Cast
 
 from cinema.availability import available_seats
 from cinema.models import MOVIE_PUBLIC_FIELDS, Movie, Showtime
-from config.queries import PreparedQuery
+from core.queries import PreparedQuery
 
 # The columns of a catalogue row (cinema.serializers.MOVIE_LIST_COLUMNS' order), the
 # release date as YYYY-MM-DD text (the MySQL driver's date parsing was a few per cent of

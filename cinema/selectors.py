@@ -10,7 +10,7 @@ from django.utils import timezone
 from cinema import queries
 from cinema.availability import available_seats
 from cinema.models import Hall, Movie, Showtime
-from config.days import local_day_range
+from core.days import local_day_range
 
 
 def movie_list() -> QuerySet[Movie]:
@@ -19,7 +19,7 @@ def movie_list() -> QuerySet[Movie]:
 
 class MovieCatalogue:
     """The whole catalogue in the model's order as a page source for the paginator
-    (config/pagination.py): one query per page, its total read with it (``COUNT(*)
+    (core/pagination.py): one query per page, its total read with it (``COUNT(*)
     OVER ()``), prepared once (``cinema.queries.movie_catalogue_page``). For the movie
     list without search, filter or ordering, its busiest form. Rows are in
     ``MOVIE_PUBLIC_FIELDS`` order, with the release date already as ``YYYY-MM-DD``
@@ -63,7 +63,7 @@ class ShowtimeSchedule:
     """The schedule of a local ``day`` (every showtime that starts on it), or without a
     day the upcoming showtimes, in ``showtime_list``'s order and with its
     ``SHOWTIME_LIST_COLUMNS``, as a page source for the paginator
-    (config/pagination.py): one prepared query per page with its total
+    (core/pagination.py): one prepared query per page with its total
     (``cinema.queries``). For the schedule without a movie or hall filter, its
     busiest form."""
 

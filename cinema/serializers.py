@@ -19,7 +19,7 @@ from cinema.models import (
     validate_release_date,
 )
 from cinema.services import MAX_ROWS, MAX_SEATS_PER_ROW
-from config.serializers import (
+from core.serializers import (
     StrictCharField,
     StrictChoiceField,
     StrictModelSerializer,

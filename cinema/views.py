@@ -39,8 +39,8 @@ from cinema.serializers import (
     movie_list_data,
     showtime_list_data,
 )
-from config.conditional import cache_headers, etag_of_data, not_modified
-from config.schema import NOT_MODIFIED, POLL_PARAMETERS, domain_errors
+from core.conditional import cache_headers, etag_of_data, not_modified
+from core.schema import NOT_MODIFIED, POLL_PARAMETERS, domain_errors
 from users.authentication import PublicReadsMixin
 from users.permissions import IsAdminOrReadOnly
 

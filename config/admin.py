@@ -76,17 +76,3 @@ class MarqueeAdminSite(admin.AdminSite):
                 continue
             if self.is_registered(model):
                 self.unregister(model)
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows that only the services write (tickets, outbox emails): staff read them, and
-    change them only through an action that calls a service."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

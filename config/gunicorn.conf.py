@@ -46,7 +46,7 @@ keepalive = _int("GUNICORN_KEEPALIVE", 5)
 max_requests = _int("GUNICORN_MAX_REQUESTS", 0)
 max_requests_jitter = max_requests // 10
 
-# Django's request log (config/middleware.py) is the access log; gunicorn's own is off
+# Django's request log (core/middleware.py) is the access log; gunicorn's own is off
 # unless asked for, so one request is not logged twice.
 accesslog = "-" if os.environ.get("GUNICORN_ACCESS_LOG", "0") in {"1", "true", "yes"} else None
 errorlog = "-"

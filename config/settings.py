@@ -13,7 +13,6 @@ import dj_database_url
 from corsheaders.defaults import default_headers as cors_default_headers
 from django.core.exceptions import ImproperlyConfigured
 
-from config.currencies import THREE_DECIMAL_CURRENCIES
 from config.env import (
     CONSOLE_EMAIL_BACKEND,
     SMTP_EMAIL_BACKEND,
@@ -25,6 +24,7 @@ from config.env import (
     env_int,
     env_list,
 )
+from core.currencies import THREE_DECIMAL_CURRENCIES
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -64,11 +64,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     # Outermost, so the logged duration covers the whole stack.
-    "config.middleware.RequestLogMiddleware",
+    "core.middleware.RequestLogMiddleware",
     # /api/x and /api/x/ are one route, served without a redirect.
-    "config.middleware.OptionalSlashMiddleware",
+    "core.middleware.OptionalSlashMiddleware",
     # JSON, not Django's HTML debug page, for an unknown /api/ URL with DEBUG on.
-    "config.middleware.ApiJsonNotFoundMiddleware",
+    "core.middleware.ApiJsonNotFoundMiddleware",
     # Before anything that may answer by itself (CommonMiddleware, whitenoise).
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -110,7 +110,7 @@ CONN_MAX_AGE = env_int("CONN_MAX_AGE", 0 if DEBUG else 60)
 # off saves the round trip (docs/performance.md) when CONN_MAX_AGE stays well below the
 # server's wait_timeout and database restarts are rare.
 CONN_HEALTH_CHECKS = env_bool("CONN_HEALTH_CHECKS", True)
-# The hot queries (config/queries.py) are compiled once per process; 0 has the ORM build
+# The hot queries (core/queries.py) are compiled once per process; 0 has the ORM build
 # them on every request, as it would without that helper (to measure what it saves).
 PREPARED_QUERIES = env_bool("PREPARED_QUERIES", True)
 # Seconds any statement waits for a row lock on MySQL/MariaDB (innodb_lock_wait_timeout)
@@ -123,7 +123,7 @@ DB_LOCK_WAIT_BUDGET = env_int("DB_LOCK_WAIT_BUDGET", 2)
 # --- Database timeouts ----------------------------------------------------------------
 # A dead or hung database must cost a request seconds, not the gunicorn timeout: the
 # MySQL client gives up connecting, reading or writing after these many seconds, and
-# the request answers 503 `database_unavailable` (config/exceptions.py). The read
+# the request answers 503 `database_unavailable` (core/exceptions.py). The read
 # timeout bounds every query, so it must stay above DB_LOCK_WAIT_TIMEOUT (a lock wait is
 # a read that does not return) and above the slowest legitimate query (the reports).
 DB_CONNECT_TIMEOUT = env_int("DB_CONNECT_TIMEOUT", 2)
@@ -169,7 +169,7 @@ def _database(url: str) -> dict:
 
 DATABASES = {"default": _database(DATABASE_URL)}
 
-# --- Read replica (config/db_router.py, docs/scaling.md) -------------------------------
+# --- Read replica (core/db_router.py, docs/scaling.md) -------------------------------
 # Catalogue and seat-map reads go to the replica while it answers and keeps up; bookings,
 # users and every write stay on the primary.
 DATABASE_REPLICA_URL = env("DATABASE_REPLICA_URL", "")
@@ -198,7 +198,7 @@ if DATABASE_REPLICA_URL:
         )
     # Tests run against the primary's test database only.
     DATABASES["replica"]["TEST"] = {**DATABASES["replica"].get("TEST", {}), "MIRROR": "default"}
-    DATABASE_ROUTERS = ["config.db_router.PrimaryReplicaRouter"]
+    DATABASE_ROUTERS = ["core.db_router.PrimaryReplicaRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "users.User"
@@ -214,7 +214,7 @@ REDIS_RETRY_SECONDS = env_float("REDIS_RETRY_SECONDS", 5)
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "config.cache.ResilientRedisCache",
+            "BACKEND": "core.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "marquee",
             "OPTIONS": {
@@ -295,17 +295,17 @@ REST_FRAMEWORK = {
         "users.authentication.UserJWTAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_RENDERER_CLASSES": ["config.renderers.FastJSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["config.parsers.JSONParser"],
-    "DEFAULT_PAGINATION_CLASS": "config.pagination.StandardPagination",
+    "DEFAULT_RENDERER_CLASSES": ["core.renderers.FastJSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["core.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "core.pagination.StandardPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.SearchFilter",
-        "config.filters.StableOrderingFilter",
+        "core.filters.StableOrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "config.schema.MarqueeAutoSchema",
-    "EXCEPTION_HANDLER": "config.exceptions.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "core.schema.MarqueeAutoSchema",
+    "EXCEPTION_HANDLER": "core.exceptions.api_exception_handler",
     "NUM_PROXIES": NUM_PROXIES,
     "DEFAULT_THROTTLE_RATES": {
         "login": env("THROTTLE_LOGIN_RATE", "10/min"),
@@ -351,7 +351,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": True},
     # ReDoc with the system's fonts: its default ones come from Google Fonts, and the
-    # docs are served offline (config/docs.py).
+    # docs are served offline (core/docs.py).
     "REDOC_UI_SETTINGS": {
         "theme": {
             "typography": {
@@ -405,7 +405,7 @@ SPECTACULAR_SETTINGS = {
         },
     ],
     # One component per model enum, named after it; query filters refer to the same
-    # components (config.schema.postprocess).
+    # components (core.schema.postprocess).
     "ENUM_NAME_OVERRIDES": {
         "SeatTypeEnum": "cinema.models.SeatType",
         "GenreEnum": "cinema.models.Genre",
@@ -424,7 +424,7 @@ SPECTACULAR_SETTINGS = {
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "config.schema.postprocess",
+        "core.schema.postprocess",
     ],
 }
 
@@ -515,7 +515,7 @@ STRIPE_MAX_NETWORK_RETRIES = env_int("STRIPE_MAX_NETWORK_RETRIES", 1)
 # --- Logging --------------------------------------------------------------------------
 LOG_LEVEL = env("LOG_LEVEL", "INFO")
 # One JSON line per request (method, path, status, duration_ms, user) on the
-# "marquee.request" logger; see config/middleware.py.
+# "marquee.request" logger; see core/middleware.py.
 REQUEST_LOG = env_bool("REQUEST_LOG", True)
 LOGGING = {
     "version": 1,

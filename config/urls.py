@@ -3,8 +3,8 @@ from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView
 
-from config.docs import FaviconView, LandingView, RedocView, SwaggerView
-from config.views import HealthView, outside_api
+from core.docs import FaviconView, LandingView, RedocView, SwaggerView
+from core.views import HealthView, outside_api
 from users.admin import admin_login
 
 api_patterns = [
@@ -33,7 +33,7 @@ urlpatterns = [
     re_path(r"^(?!admin(?:/|$)|swagger$|api(?:/|$)|static/)", outside_api, name="outside-api"),
 ]
 
-handler400 = "config.views.bad_request"
-handler403 = "config.views.permission_denied"
-handler404 = "config.views.not_found"
-handler500 = "config.views.server_error"
+handler400 = "core.views.bad_request"
+handler403 = "core.views.permission_denied"
+handler404 = "core.views.not_found"
+handler500 = "core.views.server_error"

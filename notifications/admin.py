@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.utils import timezone
 from django.utils.html import format_html
 
-from config.admin import ReadOnlyAdmin
+from core.admin import ReadOnlyAdmin
 from notifications import registry
 from notifications.models import OutboxEmail, OutboxStatus
 

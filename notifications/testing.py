@@ -12,7 +12,7 @@ from email.message import EmailMessage
 
 import pytest
 
-from config.liveserver import _free_port
+from testsupport.liveserver import _free_port
 
 SMTP_PORTS = range(19300, 19400)
 

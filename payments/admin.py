@@ -6,8 +6,8 @@ from django.contrib import admin, messages
 
 from bookings.admin import ReservationAdmin
 from bookings.models import Reservation
-from config.admin import ReadOnlyAdmin
-from config.errors import DomainError
+from core.admin import ReadOnlyAdmin
+from core.errors import DomainError
 from payments import services
 from payments.models import Method, Payment, WebhookEvent
 

@@ -26,7 +26,7 @@ class PaymentsConfig(AppConfig):
         # The cancellation email (tickets.emails) says how the money goes back.
         registry.add_context(CANCELLATION, refund_line)
 
-        from config.schema import operation_errors
+        from core.schema import operation_errors
         from payments.exceptions import PaymentRequired
 
         # The booking engine's confirmation asks payments first (payments.hooks): its

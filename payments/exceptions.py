@@ -1,7 +1,7 @@
 """Payment errors: plain domain errors with a machine-readable ``code``; their kind
-(config/errors.py) decides the HTTP status."""
+(core/errors.py) decides the HTTP status."""
 
-from config.errors import Conflict, InvalidRequest, Unavailable, Unprocessable
+from core.errors import Conflict, InvalidRequest, Unavailable, Unprocessable
 
 
 class PaymentRequired(Conflict):

@@ -17,7 +17,7 @@ from decimal import Decimal
 import stripe
 from django.conf import settings
 
-from config.currencies import ZERO_DECIMAL_CURRENCIES
+from core.currencies import ZERO_DECIMAL_CURRENCIES
 
 logger = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from config.serializers import StrictModelSerializer
+from core.serializers import StrictModelSerializer
 from payments.models import Method, Payment, Provider
 
 

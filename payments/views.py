@@ -29,10 +29,10 @@ from bookings.exceptions import (
     ShowtimeClosed,
 )
 from bookings.serializers import ReservationSerializer
-from config.days import DAY_OUT_OF_RANGE, day_in_range, local_day_range
-from config.filters import IdFilter, NoEmptyValuesFilterSet, StableOrderingFilter
-from config.limits import MAX_ID
-from config.schema import domain_errors
+from core.days import DAY_OUT_OF_RANGE, day_in_range, local_day_range
+from core.filters import IdFilter, NoEmptyValuesFilterSet, StableOrderingFilter
+from core.limits import MAX_ID
+from core.schema import domain_errors
 from payments import selectors, services
 from payments.exceptions import (
     AlreadyPaid,

@@ -5,7 +5,7 @@ from django.utils.safestring import mark_safe
 from bookings.admin import ShowtimeSalesAdmin
 from bookings.reports.admin_views import showtime_seat_map_html
 from cinema.models import Showtime
-from config.admin import ReadOnlyAdmin
+from core.admin import ReadOnlyAdmin
 from tickets import selectors
 from tickets.codes import normalise
 from tickets.models import Ticket, TicketStatus

@@ -22,7 +22,7 @@ from django.template.loader import render_to_string
 from django.utils import dateformat, timezone
 
 from bookings.models import Reservation, ReservationStatus
-from config.days import local_zone
+from core.days import local_zone
 from notifications import registry
 from tickets.qr import qr_png
 from tickets.selectors import reservation_tickets

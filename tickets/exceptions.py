@@ -1,4 +1,4 @@
-"""Ticket and door errors: plain domain errors (config/errors.py) with a ``code``.
+"""Ticket and door errors: plain domain errors (core/errors.py) with a ``code``.
 
 The door's refusals carry the ticket (``DoorRefusal.ticket``): the view adds it to the
 answer, so the door screen can show the seat and the showtime.
@@ -7,7 +7,7 @@ answer, so the door screen can show the seat and the showtime.
 from datetime import datetime
 from typing import TypedDict
 
-from config.errors import Conflict, NotFound
+from core.errors import Conflict, NotFound
 
 
 class CheckedInSeat(TypedDict):

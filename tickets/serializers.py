@@ -4,8 +4,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cinema.models import SeatType
-from config.limits import MAX_ID
-from config.serializers import StrictCharField, StrictModelSerializer
+from core.limits import MAX_ID
+from core.serializers import StrictCharField, StrictModelSerializer
 from tickets.exceptions import DOOR_REFUSAL_CODES
 from tickets.models import Ticket, TicketStatus
 

@@ -11,7 +11,7 @@ import time
 
 from django.conf import settings
 
-from config.cache import CacheUnavailable
+from core.cache import CacheUnavailable
 from users.throttles import CountingThrottle
 
 logger = logging.getLogger(__name__)

@@ -14,8 +14,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from bookings.selectors import reservation_list
-from config.limits import MAX_ID
-from config.schema import domain_errors, error_responses
+from core.limits import MAX_ID
+from core.schema import domain_errors, error_responses
 from tickets import selectors, services
 from tickets.codes import normalise
 from tickets.exceptions import DoorRefusal, TicketNotFound

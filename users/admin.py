@@ -10,7 +10,7 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
-from config.admin_actions import GuardedDeleteMixin
+from core.admin import GuardedDeleteMixin
 from users import services
 from users.exceptions import LastAdminError
 from users.models import User

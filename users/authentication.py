@@ -23,7 +23,7 @@ from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidTok
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
-from config.queries import model_from_row
+from core.queries import model_from_row
 from users import queries
 
 

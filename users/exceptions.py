@@ -1,4 +1,4 @@
-from config.errors import Conflict, Forbidden, InvalidRequest
+from core.errors import Conflict, Forbidden, InvalidRequest
 
 
 class OwnRoleChangeError(InvalidRequest):

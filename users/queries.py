@@ -1,10 +1,10 @@
 """The user read of every authenticated request, compiled once per database
-(config/queries.py): an ordinary queryset, so the ORM stays the one source of truth for
+(core/queries.py): an ordinary queryset, so the ORM stays the one source of truth for
 its SQL. users/tests/test_authentication.py checks that it gives the ORM's user."""
 
 from django.contrib.auth import get_user_model
 
-from config.queries import PreparedQuery
+from core.queries import PreparedQuery
 
 
 def user_fields() -> list[str]:

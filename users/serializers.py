@@ -11,7 +11,7 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from config.serializers import (
+from core.serializers import (
     StrictCharField,
     StrictChoiceField,
     StrictEmailField,

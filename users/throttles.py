@@ -14,7 +14,7 @@ worker): ``add`` opens a window, ``incr`` counts in it; both are atomic in Redis
 simultaneous attempts cannot all read the same count and all pass.
 
 When the cache cannot be reached the throttles fail open with a logged warning: a lost
-throttle window is better than a dead login (config/cache.py bounds how long asking
+throttle window is better than a dead login (core/cache.py bounds how long asking
 takes).
 """
 
@@ -26,7 +26,7 @@ from django.core.cache import cache
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 
-from config.cache import CacheUnavailable
+from core.cache import CacheUnavailable
 from users.models import User, fold_username
 
 logger = logging.getLogger(__name__)

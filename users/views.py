@@ -10,7 +10,7 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
-from config.schema import ApiError, TokenMessage, domain_errors
+from core.schema import ApiError, TokenMessage, domain_errors
 from users import services
 from users.exceptions import LastAdminError, NoLongerAdmin, OwnRoleChangeError
 from users.models import User

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from bookings.models import Reservation, ReservationSeat, ReservationStatus
 from cinema.models import Seat, Showtime
-from config.days import local_day_range, local_zone
+from core.days import local_day_range, local_zone
 from tickets.models import TicketStatus
 from tickets.selectors import ticket_count
 

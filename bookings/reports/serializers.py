@@ -3,8 +3,8 @@ import datetime as dt
 from django.conf import settings
 from rest_framework import serializers
 
-from config.days import DAY_OUT_OF_RANGE, day_in_range
-from config.limits import MAX_ID
+from core.days import DAY_OUT_OF_RANGE, day_in_range
+from core.limits import MAX_ID
 
 
 class StatsQuerySerializer(serializers.Serializer):

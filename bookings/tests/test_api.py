@@ -8,7 +8,7 @@ from bookings import services
 from bookings.models import Reservation, ReservationSeat, ReservationStatus
 from bookings.tests.factories import book, seat, seat_ids
 from cinema.tests.factories import HallFactory, ShowtimeFactory
-from config.testing import client_for
+from testsupport.testing import client_for
 from users.tests.factories import AdminFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -12,7 +12,7 @@ from bookings import services
 from bookings.models import IdempotencyKey, Reservation, ReservationSeat, ReservationStatus
 from bookings.tests.factories import book, seat
 from cinema.tests.factories import HallFactory, ShowtimeFactory
-from config.testing import client_for, requires_mysql_marks, run_concurrently
+from testsupport.testing import client_for, requires_mysql_marks, run_concurrently
 from users.tests.factories import UserFactory
 
 pytestmark = [*requires_mysql_marks, pytest.mark.django_db(transaction=True)]

@@ -7,7 +7,7 @@ import pytest
 
 from bookings.tests.factories import book
 from cinema.tests.factories import ShowtimeFactory
-from config.testing import client_for
+from testsupport.testing import client_for
 from users.tests.factories import AdminFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -1,5 +1,5 @@
 """The booking's and the seat map's hot queries are prepared once (bookings/queries.py,
-config/queries.py); each must give what the ORM gives for the same queryset, and the
+core/queries.py); each must give what the ORM gives for the same queryset, and the
 lock must still be a lock."""
 
 import datetime as dt
@@ -16,7 +16,7 @@ from bookings.models import Reservation, ReservationSeat, SeatStatus, claim_stat
 from bookings.tests.factories import book, seat
 from cinema.models import Showtime
 from cinema.tests.factories import HallFactory, ShowtimeFactory
-from config.testing import client_for
+from testsupport.testing import client_for
 from users.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -12,7 +12,7 @@ from bookings.models import Reservation, ReservationSeat, ReservationStatus
 from bookings.tests.factories import book, seat, seat_ids
 from cinema import services as cinema_services
 from cinema.tests.factories import HallFactory, ShowtimeFactory
-from config.testing import client_for
+from testsupport.testing import client_for
 
 pytestmark = pytest.mark.django_db
 

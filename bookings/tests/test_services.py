@@ -10,7 +10,7 @@ from bookings import exceptions, services
 from bookings.models import IdempotencyKey, Reservation, ReservationSeat, ReservationStatus
 from bookings.tests.factories import book, seat, seat_ids
 from cinema.tests.factories import ShowtimeFactory
-from config.exceptions import ServiceBusy, http_status
+from core.exceptions import ServiceBusy, http_status
 from users.tests.factories import AdminFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from cinema.models import Showtime
 from cinema.tests.factories import HallFactory, MovieFactory, ShowtimeFactory
-from config.testing import client_for, requires_mysql_marks, run_concurrently
+from testsupport.testing import client_for, requires_mysql_marks, run_concurrently
 from users.tests.factories import AdminFactory
 
 pytestmark = [*requires_mysql_marks, pytest.mark.django_db(transaction=True)]

@@ -33,7 +33,7 @@ def test_movie_retrieve_is_the_same_item_as_in_the_list(anon_client):
 def test_fast_renderer_writes_what_drf_writes():
     from rest_framework.renderers import JSONRenderer
 
-    from config.renderers import FastJSONRenderer
+    from core.renderers import FastJSONRenderer
 
     data = {
         "title": 'Amélie \u2028 \u2029 "quoted" <b>',

@@ -7,9 +7,9 @@ import pytest
 
 from bookings.tests.factories import book
 from cinema.tests.factories import HallFactory, ShowtimeFactory
-from config.testing import requires_mysql_marks, run_concurrently
 from notifications.delivery import deliver_due
 from notifications.models import OutboxEmail, OutboxStatus
+from testsupport.testing import requires_mysql_marks, run_concurrently
 from users.tests.factories import UserFactory
 
 pytestmark = [*requires_mysql_marks, pytest.mark.django_db(transaction=True)]

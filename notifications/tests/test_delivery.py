@@ -11,12 +11,12 @@ from django.utils import timezone
 
 from bookings.tests.factories import book
 from cinema.tests.factories import ShowtimeFactory
-from config.testing import client_for
 from notifications import delivery
 from notifications.delivery import deliver_due, retry_delay
 from notifications.models import OutboxEmail, OutboxStatus
 from notifications.services import emails_not_sent
 from notifications.testing import Blackhole, SMTPServer, free_port, use_smtp
+from testsupport.testing import client_for
 from users.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

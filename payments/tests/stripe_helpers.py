@@ -20,7 +20,7 @@ from pathlib import Path
 
 import stripe
 
-from config.liveserver import _die_with_parent, _free_port
+from testsupport.liveserver import _die_with_parent, _free_port
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 PORTS = range(19200, 19300)

@@ -9,10 +9,10 @@ from django.utils import timezone
 from bookings import services as booking_services
 from bookings.models import Reservation, ReservationStatus
 from bookings.tests.factories import book, seat
-from config.testing import client_for
 from payments import services
 from payments.models import Payment, PaymentStatus
 from payments.tests.factories import checkout, deliver, only_payment, paid_at_stripe, pay_url
+from testsupport.testing import client_for
 from users.tests.factories import AdminFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

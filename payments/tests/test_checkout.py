@@ -13,11 +13,11 @@ from django.utils import timezone
 
 from bookings.models import Reservation, ReservationSeat, ShowtimeCounters
 from bookings.tests.factories import book, seat
-from config.faultproxy import BLACKHOLE, REFUSE, FaultProxy
 from payments import gateway, services
 from payments.models import Payment, PaymentStatus
 from payments.tests.factories import checkout, checkout_url, only_payment
 from payments.tests.stripe_helpers import CARD_DECLINED, intent_id_of
+from testsupport.faultproxy import BLACKHOLE, REFUSE, FaultProxy
 
 pytestmark = pytest.mark.django_db
 

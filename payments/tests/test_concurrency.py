@@ -12,10 +12,10 @@ from bookings import services as booking_services
 from bookings.exceptions import SeatsUnavailable
 from bookings.models import Reservation, ReservationSeat, ReservationStatus, ShowtimeCounters
 from bookings.tests.factories import book, seat
-from config.testing import client_for, requires_mysql_marks, run_concurrently
 from payments.models import Payment, PaymentStatus, WebhookEvent
 from payments.tests.factories import checkout, deliver, only_payment, paid_at_stripe
 from payments.tests.stripe_helpers import intent_id_of
+from testsupport.testing import client_for, requires_mysql_marks, run_concurrently
 
 pytestmark = [*requires_mysql_marks, pytest.mark.django_db(transaction=True)]
 

@@ -11,10 +11,10 @@ from django.utils import timezone
 from bookings import services as booking_services
 from bookings.tests.factories import book, seat
 from cinema.tests.factories import HallFactory, ShowtimeFactory
-from config.faultproxy import REFUSE, FaultProxy
 from payments import gateway, services
 from payments.models import CAPTURED_STATUSES, Payment, PaymentStatus
 from payments.tests.stripe_helpers import CARD_DECLINED, CARD_OK
+from testsupport.faultproxy import REFUSE, FaultProxy
 from users.tests.factories import AdminFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -11,10 +11,10 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from bookings.models import Reservation, ReservationSeat
-from config.faultproxy import REFUSE, FaultProxy
 from payments.models import Payment, PaymentStatus
 from payments.tests.factories import checkout, deliver, only_payment, paid_at_stripe
 from payments.tests.stripe_helpers import CARD_DECLINED, intent_id_of
+from testsupport.faultproxy import REFUSE, FaultProxy
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from bookings.models import Reservation, ReservationSeat, ReservationStatus
 from bookings.tests.factories import book, seat
-from config.testing import client_for
+from testsupport.testing import client_for
 from tickets.codes import display
 from tickets.models import Ticket, TicketStatus
 from tickets.tests.conftest import showtime_starting_in

@@ -7,7 +7,7 @@ import pytest
 
 from bookings.models import Reservation, ReservationStatus
 from bookings.tests.factories import book, seat
-from config.testing import client_for, requires_mysql_marks, run_concurrently
+from testsupport.testing import client_for, requires_mysql_marks, run_concurrently
 from tickets.models import Ticket, TicketStatus
 from tickets.tests.conftest import showtime_starting_in
 from users.tests.factories import AdminFactory, UserFactory

@@ -168,7 +168,7 @@ def _active_admins() -> int:
 
 
 def test_api_cannot_demote_the_last_other_admin_when_the_caller_lost_the_role(admin_user):
-    from config.testing import client_for
+    from testsupport.testing import client_for
 
     other = AdminFactory()
     caller = client_for(admin_user)

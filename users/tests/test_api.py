@@ -2,7 +2,7 @@ import pytest
 from django.core.management import call_command
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 
-from config.testing import client_for, requires_mysql_marks
+from testsupport.testing import client_for, requires_mysql_marks
 from users.models import Role, User
 from users.tests.factories import DEFAULT_PASSWORD, AdminFactory, UserFactory
 

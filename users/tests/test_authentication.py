@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 from rest_framework_simplejwt.tokens import AccessToken
 
-from config.testing import client_for
+from testsupport.testing import client_for
 from users.authentication import user_by_pk
 from users.models import Role, User
 from users.tests.factories import AdminFactory, UserFactory

@@ -7,7 +7,7 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from config.testing import client_for, requires_mysql_marks, run_concurrently
+from testsupport.testing import client_for, requires_mysql_marks, run_concurrently
 from users.models import Role, User
 from users.tests.factories import AdminFactory, UserFactory
 

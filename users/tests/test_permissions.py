@@ -2,7 +2,7 @@
 
 import pytest
 
-from config.testing import client_for
+from testsupport.testing import client_for
 from users.tests.factories import AdminFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

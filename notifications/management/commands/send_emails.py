@@ -6,7 +6,7 @@ import threading
 from django.core.management.base import BaseCommand
 from django.db import DatabaseError, connections
 
-from config.exceptions import is_database_unavailable
+from core.exceptions import is_database_unavailable
 from notifications.delivery import DeliveryPass, deliver_due
 
 # Longest pause between passes while the mail server or the database is failing.
