@@ -5,6 +5,56 @@ from core.errors import DomainError
 from testsupport.testing import client_for
 from users.tests.factories import AdminFactory, UserFactory
 
+# Test modules whose outcome depends on the database engine: the SQL the ORM writes
+# differs per backend there (row locks and their errors, constraint violations, date and
+# time-zone arithmetic in aggregates, collations, prepared statements, the replica
+# router, counting queries). CI runs these on MariaDB, the production engine, and every
+# other test on SQLite, so no test runs twice (.ci/run); `make test` runs them all on
+# whichever engine DATABASE_URL names. A module that gains such a test belongs here.
+ENGINE_MODULES = (
+    "bookings/tests/test_api.py",
+    "bookings/tests/test_catalogue.py",
+    "bookings/tests/test_counters.py",
+    "bookings/tests/test_models.py",
+    "bookings/tests/test_prepared_queries.py",
+    "bookings/tests/test_queries.py",
+    "bookings/tests/test_seat_map_sql.py",
+    "bookings/tests/test_services.py",
+    "cinema/tests/test_api.py",
+    "cinema/tests/test_queries.py",
+    "cinema/tests/test_services.py",
+    "core/tests/test_db_router.py",
+    "core/tests/test_pagination.py",
+    "core/tests/test_plumbing.py",
+    "core/tests/test_queries.py",
+    "notifications/tests/test_delivery.py",
+    "payments/tests/test_api.py",
+    "payments/tests/test_checkout.py",
+    "payments/tests/test_stats.py",
+    "payments/tests/test_sync.py",
+    "payments/tests/test_webhooks.py",
+    "reports/tests/test_stats.py",
+    "tickets/tests/test_api.py",
+    "tickets/tests/test_services.py",
+    "users/tests/test_accounts.py",
+    "users/tests/test_api.py",
+)
+
+
+# Test modules that measure how fast the app answers under a fault (a hung database or
+# Redis, a locked showtime): CI runs them on MariaDB on their own, after the two halves
+# of the suite that run side by side, so a neighbour's CPU does not decide them.
+TIMING_MODULES = ("core/tests/test_faults.py",)
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        path = item.path.as_posix()
+        if any(path.endswith("/" + module) for module in ENGINE_MODULES):
+            item.add_marker(pytest.mark.engine)
+        if any(path.endswith("/" + module) for module in TIMING_MODULES):
+            item.add_marker(pytest.mark.timing)
+
 
 def pytest_configure(config):
     # A domain error raised with an extra field its class does not declare (and so the

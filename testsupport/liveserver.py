@@ -24,9 +24,13 @@ PORTS = range(18900, 19000)
 
 
 def _free_port(ports=PORTS) -> int:
+    """A port of ``ports`` that nothing listens on now, tried in a random order: CI runs
+    the SQLite and MariaDB suites side by side, and two processes walking the range in
+    the same order would pick the same port between this check and its use."""
+    import random
     import socket
 
-    for port in ports:
+    for port in random.sample(list(ports), len(ports)):
         with socket.socket() as sock:
             try:
                 sock.bind(("127.0.0.1", port))
