@@ -62,7 +62,7 @@ class PosterURLField(StrictCharField):
 
 class MovieWriteSerializer(serializers.Serializer):
     title = StrictCharField(max_length=200)
-    description = StrictCharField(allow_blank=True, required=False, default="")
+    description = StrictCharField(allow_blank=True, required=False, default="", multiline=True)
     # DRF drops the model's URLValidator, so the http(s)-only rule is restated here.
     poster_url = PosterURLField(
         max_length=500,

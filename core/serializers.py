@@ -9,16 +9,51 @@ values with a 400 naming the field. DRF itself is left as it is (no patched clas
 only our serializers, and the ones we subclass (login, refresh), are strict.
 """
 
+import unicodedata
+
 from rest_framework import serializers
 from rest_framework_simplejwt.serializers import PasswordField
 
+# Characters no free text of ours may hold: the C0 and C1 controls and DEL (Unicode
+# category Cc), and the two Unicode line separators. A name "Eve\r\nBcc: x@y" would
+# otherwise print a forged-looking line in a plain-text email. Text a model keeps in a
+# TextField (a movie's description) may still have line breaks and tabs.
+_LINE_BREAKS = "\t\n\r"
+
+
+def _forbidden_control(value: str, *, multiline: bool) -> bool:
+    return any(
+        (unicodedata.category(char) == "Cc" and not (multiline and char in _LINE_BREAKS))
+        or char in "\u2028\u2029"
+        for char in value
+    )
+
 
 class _StrictString:
-    """A string field that takes a JSON string and nothing else."""
+    """A string field that takes a JSON string and nothing else, and no control
+    characters (line breaks only where the model keeps multi-line text)."""
+
+    control_characters_allowed = False
+    default_error_messages = {
+        "control_characters": "Control characters (such as line breaks) are not allowed here.",
+    }
+
+    def __init__(self, *args, **kwargs):
+        # ModelSerializer gives a TextField's serializer field the textarea style; a
+        # declared field says multiline=True.
+        self.multiline = (
+            kwargs.pop("multiline", False)
+            or kwargs.get("style", {}).get("base_template") == "textarea.html"
+        )
+        super().__init__(*args, **kwargs)
 
     def to_internal_value(self, data):
         if not isinstance(data, str):
             self.fail("invalid")
+        if not self.control_characters_allowed and _forbidden_control(
+            data, multiline=self.multiline
+        ):
+            self.fail("control_characters")
         return super().to_internal_value(data)
 
 
@@ -43,7 +78,7 @@ class StrictRegexField(_StrictString, serializers.RegexField):
 
 
 class StrictPasswordField(_StrictString, PasswordField):
-    pass
+    control_characters_allowed = True  # a password is compared, never shown
 
 
 class StrictChoiceField(serializers.ChoiceField):

@@ -55,7 +55,7 @@ PASSWORD_MIN_LENGTH, PASSWORD_RULES = _password_policy()
     }
 )
 class NewPasswordField(StrictCharField):
-    pass
+    control_characters_allowed = True  # a password is compared, never shown
 
 
 class UserRegisterSerializer(StrictModelSerializer):
