@@ -201,3 +201,24 @@ def test_emails_refused_booking_sends_nothing(smtp_server, summer_show, customer
     assert response.status_code == 409
     assert deliver_due().handled == 0
     assert len(smtp_server.messages) == 1  # the first booking's, nothing for the refusal
+
+
+def test_emails_show_a_title_as_written_in_the_subject_and_text_and_escaped_in_html(
+    smtp_server, summer_show
+):
+    summer_show.movie.title = "Marley & Me's <Night>"
+    summer_show.movie.save()
+    buyer = UserFactory(first_name="Ines", email="ines@example.com")
+    book(user=buyer, showtime=summer_show, seats=[seat(summer_show, "A1")])
+
+    deliver_due()
+
+    (delivery,) = smtp_server.sink.deliveries
+    message = delivery.message
+    assert message["Subject"] == "Your tickets: Marley & Me's <Night>, Friday 5 July 2030, 20:00"
+    parts = _parts(message)
+    (text,) = [part.get_content() for part in parts["text/plain"]]
+    (html,) = [part.get_content() for part in parts["text/html"]]
+    assert "Marley & Me's <Night>" in text
+    assert "Marley &amp; Me&#x27;s &lt;Night&gt;" in html
+    assert "<Night>" not in html
