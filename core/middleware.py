@@ -21,7 +21,7 @@ from django.conf import settings
 from django.urls import is_valid_path
 from django.utils.functional import empty
 
-from core.views import not_found
+from core.views import not_found, outside_api
 
 logger = logging.getLogger("marquee.request")
 
@@ -114,18 +114,36 @@ class ApiJsonNotFoundMiddleware:
     technical 404 page instead, an HTML page that lists every URL pattern: an API client
     then gets HTML it cannot read. This turns any HTML 404 under ``/api/`` into the same
     JSON ``handler404`` gives. A path that resolves only with a trailing slash never
-    gets here: OptionalSlashMiddleware serves it as it is.
+    gets here: OptionalSlashMiddleware serves it as it is. ``/api`` itself, with no slash,
+    is the API's too; and an API client calling an admin path whose twin under ``/api/``
+    exists hears that path (``_api_twin_wanted``).
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
+        if _api_twin_wanted(request):
+            return outside_api(request)
         response = self.get_response(request)
         if (
             response.status_code == 404
-            and request.path.startswith("/api/")
+            and (request.path == "/api" or request.path.startswith("/api/"))
             and response.get("Content-Type", "").startswith("text/html")
         ):
             return not_found(request)
         return response
+
+
+def _api_twin_wanted(request) -> bool:
+    """An API client (it asks for JSON, not HTML) calling an admin path whose twin
+    under /api/ exists, such as seed 000's ``/admin/stats/``: the admin would send it to
+    its login page; it hears the path it meant instead (a JSON 404, outside_api). A
+    browser asks for HTML and gets the admin as before."""
+    accept = request.headers.get("Accept", "")
+    return (
+        request.path.startswith("/admin/")
+        and "application/json" in accept
+        and "text/html" not in accept
+        and is_valid_path("/api" + request.path, getattr(request, "urlconf", None))
+    )

@@ -118,7 +118,7 @@ def database_reachable() -> bool:
 
 
 def _is_api(request) -> bool:
-    return request.path.startswith("/api/")
+    return request.path == "/api" or request.path.startswith("/api/")
 
 
 def bad_request(request, exception=None):
@@ -140,6 +140,9 @@ def permission_denied(request, exception=None):
 
 
 def not_found(request, exception=None):
+    if request.path in ("/api", "/api/"):
+        detail = "Not found. Every operation is under /api/: see /api/docs/ or /api/schema/."
+        return JsonResponse({"detail": detail, "code": "not_found"}, status=404)
     if _is_api(request):
         return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
     return defaults.page_not_found(request, exception)

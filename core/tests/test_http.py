@@ -73,6 +73,17 @@ def test_unknown_api_path_is_still_a_json_404(anon_client, db):
     assert response.json() == {"detail": "Not found.", "code": "not_found"}
 
 
+@pytest.mark.parametrize("debug", [False, True])
+@pytest.mark.parametrize("path", ["/api", "/api/"])
+def test_the_api_root_is_a_json_404_pointing_at_the_docs(anon_client, db, settings, path, debug):
+    settings.DEBUG = debug
+    response = anon_client.get(path)
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["code"] == "not_found"
+    assert "/api/docs/" in response.json()["detail"]
+
+
 # --- outside /api/ ------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("path", "meant"),
@@ -110,6 +121,21 @@ def test_a_post_without_the_prefix_gets_the_json_404_too(db):
     )
     assert response.status_code == 404
     assert "did you mean /api/auth/register/?" in response.json()["detail"]
+
+
+def test_an_api_client_on_an_admin_path_hears_the_api_path_it_meant(admin_client):
+    response = admin_client.get("/admin/stats/", HTTP_ACCEPT="application/json")
+    assert response.status_code == 404
+    assert response.json() == {
+        "detail": "Not found. The API lives under /api/: did you mean /api/admin/stats/?",
+        "code": "not_found",
+    }
+
+
+def test_a_browser_on_that_admin_path_still_gets_the_admin(anon_client, db):
+    response = anon_client.get("/admin/stats/", HTTP_ACCEPT="text/html,*/*;q=0.8")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
 
 
 def test_the_admin_keeps_its_html_404(staff_client):
