@@ -54,6 +54,11 @@ class PaymentAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    def has_change_permission(self, request, obj=None):
+        # Read-only: a "View payment" page with no Save buttons. The refund action needs
+        # no change permission: it calls the payment services.
+        return False
+
     def has_delete_permission(self, request, obj=None):
         return False
 
