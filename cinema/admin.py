@@ -410,11 +410,25 @@ class ShowtimeAdmin(GuardedDeleteMixin, admin.ModelAdmin):
     def starts(self, obj):
         return local_time(obj.start_time)
 
-    @admin.display(description="ends", ordering="end_time")
-    def ends(self, obj):
-        start, end = timezone.localtime(obj.start_time), timezone.localtime(obj.end_time)
+    @staticmethod
+    def _clock(obj, moment) -> str:
+        start, end = timezone.localtime(obj.start_time), timezone.localtime(moment)
         text = formats.date_format(end, "H:i")
         return f"{text} +1 day" if end.date() != start.date() else text
+
+    @admin.display(description="ends", ordering="end_time")
+    def ends(self, obj):
+        """When the film ends (start + its duration): what staff and customers call the
+        end. The hall is free again later, after the cleaning buffer (``hall_free``)."""
+        return self._clock(obj, obj.film_end)
+
+    @admin.display(description="film ends")
+    def film_ends(self, obj):
+        return self._clock(obj, obj.film_end)
+
+    @admin.display(description="hall free again (after cleaning)")
+    def hall_free(self, obj):
+        return self._clock(obj, obj.end_time)
 
     @admin.display(description="price / VIP", ordering="price")
     def prices(self, obj):
@@ -424,7 +438,7 @@ class ShowtimeAdmin(GuardedDeleteMixin, admin.ModelAdmin):
     def get_fields(self, request, obj=None):
         if obj is None:
             return ["movie", "hall", "start_time", "price", "vip_price"]
-        fields = ["movie", "hall", "start_time", "end_time", "price", "vip_price"]
+        fields = ["movie", "hall", "start_time", "film_ends", "hall_free", "price", "vip_price"]
         # The read-only extras of the admins that extend this one (the seat map, who is
         # inside), on a saved showtime's page only.
         return [*fields, *(name for name in self.readonly_fields if name not in fields)]
@@ -433,7 +447,7 @@ class ShowtimeAdmin(GuardedDeleteMixin, admin.ModelAdmin):
         if obj is None:
             return []
         locked = ["movie", "hall", "start_time"] if self.reservation_count(obj) else []
-        return [*locked, "end_time", *self.readonly_fields]
+        return [*locked, "film_ends", "hall_free", *self.readonly_fields]
 
     def get_fieldsets(self, request, obj=None):
         options = {"fields": self.get_fields(request, obj)}

@@ -185,3 +185,9 @@ class Showtime(models.Model):
 
     def price_for(self, seat_type: str) -> Decimal:
         return self.vip_price if seat_type == SeatType.VIP else self.price
+
+    @property
+    def film_end(self):
+        """When the film ends: start + the movie's duration (which cannot change while
+        the movie is scheduled). ``end_time`` adds the cleaning buffer."""
+        return self.start_time + dt.timedelta(minutes=self.movie.duration_minutes)

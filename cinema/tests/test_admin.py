@@ -330,3 +330,23 @@ def test_api_refuses_a_vip_price_below_the_price(admin_client):
     assert response.status_code == 400
     assert "vip_price" in response.json()
     assert not Showtime.objects.exists()
+
+
+def test_admin_shows_when_the_film_ends_and_when_the_hall_is_free_apart(staff_client, settings):
+    settings.CLEANING_BUFFER_MINUTES = 15
+    movie = MovieFactory(duration_minutes=118)
+    start = timezone.localtime(timezone.now() + dt.timedelta(days=3)).replace(
+        hour=20, minute=0, second=0, microsecond=0
+    )
+    show = services.showtime_create(
+        movie=movie, hall=HallFactory(), start_time=start, price=Decimal("9.00")
+    )
+
+    listing = staff_client.get("/admin/cinema/showtime/", {"movie__id__exact": movie.pk})
+    page = staff_client.get(f"/admin/cinema/showtime/{show.pk}/change/").content.decode()
+
+    row = re.search(r'<td class="field-ends">([^<]*)</td>', listing.content.decode())
+    assert row and row.group(1) == "21:58"
+    assert re.search(r'field-film_ends.*?<div class="readonly">21:58</div>', page, re.S)
+    assert re.search(r'field-hall_free.*?<div class="readonly">22:13</div>', page, re.S)
+    assert "Hall free again (after cleaning)" in page
