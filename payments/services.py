@@ -34,12 +34,11 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from bookings import services as booking_services
-from bookings.exceptions import AlreadyCancelled, AlreadyConfirmed, HoldExpired, NotReservationOwner
+from bookings.exceptions import NotReservationOwner
 from bookings.models import PaymentState, Reservation, ReservationStatus
 from bookings.services import retry_on_lock_errors
-from payments import gateway
+from payments import gateway, rules
 from payments.exceptions import (
-    AlreadyPaid,
     CheckoutInProgress,
     InvalidEvent,
     InvalidSignature,
@@ -134,6 +133,9 @@ def payment_checkout(
     for nothing. The first checkout of a reservation extends its hold to
     PAYMENT_WINDOW_MINUTES from now; later ones do not.
 
+    Whether the reservation may be paid online is ``rules.payable`` (channel ONLINE: a
+    live, unpaid hold before the showtime's cutoff).
+
     Steps: the Payment is committed (PENDING), then the PaymentIntent created outside
     any transaction, then its id stored (docs/payments.md).
     Errors: ProviderDisabled (400), NotReservationOwner (403), AlreadyPaid,
@@ -170,7 +172,7 @@ def payment_checkout(
             # Cancelled, or paid at the counter, while the intent was being created: its
             # secret is never handed out, and the intent is stopped.
             _cancel_quietly(payment.reference)
-            raise _why_not_payable(reservation_id)
+            raise _why_not_payable(reservation_id, now)
     expires_at = (
         Reservation.objects.filter(pk=reservation_id).values_list("expires_at", flat=True).first()
     )
@@ -183,11 +185,14 @@ def _cancel_quietly(intent_id: str) -> None:
         gateway.cancel_intent(intent_id)
 
 
-def _why_not_payable(reservation_id: int) -> Exception:
-    reservation = Reservation.objects.get(pk=reservation_id)
-    if reservation.payment_status == PaymentState.PAID:
-        return AlreadyPaid()
-    return AlreadyCancelled()
+def _why_not_payable(reservation_id: int, now: datetime) -> Exception:
+    """Why a checkout's payment was stopped while its PaymentIntent was being created:
+    what the rule says of the reservation now (paid at the counter, cancelled...), or, if
+    it says nothing (the payment was failed as abandoned meanwhile), try again."""
+    reservation = Reservation.objects.select_related("showtime").get(pk=reservation_id)
+    return rules.refusal(reservation, now=now, channel=rules.Channel.ONLINE) or (
+        CheckoutInProgress()
+    )
 
 
 @retry_on_lock_errors
@@ -196,15 +201,7 @@ def _checkout_begin(*, reservation_id: int, user, now: datetime) -> tuple[Paymen
     reservation = booking_services.reservation_lock(reservation_id=reservation_id)
     if reservation.user_id != user.pk:
         raise NotReservationOwner()
-    if reservation.payment_status == PaymentState.PAID:
-        raise AlreadyPaid()
-    if reservation.status == ReservationStatus.CANCELLED:
-        raise AlreadyCancelled()
-    if reservation.status == ReservationStatus.CONFIRMED:
-        raise AlreadyConfirmed()
-    if reservation.hold_lapsed(now):
-        raise HoldExpired()
-    booking_services.reservation_check_open(reservation, now=now)
+    rules.payable(reservation, now=now, channel=rules.Channel.ONLINE)
 
     online = Payment.objects.filter(reservation_id=reservation.pk, provider=Provider.STRIPE)
     pending = online.select_for_update().filter(status=PaymentStatus.PENDING).first()
@@ -263,8 +260,9 @@ def _checkout_failed(*, payment_id: int, detail: str, reason: str = "provider_un
 def payment_take_at_box_office(
     *, reservation_id: int, method: str, staff, now: datetime | None = None
 ) -> Payment:
-    """Record money taken at the counter (cash or a card terminal) for a live hold, or
-    for a confirmed reservation not paid yet, and confirm it. A pending online payment
+    """Record money taken at the counter (cash or a card terminal) for a live hold
+    before the showtime's cutoff, or for a confirmed reservation not paid yet (at any
+    time), and confirm it (``rules.payable``, channel COUNTER). A pending online payment
     of the reservation is stopped at the provider after the commit (if it takes the
     money anyway, that money is refunded).
 
@@ -273,14 +271,7 @@ def payment_take_at_box_office(
     """
     now = now or timezone.now()
     reservation = booking_services.reservation_lock(reservation_id=reservation_id)
-    if reservation.payment_status == PaymentState.PAID:
-        raise AlreadyPaid()
-    if reservation.status == ReservationStatus.CANCELLED:
-        raise AlreadyCancelled()
-    if reservation.hold_lapsed(now):
-        raise HoldExpired()
-    if reservation.status == ReservationStatus.HELD:
-        booking_services.reservation_check_open(reservation, now=now)
+    rules.payable(reservation, now=now, channel=rules.Channel.COUNTER)
 
     for pending in Payment.objects.select_for_update().filter(
         reservation_id=reservation.pk, status=PaymentStatus.PENDING
@@ -586,7 +577,7 @@ def _succeeded(reservation: Reservation, payment: Payment, intent, now: datetime
         )
         _refund_due(payment, reason="amount_mismatch", detail=f"Refused: {problem}.")
         return "refused"
-    if reservation.payment_status == PaymentState.PAID:
+    if rules.is_paid(reservation):
         logger.warning(
             "payment %s: reservation %s was already paid; this one is refunded",
             payment.pk,
@@ -622,8 +613,9 @@ def _succeeded(reservation: Reservation, payment: Payment, intent, now: datetime
 def payments_sync(*, older_than: timedelta, now: datetime | None = None) -> Counter:
     """Settle what webhooks should have: every Stripe payment still PENDING after
     ``older_than`` is read back from Stripe and its state applied as the webhook would;
-    one whose hold is gone and that took no money is cancelled there; a checkout that
-    never got its PaymentIntent is FAILED. Then every refund that is due or failed is
+    one that took no money and whose reservation may no longer be paid that way
+    (``rules``, channel SYNC: a hold gone, a reservation cancelled, paid or confirmed
+    otherwise) is cancelled there; a checkout that never got its PaymentIntent is FAILED. Then every refund that is due or failed is
     tried again. Returns a count per outcome."""
     now = now or timezone.now()
     tally: Counter = Counter()
@@ -655,12 +647,9 @@ def _sync_one(*, payment_id: int, now: datetime) -> str:
 
 
 def _payable(reservation: Reservation, now: datetime) -> bool:
-    if reservation.status == ReservationStatus.HELD:
-        return not reservation.hold_lapsed(now)
-    return (
-        reservation.status == ReservationStatus.CONFIRMED
-        and reservation.payment_status != PaymentState.PAID
-    )
+    """Whether an open online payment of the reservation may still take its money
+    (``rules``, channel SYNC); if not, sync_payments cancels it at the provider."""
+    return rules.refusal(reservation, now=now, channel=rules.Channel.SYNC) is None
 
 
 @retry_on_lock_errors
