@@ -12,6 +12,8 @@ only our serializers, and the ones we subclass (login, refresh), are strict.
 from rest_framework import serializers
 from rest_framework_simplejwt.serializers import PasswordField
 
+from core.money import AMOUNT_DIGITS, PLACES
+
 
 class _StrictString:
     """A string field that takes a JSON string and nothing else."""
@@ -55,6 +57,14 @@ class StrictChoiceField(serializers.ChoiceField):
         ):
             self.fail("invalid_choice", input=data)
         return super().to_internal_value(data)
+
+
+class MoneyField(serializers.DecimalField):
+    """An amount in the API (``core.money``): a string with two decimals, of at most
+    ``max_digits`` digits (an amount's by default; ``PRICE_DIGITS`` for a price)."""
+
+    def __init__(self, *, max_digits: int = AMOUNT_DIGITS, **kwargs):
+        super().__init__(max_digits=max_digits, decimal_places=PLACES, **kwargs)
 
 
 # A ModelSerializer whose generated string and choice fields are strict. (A comment, not
