@@ -30,13 +30,13 @@ from functools import partial
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
 from django.utils import timezone
 
 from bookings import services as booking_services
 from bookings.exceptions import NotReservationOwner
 from bookings.models import PaymentState, Reservation, ReservationStatus
 from bookings.services import retry_on_lock_errors
+from core.money import cents, money_total, to_minor
 from payments import gateway, rules
 from payments.exceptions import (
     CheckoutInProgress,
@@ -45,6 +45,7 @@ from payments.exceptions import (
     PaymentProviderRefused,
     PaymentProviderUnavailable,
     ProviderDisabled,
+    TotalMismatch,
 )
 from payments.models import (
     CAPTURED_STATUSES,
@@ -99,9 +100,24 @@ def _update_payment_state(reservation: Reservation) -> None:
 
 
 def _amount_due(reservation: Reservation) -> Decimal:
-    """The reservation's price from its claimed seats' prices, never from a client."""
-    total = reservation.seats.aggregate(total=Sum("price"))["total"]
-    return total or Decimal("0.00")
+    """What the reservation costs: its total, summed once from its seats' prices when it
+    was booked (``bookings.services._persist``), never from a client, never summed
+    again to charge it.
+
+    The seats' prices are checked against it first, and a difference refused loudly
+    (TotalMismatch, 409, logged as an error) rather than charged: the engine writes both
+    from one list, but rows written around it (a data load, a hand-made fix) could
+    disagree, and then neither figure is safe to take."""
+    seats = cents(reservation.seats.aggregate(total=money_total("price"))["total"])
+    if seats != reservation.total_price:
+        logger.error(
+            "reservation %s: total %s but its seats' prices add up to %s; not charged",
+            reservation.pk,
+            reservation.total_price,
+            seats,
+        )
+        raise TotalMismatch()
+    return reservation.total_price
 
 
 def _locked(payment_id: int) -> tuple[Reservation, Payment]:
@@ -550,7 +566,7 @@ def _intent_apply(*, intent: gateway.Intent, kind: str, now: datetime):
 
 
 def _mismatch(payment: Payment, intent: gateway.Intent) -> str:
-    expected = gateway.to_minor(payment.amount, payment.currency)
+    expected = to_minor(payment.amount, payment.currency)
     if intent.amount != expected:
         return f"amount {intent.amount} instead of {expected} (minor units)"
     if intent.currency != payment.currency.upper():
