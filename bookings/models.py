@@ -66,8 +66,10 @@ def claim_status(*, active: bool | None, hold_expires_at: datetime | None, now: 
 
 def sales_open(start_time: datetime, now: datetime) -> bool:
     """Whether a showtime starting at ``start_time`` still takes bookings, holds, payments
-    and cancels at ``now``: until BOOKING_CUTOFF_MINUTES before its start. The engine
-    refuses after it (``ShowtimeClosed``); the seat map and the admin show the same."""
+    of holds and cancels at ``now``: until BOOKING_CUTOFF_MINUTES before its start. The
+    engine refuses after it (``ShowtimeClosed``); the seat map and the admin show the
+    same. (A confirmed reservation not paid yet is paid at the counter even after it:
+    ``payments.rules``.)"""
     return now < start_time - timedelta(minutes=settings.BOOKING_CUTOFF_MINUTES)
 
 
