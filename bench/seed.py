@@ -36,6 +36,7 @@ from bookings.models import (
 )
 from bookings.services import showtime_counters_refresh
 from cinema.models import Genre, Hall, Movie, Seat, SeatType, Showtime
+from core.money import money_sum
 from tickets.models import Ticket
 from users.models import Role, User, fold_username
 
@@ -110,7 +111,7 @@ def _sell(showtime: Showtime, seats: list[Seat], customers: list[User], per_orde
             user=customers[(i // per_order) % len(customers)],
             showtime=showtime,
             status=ReservationStatus.CONFIRMED,
-            total_price=sum(prices, Decimal("0")),
+            total_price=money_sum(prices),
         )
         ReservationSeat.objects.bulk_create(
             [

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Case, Q, Value, When
 
+from core.money import PRICE_DIGITS, money_field
+
 
 class ReservationStatus(models.TextChoices):
     HELD = "HELD", "Held"
@@ -64,8 +66,10 @@ def claim_status(*, active: bool | None, hold_expires_at: datetime | None, now: 
 
 def sales_open(start_time: datetime, now: datetime) -> bool:
     """Whether a showtime starting at ``start_time`` still takes bookings, holds, payments
-    and cancels at ``now``: until BOOKING_CUTOFF_MINUTES before its start. The engine
-    refuses after it (``ShowtimeClosed``); the seat map and the admin show the same."""
+    of holds and cancels at ``now``: until BOOKING_CUTOFF_MINUTES before its start. The
+    engine refuses after it (``ShowtimeClosed``); the seat map and the admin show the
+    same. (A confirmed reservation not paid yet is paid at the counter even after it:
+    ``payments.rules``.)"""
     return now < start_time - timedelta(minutes=settings.BOOKING_CUTOFF_MINUTES)
 
 
@@ -119,7 +123,7 @@ class Reservation(models.Model):
         "cinema.Showtime", on_delete=models.PROTECT, related_name="reservations"
     )
     status = models.CharField(max_length=16, choices=ReservationStatus.choices)
-    total_price = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0"))
+    total_price = money_field(default=Decimal("0"))
     expires_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     # A database default too, so rows written without the ORM's defaults (prepared
@@ -178,7 +182,7 @@ class ReservationSeat(models.Model):
         "cinema.Showtime", on_delete=models.PROTECT, related_name="seat_claims"
     )
     seat = models.ForeignKey("cinema.Seat", on_delete=models.PROTECT, related_name="claims")
-    price = models.DecimalField(max_digits=8, decimal_places=2)
+    price = money_field(max_digits=PRICE_DIGITS)
     active = models.BooleanField(null=True, default=True)
     # The hold's expiry, copied here so the seat map needs no join; NULL once confirmed.
     hold_expires_at = models.DateTimeField(null=True, blank=True)

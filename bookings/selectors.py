@@ -33,6 +33,7 @@ from bookings.models import Reservation, ReservationSeat, SeatStatus, sales_open
 from cinema.models import Seat, SeatType, Showtime
 from core.db_router import read_from_replica
 from core.limits import MAX_ID
+from core.money import cents
 
 
 def reservation_queryset() -> QuerySet[Reservation]:
@@ -117,13 +118,12 @@ def _seat_templates(entry: tuple, prices: dict[str, str]) -> list[tuple]:
     return built
 
 
-_CENTS = Decimal("0.01")
 _TYPES = tuple(SeatType.values)
 _AVAILABLE = SeatStatus.AVAILABLE.value
 
 
 def _money(value: Decimal) -> str:
-    return str(value.quantize(_CENTS))
+    return str(cents(value))
 
 
 @dataclasses.dataclass(frozen=True)

@@ -8,7 +8,8 @@ from bookings.models import PaymentState, Reservation, ReservationSeat, SeatStat
 from bookings.services import BookingResult
 from cinema.models import SeatType, Showtime
 from core.limits import MAX_ID
-from core.serializers import StrictModelSerializer
+from core.money import PRICE_DIGITS
+from core.serializers import MoneyField, StrictModelSerializer
 
 
 # --- input ------------------------------------------------------------------------------
@@ -89,9 +90,7 @@ class ReservationPaymentSerializer(serializers.Serializer):
     payments themselves)."""
 
     status = serializers.ChoiceField(choices=PaymentState.choices, read_only=True)
-    amount = serializers.DecimalField(
-        max_digits=10,
-        decimal_places=2,
+    amount = MoneyField(
         read_only=True,
         help_text="The reservation's price: what is due, paid or refunded.",
     )
@@ -186,7 +185,7 @@ class MyBookingSerializer(ReservationSerializer):
 
 
 _datetime = serializers.DateTimeField()
-_money = serializers.DecimalField(max_digits=10, decimal_places=2)
+_money = MoneyField()
 
 
 def _dt(value):
@@ -254,7 +253,7 @@ class SeatMapSeatSerializer(serializers.Serializer):
     number = serializers.IntegerField()
     label = serializers.CharField()
     seat_type = serializers.ChoiceField(choices=SeatType.choices)
-    price = serializers.DecimalField(max_digits=8, decimal_places=2)
+    price = MoneyField(max_digits=PRICE_DIGITS)
     status = serializers.ChoiceField(choices=SeatStatus.choices)
 
 
@@ -283,8 +282,8 @@ class SeatMapShowtimeSerializer(serializers.Serializer):
     hall = SeatMapHallSerializer()
     start_time = serializers.DateTimeField()
     end_time = serializers.DateTimeField()
-    price = serializers.DecimalField(max_digits=8, decimal_places=2)
-    vip_price = serializers.DecimalField(max_digits=8, decimal_places=2)
+    price = MoneyField(max_digits=PRICE_DIGITS)
+    vip_price = MoneyField(max_digits=PRICE_DIGITS)
     bookable = serializers.BooleanField(help_text="False once the booking cutoff has passed.")
 
 

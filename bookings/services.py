@@ -66,6 +66,7 @@ from bookings.models import (
 from cinema.models import Seat, Showtime
 from core.errors import ServiceBusy
 from core.exceptions import is_lock_error
+from core.money import money_sum
 from core.queries import model_from_row
 from tickets import hooks as tickets_hooks
 
@@ -563,7 +564,8 @@ def _persist(
         "user_id": request.user.pk,
         "showtime_id": showtime.pk,
         "status": ReservationStatus.HELD if request.hold else ReservationStatus.CONFIRMED,
-        "total_price": sum((seat.price for seat in seats), Decimal("0")),
+        # The one sum of the reservation's price: payments charge this total.
+        "total_price": money_sum(seat.price for seat in seats),
         "expires_at": expires_at,
         "cancelled_at": None,
         "payment_status": PaymentState.NONE,

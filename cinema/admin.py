@@ -10,7 +10,6 @@ Every time shown here is in the cinema's ``TIME_ZONE`` (the database holds UTC).
 """
 
 import datetime as dt
-from decimal import Decimal
 
 from django import forms
 from django.contrib import admin, messages
@@ -29,6 +28,7 @@ from cinema.seat_grid import seat_grid_html
 from core.admin import GuardedDeleteMixin
 from core.days import day_in_range
 from core.errors import DomainError
+from core.money import CENT, PLACES, PRICE_DIGITS
 
 
 class ServiceFormMixin:
@@ -210,7 +210,7 @@ class HallAdmin(admin.ModelAdmin):
 
 # --- Showtimes ------------------------------------------------------------------------
 
-_PRICE = {"max_digits": 8, "decimal_places": 2, "min_value": Decimal("0.01")}
+_PRICE = {"max_digits": PRICE_DIGITS, "decimal_places": PLACES, "min_value": CENT}
 
 
 class ShowtimeAdminForm(ServiceFormMixin, forms.ModelForm):

@@ -7,6 +7,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from core.money import PRICE_DIGITS, money_field
+
 
 class Genre(models.TextChoices):
     ACTION = "action", "Action"
@@ -153,8 +155,8 @@ class Showtime(models.Model):
     hall = models.ForeignKey(Hall, on_delete=models.PROTECT, related_name="showtimes")
     start_time = models.DateTimeField()
     end_time = models.DateTimeField()
-    price = models.DecimalField(max_digits=8, decimal_places=2)
-    vip_price = models.DecimalField(max_digits=8, decimal_places=2)
+    price = money_field(max_digits=PRICE_DIGITS)
+    vip_price = money_field(max_digits=PRICE_DIGITS)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

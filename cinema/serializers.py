@@ -1,5 +1,4 @@
 import contextlib
-from decimal import Decimal
 
 from django.core.validators import URLValidator
 from django.utils.dateparse import parse_datetime
@@ -19,7 +18,9 @@ from cinema.models import (
     validate_release_date,
 )
 from cinema.services import MAX_ROWS, MAX_SEATS_PER_ROW
+from core.money import CENT, PRICE_DIGITS
 from core.serializers import (
+    MoneyField,
     StrictCharField,
     StrictChoiceField,
     StrictModelSerializer,
@@ -221,9 +222,9 @@ class ShowtimeSerializer(StrictModelSerializer):
         "description": "A price in the cinema's currency, at least 0.01, e.g. `11.50`.",
     }
 )
-class PriceField(serializers.DecimalField):
+class PriceField(MoneyField):
     def __init__(self, **kwargs):
-        super().__init__(max_digits=8, decimal_places=2, min_value=Decimal("0.01"), **kwargs)
+        super().__init__(max_digits=PRICE_DIGITS, min_value=CENT, **kwargs)
 
 
 class ShowtimeCreateSerializer(serializers.Serializer):
@@ -251,7 +252,7 @@ class ShowtimeUpdateSerializer(serializers.Serializer):
 # schema and every other action): a ModelSerializer per row costs more than the query
 # (docs/performance.md). cinema/tests/test_list_rendering.py checks both agree.
 _datetime = serializers.DateTimeField()
-_price = serializers.DecimalField(max_digits=8, decimal_places=2)
+_price = MoneyField(max_digits=PRICE_DIGITS)
 
 MOVIE_LIST_COLUMNS = MOVIE_PUBLIC_FIELDS
 

@@ -14,6 +14,8 @@ import unicodedata
 from rest_framework import serializers
 from rest_framework_simplejwt.serializers import PasswordField
 
+from core.money import AMOUNT_DIGITS, PLACES
+
 # Characters no free text of ours may hold: the C0 and C1 controls and DEL (Unicode
 # category Cc), and the two Unicode line separators. A name "Eve\r\nBcc: x@y" would
 # otherwise print a forged-looking line in a plain-text email. Text a model keeps in a
@@ -90,6 +92,14 @@ class StrictChoiceField(serializers.ChoiceField):
         ):
             self.fail("invalid_choice", input=data)
         return super().to_internal_value(data)
+
+
+class MoneyField(serializers.DecimalField):
+    """An amount in the API (``core.money``): a string with two decimals, of at most
+    ``max_digits`` digits (an amount's by default; ``PRICE_DIGITS`` for a price)."""
+
+    def __init__(self, *, max_digits: int = AMOUNT_DIGITS, **kwargs):
+        super().__init__(max_digits=max_digits, decimal_places=PLACES, **kwargs)
 
 
 # A ModelSerializer whose generated string and choice fields are strict. (A comment, not

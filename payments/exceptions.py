@@ -14,6 +14,16 @@ class AlreadyPaid(Conflict):
     code = "already_paid"
 
 
+class TotalMismatch(Conflict):
+    """The reservation's total and its seats' prices disagree: it is charged neither."""
+
+    detail = (
+        "This reservation's total does not match its seats' prices; it cannot be paid "
+        "until staff have corrected it."
+    )
+    code = "total_mismatch"
+
+
 class CheckoutInProgress(Conflict):
     detail = "A checkout of this reservation is being started; try again in a moment."
     code = "checkout_in_progress"

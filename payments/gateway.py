@@ -17,7 +17,7 @@ from decimal import Decimal
 import stripe
 from django.conf import settings
 
-from core.currencies import ZERO_DECIMAL_CURRENCIES
+from core.money import to_minor
 
 logger = logging.getLogger(__name__)
 
@@ -77,13 +77,6 @@ def enabled() -> bool:
     return bool(settings.STRIPE_SECRET_KEY)
 
 
-def to_minor(amount: Decimal, currency: str) -> int:
-    """An amount in the currency's smallest unit, as Stripe wants it (24.00 EUR -> 2400)."""
-    if currency.upper() in ZERO_DECIMAL_CURRENCIES:
-        return int(amount.to_integral_value())
-    return int((amount * 100).to_integral_value())
-
-
 @functools.lru_cache(maxsize=8)
 def _client(key: str, base: str, connect: float, read: float, retries: int):
     return stripe.StripeClient(
@@ -127,6 +120,7 @@ def create_intent(
         "payment_intents.create",
         lambda: client().v1.payment_intents.create(
             params={
+                # Minor units (core.money): cents, or whole units (JPY...).
                 "amount": to_minor(amount, currency),
                 "currency": currency.lower(),
                 "metadata": metadata,

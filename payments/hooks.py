@@ -7,6 +7,7 @@ from django.conf import settings
 
 from bookings.models import PaymentState, Reservation
 from payments.exceptions import PaymentRequired
+from payments.rules import is_paid
 from payments.services import payments_reservation_cancelled
 
 # Payment states in which a cancel has nothing to give back nor to stop.
@@ -16,7 +17,7 @@ _NOTHING_OPEN = (PaymentState.NONE, PaymentState.FAILED, PaymentState.REFUNDED)
 def reservation_confirming(reservation: Reservation) -> None:
     """With PAYMENT_REQUIRED on, only a paid reservation becomes CONFIRMED: the one
     check that every path to CONFIRMED passes (no query: the state is on the row)."""
-    if settings.PAYMENT_REQUIRED and reservation.payment_status != PaymentState.PAID:
+    if settings.PAYMENT_REQUIRED and not is_paid(reservation):
         raise PaymentRequired()
 
 

@@ -7,6 +7,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from core.money import money_field
+
 
 class Provider(models.TextChoices):
     STRIPE = "stripe", "Stripe"
@@ -60,7 +62,7 @@ class Payment(models.Model):
         max_length=16, choices=PaymentStatus.choices, default=PaymentStatus.PENDING
     )
     succeeded = models.BooleanField(null=True, default=None, editable=False)
-    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    amount = money_field()
     currency = models.CharField(max_length=3)
     # The provider's id (Stripe: the PaymentIntent), unique per provider. NULL, not "",
     # while there is none (box office, a checkout being started): NULLs never collide in

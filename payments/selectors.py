@@ -1,12 +1,11 @@
 """Reads of payments: a customer's own list, and the money for the staff report."""
 
 import datetime as dt
-from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Case, Count, DecimalField, Q, QuerySet, Sum, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import Case, Count, Q, QuerySet, Value, When
 
+from core.money import ZERO, cents, money_total
 from payments.models import (
     CAPTURED_STATUSES,
     REFUND_DUE_STATUSES,
@@ -14,8 +13,6 @@ from payments.models import (
     PaymentStatus,
     Provider,
 )
-
-ZERO = Decimal("0.00")
 
 
 def payment_list(*, user) -> QuerySet[Payment]:
@@ -29,11 +26,7 @@ def payment_list(*, user) -> QuerySet[Payment]:
 
 
 def _sum(condition: Q):
-    return Coalesce(
-        Sum(Case(When(condition, then="amount"), default=Value(ZERO))),
-        Value(ZERO),
-        output_field=DecimalField(max_digits=14, decimal_places=2),
-    )
+    return money_total(Case(When(condition, then="amount"), default=Value(ZERO)))
 
 
 def money_figures(*, start: dt.datetime, end: dt.datetime, movie_id=None, hall_id=None) -> dict:
@@ -67,8 +60,8 @@ def money_figures(*, start: dt.datetime, end: dt.datetime, movie_id=None, hall_i
     per_method = []
     taken = refunded = ZERO
     for row in rows:
-        row_taken = Decimal(row["taken"]).quantize(ZERO)
-        row_refunded = Decimal(row["refunded"]).quantize(ZERO)
+        row_taken = cents(row["taken"])
+        row_refunded = cents(row["refunded"])
         per_method.append(
             {
                 "provider": row["provider"],

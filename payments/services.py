@@ -30,22 +30,22 @@ from functools import partial
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
 from django.utils import timezone
 
 from bookings import services as booking_services
-from bookings.exceptions import AlreadyCancelled, AlreadyConfirmed, HoldExpired, NotReservationOwner
+from bookings.exceptions import NotReservationOwner
 from bookings.models import PaymentState, Reservation, ReservationStatus
 from bookings.services import retry_on_lock_errors
-from payments import gateway
+from core.money import cents, money_total, to_minor
+from payments import gateway, rules
 from payments.exceptions import (
-    AlreadyPaid,
     CheckoutInProgress,
     InvalidEvent,
     InvalidSignature,
     PaymentProviderRefused,
     PaymentProviderUnavailable,
     ProviderDisabled,
+    TotalMismatch,
 )
 from payments.models import (
     CAPTURED_STATUSES,
@@ -100,9 +100,24 @@ def _update_payment_state(reservation: Reservation) -> None:
 
 
 def _amount_due(reservation: Reservation) -> Decimal:
-    """The reservation's price from its claimed seats' prices, never from a client."""
-    total = reservation.seats.aggregate(total=Sum("price"))["total"]
-    return total or Decimal("0.00")
+    """What the reservation costs: its total, summed once from its seats' prices when it
+    was booked (``bookings.services._persist``), never from a client, never summed
+    again to charge it.
+
+    The seats' prices are checked against it first, and a difference refused loudly
+    (TotalMismatch, 409, logged as an error) rather than charged: the engine writes both
+    from one list, but rows written around it (a data load, a hand-made fix) could
+    disagree, and then neither figure is safe to take."""
+    seats = cents(reservation.seats.aggregate(total=money_total("price"))["total"])
+    if seats != reservation.total_price:
+        logger.error(
+            "reservation %s: total %s but its seats' prices add up to %s; not charged",
+            reservation.pk,
+            reservation.total_price,
+            seats,
+        )
+        raise TotalMismatch()
+    return reservation.total_price
 
 
 def _locked(payment_id: int) -> tuple[Reservation, Payment]:
@@ -133,6 +148,9 @@ def payment_checkout(
     checkout while one is pending returns that one (``created`` False) and asks Stripe
     for nothing. The first checkout of a reservation extends its hold to
     PAYMENT_WINDOW_MINUTES from now; later ones do not.
+
+    Whether the reservation may be paid online is ``rules.payable`` (channel ONLINE: a
+    live, unpaid hold before the showtime's cutoff).
 
     Steps: the Payment is committed (PENDING), then the PaymentIntent created outside
     any transaction, then its id stored (docs/payments.md).
@@ -170,7 +188,7 @@ def payment_checkout(
             # Cancelled, or paid at the counter, while the intent was being created: its
             # secret is never handed out, and the intent is stopped.
             _cancel_quietly(payment.reference)
-            raise _why_not_payable(reservation_id)
+            raise _why_not_payable(reservation_id, now)
     expires_at = (
         Reservation.objects.filter(pk=reservation_id).values_list("expires_at", flat=True).first()
     )
@@ -183,11 +201,14 @@ def _cancel_quietly(intent_id: str) -> None:
         gateway.cancel_intent(intent_id)
 
 
-def _why_not_payable(reservation_id: int) -> Exception:
-    reservation = Reservation.objects.get(pk=reservation_id)
-    if reservation.payment_status == PaymentState.PAID:
-        return AlreadyPaid()
-    return AlreadyCancelled()
+def _why_not_payable(reservation_id: int, now: datetime) -> Exception:
+    """Why a checkout's payment was stopped while its PaymentIntent was being created:
+    what the rule says of the reservation now (paid at the counter, cancelled...), or, if
+    it says nothing (the payment was failed as abandoned meanwhile), try again."""
+    reservation = Reservation.objects.select_related("showtime").get(pk=reservation_id)
+    return rules.refusal(reservation, now=now, channel=rules.Channel.ONLINE) or (
+        CheckoutInProgress()
+    )
 
 
 @retry_on_lock_errors
@@ -196,15 +217,7 @@ def _checkout_begin(*, reservation_id: int, user, now: datetime) -> tuple[Paymen
     reservation = booking_services.reservation_lock(reservation_id=reservation_id)
     if reservation.user_id != user.pk:
         raise NotReservationOwner()
-    if reservation.payment_status == PaymentState.PAID:
-        raise AlreadyPaid()
-    if reservation.status == ReservationStatus.CANCELLED:
-        raise AlreadyCancelled()
-    if reservation.status == ReservationStatus.CONFIRMED:
-        raise AlreadyConfirmed()
-    if reservation.hold_lapsed(now):
-        raise HoldExpired()
-    booking_services.reservation_check_open(reservation, now=now)
+    rules.payable(reservation, now=now, channel=rules.Channel.ONLINE)
 
     online = Payment.objects.filter(reservation_id=reservation.pk, provider=Provider.STRIPE)
     pending = online.select_for_update().filter(status=PaymentStatus.PENDING).first()
@@ -263,8 +276,9 @@ def _checkout_failed(*, payment_id: int, detail: str, reason: str = "provider_un
 def payment_take_at_box_office(
     *, reservation_id: int, method: str, staff, now: datetime | None = None
 ) -> Payment:
-    """Record money taken at the counter (cash or a card terminal) for a live hold, or
-    for a confirmed reservation not paid yet, and confirm it. A pending online payment
+    """Record money taken at the counter (cash or a card terminal) for a live hold
+    before the showtime's cutoff, or for a confirmed reservation not paid yet (at any
+    time), and confirm it (``rules.payable``, channel COUNTER). A pending online payment
     of the reservation is stopped at the provider after the commit (if it takes the
     money anyway, that money is refunded).
 
@@ -273,14 +287,7 @@ def payment_take_at_box_office(
     """
     now = now or timezone.now()
     reservation = booking_services.reservation_lock(reservation_id=reservation_id)
-    if reservation.payment_status == PaymentState.PAID:
-        raise AlreadyPaid()
-    if reservation.status == ReservationStatus.CANCELLED:
-        raise AlreadyCancelled()
-    if reservation.hold_lapsed(now):
-        raise HoldExpired()
-    if reservation.status == ReservationStatus.HELD:
-        booking_services.reservation_check_open(reservation, now=now)
+    rules.payable(reservation, now=now, channel=rules.Channel.COUNTER)
 
     for pending in Payment.objects.select_for_update().filter(
         reservation_id=reservation.pk, status=PaymentStatus.PENDING
@@ -559,7 +566,7 @@ def _intent_apply(*, intent: gateway.Intent, kind: str, now: datetime):
 
 
 def _mismatch(payment: Payment, intent: gateway.Intent) -> str:
-    expected = gateway.to_minor(payment.amount, payment.currency)
+    expected = to_minor(payment.amount, payment.currency)
     if intent.amount != expected:
         return f"amount {intent.amount} instead of {expected} (minor units)"
     if intent.currency != payment.currency.upper():
@@ -586,7 +593,7 @@ def _succeeded(reservation: Reservation, payment: Payment, intent, now: datetime
         )
         _refund_due(payment, reason="amount_mismatch", detail=f"Refused: {problem}.")
         return "refused"
-    if reservation.payment_status == PaymentState.PAID:
+    if rules.is_paid(reservation):
         logger.warning(
             "payment %s: reservation %s was already paid; this one is refunded",
             payment.pk,
@@ -622,8 +629,9 @@ def _succeeded(reservation: Reservation, payment: Payment, intent, now: datetime
 def payments_sync(*, older_than: timedelta, now: datetime | None = None) -> Counter:
     """Settle what webhooks should have: every Stripe payment still PENDING after
     ``older_than`` is read back from Stripe and its state applied as the webhook would;
-    one whose hold is gone and that took no money is cancelled there; a checkout that
-    never got its PaymentIntent is FAILED. Then every refund that is due or failed is
+    one that took no money and whose reservation may no longer be paid that way
+    (``rules``, channel SYNC: a hold gone, a reservation cancelled, paid or confirmed
+    otherwise) is cancelled there; a checkout that never got its PaymentIntent is FAILED. Then every refund that is due or failed is
     tried again. Returns a count per outcome."""
     now = now or timezone.now()
     tally: Counter = Counter()
@@ -655,12 +663,9 @@ def _sync_one(*, payment_id: int, now: datetime) -> str:
 
 
 def _payable(reservation: Reservation, now: datetime) -> bool:
-    if reservation.status == ReservationStatus.HELD:
-        return not reservation.hold_lapsed(now)
-    return (
-        reservation.status == ReservationStatus.CONFIRMED
-        and reservation.payment_status != PaymentState.PAID
-    )
+    """Whether an open online payment of the reservation may still take its money
+    (``rules``, channel SYNC); if not, sync_payments cancels it at the provider."""
+    return rules.refusal(reservation, now=now, channel=rules.Channel.SYNC) is None
 
 
 @retry_on_lock_errors

@@ -42,6 +42,7 @@ from payments.exceptions import (
     PaymentProviderRefused,
     PaymentProviderUnavailable,
     ProviderDisabled,
+    TotalMismatch,
 )
 from payments.models import Method, Payment, PaymentStatus, Provider
 from payments.serializers import (
@@ -90,6 +91,7 @@ def _visible_reservation(request, pk: int):
             AlreadyCancelled,
             HoldExpired,
             CheckoutInProgress,
+            TotalMismatch,
             PaymentProviderRefused,
             PaymentProviderUnavailable,
         ),
@@ -126,7 +128,7 @@ class CheckoutView(APIView):
     examples=[OpenApiExample("Cash", value={"method": "cash"}, request_only=True)],
     responses={
         200: ReservationSerializer,
-        **domain_errors(ShowtimeClosed, AlreadyPaid, AlreadyCancelled, HoldExpired),
+        **domain_errors(ShowtimeClosed, AlreadyPaid, AlreadyCancelled, HoldExpired, TotalMismatch),
     },
 )
 class BoxOfficePaymentView(APIView):

@@ -16,17 +16,16 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Count, DecimalField, IntegerField, OuterRef, Subquery, Sum, Value
+from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from bookings.models import Reservation, ReservationSeat, ReservationStatus
 from cinema.models import Seat, Showtime
 from core.days import local_day_range, local_zone
+from core.money import ZERO, cents, money_or_zero, money_total
 from tickets.models import TicketStatus
 from tickets.selectors import ticket_count
-
-ZERO = Decimal("0.00")
 
 
 @dataclass
@@ -123,14 +122,6 @@ def default_stats_range(*, today: dt.date | None = None) -> tuple[dt.date, dt.da
     return today - dt.timedelta(days=30), today + dt.timedelta(days=7)
 
 
-def _money(expression):
-    return Coalesce(
-        expression,
-        Value(ZERO),
-        output_field=DecimalField(max_digits=14, decimal_places=2),
-    )
-
-
 def _count(expression):
     return Coalesce(expression, Value(0), output_field=IntegerField())
 
@@ -149,7 +140,9 @@ def _showtime_rows(*, start: dt.datetime, end: dt.datetime, movie_id=None, hall_
         queryset = queryset.filter(hall_id=hall_id)
     return (
         queryset.annotate(
-            revenue=_money(Subquery(sold_seats.annotate(v=Sum("price")).values("v")[:1])),
+            revenue=money_or_zero(
+                Subquery(sold_seats.annotate(v=money_total("price")).values("v")[:1])
+            ),
             tickets_sold=_count(Subquery(sold_seats.annotate(v=Count("pk")).values("v")[:1])),
             confirmed=_count(
                 Subquery(
@@ -222,7 +215,7 @@ def stats_report(
     for row in rows:
         figures = Figures(
             showtimes=1,
-            revenue=Decimal(row["revenue"]).quantize(ZERO),
+            revenue=cents(row["revenue"]),
             tickets_sold=row["tickets_sold"],
             reservations=row["confirmed"],
             cancellations=row["cancelled"],

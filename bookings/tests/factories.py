@@ -2,11 +2,10 @@
 written straight to the tables (``make_reservation``) with the counters recounted, as
 the booking engine would leave them."""
 
-from decimal import Decimal
-
 from bookings import services
 from bookings.models import Reservation, ReservationSeat
 from cinema.tests.factories import ShowtimeFactory
+from core.money import money_sum
 from users.tests.factories import UserFactory
 
 
@@ -39,7 +38,7 @@ def make_reservation(*, showtime, seats, user, status="CONFIRMED", hold_expires_
         showtime=showtime,
         status=status,
         expires_at=hold_expires_at,
-        total_price=sum((showtime.price_for(seat.seat_type) for seat in seats), Decimal("0")),
+        total_price=money_sum(showtime.price_for(seat.seat_type) for seat in seats),
     )
     active = None if status in ("CANCELLED", "EXPIRED") else True
     ReservationSeat.objects.bulk_create(
