@@ -19,14 +19,20 @@
   whole units for the currencies Stripe counts without a minor unit,
   ``core.currencies``). A currency of three decimals is refused here as it is at start-up
   (config/settings.py): prices have two places, so it would charge a tenth.
+- **Amounts for people** (emails, printed papers): ``format_money``, in the cinema's
+  locale (``LANGUAGE_CODE``) and currency, by Babel's CLDR data: "€1,234.50" in English,
+  "1.234,50 €" in German.
 """
 
 from collections.abc import Iterable
 from decimal import ROUND_HALF_EVEN, Decimal, Inexact, localcontext
 
+from babel.numbers import format_currency
+from django.conf import settings
 from django.db import models
 from django.db.models import Sum, Value
 from django.db.models.functions import Coalesce
+from django.utils.translation import to_locale
 
 from core.currencies import THREE_DECIMAL_CURRENCIES, ZERO_DECIMAL_CURRENCIES
 
@@ -93,3 +99,13 @@ def from_minor(units: int, currency: str) -> Decimal:
     """An amount in minor units (as Stripe reports it) back in the currency, to the cent
     (2400 EUR -> 24.00, 30 JPY -> 30.00)."""
     return cents(Decimal(units).scaleb(-_minor_exponent(currency)))
+
+
+def format_money(amount: Decimal, currency: str | None = None) -> str:
+    """``amount`` as people read it in the cinema's locale, with its currency:
+    "€10.00" (English), "10,00 €" (German). Two places, or none for a zero-decimal
+    currency, as Stripe charges it."""
+    currency = currency or settings.CURRENCY
+    return format_currency(
+        amount, currency, locale=to_locale(settings.LANGUAGE_CODE), currency_digits=True
+    )

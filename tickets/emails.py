@@ -21,8 +21,9 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import dateformat, timezone
 
-from bookings.models import Reservation, ReservationStatus
+from bookings.models import PaymentState, Reservation, ReservationStatus
 from core.days import local_zone
+from core.money import format_money
 from notifications import registry
 from tickets.qr import qr_png
 from tickets.selectors import reservation_tickets
@@ -55,11 +56,14 @@ def _context(reservation: Reservation) -> dict:
             {
                 "label": claim.seat.label,
                 "type": claim.seat.get_seat_type_display(),
-                "price": claim.price,
+                "price": format_money(claim.price),
             }
             for claim in claims
         ],
-        "total": reservation.total_price,
+        "total": format_money(reservation.total_price),
+        # Confirmed with no payment (PAYMENT_REQUIRED off): the money is taken at the
+        # box office, so the email says so instead of "paid".
+        "paid": reservation.payment_status == PaymentState.PAID,
         "doors_open_minutes": settings.DOORS_OPEN_MINUTES,
     }
 

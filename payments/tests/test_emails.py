@@ -56,3 +56,36 @@ def test_cancelled_booking_never_paid_says_nothing_of_refunds(smtp_server, custo
     deliver_due()
 
     assert "Refund" not in _cancellation_text(smtp_server)
+
+
+def _confirmation_parts(smtp_server) -> tuple[str, str]:
+    (confirmation,) = [m for m in smtp_server.messages if m["Subject"].startswith("Your tickets")]
+    return (
+        confirmation.get_body(("plain",)).get_content(),
+        confirmation.get_body(("html",)).get_content(),
+    )
+
+
+def test_a_confirmation_paid_at_the_counter_says_total_paid_with_the_currency(
+    smtp_server, admin_client, hold, settings
+):
+    settings.LANGUAGE_CODE = "de-de"  # the cinema's locale writes the amount
+    assert admin_client.post(pay_url(hold), {"method": "cash"}, format="json").status_code == 200
+
+    deliver_due()
+
+    text, html = _confirmation_parts(smtp_server)
+    assert "Total paid: 30,00\xa0€" in text
+    assert "Total paid" in html and "30,00\xa0€" in html
+    assert "to pay at the box office" not in text
+
+
+def test_a_confirmation_nobody_paid_for_says_what_is_to_pay_and_where(smtp_server, customer, show):
+    book(user=customer, showtime=show, seats=[seat(show, "A1"), seat(show, "A2")])
+
+    deliver_due()
+
+    text, html = _confirmation_parts(smtp_server)
+    assert "Total: €24.00, to pay at the box office" in text
+    assert "Total paid" not in text and "Total paid" not in html
+    assert "Total, to pay at the box office" in html and "€24.00" in html
