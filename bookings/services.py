@@ -11,25 +11,19 @@ claims they count.
 Each public service runs in its own ``transaction.atomic``. On MySQL/MariaDB a deadlock
 (1213) or lock-wait timeout (1205) retries the whole block a bounded number of times
 (``BOOKING_RETRY_ATTEMPTS``) within ``DB_LOCK_WAIT_BUDGET`` seconds, then answers 503
-with Retry-After (ServiceBusy).
+with Retry-After (ServiceBusy): ``core.locks``, which the other apps' services use too.
 """
 
 import dataclasses
-import functools
 import hashlib
 import json
 import logging
-import math
-import random
-import threading
-import time
-from contextvars import ContextVar
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import NamedTuple
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, IntegrityError, OperationalError, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, transaction
 from django.db.models import Count, F, Min, Subquery
 from django.utils import timezone
 
@@ -65,114 +59,16 @@ from bookings.models import (
 )
 from cinema.models import Seat, Showtime
 from core.errors import ServiceBusy
-from core.exceptions import is_lock_error
+from core.locks import StuckLocks, retry_on_lock_errors
 from core.queries import model_from_row
 from tickets import hooks as tickets_hooks
 
 logger = logging.getLogger(__name__)
 
 
-# --- plumbing ---------------------------------------------------------------------------
-# The deadline (time.monotonic()) by which the current booking must have its showtime
-# lock: set by retry_on_lock_errors for the whole series of attempts.
-_lock_deadline: ContextVar[float | None] = ContextVar("marquee_lock_deadline", default=None)
-
-
-def _lock_wait_left() -> float | None:
-    deadline = _lock_deadline.get()
-    return None if deadline is None else deadline - time.monotonic()
-
-
-def retry_on_lock_errors(func):
-    """Run ``func`` (an atomic block) again when the database reports a deadlock or a
-    lock-wait timeout, at most BOOKING_RETRY_ATTEMPTS times and within
-    DB_LOCK_WAIT_BUDGET seconds in all; then raise ServiceBusy (503) with that budget
-    as its Retry-After.
-
-    The budget bounds the wait for the showtime lock: each attempt waits at most the
-    whole seconds left of it (``FOR UPDATE WAIT n`` on MariaDB), so a showtime locked
-    for a long time costs a booking about DB_LOCK_WAIT_BUDGET seconds, not attempts x
-    innodb_lock_wait_timeout. A deadlock fails fast and is worth another try. Once a
-    showtime's lock outlasted a whole budget, the process stops waiting for it for a
-    while (``_StuckLocks``).
-
-    Retrying only makes sense for a whole transaction: inside an outer atomic block the
-    transaction is already doomed, so there the error propagates untouched.
-    """
-
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        if transaction.get_connection().in_atomic_block:
-            return func(*args, **kwargs)
-        retries = max(0, settings.BOOKING_RETRY_ATTEMPTS)
-        budget = max(0, settings.DB_LOCK_WAIT_BUDGET)
-        token = _lock_deadline.set(time.monotonic() + budget)
-        try:
-            for attempt in range(retries + 1):
-                try:
-                    return func(*args, **kwargs)
-                except OperationalError as exc:
-                    if not is_lock_error(exc):
-                        raise
-                    if attempt == retries or _lock_wait_left() < 1:
-                        logger.warning(
-                            "%s gave up after %d tries: %s",
-                            getattr(func, "__name__", "booking"),
-                            attempt + 1,
-                            exc,
-                        )
-                        raise ServiceBusy(retry_after=max(1, budget)) from exc
-                    # Jitter so the losers of a deadlock do not collide again in step.
-                    time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))  # noqa: S311
-        finally:
-            _lock_deadline.reset(token)
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    return wrapper
-
-
-class _StuckLocks:
-    """Showtimes whose row lock outlasted a booking's whole budget: a stuck transaction
-    or a slow admin operation, not the milliseconds another booking holds it.
-
-    While a showtime is marked, this process's bookings of it take the lock only if it
-    is free at once (NOWAIT) and otherwise answer 503 ``busy`` at once, instead of each
-    holding a worker thread for the whole budget. Every STUCK_RETRY_SECONDS one booking
-    (a probe) waits the budget again; the first booking that gets the lock, probe or
-    not, clears the mark. A hot showtime, whose lock is only ever held briefly, is never
-    marked: its bookings queue for the lock as before.
-    """
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._retry_at: dict[int, float] = {}  # showtime id -> when a booking may wait
-
-    def may_wait(self, showtime_id: int) -> bool:
-        with self._lock:
-            retry_at = self._retry_at.get(showtime_id)
-            if retry_at is None:
-                return True
-            now = time.monotonic()
-            if now < retry_at:
-                return False
-            # This booking is the probe; the next one waits a window later.
-            self._retry_at[showtime_id] = now + STUCK_RETRY_SECONDS
-            return True
-
-    def timed_out(self, showtime_id: int) -> None:
-        with self._lock:
-            self._retry_at[showtime_id] = time.monotonic() + STUCK_RETRY_SECONDS
-
-    def locked(self, showtime_id: int) -> None:
-        if showtime_id in self._retry_at:
-            with self._lock:
-                self._retry_at.pop(showtime_id, None)
-
-
-# How long a process leaves a stuck showtime lock alone before a booking waits for it
-# again (docs/booking.md, "A showtime locked for a long time").
-STUCK_RETRY_SECONDS = 10
-_stuck_locks = _StuckLocks()
+# How this process remembers showtimes whose row lock outlasted a booking's whole budget
+# (core.locks.StuckLocks; docs/booking.md, "A showtime locked for a long time").
+_stuck_showtimes = StuckLocks()
 
 
 # --- what a booking gives back ----------------------------------------------------------
@@ -259,30 +155,15 @@ class _ClaimConflict(Exception):
 
 
 # --- the showtime lock ------------------------------------------------------------------
-def _lock_wait() -> int | None:
-    """Whole seconds this attempt may wait for the showtime lock: what is left of the
-    budget (rounded so that a fresh 2 s budget waits 2 s, not 1); None outside
-    retry_on_lock_errors."""
-    left = _lock_wait_left()
-    return None if left is None else max(0, math.ceil(left - 0.25))
-
-
 def _lock_showtime(showtime_id: int) -> Showtime:
     """The showtime row, locked (``SELECT ... FOR UPDATE`` of that row alone, on the
     primary), with the fields a booking needs; waiting for the lock at most the whole
     seconds left of the booking's budget, or not at all for a showtime whose lock is
-    known to be stuck (``_StuckLocks``)."""
-    wait = _lock_wait()
-    if wait is not None and not _stuck_locks.may_wait(showtime_id):
-        wait = 0
-    try:
-        rows = queries.locked_showtime.rows(showtime_id=showtime_id, lock_wait=wait)
-    except OperationalError as exc:
-        if wait and is_lock_error(exc) and _lock_wait_left() < 1:
-            _stuck_locks.timed_out(showtime_id)  # held for a whole budget
-        raise
-    if wait is not None:
-        _stuck_locks.locked(showtime_id)
+    known to be stuck (``core.locks.StuckLocks``)."""
+    rows = _stuck_showtimes.take(
+        showtime_id,
+        lambda wait: queries.locked_showtime.rows(showtime_id=showtime_id, lock_wait=wait),
+    )
     if not rows:
         raise ShowtimeNotFound()
     values = dict(zip(queries.LOCKED_SHOWTIME_FIELDS, rows[0], strict=True))

@@ -36,7 +36,7 @@ from django.utils import timezone
 from bookings import services as booking_services
 from bookings.exceptions import AlreadyCancelled, AlreadyConfirmed, HoldExpired, NotReservationOwner
 from bookings.models import PaymentState, Reservation, ReservationStatus
-from bookings.services import retry_on_lock_errors
+from core.locks import retry_on_lock_errors
 from payments import gateway
 from payments.exceptions import (
     AlreadyPaid,
