@@ -2,8 +2,10 @@
 goes through here.
 
 Lock order, everywhere: the Showtime row first, then the Reservation row, then its
-tickets (tickets.hooks), the seat claims and the showtime's counters. Every write that touches claims of a showtime holds
-that showtime's row lock, so within the lock a plain read of the claims is the truth;
+tickets (tickets' receiver of ``reservation_cancelling``, bookings/signals.py), the seat
+claims and the showtime's counters, then its payments (payments' receiver of
+``reservation_cancelled``). Every write that touches claims of a showtime holds that
+showtime's row lock, so within the lock a plain read of the claims is the truth;
 the unique key (showtime, seat, active) of ReservationSeat is the last line of defence
 behind it. The counters (``ShowtimeCounters``) change in the same transaction as the
 claims they count.
@@ -27,7 +29,7 @@ from django.db import DEFAULT_DB_ALIAS, IntegrityError, transaction
 from django.db.models import Count, F, Min, Subquery
 from django.utils import timezone
 
-from bookings import queries
+from bookings import queries, signals
 from bookings.exceptions import (
     AlreadyCancelled,
     AlreadyConfirmed,
@@ -61,7 +63,6 @@ from cinema.models import Seat, Showtime
 from core.errors import ServiceBusy
 from core.locks import StuckLocks, retry_on_lock_errors
 from core.queries import model_from_row
-from tickets import hooks as tickets_hooks
 
 logger = logging.getLogger(__name__)
 
@@ -513,51 +514,49 @@ def _book(request: _Request, idempotency_key: str | None) -> BookingResult:
 # --- the transitions --------------------------------------------------------------------
 # Every path that makes a reservation CONFIRMED (a direct booking, confirming a hold, a
 # payment online or at the box office) ends in ``_mark_confirmed``; every path that
-# cancels one in ``_mark_cancelled``. What follows a transition hangs there, once, as one
-# call into the module it belongs to: payments (``payments.hooks``: a confirmation needs
-# a payment when PAYMENT_REQUIRED is on; a cancel refunds), tickets and the emails
-# (``tickets.hooks``). All run inside the caller's transaction, under the showtime lock
-# it holds, after its checks. payments.hooks is imported when first called: payments
-# imports the booking engine, so a module-level import would be a cycle.
-def _payment_hooks():
-    from payments import hooks
-
-    return hooks
-
-
+# cancels one in ``_mark_cancelled``. What follows a transition in other apps hangs
+# there, on the engine's signals (bookings/signals.py): payments (a confirmation needs a
+# payment when PAYMENT_REQUIRED is on; a cancel refunds), tickets and the emails. All
+# run inside the caller's transaction, under the showtime lock it holds, after its
+# checks, in the order of the signals' phases.
 def _mark_confirmed(
     reservation: Reservation, *, now: datetime, seat_ids: list[int] | None = None
 ) -> None:
     """The reservation becomes CONFIRMED. A hold's status and claims move (its seats
     from held to sold); a direct booking was written CONFIRMED with its seats sold
-    (``_persist``, which passes their ``seat_ids``). Then: a ticket per seat and the
-    confirmation email in the outbox.
+    (``_persist``, which passes their ``seat_ids``). Announced before
+    (``reservation_confirming``: payments may refuse) and after
+    (``reservation_confirmed``: a ticket per seat and the confirmation email in the
+    outbox).
 
     Locks (caller's): the showtime row, then the reservation row (a hold's).
-    Errors: PaymentRequired (409) with PAYMENT_REQUIRED on and no SUCCEEDED payment.
+    Errors: PaymentRequired (409, raised by payments' receiver) with PAYMENT_REQUIRED on
+    and no SUCCEEDED payment.
     """
-    _payment_hooks().reservation_confirming(reservation)
+    signals.reservation_confirming.send(Reservation, reservation=reservation, now=now)
     if reservation.status == ReservationStatus.HELD:
         reservation.status = ReservationStatus.CONFIRMED
         reservation.expires_at = None
         reservation.save(update_fields=["status", "expires_at", "updated_at"])
         confirmed = reservation.seats.active().update(hold_expires_at=None)
         _count(reservation.showtime_id, sold=confirmed, held=-confirmed)
-    tickets_hooks.reservation_confirmed(reservation=reservation, now=now, seat_ids=seat_ids)
+    signals.reservation_confirmed.send(
+        Reservation, reservation=reservation, now=now, seat_ids=seat_ids
+    )
 
 
 def _mark_cancelled(reservation: Reservation, *, now: datetime, at_counter: bool) -> None:
     """The reservation (HELD or CONFIRMED) becomes CANCELLED: its seats are free at
-    once, it keeps them and their prices as history. First its tickets are voided (or
-    the cancel refused, 409 ``checked_in``, if one was used at the door) and the
-    cancellation email is written to the outbox; last, a paid reservation's refund is
-    recorded as due (and asked of the provider after the commit; money taken at the box
-    office is handed back there: at once ``at_counter``, else owed until staff record
-    handing it over).
+    once, it keeps them and their prices as history. First ``reservation_cancelling``:
+    its tickets are voided (or the cancel refused, 409 ``checked_in``, if one was used
+    at the door) and the cancellation email is written to the outbox; last
+    ``reservation_cancelled``: a paid reservation's refund is recorded as due (and asked
+    of the provider after the commit; money taken at the box office is handed back
+    there: at once ``at_counter``, else owed until staff record handing it over).
 
     Locks (caller's): the showtime row, then the reservation row; then its tickets, its
     claims and the counters, then its payments."""
-    tickets_hooks.reservation_cancelled(reservation=reservation, now=now)
+    signals.reservation_cancelling.send(Reservation, reservation=reservation, now=now)
     was_held = reservation.status == ReservationStatus.HELD
     reservation.status = ReservationStatus.CANCELLED
     reservation.cancelled_at = now
@@ -567,7 +566,9 @@ def _mark_cancelled(reservation: Reservation, *, now: datetime, at_counter: bool
         _count(reservation.showtime_id, held=-released)
     else:
         _count(reservation.showtime_id, sold=-released)
-    _payment_hooks().reservation_cancelled(reservation, at_counter=at_counter)
+    signals.reservation_cancelled.send(
+        Reservation, reservation=reservation, now=now, at_counter=at_counter
+    )
 
 
 # --- for the payments app: steps inside its own transaction -----------------------------
@@ -746,7 +747,7 @@ def reservation_cancel(
     """Cancel a live reservation (its owner or an ADMIN) before the showtime's cutoff.
     The seats are free at once; the reservation keeps its seats and prices as history.
     A paid reservation is refunded through the provider that took the money, after the
-    commit (``payments.hooks``); money taken at the box office is recorded as handed
+    commit (payments, on ``reservation_cancelled``); money taken at the box office is recorded as handed
     back only ``at_counter`` (staff cancelling in the Django admin, where they hand it
     over), and is owed otherwise.
 
