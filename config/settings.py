@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "notifications",
     "tickets",
     "payments",
+    "reports",
 ]
 
 MIDDLEWARE = [
