@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "tickets",
     "payments",
     "reports",
+    "demo",
 ]
 
 MIDDLEWARE = [

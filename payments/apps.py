@@ -6,12 +6,6 @@ class PaymentsConfig(AppConfig):
     name = "payments"
 
     def ready(self):
-        from bookings.demo import provide_demo_payment
-        from payments.demo import pay_demo_sale
-
-        # With PAYMENT_REQUIRED on, seed_demo's sales are holds paid at the box office.
-        provide_demo_payment(pay_demo_sale)
-
         from bookings import signals
         from bookings.models import Reservation
         from payments import receivers
