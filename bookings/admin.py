@@ -3,6 +3,7 @@ ShowtimeAdmin) and the reservations, which staff read and cancel, never edit: ev
 change goes through the booking services (locks, rules, seats freed, counters)."""
 
 import datetime as dt
+from collections.abc import Collection
 
 from django.contrib import admin, messages
 from django.http import Http404, HttpResponseRedirect
@@ -10,6 +11,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 
 from bookings import selectors, services
 from bookings.models import (
@@ -20,12 +22,34 @@ from bookings.models import (
     claim_status,
     sales_open,
 )
-from bookings.reports.admin_views import showtime_seat_map_html
 from cinema.admin import ShowtimeAdmin, local_time
 from cinema.models import Showtime
+from cinema.seat_grid import seat_grid_html
 from core.admin import ReadOnlyAdmin
 from core.days import local_day_range
 from core.errors import DomainError
+
+
+def showtime_seat_map_html(
+    showtime: Showtime, *, checked_in: Collection[int] | None = None
+) -> SafeString:
+    """The showtime's seat map as an HTML grid coloured by status (available, held,
+    booked; VIP and accessible seats marked, and the seats in ``checked_in`` marked as
+    inside), for the Showtime change page in the admin (here, and tickets/admin.py). The
+    hall's page draws the same grid without statuses."""
+    if showtime is None or showtime.pk is None:
+        return SafeString("")
+    # The API's seat map itself, so staff and customers always see the same statuses.
+    seat_map = selectors.showtime_seat_map(showtime_id=showtime.pk)
+    seats = seat_map["seats"]
+    if checked_in is not None:
+        seats = [{**seat, "inside": seat["id"] in checked_in} for seat in seats]
+    return seat_grid_html(
+        seats,
+        caption=f"Seat map of {showtime}",
+        counts=seat_map["counts"],
+        inside=None if checked_in is None else len(checked_in),
+    )
 
 
 class ShowtimeSalesAdmin(ShowtimeAdmin):

@@ -7,14 +7,16 @@ class BookingsConfig(AppConfig):
     name = "bookings"
 
     def ready(self):
-        from bookings.selectors import available_seats
+        from bookings.selectors import seats_available
         from bookings.services import showtime_counters_create
-        from cinema.availability import provide_available_seats
+        from cinema import signals as cinema_signals
         from cinema.models import Showtime
 
         # The catalogue shows availability; the booking engine, which owns the claims and
-        # their counters, says how to compute it.
-        provide_available_seats(available_seats)
+        # their counters, answers how to compute it (cinema/availability.py).
+        cinema_signals.seats_available.connect(
+            seats_available, sender=Showtime, dispatch_uid="bookings_seats_available"
+        )
         # Every new showtime starts with its counters at zero, so a booking only ever
         # updates them (a showtime created without signals gets them at its first claim).
         post_save.connect(

@@ -18,6 +18,13 @@ class TakenSeat(TypedDict):
     label: str
 
 
+class CheckedInSeat(TypedDict):
+    """A seat whose ticket was used at the door."""
+
+    id: int
+    label: str
+
+
 class ShowtimeNotFound(InvalidRequest):
     detail = "This showtime does not exist."
     code = "showtime_not_found"
@@ -102,3 +109,12 @@ class IdempotencyKeyReused(Unprocessable):
 class InvalidIdempotencyKey(InvalidRequest):
     detail = "The Idempotency-Key header must be 1 to 255 printable characters."
     code = "invalid_idempotency_key"
+
+
+# Raised by a receiver of ``reservation_cancelling`` (tickets: a ticket of the reservation
+# was used at the door); declared here, with the engine's other refusals, so that the
+# cancel operations document it without importing the app that raises it.
+class ReservationCheckedIn(Conflict):
+    detail = "A ticket of this reservation was checked in; it can no longer be cancelled."
+    code = "checked_in"
+    fields = {"seats": list[CheckedInSeat]}

@@ -285,6 +285,12 @@ def available_seats(now: datetime) -> Expression:
     )
 
 
+def seats_available(sender, *, now: datetime, **kwargs) -> Expression:
+    """The engine's answer to the catalogue's ``cinema.signals.seats_available``
+    (connected in ``BookingsConfig.ready``): ``available_seats`` at ``now``."""
+    return available_seats(now)
+
+
 def sold_seats() -> Expression:
     """Seats of a showtime (in a Showtime queryset) that are booked."""
     return Coalesce(F("counters__sold"), Value(0), output_field=IntegerField())

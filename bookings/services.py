@@ -2,8 +2,10 @@
 goes through here.
 
 Lock order, everywhere: the Showtime row first, then the Reservation row, then its
-tickets (tickets.hooks), the seat claims and the showtime's counters. Every write that touches claims of a showtime holds
-that showtime's row lock, so within the lock a plain read of the claims is the truth;
+tickets (tickets' receiver of ``reservation_cancelling``, bookings/signals.py), the seat
+claims and the showtime's counters, then its payments (payments' receiver of
+``reservation_cancelled``). Every write that touches claims of a showtime holds that
+showtime's row lock, so within the lock a plain read of the claims is the truth;
 the unique key (showtime, seat, active) of ReservationSeat is the last line of defence
 behind it. The counters (``ShowtimeCounters``) change in the same transaction as the
 claims they count.
@@ -11,29 +13,23 @@ claims they count.
 Each public service runs in its own ``transaction.atomic``. On MySQL/MariaDB a deadlock
 (1213) or lock-wait timeout (1205) retries the whole block a bounded number of times
 (``BOOKING_RETRY_ATTEMPTS``) within ``DB_LOCK_WAIT_BUDGET`` seconds, then answers 503
-with Retry-After (ServiceBusy).
+with Retry-After (ServiceBusy): ``core.locks``, which the other apps' services use too.
 """
 
 import dataclasses
-import functools
 import hashlib
 import json
 import logging
-import math
-import random
-import threading
-import time
-from contextvars import ContextVar
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import NamedTuple
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, IntegrityError, OperationalError, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, transaction
 from django.db.models import Count, F, Min, Subquery
 from django.utils import timezone
 
-from bookings import queries
+from bookings import queries, signals
 from bookings.exceptions import (
     AlreadyCancelled,
     AlreadyConfirmed,
@@ -65,115 +61,16 @@ from bookings.models import (
 )
 from cinema.models import Seat, Showtime
 from core.errors import ServiceBusy
-from core.exceptions import is_lock_error
+from core.locks import StuckLocks, retry_on_lock_errors
 from core.money import money_sum
 from core.queries import model_from_row
-from tickets import hooks as tickets_hooks
 
 logger = logging.getLogger(__name__)
 
 
-# --- plumbing ---------------------------------------------------------------------------
-# The deadline (time.monotonic()) by which the current booking must have its showtime
-# lock: set by retry_on_lock_errors for the whole series of attempts.
-_lock_deadline: ContextVar[float | None] = ContextVar("marquee_lock_deadline", default=None)
-
-
-def _lock_wait_left() -> float | None:
-    deadline = _lock_deadline.get()
-    return None if deadline is None else deadline - time.monotonic()
-
-
-def retry_on_lock_errors(func):
-    """Run ``func`` (an atomic block) again when the database reports a deadlock or a
-    lock-wait timeout, at most BOOKING_RETRY_ATTEMPTS times and within
-    DB_LOCK_WAIT_BUDGET seconds in all; then raise ServiceBusy (503) with that budget
-    as its Retry-After.
-
-    The budget bounds the wait for the showtime lock: each attempt waits at most the
-    whole seconds left of it (``FOR UPDATE WAIT n`` on MariaDB), so a showtime locked
-    for a long time costs a booking about DB_LOCK_WAIT_BUDGET seconds, not attempts x
-    innodb_lock_wait_timeout. A deadlock fails fast and is worth another try. Once a
-    showtime's lock outlasted a whole budget, the process stops waiting for it for a
-    while (``_StuckLocks``).
-
-    Retrying only makes sense for a whole transaction: inside an outer atomic block the
-    transaction is already doomed, so there the error propagates untouched.
-    """
-
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        if transaction.get_connection().in_atomic_block:
-            return func(*args, **kwargs)
-        retries = max(0, settings.BOOKING_RETRY_ATTEMPTS)
-        budget = max(0, settings.DB_LOCK_WAIT_BUDGET)
-        token = _lock_deadline.set(time.monotonic() + budget)
-        try:
-            for attempt in range(retries + 1):
-                try:
-                    return func(*args, **kwargs)
-                except OperationalError as exc:
-                    if not is_lock_error(exc):
-                        raise
-                    if attempt == retries or _lock_wait_left() < 1:
-                        logger.warning(
-                            "%s gave up after %d tries: %s",
-                            getattr(func, "__name__", "booking"),
-                            attempt + 1,
-                            exc,
-                        )
-                        raise ServiceBusy(retry_after=max(1, budget)) from exc
-                    # Jitter so the losers of a deadlock do not collide again in step.
-                    time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))  # noqa: S311
-        finally:
-            _lock_deadline.reset(token)
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    return wrapper
-
-
-class _StuckLocks:
-    """Showtimes whose row lock outlasted a booking's whole budget: a stuck transaction
-    or a slow admin operation, not the milliseconds another booking holds it.
-
-    While a showtime is marked, this process's bookings of it take the lock only if it
-    is free at once (NOWAIT) and otherwise answer 503 ``busy`` at once, instead of each
-    holding a worker thread for the whole budget. Every STUCK_RETRY_SECONDS one booking
-    (a probe) waits the budget again; the first booking that gets the lock, probe or
-    not, clears the mark. A hot showtime, whose lock is only ever held briefly, is never
-    marked: its bookings queue for the lock as before.
-    """
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._retry_at: dict[int, float] = {}  # showtime id -> when a booking may wait
-
-    def may_wait(self, showtime_id: int) -> bool:
-        with self._lock:
-            retry_at = self._retry_at.get(showtime_id)
-            if retry_at is None:
-                return True
-            now = time.monotonic()
-            if now < retry_at:
-                return False
-            # This booking is the probe; the next one waits a window later.
-            self._retry_at[showtime_id] = now + STUCK_RETRY_SECONDS
-            return True
-
-    def timed_out(self, showtime_id: int) -> None:
-        with self._lock:
-            self._retry_at[showtime_id] = time.monotonic() + STUCK_RETRY_SECONDS
-
-    def locked(self, showtime_id: int) -> None:
-        if showtime_id in self._retry_at:
-            with self._lock:
-                self._retry_at.pop(showtime_id, None)
-
-
-# How long a process leaves a stuck showtime lock alone before a booking waits for it
-# again (docs/booking.md, "A showtime locked for a long time").
-STUCK_RETRY_SECONDS = 10
-_stuck_locks = _StuckLocks()
+# How this process remembers showtimes whose row lock outlasted a booking's whole budget
+# (core.locks.StuckLocks; docs/booking.md, "A showtime locked for a long time").
+_stuck_showtimes = StuckLocks()
 
 
 # --- what a booking gives back ----------------------------------------------------------
@@ -260,30 +157,15 @@ class _ClaimConflict(Exception):
 
 
 # --- the showtime lock ------------------------------------------------------------------
-def _lock_wait() -> int | None:
-    """Whole seconds this attempt may wait for the showtime lock: what is left of the
-    budget (rounded so that a fresh 2 s budget waits 2 s, not 1); None outside
-    retry_on_lock_errors."""
-    left = _lock_wait_left()
-    return None if left is None else max(0, math.ceil(left - 0.25))
-
-
 def _lock_showtime(showtime_id: int) -> Showtime:
     """The showtime row, locked (``SELECT ... FOR UPDATE`` of that row alone, on the
     primary), with the fields a booking needs; waiting for the lock at most the whole
     seconds left of the booking's budget, or not at all for a showtime whose lock is
-    known to be stuck (``_StuckLocks``)."""
-    wait = _lock_wait()
-    if wait is not None and not _stuck_locks.may_wait(showtime_id):
-        wait = 0
-    try:
-        rows = queries.locked_showtime.rows(showtime_id=showtime_id, lock_wait=wait)
-    except OperationalError as exc:
-        if wait and is_lock_error(exc) and _lock_wait_left() < 1:
-            _stuck_locks.timed_out(showtime_id)  # held for a whole budget
-        raise
-    if wait is not None:
-        _stuck_locks.locked(showtime_id)
+    known to be stuck (``core.locks.StuckLocks``)."""
+    rows = _stuck_showtimes.take(
+        showtime_id,
+        lambda wait: queries.locked_showtime.rows(showtime_id=showtime_id, lock_wait=wait),
+    )
     if not rows:
         raise ShowtimeNotFound()
     values = dict(zip(queries.LOCKED_SHOWTIME_FIELDS, rows[0], strict=True))
@@ -634,51 +516,49 @@ def _book(request: _Request, idempotency_key: str | None) -> BookingResult:
 # --- the transitions --------------------------------------------------------------------
 # Every path that makes a reservation CONFIRMED (a direct booking, confirming a hold, a
 # payment online or at the box office) ends in ``_mark_confirmed``; every path that
-# cancels one in ``_mark_cancelled``. What follows a transition hangs there, once, as one
-# call into the module it belongs to: payments (``payments.hooks``: a confirmation needs
-# a payment when PAYMENT_REQUIRED is on; a cancel refunds), tickets and the emails
-# (``tickets.hooks``). All run inside the caller's transaction, under the showtime lock
-# it holds, after its checks. payments.hooks is imported when first called: payments
-# imports the booking engine, so a module-level import would be a cycle.
-def _payment_hooks():
-    from payments import hooks
-
-    return hooks
-
-
+# cancels one in ``_mark_cancelled``. What follows a transition in other apps hangs
+# there, on the engine's signals (bookings/signals.py): payments (a confirmation needs a
+# payment when PAYMENT_REQUIRED is on; a cancel refunds), tickets and the emails. All
+# run inside the caller's transaction, under the showtime lock it holds, after its
+# checks, in the order of the signals' phases.
 def _mark_confirmed(
     reservation: Reservation, *, now: datetime, seat_ids: list[int] | None = None
 ) -> None:
     """The reservation becomes CONFIRMED. A hold's status and claims move (its seats
     from held to sold); a direct booking was written CONFIRMED with its seats sold
-    (``_persist``, which passes their ``seat_ids``). Then: a ticket per seat and the
-    confirmation email in the outbox.
+    (``_persist``, which passes their ``seat_ids``). Announced before
+    (``reservation_confirming``: payments may refuse) and after
+    (``reservation_confirmed``: a ticket per seat and the confirmation email in the
+    outbox).
 
     Locks (caller's): the showtime row, then the reservation row (a hold's).
-    Errors: PaymentRequired (409) with PAYMENT_REQUIRED on and no SUCCEEDED payment.
+    Errors: PaymentRequired (409, raised by payments' receiver) with PAYMENT_REQUIRED on
+    and no SUCCEEDED payment.
     """
-    _payment_hooks().reservation_confirming(reservation)
+    signals.reservation_confirming.send(Reservation, reservation=reservation, now=now)
     if reservation.status == ReservationStatus.HELD:
         reservation.status = ReservationStatus.CONFIRMED
         reservation.expires_at = None
         reservation.save(update_fields=["status", "expires_at", "updated_at"])
         confirmed = reservation.seats.active().update(hold_expires_at=None)
         _count(reservation.showtime_id, sold=confirmed, held=-confirmed)
-    tickets_hooks.reservation_confirmed(reservation=reservation, now=now, seat_ids=seat_ids)
+    signals.reservation_confirmed.send(
+        Reservation, reservation=reservation, now=now, seat_ids=seat_ids
+    )
 
 
 def _mark_cancelled(reservation: Reservation, *, now: datetime, at_counter: bool) -> None:
     """The reservation (HELD or CONFIRMED) becomes CANCELLED: its seats are free at
-    once, it keeps them and their prices as history. First its tickets are voided (or
-    the cancel refused, 409 ``checked_in``, if one was used at the door) and the
-    cancellation email is written to the outbox; last, a paid reservation's refund is
-    recorded as due (and asked of the provider after the commit; money taken at the box
-    office is handed back there: at once ``at_counter``, else owed until staff record
-    handing it over).
+    once, it keeps them and their prices as history. First ``reservation_cancelling``:
+    its tickets are voided (or the cancel refused, 409 ``checked_in``, if one was used
+    at the door) and the cancellation email is written to the outbox; last
+    ``reservation_cancelled``: a paid reservation's refund is recorded as due (and asked
+    of the provider after the commit; money taken at the box office is handed back
+    there: at once ``at_counter``, else owed until staff record handing it over).
 
     Locks (caller's): the showtime row, then the reservation row; then its tickets, its
     claims and the counters, then its payments."""
-    tickets_hooks.reservation_cancelled(reservation=reservation, now=now)
+    signals.reservation_cancelling.send(Reservation, reservation=reservation, now=now)
     was_held = reservation.status == ReservationStatus.HELD
     reservation.status = ReservationStatus.CANCELLED
     reservation.cancelled_at = now
@@ -688,7 +568,9 @@ def _mark_cancelled(reservation: Reservation, *, now: datetime, at_counter: bool
         _count(reservation.showtime_id, held=-released)
     else:
         _count(reservation.showtime_id, sold=-released)
-    _payment_hooks().reservation_cancelled(reservation, at_counter=at_counter)
+    signals.reservation_cancelled.send(
+        Reservation, reservation=reservation, now=now, at_counter=at_counter
+    )
 
 
 # --- for the payments app: steps inside its own transaction -----------------------------
@@ -867,7 +749,7 @@ def reservation_cancel(
     """Cancel a live reservation (its owner or an ADMIN) before the showtime's cutoff.
     The seats are free at once; the reservation keeps its seats and prices as history.
     A paid reservation is refunded through the provider that took the money, after the
-    commit (``payments.hooks``); money taken at the box office is recorded as handed
+    commit (payments, on ``reservation_cancelled``); money taken at the box office is recorded as handed
     back only ``at_counter`` (staff cancelling in the Django admin, where they hand it
     over), and is owed otherwise.
 

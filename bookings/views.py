@@ -29,6 +29,7 @@ from bookings.exceptions import (
     NoSeatsChosen,
     NotHeld,
     NotReservationOwner,
+    ReservationCheckedIn,
     SeatLimitExceeded,
     SeatsUnavailable,
     ShowtimeClosed,
@@ -52,7 +53,6 @@ from core.conditional import cache_headers, not_modified
 from core.filters import IdFilter, NoEmptyValuesFilterSet, StableOrderingFilter
 from core.limits import MAX_ID
 from core.schema import NOT_MODIFIED, POLL_PARAMETERS, domain_errors
-from tickets.exceptions import ReservationCheckedIn
 from users.authentication import PublicReadsMixin
 
 IDEMPOTENCY_HEADER = OpenApiParameter(

@@ -10,7 +10,7 @@ site everywhere.
 from django.contrib import admin
 from django.urls import path, reverse
 
-from bookings.reports.admin_views import reports_view
+from reports.admin_views import reports_view
 
 # Registered by the apps Marquee uses, but of no use to staff: roles decide what a user
 # may do (not groups), and refresh tokens are rotated, blacklisted and expire by

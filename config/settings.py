@@ -60,6 +60,8 @@ INSTALLED_APPS = [
     "notifications",
     "tickets",
     "payments",
+    "reports",
+    "demo",
 ]
 
 MIDDLEWARE = [

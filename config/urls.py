@@ -15,7 +15,7 @@ api_patterns = [
     path("", include("users.urls")),
     path("", include("cinema.urls")),
     path("", include("bookings.urls")),
-    path("", include("bookings.reports.urls")),
+    path("", include("reports.urls")),
     path("", include("tickets.urls")),
     path("", include("payments.urls")),
 ]

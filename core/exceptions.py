@@ -35,15 +35,9 @@ from core.errors import (
     Unavailable,
     Unprocessable,
 )
+from core.locks import is_lock_error
 
 logger = logging.getLogger(__name__)
-
-# MySQL/MariaDB error numbers for a lost lock race. MariaDB answers NOWAIT and WAIT n
-# with 1205 too; MySQL 8 answers NOWAIT with 3572.
-MYSQL_LOCK_WAIT_TIMEOUT = 1205
-MYSQL_DEADLOCK = 1213
-MYSQL_LOCK_NOWAIT = 3572
-
 
 # MySQL/MariaDB client and server errors that mean the server cannot be reached or
 # dropped the connection (as opposed to a bad query): can't connect (2002, 2003),
@@ -81,17 +75,6 @@ def log_database_unavailable(request, exc: BaseException) -> None:
     """One line per request, without the traceback: an outage is not a bug."""
     path = getattr(request, "path", "?")
     logger.warning("database unavailable, answered 503 (%s): %s", path, exc)
-
-
-def is_lock_error(exc: BaseException) -> bool:
-    """True when a database error is a deadlock or lock-wait timeout worth retrying."""
-    if not isinstance(exc, OperationalError):
-        return False
-    args = getattr(exc, "args", ())
-    if args and args[0] in (MYSQL_LOCK_WAIT_TIMEOUT, MYSQL_DEADLOCK, MYSQL_LOCK_NOWAIT):
-        return True
-    # SQLite reports a busy database as "database is locked".
-    return "database is locked" in str(exc)
 
 
 def status_of(error_class: type[DomainError]) -> int:

@@ -50,9 +50,10 @@ What the framework adds by itself, so that views never repeat it:
   same shape: 503 ``service_unavailable`` everywhere (no app node answered in time) and
   413 ``request_too_large`` where the operation takes a body.
 
-An app whose hook raises errors inside another app's operation adds them from its
-``AppConfig.ready`` with ``operation_errors("<operationId>", SomeError)`` (payments adds
-``payment_required`` to the confirm operation), so the owner need not import it.
+An app whose receiver of another app's signal raises errors inside that app's operation
+adds them from its ``AppConfig.ready`` with ``operation_errors("<operationId>",
+SomeError)`` (payments adds ``payment_required`` to the confirm operation), so the owner
+need not import it.
 
 An operation that truly needs the cache (throttles fail open, so none does yet) declares
 ``CacheUnavailableError`` (503 ``cache_unavailable``) like any domain error.
@@ -244,7 +245,7 @@ _ADDED: dict[str, list[ApiError]] = {}
 
 
 def operation_errors(operation_id: str, *errors: "ApiError | type[DomainError]") -> None:
-    """Add errors to an operation of another app, from the app whose hook raises them
+    """Add errors to an operation of another app, from the app whose receiver raises them
     there (in its ``AppConfig.ready``), so that the owner need not import it: payments
     adds ``payment_required`` to ``reservations_confirm_create``."""
     _ADDED.setdefault(operation_id, []).extend(ApiError.of(error) for error in errors)

@@ -35,7 +35,7 @@ from django.utils import timezone
 from bookings import services as booking_services
 from bookings.exceptions import NotReservationOwner
 from bookings.models import PaymentState, Reservation, ReservationStatus
-from bookings.services import retry_on_lock_errors
+from core.locks import retry_on_lock_errors
 from core.money import cents, money_total, to_minor
 from payments import gateway, rules
 from payments.exceptions import (

@@ -2,8 +2,7 @@ from django.contrib import admin
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from bookings.admin import ShowtimeSalesAdmin
-from bookings.reports.admin_views import showtime_seat_map_html
+from bookings.admin import ShowtimeSalesAdmin, showtime_seat_map_html
 from cinema.models import Showtime
 from core.admin import ReadOnlyAdmin
 from tickets import selectors

@@ -9,5 +9,23 @@ class TicketsConfig(AppConfig):
     name = "tickets"
 
     def ready(self):
+        from bookings import signals
+        from bookings.models import Reservation
+        from tickets import receivers
+
+        # The booking engine's transitions (bookings/signals.py): a confirmation issues
+        # the tickets and writes the email that carries them; a cancel voids them first,
+        # or is refused once one of them was used at the door.
+        signals.reservation_confirmed.connect(
+            receivers.reservation_confirmed,
+            sender=Reservation,
+            dispatch_uid="tickets_reservation_confirmed",
+        )
+        signals.reservation_cancelling.connect(
+            receivers.reservation_cancelling,
+            sender=Reservation,
+            dispatch_uid="tickets_reservation_cancelling",
+        )
+
         # Registers the builders of the confirmation and cancellation emails.
         from tickets import emails  # noqa: F401

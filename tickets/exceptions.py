@@ -1,20 +1,14 @@
 """Ticket and door errors: plain domain errors (core/errors.py) with a ``code``.
 
 The door's refusals carry the ticket (``DoorRefusal.ticket``): the view adds it to the
-answer, so the door screen can show the seat and the showtime.
+answer, so the door screen can show the seat and the showtime. The refusal of a cancel
+once a ticket was used (``ReservationCheckedIn``, 409 ``checked_in``) is the booking
+engine's error (bookings/exceptions.py), raised here by ``tickets_void``.
 """
 
 from datetime import datetime
-from typing import TypedDict
 
 from core.errors import Conflict, NotFound
-
-
-class CheckedInSeat(TypedDict):
-    """A seat whose ticket was used at the door."""
-
-    id: int
-    label: str
 
 
 class TicketNotFound(NotFound):
@@ -56,12 +50,6 @@ class TooEarly(DoorRefusal):
 class ShowtimeEnded(DoorRefusal):
     detail = "This showtime has ended; its tickets no longer admit."
     code = "showtime_ended"
-
-
-class ReservationCheckedIn(Conflict):
-    detail = "A ticket of this reservation was checked in; it can no longer be cancelled."
-    code = "checked_in"
-    fields = {"seats": list[CheckedInSeat]}
 
 
 # The door's refusal codes, in the order the door checks them (docs/tickets.md).

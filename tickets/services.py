@@ -1,6 +1,6 @@
 """Tickets: issued when a reservation becomes CONFIRMED, voided when it is cancelled
-(both from the booking engine's transition steps, through ``tickets.hooks``), used once
-at the door (``ticket_check_in``).
+(both from the booking engine's transition steps, through its signals:
+``tickets.receivers``), used once at the door (``ticket_check_in``).
 
 Lock order, continuing the booking engine's (docs/booking.md): showtime row,
 reservation row, then the reservation's tickets. The check-in takes no lock but the
@@ -14,13 +14,13 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
+from bookings.exceptions import ReservationCheckedIn
 from bookings.models import ReservationSeat
 from cinema.models import Seat
 from tickets import selectors
 from tickets.codes import new_code, normalise
 from tickets.exceptions import (
     AlreadyCheckedIn,
-    ReservationCheckedIn,
     ShowtimeEnded,
     TicketNotFound,
     TicketVoid,

@@ -1,9 +1,15 @@
 """Reservations for tests: through the booking service, so they are always valid, or
 written straight to the tables (``make_reservation``) with the counters recounted, as
-the booking engine would leave them."""
+the booking engine would leave them; or (``reserve``) with the claims alone, as the
+reports and seat maps read them."""
+
+import datetime as dt
+from decimal import Decimal
+
+from django.utils import timezone
 
 from bookings import services
-from bookings.models import Reservation, ReservationSeat
+from bookings.models import LIVE_STATUSES, Reservation, ReservationSeat, ReservationStatus
 from cinema.tests.factories import ShowtimeFactory
 from core.money import money_sum
 from users.tests.factories import UserFactory
@@ -54,3 +60,34 @@ def make_reservation(*, showtime, seats, user, status="CONFIRMED", hold_expires_
     )
     services.showtime_counters_refresh(showtime_id=showtime.pk)
     return reservation
+
+
+def reserve(user, showtime, seats, status):
+    """A reservation as the booking engine leaves it, written straight to the tables."""
+    reservation = Reservation.objects.create(
+        user=user,
+        showtime=showtime,
+        status=status,
+        expires_at=timezone.now() + dt.timedelta(minutes=10)
+        if status == ReservationStatus.HELD
+        else None,
+    )
+    total = Decimal("0")
+    for seat in seats:
+        price = showtime.price_for(seat.seat_type)
+        total += price
+        ReservationSeat.objects.create(
+            reservation=reservation,
+            showtime=showtime,
+            seat=seat,
+            price=price,
+            active=True if status in LIVE_STATUSES else None,
+            hold_expires_at=reservation.expires_at,
+        )
+    reservation.total_price = total
+    reservation.save(update_fields=["total_price"])
+    return reservation
+
+
+def seats_of(showtime):
+    return list(showtime.hall.seats.order_by("position"))

@@ -1,14 +1,17 @@
 """The reservations admin: read-only pages with a Cancel button that goes through the
-booking service, statuses in words, times in the cinema's time zone."""
+booking service, statuses in words, times in the cinema's time zone; and the seat map
+on a showtime's page."""
 
 import datetime as dt
+import re
 
 import pytest
 from django.utils import timezone
 
 from bookings import services
+from bookings.admin import showtime_seat_map_html
 from bookings.models import Reservation, ReservationSeat, ReservationStatus
-from bookings.tests.factories import book, seat
+from bookings.tests.factories import book, reserve, seat, seats_of
 from cinema.models import Showtime
 from cinema.tests.factories import HallFactory, MovieFactory, ShowtimeFactory
 
@@ -148,3 +151,34 @@ def test_admin_showtime_with_reservations_says_why_it_cannot_be_deleted(staff_cl
     assert "cannot be deleted: it has reservations" in single.content.decode()
     assert "Nothing was deleted" in bulk.content.decode()
     assert Showtime.objects.filter(pk=show.pk).exists()
+
+
+# --- the seat map on a showtime's page ----------------------------------------------------
+def test_seat_map_colours_seats_by_status(customer, other_customer):
+    hall = HallFactory(layout={"rows": 2, "seats_per_row": 3, "vip_rows": ["B"]})
+    show = ShowtimeFactory(hall=hall)
+    a1, a2, a3, b1, _b2, _b3 = seats_of(show)
+    reserve(customer, show, [a1], ReservationStatus.CONFIRMED)
+    reserve(other_customer, show, [b1], ReservationStatus.HELD)
+    expired = reserve(other_customer, show, [a2], ReservationStatus.HELD)
+    expired.seats.update(hold_expires_at=timezone.now() - dt.timedelta(minutes=1))
+    reserve(customer, show, [a3], ReservationStatus.CANCELLED)
+
+    html = showtime_seat_map_html(show)
+
+    statuses = dict(re.findall(r'data-seat="(\w+)" data-status="(\w+)"', html))
+    assert statuses == {
+        "A1": "booked",
+        "A2": "available",
+        "A3": "available",
+        "B1": "held",
+        "B2": "available",
+        "B3": "available",
+    }
+    vip = re.findall(r'class="seat seat-\w+ seat-vip" data-seat="(\w+)"', html)
+    assert vip == ["B1", "B2", "B3"]
+    assert "booked: 1" in html and "held: 1" in html and "available: 4" in html
+
+
+def test_seat_map_of_unsaved_showtime_is_empty(db):
+    assert showtime_seat_map_html(None) == ""

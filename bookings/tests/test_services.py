@@ -3,14 +3,13 @@ from decimal import Decimal
 from unittest import mock
 
 import pytest
-from django.db import OperationalError
 from django.utils import timezone
 
 from bookings import exceptions, services
 from bookings.models import IdempotencyKey, Reservation, ReservationSeat, ReservationStatus
 from bookings.tests.factories import book, seat, seat_ids
 from cinema.tests.factories import ShowtimeFactory
-from core.exceptions import ServiceBusy, http_status
+from core.exceptions import http_status
 from users.tests.factories import AdminFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -326,55 +325,6 @@ def test_idempotency_keys_purge_deletes_only_stale_keys(show, customer):
     )
     assert services.idempotency_keys_purge() == 1
     assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["b"]
-
-
-def _lock_error():
-    return OperationalError(1213, "Deadlock found when trying to get lock")
-
-
-def test_retry_on_lock_errors_retries_then_succeeds(settings):
-    settings.BOOKING_RETRY_ATTEMPTS = 2
-    calls = mock.Mock(side_effect=[_lock_error(), _lock_error(), "done"])
-    wrapped = services.retry_on_lock_errors(calls)
-    with (
-        mock.patch("django.db.transaction.get_connection") as conn,
-        mock.patch.object(services.time, "sleep"),
-    ):
-        conn.return_value.in_atomic_block = False
-        assert wrapped() == "done"
-    assert calls.call_count == 3
-
-
-def test_retry_on_lock_errors_gives_up_with_service_busy(settings):
-    settings.BOOKING_RETRY_ATTEMPTS = 2
-    calls = mock.Mock(side_effect=_lock_error(), __name__="book")
-    wrapped = services.retry_on_lock_errors(calls)
-    with (
-        mock.patch("django.db.transaction.get_connection") as conn,
-        mock.patch.object(services.time, "sleep"),
-        pytest.raises(ServiceBusy),
-    ):
-        conn.return_value.in_atomic_block = False
-        wrapped()
-    assert calls.call_count == 3
-
-
-def test_retry_on_lock_errors_does_not_retry_inside_an_outer_transaction():
-    calls = mock.Mock(side_effect=_lock_error())
-    with pytest.raises(OperationalError):
-        services.retry_on_lock_errors(calls)()  # the test runs inside a transaction
-    assert calls.call_count == 1
-
-
-def test_retry_on_lock_errors_passes_other_errors_through():
-    calls = mock.Mock(side_effect=OperationalError(2006, "server has gone away"))
-    with (
-        mock.patch("django.db.transaction.get_connection") as conn,
-        pytest.raises(OperationalError),
-    ):
-        conn.return_value.in_atomic_block = False
-        services.retry_on_lock_errors(calls)()
-    assert calls.call_count == 1
 
 
 def test_reservation_create_own_lapsed_hold_does_not_count_against_the_cap(

@@ -13,9 +13,10 @@ from django.test import Client
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import OutOfMemoryError, ReadOnlyError, TryAgainError
 
-from bookings import services
 from core import cache as resilient_cache
-from core.exceptions import ServiceBusy, is_database_unavailable, is_lock_error
+from core import locks
+from core.exceptions import ServiceBusy, is_database_unavailable
+from core.locks import is_lock_error
 from core.parsers import json_depth_exceeds
 from users.tests.factories import DEFAULT_PASSWORD
 
@@ -163,7 +164,7 @@ def test_retry_stops_when_the_lock_budget_is_spent(settings):
 
     def waits_the_whole_budget():
         time.sleep(0.05)
-        services._lock_deadline.set(time.monotonic())  # as if the wait used it all
+        locks._lock_deadline.set(time.monotonic())  # as if the wait used it all
         raise _lock_timeout()
 
     calls = mock.Mock(side_effect=waits_the_whole_budget, __name__="book")
@@ -172,23 +173,23 @@ def test_retry_stops_when_the_lock_budget_is_spent(settings):
         pytest.raises(ServiceBusy) as busy,
     ):
         conn.return_value.in_atomic_block = False
-        services.retry_on_lock_errors(calls)()
+        locks.retry_on_lock_errors(calls)()
 
     assert calls.call_count == 1  # no second wait: the budget is gone
     assert busy.value.retry_after == 2
 
 
 def test_a_stuck_showtime_lock_is_not_waited_for_again_until_a_probe(monkeypatch):
-    stuck = services._StuckLocks()
+    stuck = locks.StuckLocks()
     clock = [100.0]
-    monkeypatch.setattr(services.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(locks.time, "monotonic", lambda: clock[0])
 
     assert stuck.may_wait(7)  # nothing known: wait as usual
     stuck.timed_out(7)  # a booking waited its whole budget in vain
     assert not stuck.may_wait(7)
     assert stuck.may_wait(8)  # other showtimes are not affected
 
-    clock[0] += services.STUCK_RETRY_SECONDS
+    clock[0] += locks.STUCK_RETRY_SECONDS
     assert stuck.may_wait(7)  # one probe waits again...
     assert not stuck.may_wait(7)  # ...the others do not meanwhile
     stuck.locked(7)  # someone got the lock: back to normal

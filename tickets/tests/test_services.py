@@ -7,12 +7,11 @@ import pytest
 from django.utils import timezone
 
 from bookings import services as booking_services
-from bookings.exceptions import AlreadyCancelled
+from bookings.exceptions import AlreadyCancelled, ReservationCheckedIn
 from bookings.models import Reservation, ReservationSeat, ReservationStatus
 from bookings.tests.factories import book, make_reservation, seat
 from notifications.models import OutboxEmail
 from tickets import services
-from tickets.exceptions import ReservationCheckedIn
 from tickets.models import Ticket, TicketStatus
 
 pytestmark = pytest.mark.django_db

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from tickets.demo import demo_ticket_lines
+from demo.ticket import demo_ticket_lines
 
 
 class Command(BaseCommand):

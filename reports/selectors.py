@@ -6,12 +6,15 @@ other); the roll-ups per movie, per day and in total are sums over those rows in
 Python. The day of a showtime is the local day of its start in ``TIME_ZONE``, computed
 here rather than by the database, so MariaDB needs no time zone tables. Whatever the
 range holds, the report costs one query.
+
+At the top of the layers, reports reads what it needs where it lives: the claims and
+reservations of bookings, the attendance of tickets (``tickets.selectors``), the money
+of payments (``payments.selectors.money_figures``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -24,6 +27,7 @@ from bookings.models import Reservation, ReservationSeat, ReservationStatus
 from cinema.models import Seat, Showtime
 from core.days import local_day_range, local_zone
 from core.money import ZERO, cents, money_or_zero, money_total
+from payments.selectors import money_figures
 from tickets.models import TicketStatus
 from tickets.selectors import ticket_count
 
@@ -67,29 +71,6 @@ class Figures:
             "checked_in": self.checked_in,
             "no_shows": self.no_shows,
         }
-
-
-def _no_money(*, start: dt.datetime, end: dt.datetime, movie_id=None, hall_id=None) -> dict:
-    return {
-        "currency": settings.CURRENCY,
-        "taken": ZERO,
-        "refunded": ZERO,
-        "net": ZERO,
-        "per_method": [],
-    }
-
-
-# Money taken and refunded for the showtimes of a report: the payments app's to say. It
-# hands its function over when the apps are ready (``payments.apps``), so the booking
-# engine never imports payments. Without one there is no money.
-_money_figures: Callable[..., dict] = _no_money
-
-
-def provide_money_figures(figures: Callable[..., dict]) -> None:
-    """Set how the money figures of a report are computed: ``figures(start=, end=,
-    movie_id=, hall_id=)`` for the showtimes starting in [start, end)."""
-    global _money_figures
-    _money_figures = figures
 
 
 @dataclass
@@ -194,8 +175,8 @@ def stats_report(
     (tickets checked in; no-shows: tickets never checked in of ended showtimes) for the
     showtimes that start on the local days ``date_from``..``date_to``: in total, per
     movie, per showtime and per day; and the money taken and refunded for them, per
-    provider and method (``provide_money_figures``). One database query, and one for the
-    money."""
+    provider and method (``payments.selectors.money_figures``). One database query, and
+    one for the money."""
     default_from, default_to = default_stats_range()
     date_from = date_from or default_from
     date_to = date_to or default_to
@@ -246,5 +227,5 @@ def stats_report(
         for movie_id, (title, figures) in sorted(movies.items(), key=lambda i: (i[1][0], i[0]))
     ]
     report.per_day = [{"date": day, **figures.as_dict()} for day, figures in days.items()]
-    report.money = _money_figures(start=start, end=end, movie_id=movie_id, hall_id=hall_id)
+    report.money = money_figures(start=start, end=end, movie_id=movie_id, hall_id=hall_id)
     return report

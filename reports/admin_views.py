@@ -1,22 +1,18 @@
-"""Staff pages in the Django admin: the reports page (/admin/reports/) and the seat map
-shown on a showtime's change page. Charts are SVG rendered on the server: no script,
-nothing from a CDN."""
+"""The staff reports page in the Django admin (/admin/reports/), served by the project's
+admin site (config/admin.py). Charts are SVG rendered on the server: no script, nothing
+from a CDN."""
 
 import math
-from collections.abc import Collection
 from decimal import Decimal
 
 from django.conf import settings
 from django.contrib import admin
 from django.template.response import TemplateResponse
 from django.utils import formats
-from django.utils.safestring import SafeString
 
-from bookings.reports.selectors import stats_report
-from bookings.reports.serializers import StatsQuerySerializer
-from bookings.selectors import showtime_seat_map
-from cinema.models import Hall, Movie, Showtime
-from cinema.seat_grid import seat_grid_html
+from cinema.models import Hall, Movie
+from reports.selectors import stats_report
+from reports.serializers import StatsQuerySerializer
 
 CHART_WIDTH = 960
 CHART_HEIGHT = 240
@@ -205,25 +201,3 @@ def _money_rows(figures: dict) -> dict:
         ],
         "total": texts(figures),
     }
-
-
-def showtime_seat_map_html(
-    showtime: Showtime, *, checked_in: Collection[int] | None = None
-) -> SafeString:
-    """The showtime's seat map as an HTML grid coloured by status (available, held,
-    booked; VIP and accessible seats marked, and the seats in ``checked_in`` marked as
-    inside), for the Showtime change page in the admin (bookings/admin.py,
-    tickets/admin.py). The hall's page draws the same grid without statuses."""
-    if showtime is None or showtime.pk is None:
-        return SafeString("")
-    # The API's seat map itself, so staff and customers always see the same statuses.
-    seat_map = showtime_seat_map(showtime_id=showtime.pk)
-    seats = seat_map["seats"]
-    if checked_in is not None:
-        seats = [{**seat, "inside": seat["id"] in checked_in} for seat in seats]
-    return seat_grid_html(
-        seats,
-        caption=f"Seat map of {showtime}",
-        counts=seat_map["counts"],
-        inside=None if checked_in is None else len(checked_in),
-    )

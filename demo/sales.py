@@ -9,8 +9,8 @@ confirmed or lapsed. Upcoming showtimes have sold part of their seats so far, le
 further away they are, and the next few carry live holds.
 
 With PAYMENT_REQUIRED on, the engine confirms only a paid hold: every sale is then a hold
-paid at once (or, for a hold that was confirmed, when it was confirmed) by the function
-the payments app provides (``provide_demo_payment``; bookings never imports payments).
+paid at once (or, for a hold that was confirmed, when it was confirmed) at the box office
+(``pay_demo_sale``).
 
 Deterministic: the figures of a showtime depend only on its hall and start, so a
 second run finds every showtime sold and adds nothing (apart from fresh holds, below).
@@ -21,14 +21,16 @@ import datetime as dt
 import random
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
 
 from bookings import services
 from bookings.models import Reservation, ReservationSeat, ReservationStatus
-from cinema.demo import PUBLISHED_AHEAD, popularity
 from cinema.models import Seat, SeatType, Showtime
+from demo.catalogue import PUBLISHED_AHEAD, popularity
+from payments.models import Method
+from payments.services import payment_take_at_box_office
+from users.models import Role, User
 
 # Group sizes a cinema sees, most often couples.
 GROUP_SIZES = [1, 2, 2, 2, 2, 3, 3, 4, 4, 5, 6]
@@ -38,30 +40,22 @@ VIP_SHARE = 0.18  # groups that want the VIP rows
 LIVE_HOLD_SHOWTIMES = 6  # the next showtimes that carry live holds
 
 
-def _no_demo_payment(*, reservation_id: int, now: dt.datetime) -> None:
-    raise ImproperlyConfigured("PAYMENT_REQUIRED is on, and no installed app pays demo sales.")
-
-
-_pay_demo_sale = _no_demo_payment
-
-
-def provide_demo_payment(pay) -> None:
-    """Set how a demo sale is paid with PAYMENT_REQUIRED on: ``pay(reservation_id=,
-    now=)`` takes the money for the hold and confirms it, as of ``now``."""
-    global _pay_demo_sale
-    _pay_demo_sale = pay
-
-
 def pay_demo_sale(*, reservation_id: int, now: dt.datetime | None = None) -> None:
-    """Pay a demo hold and confirm it, as the installed payments app does it (at the box
-    office): for ``demo_ticket`` too."""
-    _pay_demo_sale(reservation_id=reservation_id, now=now or timezone.now())
+    """Pay a demo hold and confirm it (with PAYMENT_REQUIRED on; ``demo_ticket`` too): at
+    the box office, on the card terminal, taken by the first admin, as of ``now`` (the
+    moment the sale was made)."""
+    payment_take_at_box_office(
+        reservation_id=reservation_id,
+        method=Method.CARD_TERMINAL,
+        staff=User.objects.filter(role=Role.ADMIN).order_by("pk").first(),
+        now=now or timezone.now(),
+    )
 
 
 def _confirm(reservation, customer, now: dt.datetime):
     """A demo hold becomes a sale: paid with PAYMENT_REQUIRED on, confirmed otherwise."""
     if settings.PAYMENT_REQUIRED:
-        _pay_demo_sale(reservation_id=reservation.pk, now=now)
+        pay_demo_sale(reservation_id=reservation.pk, now=now)
         return Reservation.objects.get(pk=reservation.pk)
     return services.reservation_confirm(reservation=reservation, user=customer, now=now)
 

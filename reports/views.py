@@ -3,8 +3,8 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from bookings.reports.selectors import stats_report
-from bookings.reports.serializers import StatsQuerySerializer, StatsSerializer
+from reports.selectors import stats_report
+from reports.serializers import StatsQuerySerializer, StatsSerializer
 from users.permissions import IsAdminRole
 
 

@@ -7,10 +7,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from bookings import services as booking_services
-from bookings.demo import pay_demo_sale
 from bookings.models import ReservationStatus, SeatStatus
 from bookings.selectors import showtime_seat_map
 from cinema.models import Showtime
+from demo.sales import pay_demo_sale
 from tickets.models import Ticket, TicketStatus
 from users.models import User
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from bookings.reports import views
+from reports import views
 
 # The staff reports page in the admin (/admin/reports/) is served by the project's admin
 # site, config/admin.py.

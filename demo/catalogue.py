@@ -1,6 +1,6 @@
-"""The demo cinema's catalogue and schedule (``manage.py seed_demo``, in bookings, which
-adds the sales). Everything goes through the catalogue's services and is looked up by
-its natural key first, so a second run finds it and adds nothing."""
+"""The demo cinema's catalogue and schedule (``manage.py seed_demo``, which adds the
+sales: demo/sales.py). Everything goes through the catalogue's services and is looked
+up by its natural key first, so a second run finds it and adds nothing."""
 
 import datetime as dt
 from decimal import Decimal

@@ -5,48 +5,17 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
-from bookings.models import Reservation, ReservationSeat, ReservationStatus
+from bookings.models import ReservationStatus
+from bookings.tests.factories import reserve, seats_of
 from cinema.tests.factories import HallFactory, MovieFactory, ShowtimeFactory
 from users.tests.factories import UserFactory
 
 URL = "/api/admin/stats/"
 BERLIN = ZoneInfo("Europe/Berlin")
-LIVE = (ReservationStatus.HELD, ReservationStatus.CONFIRMED)
 
 
 def local(year, month, day, hour=20, minute=0):
     return dt.datetime(year, month, day, hour, minute, tzinfo=BERLIN)
-
-
-def reserve(user, showtime, seats, status):
-    """A reservation as the booking engine leaves it, written straight to the tables."""
-    reservation = Reservation.objects.create(
-        user=user,
-        showtime=showtime,
-        status=status,
-        expires_at=timezone.now() + dt.timedelta(minutes=10)
-        if status == ReservationStatus.HELD
-        else None,
-    )
-    total = Decimal("0")
-    for seat in seats:
-        price = showtime.price_for(seat.seat_type)
-        total += price
-        ReservationSeat.objects.create(
-            reservation=reservation,
-            showtime=showtime,
-            seat=seat,
-            price=price,
-            active=True if status in LIVE else None,
-            hold_expires_at=reservation.expires_at,
-        )
-    reservation.total_price = total
-    reservation.save(update_fields=["total_price"])
-    return reservation
-
-
-def seats_of(showtime):
-    return list(showtime.hall.seats.order_by("position"))
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
-"""What the booking engine asks of payments, from its transition steps
-(``bookings.services._mark_confirmed`` and ``_mark_cancelled``), under the showtime and
-reservation locks it holds. Imported by the booking engine when first called, so that
-bookings never imports payments at module level (payments imports bookings)."""
+"""Payments' part in the booking engine's transitions: receivers of its signals
+(bookings/signals.py), connected in ``PaymentsConfig.ready``, under the showtime and
+reservation locks the engine holds."""
 
 from django.conf import settings
 
@@ -14,14 +13,14 @@ from payments.services import payments_reservation_cancelled
 _NOTHING_OPEN = (PaymentState.NONE, PaymentState.FAILED, PaymentState.REFUNDED)
 
 
-def reservation_confirming(reservation: Reservation) -> None:
+def reservation_confirming(sender, *, reservation: Reservation, **kwargs) -> None:
     """With PAYMENT_REQUIRED on, only a paid reservation becomes CONFIRMED: the one
     check that every path to CONFIRMED passes (no query: the state is on the row)."""
     if settings.PAYMENT_REQUIRED and not is_paid(reservation):
         raise PaymentRequired()
 
 
-def reservation_cancelled(reservation: Reservation, *, at_counter: bool) -> None:
+def reservation_cancelled(sender, *, reservation: Reservation, at_counter: bool, **kwargs) -> None:
     """A cancelled reservation gets its money back and its pending payment stopped."""
     if reservation.payment_status in _NOTHING_OPEN:
         return

@@ -1,17 +1,16 @@
-import datetime as dt
 import re
 
 import pytest
 from django.contrib import admin
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
 
 from bookings.models import ReservationStatus
-from bookings.reports.admin_views import nice_axis, showtime_seat_map_html
-from bookings.reports.tests.test_stats import local, reserve, seats_of
+from bookings.tests.factories import reserve, seats_of
 from cinema.tests.factories import HallFactory, MovieFactory, ShowtimeFactory
 from config.admin import MarqueeAdminSite
+from reports.admin_views import nice_axis
+from reports.tests.test_stats import local
 
 REPORTS = "/admin/reports/"
 
@@ -64,36 +63,6 @@ def test_reports_page_is_staff_only(customer, db):
     assert "/admin/login/" in anonymous["Location"]
     assert as_customer.status_code == 302
     assert "/admin/login/" in as_customer["Location"]
-
-
-def test_seat_map_colours_seats_by_status(customer, other_customer):
-    hall = HallFactory(layout={"rows": 2, "seats_per_row": 3, "vip_rows": ["B"]})
-    show = ShowtimeFactory(hall=hall)
-    a1, a2, a3, b1, _b2, _b3 = seats_of(show)
-    reserve(customer, show, [a1], ReservationStatus.CONFIRMED)
-    reserve(other_customer, show, [b1], ReservationStatus.HELD)
-    expired = reserve(other_customer, show, [a2], ReservationStatus.HELD)
-    expired.seats.update(hold_expires_at=timezone.now() - dt.timedelta(minutes=1))
-    reserve(customer, show, [a3], ReservationStatus.CANCELLED)
-
-    html = showtime_seat_map_html(show)
-
-    statuses = dict(re.findall(r'data-seat="(\w+)" data-status="(\w+)"', html))
-    assert statuses == {
-        "A1": "booked",
-        "A2": "available",
-        "A3": "available",
-        "B1": "held",
-        "B2": "available",
-        "B3": "available",
-    }
-    vip = re.findall(r'class="seat seat-\w+ seat-vip" data-seat="(\w+)"', html)
-    assert vip == ["B1", "B2", "B3"]
-    assert "booked: 1" in html and "held: 1" in html and "available: 4" in html
-
-
-def test_seat_map_of_unsaved_showtime_is_empty(db):
-    assert showtime_seat_map_html(None) == ""
 
 
 def test_reports_page_comes_from_the_project_admin_site():

@@ -1,11 +1,10 @@
 """A believable cinema for development: halls, movies, two weeks of showtimes (one
 played, one ahead) with their sales, an admin and a customer.
 
-The catalogue and schedule come from cinema/demo.py, the sales from bookings/demo.py,
+The catalogue and schedule come from demo/catalogue.py, the sales from demo/sales.py,
 all through the services, so the data keeps every rule the API keeps. Idempotent:
 every row is looked up by its natural key first, and a showtime that has reservations
-is not sold again. It lives in bookings because the sales need the booking engine (the
-catalogue never imports it).
+is not sold again.
 """
 
 import time
@@ -15,11 +14,10 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.test.utils import override_settings
 
-from bookings import demo as sales
 from bookings.models import Reservation
 from bookings.services import holds_expire
-from cinema import demo as catalogue
 from cinema.models import Hall, Movie, Showtime
+from demo import catalogue, sales
 from notifications.services import emails_not_sent
 from users import services as user_services
 from users.models import Role, User
