@@ -41,6 +41,7 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-logo
 
 format: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix .
