@@ -17,7 +17,7 @@ from django.utils import timezone
 from bookings.exceptions import ReservationCheckedIn
 from bookings.models import ReservationSeat
 from cinema.models import Seat
-from tickets import selectors
+from tickets import queries, selectors
 from tickets.codes import new_code, normalise
 from tickets.exceptions import (
     AlreadyCheckedIn,
@@ -33,7 +33,7 @@ from tickets.models import Ticket, TicketStatus
 def tickets_issue(*, reservation, now: datetime, seat_ids: list[int] | None = None) -> int:
     """A valid ticket for each seat of ``reservation``, which has just become
     CONFIRMED. Caller holds the showtime lock, in the confirming transaction. One
-    INSERT, after one read of the reservation's seats unless ``seat_ids`` names them.
+    INSERT (prepared: tickets/queries.py), after one read of the reservation's seats unless ``seat_ids`` names them.
     Returns how many."""
     if seat_ids is None:
         seat_ids = list(
@@ -41,16 +41,23 @@ def tickets_issue(*, reservation, now: datetime, seat_ids: list[int] | None = No
             .active()
             .values_list("seat_id", flat=True)
         )
-    Ticket.objects.bulk_create(
-        Ticket(
-            code=new_code(),
-            reservation_id=reservation.pk,
-            showtime_id=reservation.showtime_id,
-            seat_id=seat_id,
-            issued_at=now,
+    if seat_ids:
+        queries.tickets_insert.execute(
+            [
+                {
+                    "code": new_code(),
+                    "reservation_id": reservation.pk,
+                    "showtime_id": reservation.showtime_id,
+                    "seat_id": seat_id,
+                    "status": TicketStatus.VALID,
+                    "issued_at": now,
+                    "voided_at": None,
+                    "checked_in_at": None,
+                    "checked_in_by_id": None,
+                }
+                for seat_id in seat_ids
+            ]
         )
-        for seat_id in seat_ids
-    )
     return len(seat_ids)
 
 
