@@ -11,6 +11,7 @@ cancelled). Nothing here touches the database.
 
 import dataclasses
 import functools
+import json
 import logging
 from decimal import Decimal
 
@@ -175,7 +176,15 @@ def construct_event(payload: bytes, signature: str | None) -> dict:
         event = stripe.Webhook.construct_event(payload, signature, settings.STRIPE_WEBHOOK_SECRET)
     except stripe.SignatureVerificationError as exc:
         raise BadSignature(str(exc)) from exc
-    except (ValueError, TypeError, KeyError, AttributeError) as exc:
-        # A signed body that is not a JSON object: a JSON array, a number...
-        raise BadPayload(str(exc)) from exc
-    return event.to_dict()
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
+        # A signed body that is not a JSON object (a JSON array, a number...), or one
+        # nested deeper than the parser recurses.
+        raise BadPayload(f"{type(exc).__name__}: {str(exc)[:200]}") from exc
+    event = event.to_dict()
+    try:
+        # Text a database column can hold (no lone surrogate such as "\ud800") and
+        # numbers that are numbers (1e400 parses as infinity, NaN as not one).
+        json.dumps(event, ensure_ascii=False, allow_nan=False).encode()
+    except (UnicodeEncodeError, ValueError, RecursionError) as exc:
+        raise BadPayload(f"{type(exc).__name__}: {str(exc)[:200]}") from exc
+    return event

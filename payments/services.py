@@ -468,7 +468,8 @@ def webhook_receive(*, payload: bytes, signature: str | None) -> str:
         event = gateway.construct_event(payload, signature)
     except gateway.BadSignature:
         raise InvalidSignature() from None
-    except gateway.BadPayload:
+    except gateway.BadPayload as exc:
+        logger.warning("webhook refused: a signed body that is no event: %s", exc)
         raise InvalidEvent() from None
     try:
         event_id, event_type = str(event["id"]), str(event["type"])
@@ -478,9 +479,11 @@ def webhook_receive(*, payload: bytes, signature: str | None) -> str:
             if event_type.startswith("payment_intent.")
             else None
         )
-    except (KeyError, TypeError, ValueError, AttributeError):
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
+        logger.warning("webhook refused: an event of the wrong shape: %r", exc)
         raise InvalidEvent() from None
     if not event_id or len(event_id) > 255 or len(event_type) > 100:
+        logger.warning("webhook refused: an event id or type out of bounds")
         raise InvalidEvent()
     return _event_apply(event_id=event_id, event_type=event_type, intent=intent)
 

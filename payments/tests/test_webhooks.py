@@ -323,3 +323,36 @@ def test_a_signed_event_of_the_wrong_shape_is_400(anon_client, stripe_on):
 
     assert response.status_code == 400
     assert response.json()["code"] == "invalid_event"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # Nested deeper than Python's JSON parser recurses.
+        b'{"id": "evt_deep", "type": "payment_intent.succeeded", "data": {"object": '
+        + b"[" * 200_000
+        + b"]" * 200_000
+        + b"}}",
+        # A lone surrogate: valid JSON, text no database column can hold.
+        b'{"id": "evt_\\ud800", "type": "payment_intent.succeeded",'
+        b' "data": {"object": {"id": "pi_x", "amount": 100, "currency": "eur"}}}',
+        b'{"id": "evt_ok", "type": "payment_intent.succeeded",'
+        b' "data": {"object": {"id": "pi_\\udfff", "amount": 100, "currency": "eur"}}}',
+        # A number out of every range: 1e400 parses as infinity.
+        b'{"id": "evt_big", "type": "payment_intent.succeeded",'
+        b' "data": {"object": {"id": "pi_x", "amount": 1e400, "currency": "eur"}}}',
+        b'{"id": "evt_nan", "type": "payment_intent.succeeded",'
+        b' "data": {"object": {"id": "pi_x", "amount": NaN, "currency": "eur"}}}',
+    ],
+    ids=["deep", "surrogate in the event id", "surrogate in the intent id", "1e400", "NaN"],
+)
+def test_a_signed_hostile_body_is_400_logged_and_changes_nothing(
+    anon_client, stripe_on, body, caplog
+):
+    with caplog.at_level("WARNING", logger="payments.services"):
+        response = post_signed(anon_client, body)
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_event"
+    assert WebhookEvent.objects.count() == 0
+    assert any("webhook" in record.getMessage() for record in caplog.records)
