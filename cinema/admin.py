@@ -98,13 +98,10 @@ class MovieAdminForm(forms.ModelForm):
         fields = list(MOVIE_EDITABLE_FIELDS)
 
 
-@admin.register(Movie)
-class MovieAdmin(admin.ModelAdmin):
-    form = MovieAdminForm
-    list_display = ["title", "genre", "duration_minutes", "release_date", "age_rating"]
-    list_filter = ["genre", "age_rating"]
-    search_fields = ["title", "description"]
-    date_hierarchy = "release_date"
+class ScheduledNotDeletableMixin:
+    """A movie or hall with showtimes cannot be deleted (the showtimes PROTECT it): its
+    page has no Delete button, and says why at the top, instead of a button that ends
+    in "your account doesn't have permission"."""
 
     def _scheduled(self, obj) -> int:
         if obj is None or obj.pk is None:
@@ -112,6 +109,33 @@ class MovieAdmin(admin.ModelAdmin):
         if not hasattr(obj, "_showtime_count"):
             obj._showtime_count = obj.showtimes.count()
         return obj._showtime_count
+
+    def has_delete_permission(self, request, obj=None):
+        if self._scheduled(obj):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        count = self._scheduled(obj)
+        if not count:
+            return fieldsets
+        name, options = fieldsets[0]
+        kind = self.model._meta.verbose_name
+        note = (
+            f"This {kind} has {count} showtime{'' if count == 1 else 's'}: it cannot be "
+            "deleted while they exist."
+        )
+        return [(name, {**options, "description": note}), *fieldsets[1:]]
+
+
+@admin.register(Movie)
+class MovieAdmin(ScheduledNotDeletableMixin, admin.ModelAdmin):
+    form = MovieAdminForm
+    list_display = ["title", "genre", "duration_minutes", "release_date", "age_rating"]
+    list_filter = ["genre", "age_rating"]
+    search_fields = ["title", "description"]
+    date_hierarchy = "release_date"
 
     def get_fields(self, request, obj=None):
         fields = list(MOVIE_EDITABLE_FIELDS)
@@ -176,7 +200,7 @@ class HallChangeForm(ServiceFormMixin, forms.ModelForm):
 
 
 @admin.register(Hall)
-class HallAdmin(admin.ModelAdmin):
+class HallAdmin(ScheduledNotDeletableMixin, admin.ModelAdmin):
     list_display = ["name", "capacity"]
     search_fields = ["name"]
 

@@ -350,3 +350,18 @@ def test_admin_shows_when_the_film_ends_and_when_the_hall_is_free_apart(staff_cl
     assert re.search(r'field-film_ends.*?<div class="readonly">21:58</div>', page, re.S)
     assert re.search(r'field-hall_free.*?<div class="readonly">22:13</div>', page, re.S)
     assert "Hall free again (after cleaning)" in page
+
+
+@pytest.mark.parametrize("kind", ["movie", "hall"])
+def test_admin_a_scheduled_movie_or_hall_says_why_it_has_no_delete_button(staff_client, kind):
+    show = ShowtimeFactory()
+    scheduled = show.movie if kind == "movie" else show.hall
+    free = MovieFactory() if kind == "movie" else HallFactory()
+
+    page = staff_client.get(f"/admin/cinema/{kind}/{scheduled.pk}/change/").content.decode()
+    other = staff_client.get(f"/admin/cinema/{kind}/{free.pk}/change/").content.decode()
+
+    assert "deletelink" not in page
+    assert f"This {kind} has 1 showtime: it cannot be deleted while they exist." in page
+    assert "deletelink" in other
+    assert "cannot be deleted" not in other
