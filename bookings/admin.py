@@ -49,6 +49,7 @@ def showtime_seat_map_html(
         caption=f"Seat map of {showtime}",
         counts=seat_map["counts"],
         inside=None if checked_in is None else len(checked_in),
+        unsold_label="available" if sales_open(showtime.start_time, timezone.now()) else "not sold",
     )
 
 

@@ -156,7 +156,7 @@ class Showtime(models.Model):
     start_time = models.DateTimeField()
     end_time = models.DateTimeField()
     price = money_field(max_digits=PRICE_DIGITS)
-    vip_price = money_field(max_digits=PRICE_DIGITS)
+    vip_price = money_field(max_digits=PRICE_DIGITS, verbose_name="VIP price")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

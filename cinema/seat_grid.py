@@ -17,10 +17,13 @@ def seat_grid_html(
     caption: str,
     counts: Mapping[str, int] | None = None,
     inside: int | None = None,
+    unsold_label: str = "available",
 ) -> SafeString:
     """``seats`` in hall order, each with ``row``, ``number``, ``label``, ``seat_type`` and,
     for a showtime, ``status`` (and ``inside`` for a seat whose ticket was checked in);
-    ``counts`` per status and ``inside``, the number checked in, for the legend."""
+    ``counts`` per status and ``inside``, the number checked in, for the legend, which
+    calls the free seats ``unsold_label`` (a showtime no longer on sale has none
+    available: "not sold")."""
     rows: dict[str, list[Mapping]] = {}
     kinds: Counter[str] = Counter()
     for seat in seats:
@@ -31,6 +34,7 @@ def seat_grid_html(
         "rows": [{"row": row, "seats": row_seats} for row, row_seats in rows.items()],
         "counts": counts,
         "inside": inside,
+        "unsold_label": unsold_label,
         "kinds": [
             {"seat_type": kind.value, "label": kind.label, "count": kinds[kind.value]}
             for kind in SeatType

@@ -180,5 +180,21 @@ def test_seat_map_colours_seats_by_status(customer, other_customer):
     assert "booked: 1" in html and "held: 1" in html and "available: 4" in html
 
 
+def test_seat_map_of_a_show_no_longer_on_sale_counts_unsold_seats_not_available(customer):
+    hall = HallFactory(layout={"rows": 2, "seats_per_row": 3})
+    show = ShowtimeFactory(hall=hall)
+    reserve(customer, show, seats_of(show)[:2], ReservationStatus.CONFIRMED)
+    Showtime.objects.filter(pk=show.pk).update(
+        start_time=timezone.now() - dt.timedelta(hours=3),
+        end_time=timezone.now() - dt.timedelta(hours=1),
+    )
+    show.refresh_from_db()
+
+    html = showtime_seat_map_html(show)
+
+    assert "not sold: 4" in html and "booked: 2" in html
+    assert "available:" not in html
+
+
 def test_seat_map_of_unsaved_showtime_is_empty(db):
     assert showtime_seat_map_html(None) == ""

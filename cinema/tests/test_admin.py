@@ -365,3 +365,16 @@ def test_admin_a_scheduled_movie_or_hall_says_why_it_has_no_delete_button(staff_
     assert f"This {kind} has 1 showtime: it cannot be deleted while they exist." in page
     assert "deletelink" in other
     assert "cannot be deleted" not in other
+
+
+def test_admin_a_started_showtime_reads_vip_price_as_staff_say_it(staff_client):
+    show = ShowtimeFactory()
+    Showtime.objects.filter(pk=show.pk).update(
+        start_time=timezone.now() - dt.timedelta(minutes=10),
+        end_time=timezone.now() + dt.timedelta(hours=2),
+    )
+
+    page = staff_client.get(f"/admin/cinema/showtime/{show.pk}/change/").content.decode()
+
+    assert "VIP price" in page
+    assert "Vip price" not in page
