@@ -55,6 +55,27 @@ from core.limits import MAX_ID
 from core.schema import NOT_MODIFIED, POLL_PARAMETERS, domain_errors
 from users.authentication import PublicReadsMixin
 
+# What the 201 of a booking carries besides its body.
+_CREATED_HEADERS = [
+    OpenApiParameter(
+        name="Location",
+        type=str,
+        location=OpenApiParameter.HEADER,
+        response=[201],
+        required=True,
+        description="The new reservation's path, e.g. `/api/reservations/42/`.",
+    ),
+    OpenApiParameter(
+        name="Idempotent-Replayed",
+        type=str,
+        location=OpenApiParameter.HEADER,
+        response=[201],
+        enum=["true"],
+        description="`true` when this answer replays the first request of the same "
+        "`Idempotency-Key`; absent otherwise.",
+    ),
+]
+
 IDEMPOTENCY_HEADER = OpenApiParameter(
     name="Idempotency-Key",
     type=str,
@@ -168,7 +189,7 @@ class SeatMapView(PublicReadsMixin, APIView):
         "Send an `Idempotency-Key` header to make retries safe. A `showtime` that names "
         "none is 400 `showtime_not_found`.",
         request=ReservationCreateSerializer,
-        parameters=[IDEMPOTENCY_HEADER],
+        parameters=[IDEMPOTENCY_HEADER, *_CREATED_HEADERS],
         examples=[*_CREATE_EXAMPLES, _SEATS_TAKEN_EXAMPLE],
         responses={201: ReservationSerializer, **domain_errors(ShowtimeNotFound, *_BOOKING_ERRORS)},
     ),

@@ -43,6 +43,9 @@ class PaymentSerializer(StrictModelSerializer):
             "succeeded_at",
             "refunded_at",
         ]
+        # An answer, never an input: every field is always present (required in the
+        # schema, so generated clients do not type them as optional).
+        read_only_fields = fields
 
 
 class CheckoutSerializer(StrictModelSerializer):
@@ -66,6 +69,7 @@ class CheckoutSerializer(StrictModelSerializer):
             "client_secret",
             "expires_at",
         ]
+        read_only_fields = fields  # an answer: every field always present
 
 
 class WebhookReceivedSerializer(serializers.Serializer):

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.negotiation import BaseContentNegotiation
@@ -90,17 +90,22 @@ class _TicketQRView(APIView):
 
 
 def _qr_schema(media_type: str, kind: str):
-    return extend_schema(
-        tags=["tickets"],
-        summary=f"A ticket's QR code as {kind} (yours; ADMIN: any)",
-        description="The QR code encodes the ticket's code. The code may be given with or "
-        "without its dashes, in any case. Another customer's ticket is 404.",
-        responses={
-            (200, media_type): OpenApiResponse(
-                OpenApiTypes.BINARY, description=f"The QR code ({media_type})."
-            ),
-            **error_responses(401, 404),
-        },
+    return extend_schema_view(
+        get=extend_schema(
+            # Not drf-spectacular's "tickets_qr.svg_retrieve" (from the path): a dot in
+            # an operation id breaks the names clients generate from it.
+            operation_id=f"tickets_qr_{kind.lower()}_retrieve",
+            tags=["tickets"],
+            summary=f"A ticket's QR code as {kind} (yours; ADMIN: any)",
+            description="The QR code encodes the ticket's code. The code may be given with or "
+            "without its dashes, in any case. Another customer's ticket is 404.",
+            responses={
+                (200, media_type): OpenApiResponse(
+                    OpenApiTypes.BINARY, description=f"The QR code ({media_type})."
+                ),
+                **error_responses(401, 404),
+            },
+        )
     )
 
 

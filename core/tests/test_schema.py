@@ -245,3 +245,25 @@ def test_older_helper_and_a_views_own_error_serializer_share_one_component():
         assert conflict["content"]["application/json"]["schema"] == {
             "$ref": "#/components/schemas/Error"
         }
+
+
+def test_operation_ids_are_names_a_generated_client_can_use(schema):
+    ids = [op["operationId"] for ops in schema["paths"].values() for op in ops.values()]
+    assert all(re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", op_id) for op_id in ids), [
+        op_id for op_id in ids if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", op_id)
+    ]
+    assert {"tickets_qr_svg_retrieve", "tickets_qr_png_retrieve"} <= set(ids)
+
+
+@pytest.mark.parametrize(
+    ("component", "always_present"),
+    [("Payment", {"status", "reason", "detail"}), ("Checkout", {"status", "client_secret"})],
+)
+def test_answers_declare_the_fields_they_always_carry_required(schema, component, always_present):
+    assert always_present <= set(schema["components"]["schemas"][component]["required"])
+
+
+def test_a_new_booking_declares_its_location_and_replay_headers(schema):
+    headers = schema["paths"]["/api/reservations/"]["post"]["responses"]["201"]["headers"]
+    assert headers["Location"]["required"] is True
+    assert headers["Idempotent-Replayed"]["schema"] == {"type": "string", "enum": ["true"]}
