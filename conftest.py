@@ -71,6 +71,17 @@ def _isolated_cache():
 
 
 @pytest.fixture(autouse=True)
+def _stripe_guard_reset():
+    """The payment gateway's pause after an unreachable Stripe, and its count of calls in
+    flight, are per process: a test that black-holed Stripe leaves none to the next."""
+    from payments.gateway import guard
+
+    guard.reset()
+    yield
+    guard.reset()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

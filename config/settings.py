@@ -513,6 +513,12 @@ STRIPE_API_BASE = env("STRIPE_API_BASE", "")
 STRIPE_CONNECT_TIMEOUT = env_float("STRIPE_CONNECT_TIMEOUT", 2)
 STRIPE_TIMEOUT = env_float("STRIPE_TIMEOUT", 5)
 STRIPE_MAX_NETWORK_RETRIES = env_int("STRIPE_MAX_NETWORK_RETRIES", 1)
+# After a call could not reach Stripe (no connection, or no answer within the timeouts),
+# each process asks it nothing for STRIPE_RETRY_SECONDS: checkouts answer 503 at once
+# instead of each waiting for its own timeout. And at most STRIPE_MAX_CONCURRENT_CALLS
+# threads of a process wait on Stripe at once (payments/gateway.py).
+STRIPE_RETRY_SECONDS = env_float("STRIPE_RETRY_SECONDS", 10)
+STRIPE_MAX_CONCURRENT_CALLS = env_int("STRIPE_MAX_CONCURRENT_CALLS", 3)
 
 # --- Logging --------------------------------------------------------------------------
 LOG_LEVEL = env("LOG_LEVEL", "INFO")

@@ -2,17 +2,22 @@
 
 Every call has a connect and a read timeout and a bounded number of network retries
 (``STRIPE_CONNECT_TIMEOUT``, ``STRIPE_TIMEOUT``, ``STRIPE_MAX_NETWORK_RETRIES``); calls
-that create something carry an idempotency key, so a retry never creates it twice.
+that create something carry an idempotency key, so a retry never creates it twice. After
+Stripe could not be reached, calls fail fast for a while, and only a few threads of a
+process wait on it at once (``guard``).
 Errors come out as two exceptions: ``ProviderUnavailable`` (could not reach the provider,
 timed out, rate limited, rejected our key, answered 5xx) and ``ProviderRefused`` (the
 provider understood and said no: a declined card, a PaymentIntent that can no longer be
 cancelled). Nothing here touches the database.
 """
 
+import contextlib
 import dataclasses
 import functools
 import json
 import logging
+import threading
+import time
 from decimal import Decimal
 
 import stripe
@@ -99,9 +104,63 @@ def client() -> stripe.StripeClient:
     )
 
 
+class _Guard:
+    """What stands between a worker thread and a Stripe that does not answer.
+
+    - **A pause after a failure to reach it.** A call that could not connect or timed
+      out (``APIConnectionError``, after the client's own retries) makes every call to
+      that API address fail fast for ``STRIPE_RETRY_SECONDS``, as the Redis cache pauses
+      after Redis failed (core/cache.py): a hung Stripe costs one thread one timeout,
+      not every checkout its own.
+    - **A bulkhead.** At most ``STRIPE_MAX_CONCURRENT_CALLS`` threads of a process wait on
+      Stripe at once; one more call fails fast. A node's threads stay free for the movie
+      list, the seat map and bookings while Stripe hangs.
+
+    Both answer ``ProviderUnavailable`` (503 ``payment_provider_unavailable``, with
+    Retry-After). Per process, like the stuck-lock memory and the cache's pause."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._paused_until: dict[str, float] = {}
+        self._in_flight = 0
+
+    def reset(self) -> None:
+        with self._lock:
+            self._paused_until.clear()
+            self._in_flight = 0
+
+    @contextlib.contextmanager
+    def call(self, what: str, address: str):
+        with self._lock:
+            if time.monotonic() < self._paused_until.get(address, 0.0):
+                raise ProviderUnavailable(
+                    f"not asking Stripe for {what}: it did not answer a moment ago",
+                    code="provider_paused",
+                )
+            if self._in_flight >= max(1, settings.STRIPE_MAX_CONCURRENT_CALLS):
+                raise ProviderUnavailable(
+                    f"not asking Stripe for {what}: {self._in_flight} calls already wait on it",
+                    code="provider_busy",
+                )
+            self._in_flight += 1
+        try:
+            yield
+        except stripe.APIConnectionError:
+            with self._lock:
+                self._paused_until[address] = time.monotonic() + settings.STRIPE_RETRY_SECONDS
+            raise
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+
+
+guard = _Guard()
+
+
 def _call(what: str, call):
     try:
-        return call()
+        with guard.call(what, settings.STRIPE_API_BASE):
+            return call()
     except (stripe.CardError, stripe.InvalidRequestError, stripe.IdempotencyError) as exc:
         logger.warning("stripe refused %s: %s", what, exc.user_message or exc)
         raise ProviderRefused(

@@ -42,6 +42,7 @@ class FaultProxy:
         self._lock = threading.Lock()
         self._stopped = threading.Event()
         self._threads: list[threading.Thread] = []
+        self.accepted = 0  # connections accepted so far, in any mode
 
     # --- life cycle ---------------------------------------------------------------------
     def start(self) -> "FaultProxy":
@@ -137,6 +138,8 @@ class FaultProxy:
             except (TimeoutError, OSError):
                 continue
             client.setblocking(True)
+            with self._lock:
+                self.accepted += 1
             if self.mode == BLACKHOLE:
                 with self._lock:
                     self._pairs.append((client, None))

@@ -13,6 +13,7 @@ import contextlib
 import logging
 import os
 import socket
+import threading
 import time
 import uuid
 
@@ -24,6 +25,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from werkzeug.test import Client as WSGIClient
 
 from bookings.models import Reservation, ReservationSeat
+from bookings.tests.factories import book
 from cinema.tests.factories import HallFactory, MovieFactory, ShowtimeFactory
 from core import cache as resilient_cache
 from testsupport.faultproxy import BLACKHOLE, PASS, REFUSE, FaultProxy
@@ -340,3 +342,107 @@ def test_fault_locked_showtime_is_busy_within_the_budget_and_reads_stay_fast(set
     assert result.read_p(0.99) < 1.0
     assert after[0] == 201, after
     assert ReservationSeat.objects.filter(showtime=showtime, active=True).count() == 1
+
+
+STRIPE_STORM_CLIENTS = 40
+STRIPE_STORM_SECONDS = 6
+
+
+def _checkout_storm(server, holds: list[tuple[str, int]], seconds: float) -> dict:
+    """Each (token, reservation id) checks out in a loop, and one more client reads the
+    movie list in a loop, for ``seconds``; every client keeps its connection alive."""
+    outcome: dict = {"checkouts": [], "reads": [], "read_errors": []}
+    stop = time.monotonic() + seconds
+
+    def checkout(token: str, reservation_id: int) -> None:
+        conn = server.connection()
+        try:
+            while time.monotonic() < stop:
+                started = time.monotonic()
+                status, _, data = server.request(
+                    "POST",
+                    f"/api/reservations/{reservation_id}/checkout/",
+                    {"provider": "stripe"},
+                    token,
+                    conn=conn,
+                )
+                code = data.get("code") if isinstance(data, dict) else None
+                outcome["checkouts"].append((status, code, time.monotonic() - started))
+        finally:
+            conn.close()
+
+    def read() -> None:
+        conn = server.connection()
+        try:
+            while time.monotonic() < stop:
+                started = time.monotonic()
+                status, _, _ = server.request("GET", "/api/movies/", conn=conn)
+                outcome["reads"].append(time.monotonic() - started)
+                if status != 200:
+                    outcome["read_errors"].append(status)
+                time.sleep(0.02)
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=checkout, args=hold) for hold in holds]
+    threads.append(threading.Thread(target=read))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(seconds + 60)
+    return outcome
+
+
+@requires_mysql_marks[0]
+@requires_mysql_marks[1]
+@pytest.mark.django_db(transaction=True)
+def test_fault_stripe_hung_checkouts_fail_fast_and_every_other_route_stays_fast(settings):
+    """Stripe accepts connections and never answers: checkouts answer 503 within the
+    timeouts and then at once (the pause), only a few threads per process ever wait on
+    Stripe (the bulkhead), and the movie list, on the same two workers of eight threads
+    that 40 checking-out clients hammer, stays under a second."""
+    showtime = ShowtimeFactory(hall=HallFactory(layout={"rows": 5, "seats_per_row": 10}))
+    MovieFactory.create_batch(5)
+    seats = list(showtime.hall.seats.order_by("position"))
+    holds = []
+    for seat in seats[:STRIPE_STORM_CLIENTS]:
+        customer = UserFactory()
+        reservation = book(user=customer, showtime=showtime, seats=[seat], hold=True)
+        holds.append((_token(customer), reservation.pk))
+    with FaultProxy(("127.0.0.1", 9)) as stripe:  # never forwards: nothing upstream
+        stripe.set_mode(BLACKHOLE)
+        server = LiveServer(
+            database=database_url(connections["default"].settings_dict),
+            signing_key=settings.SIMPLE_JWT["SIGNING_KEY"],
+            env={
+                "WEB_CONCURRENCY": "2",
+                "GUNICORN_THREADS": "8",
+                "STRIPE_SECRET_KEY": "sk_test_hung",
+                "STRIPE_WEBHOOK_SECRET": "whsec_hung",
+                "STRIPE_API_BASE": f"http://127.0.0.1:{stripe.port}",
+                "STRIPE_CONNECT_TIMEOUT": "1",
+                "STRIPE_TIMEOUT": "2",
+                "STRIPE_MAX_NETWORK_RETRIES": "0",
+                "STRIPE_MAX_CONCURRENT_CALLS": "3",
+                "STRIPE_RETRY_SECONDS": "30",
+            },
+        )
+        with server:
+            outcome = _checkout_storm(server, holds, STRIPE_STORM_SECONDS)
+        asked = stripe.accepted
+
+    reads = sorted(outcome["reads"])
+    p99 = reads[min(len(reads) - 1, int(0.99 * len(reads)))]
+    print(  # the measurement, for the README's faults section (pytest -s)
+        f"\ncheckouts: {len(outcome['checkouts'])}, longest "
+        f"{max(c[2] for c in outcome['checkouts']):.2f}s; Stripe asked {asked} times; "
+        f"reads: {len(reads)}, p50 {reads[len(reads) // 2]:.3f}s, p99 {p99:.3f}s"
+    )
+    assert {(status, code) for status, code, _ in outcome["checkouts"]} == {
+        (503, "payment_provider_unavailable")
+    }
+    assert max(took for _, _, took in outcome["checkouts"]) < 2 + 1 + 1.5
+    assert asked <= 2 * 3  # two processes, three calls each at most, then the pause
+    assert not outcome["read_errors"]
+    assert len(reads) > 20
+    assert p99 < 1.0, p99
