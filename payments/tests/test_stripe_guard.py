@@ -61,9 +61,7 @@ def test_once_the_pause_is_over_stripe_is_asked_again(customer_client, hold, hun
     assert hung_stripe.accepted > asked
 
 
-def test_at_most_the_bulkhead_waits_on_a_hung_stripe_the_others_fail_fast(
-    hung_stripe, settings
-):
+def test_at_most_the_bulkhead_waits_on_a_hung_stripe_the_others_fail_fast(hung_stripe, settings):
     settings.STRIPE_MAX_CONCURRENT_CALLS = 2
     settings.STRIPE_RETRY_SECONDS = 30
 
