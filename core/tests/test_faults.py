@@ -446,3 +446,48 @@ def test_fault_stripe_hung_checkouts_fail_fast_and_every_other_route_stays_fast(
     assert not outcome["read_errors"]
     assert len(reads) > 20
     assert p99 < 1.0, p99
+
+
+@requires_mysql_marks[0]
+@requires_mysql_marks[1]
+@pytest.mark.django_db(transaction=True)
+def test_fault_locked_showtime_pay_and_cancel_wait_the_budget_once_then_answer_at_once(settings):
+    """The stuck-lock memory serves every writer of a showtime, not only bookings: after
+    one request waited the whole DB_LOCK_WAIT_BUDGET in vain, payments at the box office
+    and cancels of that showtime answer 503 busy at once (until a probe)."""
+    showtime = ShowtimeFactory(hall=HallFactory(layout={"rows": 2, "seats_per_row": 4}))
+    seats = list(showtime.hall.seats.order_by("position"))
+    customer, admin = UserFactory(), AdminFactory()
+    holds = [book(user=customer, showtime=showtime, seats=[s], hold=True) for s in seats[:2]]
+    sold = book(user=customer, showtime=showtime, seats=[seats[2]])
+    budget = settings.DB_LOCK_WAIT_BUDGET
+    staff, owner = Client(), Client()
+    staff_auth = {"HTTP_AUTHORIZATION": f"Bearer {_token(admin)}"}
+    owner_auth = {"HTTP_AUTHORIZATION": f"Bearer {_token(customer)}"}
+
+    def pay(hold):
+        return staff.post(
+            f"/api/reservations/{hold.pk}/pay/",
+            {"method": "cash"},
+            content_type="application/json",
+            **staff_auth,
+        )
+
+    with _showtime_locked(showtime.pk):
+        first, first_took = _timed(lambda: pay(holds[0]))
+        again, again_took = _timed(lambda: pay(holds[1]))
+        cancel, cancel_took = _timed(
+            lambda: owner.delete(f"/api/reservations/{sold.pk}/", **owner_auth)
+        )
+
+    for response in (first, again, cancel):
+        assert response.status_code == 503, response.content
+        assert response.json()["code"] == "busy"
+        assert response["Retry-After"] == str(budget)
+    assert budget - 0.5 <= first_took < budget + 1.5, first_took
+    assert again_took < 0.5, again_took
+    assert cancel_took < 0.5, cancel_took
+    assert set(
+        Reservation.objects.filter(pk__in=[h.pk for h in holds]).values_list("status", flat=True)
+    ) == {"HELD"}
+    assert Reservation.objects.get(pk=sold.pk).status == "CONFIRMED"
