@@ -501,7 +501,11 @@ def postprocess(result, generator, request, public):
     - query parameters whose enum is a component's values refer to that component;
     - path parameters that match digits only are integers;
     - request bodies carry no ``default`` (a default makes openapi-typescript mark the
-      field required): it is stated in the field's description instead.
+      field required): it is stated in the field's description instead;
+    - a nullable ``oneOf`` (an email that may be empty or null) becomes an ``anyOf``
+      with ``nullable`` on its first variant: OpenAPI 3.0 applies ``nullable`` only
+      beside a ``type``, so beside a bare ``oneOf`` a validating client refuses the null
+      the API sends.
     """
     schemas = result.get("components", {}).get("schemas", {})
     _name_enum_members(schemas)
@@ -517,7 +521,18 @@ def postprocess(result, generator, request, public):
     for name, schema in schemas.items():
         if name.endswith("Request"):
             _defaults_to_descriptions(schema)
+        for field in schema.get("properties", {}).values():
+            _nullable_into_one_of(field)
     return result
+
+
+def _nullable_into_one_of(field: dict) -> None:
+    # anyOf, not oneOf: an empty string is a string of length 0 and, to a validator that
+    # does not check formats, an email too; matching both is no error.
+    if field.get("nullable") and "oneOf" in field and "type" not in field:
+        field.pop("nullable")
+        first, *others = field.pop("oneOf")
+        field["anyOf"] = [{**first, "nullable": True}, *others]
 
 
 def _name_enum_members(schemas: dict) -> None:

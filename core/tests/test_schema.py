@@ -267,3 +267,15 @@ def test_a_new_booking_declares_its_location_and_replay_headers(schema):
     headers = schema["paths"]["/api/reservations/"]["post"]["responses"]["201"]["headers"]
     assert headers["Location"]["required"] is True
     assert headers["Idempotent-Replayed"]["schema"] == {"type": "string", "enum": ["true"]}
+
+
+def test_a_null_email_is_valid_against_the_user_schema_as_openapi_3_0_reads_it(schema):
+    """OpenAPI 3.0's ``nullable`` counts only beside a ``type``: beside a bare ``oneOf``
+    a validating client refuses the null that a sign-up without an email gets back."""
+    from openapi_schema_validator import OAS30Validator
+
+    user = {**schema["components"]["schemas"]["User"], "components": schema["components"]}
+    base = {"id": 1, "username": "ann", "first_name": "", "last_name": "", "role": "CUSTOMER"}
+    base["date_joined"] = "2026-12-03T10:00:00Z"
+    for email in (None, "", "ann@example.com"):
+        OAS30Validator(user).validate({**base, "email": email})
