@@ -71,6 +71,17 @@ def _isolated_cache():
 
 
 @pytest.fixture(autouse=True)
+def _schema_built_per_test():
+    """/api/schema/ is built once per process (core.docs.SchemaView); a test that
+    changes what it is made of (settings, routes) gets one built for it."""
+    from core.docs import SchemaView
+
+    SchemaView.forget()
+    yield
+    SchemaView.forget()
+
+
+@pytest.fixture(autouse=True)
 def _stripe_guard_reset():
     """The payment gateway's pause after an unreachable Stripe, and its count of calls in
     flight, are per process: a test that black-holed Stripe leaves none to the next."""

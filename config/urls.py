@@ -1,15 +1,14 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView
 
-from core.docs import FaviconView, LandingView, RedocView, SwaggerView
+from core.docs import FaviconView, LandingView, RedocView, SchemaView, SwaggerView
 from core.views import HealthView, outside_api
 from users.admin import admin_login
 
 api_patterns = [
     path("health/", HealthView.as_view(), name="health"),
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("schema/", SchemaView.as_view(), name="schema"),
     path("docs/", SwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("redoc/", RedocView.as_view(url_name="schema"), name="redoc"),
     path("", include("users.urls")),

@@ -10,8 +10,12 @@ refused by the browser instead of holding up the page.
 """
 
 from django.templatetags.static import static
+from django.utils import translation
+from django.utils.decorators import method_decorator
+from django.views.decorators.gzip import gzip_page
 from django.views.generic import RedirectView, TemplateView
-from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.response import Response
 
 DOCS_CSP = "; ".join(
     [
@@ -34,6 +38,38 @@ class OfflineDocsMixin:
         response = super().dispatch(request, *args, **kwargs)
         response["Content-Security-Policy"] = DOCS_CSP
         return response
+
+
+@method_decorator(gzip_page, name="dispatch")
+class SchemaView(SpectacularAPIView):
+    """``/api/schema/``: the OpenAPI document, built once per process and language (a
+    release's schema does not change while it runs; building it cost a worker 80-400 ms
+    on every request, rendering it costs 10), and sent gzip-compressed to clients that
+    accept it (27 KB instead of 400 KB as JSON: Swagger UI and ReDoc show their first
+    heading sooner)."""
+
+    _built: dict = {}
+
+    @classmethod
+    def forget(cls) -> None:
+        """Build it again on the next request (tests that change what it is made of)."""
+        cls._built.clear()
+
+    def _get_schema_response(self, request):
+        version = self.api_version or request.version or self._get_version_parameter(request)
+        key = (version, translation.get_language())
+        schema = self._built.get(key)
+        if schema is None:
+            generator = self.generator_class(
+                urlconf=self.urlconf, api_version=version, patterns=self.patterns
+            )
+            schema = self._built[key] = generator.get_schema(
+                request=request, public=self.serve_public
+            )
+        filename = self._get_filename(request, version)
+        return Response(
+            data=schema, headers={"Content-Disposition": f'inline; filename="{filename}"'}
+        )
 
 
 class SwaggerView(OfflineDocsMixin, SpectacularSwaggerView):

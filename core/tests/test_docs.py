@@ -1,6 +1,8 @@
 """What a browser gets outside the admin: API docs that load nothing from elsewhere,
 grouped and described, a landing page at /, JSON under /api/ even with DEBUG on."""
 
+import gzip
+import json
 import re
 
 import pytest
@@ -95,3 +97,31 @@ def test_each_operation_sits_in_its_group():
         operations["post", "/api/signup/"]["summary"]
         != (operations["post", "/api/auth/register/"]["summary"])
     )
+
+
+def test_the_schema_is_built_once_and_sent_compressed(monkeypatch):
+    from drf_spectacular.generators import SchemaGenerator
+
+    from core.docs import SchemaView
+
+    SchemaView.forget()
+    built = []
+    original = SchemaGenerator.get_schema
+
+    def counting(self, *args, **kwargs):
+        built.append(1)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(SchemaGenerator, "get_schema", counting)
+    client = Client()
+
+    plain = client.get("/api/schema/?format=json")
+    again = client.get("/api/schema/?format=json", HTTP_ACCEPT_ENCODING="gzip, br")
+
+    assert plain.status_code == again.status_code == 200
+    assert len(built) == 1
+    assert "Content-Encoding" not in plain
+    assert again["Content-Encoding"] == "gzip"
+    assert len(again.content) < len(plain.content) / 4
+    assert json.loads(gzip.decompress(again.content)) == plain.json()
+    assert "Accept-Encoding" in again["Vary"]
