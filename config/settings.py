@@ -170,6 +170,9 @@ def _database(url: str) -> dict:
 
 
 DATABASES = {"default": _database(DATABASE_URL)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.mysql":
+    # Django's MySQL backend whose health check fits DB_READ_TIMEOUT (core/db/mysql).
+    DATABASES["default"]["ENGINE"] = "core.db.mysql"
 
 # --- Read replica (core/db_router.py, docs/scaling.md) -------------------------------
 # Catalogue and seat-map reads go to the replica while it answers and keeps up; bookings,

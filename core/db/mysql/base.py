@@ -1,0 +1,41 @@
+"""Django's MySQL/MariaDB backend, with a health check that fits the timeouts.
+
+With ``CONN_HEALTH_CHECKS`` Django pings a reused connection before a request's first
+query and, when the ping fails, opens a new connection. That is right for a connection
+the server dropped (the ping fails at once) but not for a server that hangs: the ping
+waits ``DB_READ_TIMEOUT``, then the new connection waits ``DB_CONNECT_TIMEOUT``, and the
+request answers 503 after both (7 s, where the README promises 5). Here a ping that
+timed out ends the request's wait: the connection is closed and the request answers 503
+``database_unavailable`` at once, within ``DB_READ_TIMEOUT``; the next request connects
+afresh. Used for the primary only (config/settings.py): the replica router has its own
+rules for a replica that hangs.
+"""
+
+import time
+
+from django.db.backends.mysql import base
+from django.db.utils import OperationalError
+
+# MySQL client error: the server did not answer in time ("Lost connection to server
+# during query"), as a read that hit read_timeout reports it.
+_CR_SERVER_LOST = 2013
+
+
+class DatabaseWrapper(base.DatabaseWrapper):
+    def close_if_health_check_failed(self):
+        if self.connection is None or not self.health_check_enabled or self.health_check_done:
+            return
+        started = time.monotonic()
+        try:
+            self.connection.ping()
+        except base.Database.Error as exc:
+            waited = time.monotonic() - started
+            self.close()
+            code = exc.args[0] if exc.args else None
+            read_timeout = self.settings_dict.get("OPTIONS", {}).get("read_timeout") or 0
+            if code == _CR_SERVER_LOST and read_timeout and waited >= read_timeout * 0.8:
+                raise OperationalError(
+                    _CR_SERVER_LOST,
+                    f"the database did not answer the health check within {read_timeout} s",
+                ) from exc
+        self.health_check_done = True
