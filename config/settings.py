@@ -112,6 +112,10 @@ CONN_MAX_AGE = env_int("CONN_MAX_AGE", 0 if DEBUG else 60)
 # off saves the round trip (docs/performance.md) when CONN_MAX_AGE stays well below the
 # server's wait_timeout and database restarts are rare.
 CONN_HEALTH_CHECKS = env_bool("CONN_HEALTH_CHECKS", True)
+# ...except on MySQL/MariaDB a connection that a request started using less than this
+# many seconds ago (core/db/mysql): a busy worker pings a connection that sat idle, not
+# every request's. 0 pings before every request.
+DB_HEALTH_CHECK_GRACE_SECONDS = env_float("DB_HEALTH_CHECK_GRACE_SECONDS", 1)
 # The hot queries (core/queries.py) are compiled once per process; 0 has the ORM build
 # them on every request, as it would without that helper (to measure what it saves).
 PREPARED_QUERIES = env_bool("PREPARED_QUERIES", True)

@@ -516,3 +516,33 @@ def test_fault_locked_showtime_pay_and_cancel_wait_the_budget_once_then_answer_a
         Reservation.objects.filter(pk__in=[h.pk for h in holds]).values_list("status", flat=True)
     ) == {"HELD"}
     assert Reservation.objects.get(pk=sold.pk).status == "CONFIRMED"
+
+
+@requires_mysql_marks[0]
+@requires_mysql_marks[1]
+def test_a_busy_connection_is_not_pinged_before_every_request_an_idle_one_is(
+    db_through_proxy, settings, monkeypatch
+):
+    """The health check costs a round trip: a connection that finished a request less
+    than DB_HEALTH_CHECK_GRACE_SECONDS ago skips it, an older one is pinged."""
+    settings.DB_HEALTH_CHECK_GRACE_SECONDS = 0.5
+    connection = connections["default"]
+    client = _wsgi_client()
+    assert client.get("/api/movies/").status_code == 200
+    pings = []
+    real_ping = type(connection.connection).ping
+
+    def counted_ping(self, *args):
+        pings.append(1)
+        return real_ping(self, *args)
+
+    monkeypatch.setattr(type(connection.connection), "ping", counted_ping)
+
+    for _ in range(3):
+        assert client.get("/api/movies/").status_code == 200
+    busy = len(pings)
+    time.sleep(0.6)
+    assert client.get("/api/movies/").status_code == 200
+
+    assert busy == 0
+    assert len(pings) == 1

@@ -9,10 +9,15 @@ timed out ends the request's wait: the connection is closed and the request answ
 ``database_unavailable`` at once, within ``DB_READ_TIMEOUT``; the next request connects
 afresh. Used for the primary only (config/settings.py): the replica router has its own
 rules for a replica that hangs.
+
+And a connection that a request started using less than ``DB_HEALTH_CHECK_GRACE_SECONDS``
+ago is not pinged again: under load every request would otherwise pay a round trip to
+learn what the last one just showed (docs/performance.md).
 """
 
 import time
 
+from django.conf import settings
 from django.db.backends.mysql import base
 from django.db.utils import OperationalError
 
@@ -22,10 +27,25 @@ _CR_SERVER_LOST = 2013
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
+    # When a request last started using this connection after it was opened, pinged or
+    # found busy (time.monotonic()).
+    _proven_at = float("-inf")
+
+    def connect(self):
+        super().connect()
+        self._proven_at = time.monotonic()
+
     def close_if_health_check_failed(self):
         if self.connection is None or not self.health_check_enabled or self.health_check_done:
             return
         started = time.monotonic()
+        if started - self._proven_at < settings.DB_HEALTH_CHECK_GRACE_SECONDS:
+            # A request used it a moment ago: a busy worker's connection is not pinged
+            # before every request (a round trip each). A server that went away since
+            # fails this request's first query (503); the connection is replaced after.
+            self._proven_at = started
+            self.health_check_done = True
+            return
         try:
             self.connection.ping()
         except base.Database.Error as exc:
@@ -38,4 +58,6 @@ class DatabaseWrapper(base.DatabaseWrapper):
                     _CR_SERVER_LOST,
                     f"the database did not answer the health check within {read_timeout} s",
                 ) from exc
+        else:
+            self._proven_at = started
         self.health_check_done = True
