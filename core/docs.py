@@ -9,6 +9,9 @@ from this host only: whatever a future version of either tries to load elsewhere
 refused by the browser instead of holding up the page.
 """
 
+import threading
+
+from django.conf import settings
 from django.templatetags.static import static
 from django.utils import translation
 from django.utils.decorators import method_decorator
@@ -42,30 +45,43 @@ class OfflineDocsMixin:
 
 @method_decorator(gzip_page, name="dispatch")
 class SchemaView(SpectacularAPIView):
-    """``/api/schema/``: the OpenAPI document, built once per process and language (a
-    release's schema does not change while it runs; building it cost a worker 80-400 ms
-    on every request, rendering it costs 10), and sent gzip-compressed to clients that
-    accept it (27 KB instead of 400 KB as JSON: Swagger UI and ReDoc show their first
-    heading sooner)."""
+    """``/api/schema/``: the OpenAPI document, built once per process in the cinema's
+    language (a release's schema does not change while it runs; building it cost a
+    worker 80-400 ms on every request, rendering it costs 10), and sent gzip-compressed
+    to clients that accept it (27 KB instead of 400 KB as JSON: Swagger UI and ReDoc
+    show their first heading sooner)."""
 
     _built: dict = {}
+    _building = threading.Lock()
 
     @classmethod
     def forget(cls) -> None:
         """Build it again on the next request (tests that change what it is made of)."""
         cls._built.clear()
 
+    def _get_version_parameter(self, request):
+        # The API has one version: a client's ``?version=`` neither builds another
+        # schema (each would be kept) nor reaches the Content-Disposition header.
+        return None
+
     def _get_schema_response(self, request):
-        version = self.api_version or request.version or self._get_version_parameter(request)
-        key = (version, translation.get_language())
-        schema = self._built.get(key)
-        if schema is None:
-            generator = self.generator_class(
-                urlconf=self.urlconf, api_version=version, patterns=self.patterns
-            )
-            schema = self._built[key] = generator.get_schema(
-                request=request, public=self.serve_public
-            )
+        version = self.api_version or request.version
+        generator = self.generator_class(
+            urlconf=self.urlconf, api_version=version, patterns=self.patterns
+        )
+        if translation.get_language() != settings.LANGUAGE_CODE:
+            # Another ``?lang=``: built for this request and not kept, so no query
+            # string makes a process keep one more schema.
+            schema = generator.get_schema(request=request, public=self.serve_public)
+        else:
+            schema = self._built.get(version)
+            if schema is None:
+                with self._building:
+                    schema = self._built.get(version)
+                    if schema is None:
+                        schema = self._built[version] = generator.get_schema(
+                            request=request, public=self.serve_public
+                        )
         filename = self._get_filename(request, version)
         return Response(
             data=schema, headers={"Content-Disposition": f'inline; filename="{filename}"'}

@@ -125,3 +125,13 @@ def test_the_schema_is_built_once_and_sent_compressed(monkeypatch):
     assert len(again.content) < len(plain.content) / 4
     assert json.loads(gzip.decompress(again.content)) == plain.json()
     assert "Accept-Encoding" in again["Vary"]
+
+
+def test_query_strings_do_not_make_the_schema_view_keep_more_schemas():
+    from core.docs import SchemaView
+
+    SchemaView.forget()
+    client = Client()
+    for query in ("", "?version=a", "?version=b", "?lang=zz1", "?lang=de", "?version=x%0d%0aX:1"):
+        assert client.get(f"/api/schema/{query}").status_code == 200
+    assert len(SchemaView._built) == 1
