@@ -52,8 +52,11 @@ class _StrictString:
     def to_internal_value(self, data):
         if not isinstance(data, str):
             self.fail("invalid")
+        # Checked on what is kept: the whitespace DRF trims (a scanner's Tab or CR/LF
+        # after a ticket code, a pasted name's newline) is no error.
+        kept = data.strip() if getattr(self, "trim_whitespace", False) else data
         if not self.control_characters_allowed and _forbidden_control(
-            data, multiline=self.multiline
+            kept, multiline=self.multiline
         ):
             self.fail("control_characters")
         return super().to_internal_value(data)

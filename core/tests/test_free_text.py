@@ -15,10 +15,10 @@ NEW_USER = {"username": "eve", "email": "eve@example.com", "password": "Velvet-C
     ("field", "value"),
     [
         ("first_name", "Eve\r\nBcc: x@example.com"),
-        ("last_name", "Smith\n"),
+        ("last_name", "Sm\nith"),
         ("first_name", "Eve\x00"),
         ("last_name", "Ev\x1be"),  # ESC, a terminal's escape sequences
-        ("first_name", "Eve\u0085"),  # NEL, a C1 line break
+        ("first_name", "E\u0085ve"),  # NEL, a C1 line break
         ("last_name", "Eve\u2028Smith"),  # Unicode's line separator
         ("email", "eve@example.com\r\nBcc: x@example.com"),
     ],
@@ -30,6 +30,16 @@ def test_sign_up_refuses_control_characters_naming_the_field(anon_client, url, f
     assert response.status_code == 400
     assert list(response.json()) == [field]
     assert not User.objects.filter(username="eve").exists()
+
+
+def test_whitespace_around_text_is_trimmed_as_before_not_refused(anon_client):
+    body = {**NEW_USER, "first_name": "Eve\r\n", "last_name": "\tSmith "}
+
+    response = anon_client.post("/api/auth/register/", body, format="json")
+
+    assert response.status_code == 201, response.json()
+    user = User.objects.get(username="eve")
+    assert (user.first_name, user.last_name) == ("Eve", "Smith")
 
 
 def test_sign_up_accepts_names_as_people_write_them(anon_client):

@@ -401,3 +401,16 @@ def test_admin_cancel_action_reports_a_checked_in_reservation(
 
     assert "can no longer be cancelled" in response.content.decode()
     assert Reservation.objects.get().status == ReservationStatus.CONFIRMED
+
+
+@pytest.mark.parametrize("suffix", ["\n", "\r\n", "\t"])
+def test_api_check_in_takes_a_scanners_enter_or_tab_after_the_code(
+    admin_client, customer, show, suffix
+):
+    reservation = book(user=customer, showtime=show, seats=[seat(show, "B3")])
+    code = _codes(reservation)[0]
+
+    status, body = _scan(admin_client, display(code) + suffix, showtime=show.pk)
+
+    assert status == 200, body
+    assert body["status"] == "used"
