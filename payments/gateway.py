@@ -156,6 +156,9 @@ class _Guard:
 
 guard = _Guard()
 
+# The codes of a ProviderUnavailable raised without asking Stripe at all.
+NOT_ASKED = ("provider_paused", "provider_busy")
+
 
 def _call(what: str, call):
     try:

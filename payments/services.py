@@ -385,6 +385,11 @@ def payment_refund(*, payment_id: int, check_provider: bool = False) -> str:
     except gateway.ProviderError as exc:
         if exc.code == "charge_already_refunded":
             return _refund_recorded(payment_id=payment_id, refund_reference="")
+        if exc.code in gateway.NOT_ASKED:
+            # Stripe was not asked (paused after an outage, or every slot waiting on
+            # it): nothing failed, the refund stays due and sync_payments asks later.
+            logger.info("refund of payment %s deferred: %s", payment_id, exc.message)
+            return "deferred"
         return _refund_recorded(payment_id=payment_id, error=exc.message)
     return _refund_recorded(payment_id=payment_id, refund_reference=refund_reference)
 

@@ -3,12 +3,14 @@ reach it, calls fail fast for STRIPE_RETRY_SECONDS, and only STRIPE_MAX_CONCURRE
 threads of a process wait on it at once (payments/gateway.py, ``guard``)."""
 
 import time
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
-from payments import gateway
-from payments.models import Payment
-from payments.tests.factories import checkout
+from payments import gateway, services
+from payments.models import Payment, PaymentStatus
+from payments.tests.factories import checkout, deliver, only_payment, paid_at_stripe
 from testsupport.faultproxy import BLACKHOLE, FaultProxy
 from testsupport.testing import run_concurrently
 
@@ -82,3 +84,34 @@ def test_at_most_the_bulkhead_waits_on_a_hung_stripe_the_others_fail_fast(hung_s
     assert len(waited) == 2 and all(took >= 0.9 for took in waited), results
     assert all(took < 0.5 for took in fast), results
     assert hung_stripe.accepted == 2  # only the two let through reached the provider
+
+
+def test_a_refund_stripe_is_not_asked_for_stays_due_and_sync_makes_it(
+    customer_client,
+    anon_client,
+    hold,
+    stripe_on,
+    recorder,
+    settings,
+    django_capture_on_commit_callbacks,
+):
+    """A cancel while Stripe is paused (or every slot waits on it) does not record the
+    refund as failed: it stays due, and sync_payments makes it once Stripe answers."""
+    _, delivery = paid_at_stripe(customer_client, hold, stripe_on, recorder)
+    assert deliver(anon_client, delivery).status_code == 200
+    settings.STRIPE_RETRY_SECONDS = 30
+    gateway.guard._paused_until[settings.STRIPE_API_BASE] = time.monotonic() + 30
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert customer_client.delete(f"/api/reservations/{hold.pk}/").status_code == 200
+
+    payment = only_payment(hold)
+    assert payment.status == PaymentStatus.REFUND_PENDING
+    assert stripe_on.amount_refunded(payment.reference) == 0
+
+    gateway.guard.reset()
+    services.payments_sync(older_than=timedelta(0), now=timezone.now() + timedelta(hours=1))
+
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.REFUNDED
+    assert stripe_on.amount_refunded(payment.reference) == 3000

@@ -32,6 +32,8 @@ class Command(BaseCommand):
         for outcome, count in sorted(tally.items()):
             self.stdout.write(f"{outcome}: {count}")
         if any(
-            "provider_unavailable" in outcome or "REFUND_FAILED" in outcome for outcome in tally
+            word in outcome
+            for outcome in tally
+            for word in ("provider_unavailable", "REFUND_FAILED", "deferred")
         ):
             raise CommandError("Stripe could not settle every payment; run sync_payments again.")
