@@ -3,7 +3,7 @@
 --
 -- The primary's event scheduler (event_scheduler=ON, primary.cnf) writes its clock into
 -- one row every second; replication carries the row to the replica, where the app
--- (config/db_router.py) reads it: now - ts is how far behind the replica is, whatever
+-- (core/db_router.py) reads it: now - ts is how far behind the replica is, whatever
 -- the cause (a stopped SQL or IO thread, a slow replay, a lost primary). It needs only
 -- SELECT on the replica and the app's and databases' clocks in sync (NTP).
 CREATE TABLE IF NOT EXISTS marquee_replica_heartbeat (
@@ -13,5 +13,5 @@ CREATE TABLE IF NOT EXISTS marquee_replica_heartbeat (
 
 CREATE OR REPLACE EVENT marquee_replica_heartbeat
     ON SCHEDULE EVERY 1 SECOND
-    COMMENT 'Replica lag heartbeat for Marquee (config/db_router.py)'
+    COMMENT 'Replica lag heartbeat for Marquee (core/db_router.py)'
     DO REPLACE INTO marquee_replica_heartbeat (id, ts) VALUES (1, UNIX_TIMESTAMP(NOW(6)));
