@@ -124,6 +124,12 @@ class _Guard:
         self._paused_until: dict[str, float] = {}
         self._in_flight = 0
 
+    def paused_for(self, address: str) -> float:
+        """Seconds left of the pause after Stripe at ``address`` was unreachable (0:
+        none)."""
+        with self._lock:
+            return max(0.0, self._paused_until.get(address, 0.0) - time.monotonic())
+
     def reset(self) -> None:
         with self._lock:
             self._paused_until.clear()

@@ -23,6 +23,7 @@ commits and provider calls"):
 import contextlib
 import dataclasses
 import logging
+import math
 from collections import Counter
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -182,7 +183,13 @@ def payment_checkout(
             raise PaymentProviderRefused() from exc
         except gateway.ProviderError as exc:
             _checkout_failed(payment_id=payment.pk, detail=exc.message)
-            raise PaymentProviderUnavailable() from exc
+            # Refused without asking Stripe (paused): say when it will be asked again.
+            paused = 0
+            if exc.code in gateway.NOT_ASKED:
+                paused = math.ceil(gateway.guard.paused_for(settings.STRIPE_API_BASE))
+            raise PaymentProviderUnavailable(
+                retry_after=max(paused, PaymentProviderUnavailable.retry_after)
+            ) from exc
         payment = _checkout_attach(payment_id=payment.pk, intent=intent)
         if payment.status != PaymentStatus.PENDING:
             # Cancelled, or paid at the counter, while the intent was being created: its

@@ -45,7 +45,7 @@ def test_after_a_timeout_checkouts_answer_503_at_once_without_asking_stripe(
 
     assert first.status_code == second.status_code == 503
     assert second.json()["code"] == "payment_provider_unavailable"
-    assert second["Retry-After"]
+    assert 29 <= int(second["Retry-After"]) <= 30  # when Stripe will be asked again
     assert first_took >= 0.9  # it waited for its read timeout
     assert second_took < 0.5, second_took
     assert asked >= 1 and hung_stripe.accepted == asked  # the second never reached Stripe
