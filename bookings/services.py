@@ -590,12 +590,6 @@ def reservation_lock(*, reservation_id: int) -> Reservation:
     return reservation
 
 
-def reservation_check_open(reservation: Reservation, *, now: datetime) -> None:
-    """ShowtimeClosed (400) once the reservation's showtime has started or passed its
-    booking cutoff: the rule that stops selling, for other apps that sell."""
-    _check_open(reservation.showtime, now)
-
-
 def reservation_extend_hold(*, reservation: Reservation, until: datetime) -> bool:
     """Move a live hold's expiry (and its claims') to ``until`` if that is later; never
     shorten it. Caller holds the locks (``reservation_lock``). Returns whether it moved."""

@@ -31,7 +31,7 @@ _PAYMENT_FIELDS = [
 
 
 @admin.register(Payment)
-class PaymentAdmin(admin.ModelAdmin):
+class PaymentAdmin(ReadOnlyAdmin):
     list_display = [
         "id",
         "reservation",
@@ -49,18 +49,9 @@ class PaymentAdmin(admin.ModelAdmin):
     list_select_related = ["reservation__user"]
     fields = _PAYMENT_FIELDS
     readonly_fields = _PAYMENT_FIELDS
+    # Read-only (a "View payment" page with no Save buttons); the refund action needs no
+    # change permission: it calls the payment services.
     actions = ["refund_selected"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        # Read-only: a "View payment" page with no Save buttons. The refund action needs
-        # no change permission: it calls the payment services.
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="customer", ordering="reservation__user__username")
     def customer(self, obj):

@@ -152,6 +152,29 @@ class StormResult:
         return ordered[min(len(ordered) - 1, int(quantile * len(ordered)))]
 
 
+def read_in_a_loop(server: LiveServer, path: str, stop: float, result: StormResult) -> None:
+    """GET ``path`` on one kept-alive connection until ``time.monotonic()`` reaches
+    ``stop``, recording each answer's time in ``result.reads`` (and any non-200 or lost
+    connection in ``result.read_errors``): what a reader sees while a storm runs."""
+    conn = server.connection()
+    try:
+        while time.monotonic() < stop:
+            started = time.monotonic()
+            try:
+                status, _, _ = server.request("GET", path, conn=conn)
+            except OSError as exc:
+                result.read_errors.append(repr(exc))
+                conn.close()
+                conn = server.connection()
+                continue
+            result.reads.append(time.monotonic() - started)
+            if status != 200:
+                result.read_errors.append(str(status))
+            time.sleep(0.02)
+    finally:
+        conn.close()
+
+
 def lock_storm(
     server: LiveServer,
     *,
@@ -192,30 +215,11 @@ def lock_storm(
         finally:
             conn.close()
 
-    def read() -> None:
-        conn = server.connection()
-        try:
-            while time.monotonic() < stop:
-                started = time.monotonic()
-                try:
-                    status, _, _ = server.request("GET", read_path, conn=conn)
-                except OSError as exc:
-                    result.read_errors.append(repr(exc))
-                    conn.close()
-                    conn = server.connection()
-                    continue
-                result.reads.append(time.monotonic() - started)
-                if status != 200:
-                    result.read_errors.append(str(status))
-                time.sleep(0.02)
-        finally:
-            conn.close()
-
     threads = [
         threading.Thread(target=book, args=(token, seat_id))
         for token, seat_id in zip(tokens, seat_ids, strict=True)
     ]
-    threads.append(threading.Thread(target=read))
+    threads.append(threading.Thread(target=read_in_a_loop, args=(server, read_path, stop, result)))
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -29,7 +29,13 @@ from bookings.tests.factories import book
 from cinema.tests.factories import HallFactory, MovieFactory, ShowtimeFactory
 from core import cache as resilient_cache
 from testsupport.faultproxy import BLACKHOLE, PASS, REFUSE, FaultProxy
-from testsupport.liveserver import LiveServer, database_url, lock_storm
+from testsupport.liveserver import (
+    LiveServer,
+    StormResult,
+    database_url,
+    lock_storm,
+    read_in_a_loop,
+)
 from testsupport.testing import requires_mysql_marks
 from users.tests.factories import DEFAULT_PASSWORD, AdminFactory, UserFactory
 
@@ -375,7 +381,8 @@ STRIPE_STORM_SECONDS = 8
 def _checkout_storm(server, holds: list[tuple[str, int]], seconds: float) -> dict:
     """Each (token, reservation id) checks out in a loop, and one more client reads the
     movie list in a loop, for ``seconds``; every client keeps its connection alive."""
-    outcome: dict = {"checkouts": [], "reads": [], "read_errors": []}
+    reader = StormResult()
+    outcome: dict = {"checkouts": [], "reads": reader.reads, "read_errors": reader.read_errors}
     stop = time.monotonic() + seconds
 
     def checkout(token: str, reservation_id: int) -> None:
@@ -396,21 +403,10 @@ def _checkout_storm(server, holds: list[tuple[str, int]], seconds: float) -> dic
         finally:
             conn.close()
 
-    def read() -> None:
-        conn = server.connection()
-        try:
-            while time.monotonic() < stop:
-                started = time.monotonic()
-                status, _, _ = server.request("GET", "/api/movies/", conn=conn)
-                outcome["reads"].append(time.monotonic() - started)
-                if status != 200:
-                    outcome["read_errors"].append(status)
-                time.sleep(0.02)
-        finally:
-            conn.close()
-
     threads = [threading.Thread(target=checkout, args=hold) for hold in holds]
-    threads.append(threading.Thread(target=read))
+    threads.append(
+        threading.Thread(target=read_in_a_loop, args=(server, "/api/movies/", stop, reader))
+    )
     for thread in threads:
         thread.start()
     for thread in threads:
