@@ -34,6 +34,7 @@ from cinema.models import Seat, SeatType, Showtime
 from core.db_router import read_from_replica
 from core.limits import MAX_ID
 from core.money import cents
+from users import roles
 
 
 def reservation_queryset() -> QuerySet[Reservation]:
@@ -48,11 +49,12 @@ def reservation_queryset() -> QuerySet[Reservation]:
 
 
 def reservation_list(*, user) -> QuerySet[Reservation]:
-    """The reservations ``user`` may see: their own; an ADMIN sees all."""
+    """The reservations ``user`` may see: their own; staff who look bookings up (ADMIN,
+    CASHIER: ``users.roles``) see all."""
     queryset = reservation_queryset()
     if user is None or not user.is_authenticated:
         return queryset.none()
-    if user.is_admin_role:
+    if user.has_perm(roles.VIEW_RESERVATIONS):
         return queryset
     return queryset.filter(user=user)
 

@@ -13,14 +13,16 @@ from payments.models import (
     PaymentStatus,
     Provider,
 )
+from users import roles
 
 
 def payment_list(*, user) -> QuerySet[Payment]:
-    """The payments ``user`` may see: those of their own reservations; an ADMIN sees all."""
+    """The payments ``user`` may see: those of their own reservations; counter staff
+    (ADMIN, CASHIER: ``users.roles``) see all."""
     queryset = Payment.objects.select_related("reservation")
     if user is None or not user.is_authenticated:
         return queryset.none()
-    if user.is_admin_role:
+    if user.has_perm(roles.VIEW_PAYMENTS):
         return queryset
     return queryset.filter(reservation__user=user)
 

@@ -52,7 +52,7 @@ from payments.serializers import (
     PaymentSerializer,
     WebhookReceivedSerializer,
 )
-from users.permissions import IsAdminRole
+from users.permissions import MayTakePayment
 
 logger = logging.getLogger(__name__)
 
@@ -132,7 +132,7 @@ class CheckoutView(APIView):
     },
 )
 class BoxOfficePaymentView(APIView):
-    permission_classes = [IsAdminRole]
+    permission_classes = [MayTakePayment]
 
     def post(self, request, pk: int):
         reservation = _visible_reservation(request, pk)

@@ -4,6 +4,7 @@ from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquer
 from django.db.models.functions import Coalesce
 
 from tickets.models import Ticket, TicketStatus
+from users import roles
 
 _DOOR_JOINS = ("seat", "showtime__movie", "showtime__hall")
 
@@ -20,9 +21,10 @@ def reservation_tickets(*, reservation_id: int) -> QuerySet[Ticket]:
 
 def ticket_for_user(*, code: str, user) -> Ticket | None:
     """The ticket with this (stored) code if ``user`` may see it: its reservation's
-    owner, or an ADMIN. None otherwise, so another customer's ticket is a plain 404."""
+    owner, or staff who look tickets up (``users.roles``). None otherwise, so another
+    customer's ticket is a plain 404."""
     tickets = Ticket.objects.filter(code=code)
-    if not user.is_admin_role:
+    if not user.has_perm(roles.VIEW_TICKETS):
         tickets = tickets.filter(reservation__user=user)
     return tickets.first()
 

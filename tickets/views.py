@@ -23,7 +23,7 @@ from tickets.models import Ticket
 from tickets.qr import qr_png, qr_svg
 from tickets.serializers import CheckInRefusalSerializer, CheckInSerializer, TicketSerializer
 from tickets.throttles import CheckInThrottle, note_unknown_code
-from users.permissions import IsAdminRole
+from users.permissions import MayCheckIn
 
 _datetime = serializers.DateTimeField()
 
@@ -179,7 +179,7 @@ _REFUSAL_EXAMPLE = {
     },
 )
 class CheckInView(APIView):
-    permission_classes = [IsAdminRole]
+    permission_classes = [MayCheckIn]
     throttle_classes = [CheckInThrottle]
 
     def post(self, request):

@@ -14,12 +14,9 @@ from core.admin import GuardedDeleteMixin
 from users import services
 from users.exceptions import LastAdminError
 from users.models import User
+from users.roles import ROLE_HELP
 from users.throttles import login_throttle_wait
 
-ROLE_HELP = (
-    "Admin: this admin site and every API operation. Customer: books through the API; "
-    "cannot sign in here."
-)
 EMAIL_TAKEN = "A user with that email already exists."
 TAKEN_MEANWHILE = (
     "Another account took that username or email while you were editing; nothing was "

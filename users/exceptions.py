@@ -12,5 +12,8 @@ class LastAdminError(Conflict):
 
 
 class NoLongerAdmin(Forbidden):
-    code = "not_admin"
+    # The same code as the permission check at the door (users.permissions): whether
+    # the demotion was seen before the request began or under its lock, the caller
+    # learns one thing, that their role may not do this.
+    code = "permission_denied"
     detail = "You are no longer an active admin."

@@ -4,6 +4,10 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from users.roles import ROLE_PERMISSIONS, STAFF_ROLES, Role, role_may
+
+__all__ = ["Role", "User", "fold_username"]
+
 
 def fold_username(username: str) -> str:
     """The form shared by usernames that differ only by case, accents or compatibility
@@ -34,11 +38,6 @@ def validate_username_fold(username: str) -> None:
         )
 
 
-class Role(models.TextChoices):
-    ADMIN = "ADMIN", "Admin"
-    CUSTOMER = "CUSTOMER", "Customer"
-
-
 class MarqueeUserManager(UserManager):
     @staticmethod
     def natural_key_filter(username: str) -> dict:
@@ -55,9 +54,10 @@ class MarqueeUserManager(UserManager):
 
 
 class User(AbstractUser):
-    """A customer or a member of staff. The role decides what the API allows. An ADMIN is
-    staff with every permission in the Django admin too (the cinema's staff manage the
-    whole catalogue and all bookings); a CUSTOMER has no admin access at all."""
+    """A customer or a member of staff. The role decides what the API and the Django admin
+    allow (``users.roles``): an ADMIN may do everything (the admin's superuser), a CASHIER
+    and an USHER use the admin for their own jobs (staff, with the permissions their role
+    grants, never set by hand), a CUSTOMER has no admin access at all."""
 
     # Unique when given. NULL when not: the compatibility sign-up (/api/signup/) takes
     # none, and NULLs do not collide in a unique index (an empty string would).
@@ -95,7 +95,8 @@ class User(AbstractUser):
 
     def save(self, *args, **kwargs):
         # The role is the single source of truth for staff access.
-        self.is_staff = self.is_superuser = self.role == Role.ADMIN
+        self.is_staff = self.role in STAFF_ROLES
+        self.is_superuser = self.role == Role.ADMIN
         self.username_fold = fold_username(self.username)
         if not self.email:
             self.email = None
@@ -113,3 +114,41 @@ class User(AbstractUser):
     @property
     def is_admin_role(self) -> bool:
         return self.role == Role.ADMIN
+
+    @property
+    def is_staff_role(self) -> bool:
+        return self.role in STAFF_ROLES
+
+    # Django's permissions, from the role alone (users.roles): groups and per-user
+    # permissions are never consulted, so no one can be granted anything by hand.
+    def has_perm(self, perm, obj=None):
+        return self.is_active and role_may(self.role, perm)
+
+    def has_perms(self, perm_list, obj=None):
+        return all(self.has_perm(perm, obj) for perm in perm_list)
+
+    def has_module_perms(self, app_label):
+        return self.is_active and (
+            self.role == Role.ADMIN
+            or any(perm.startswith(f"{app_label}.") for perm in self.get_all_permissions())
+        )
+
+    def get_all_permissions(self, obj=None):
+        if not self.is_active:
+            return set()
+        if self.role == Role.ADMIN:
+            from django.contrib.auth.models import Permission
+
+            return {
+                f"{app_label}.{codename}"
+                for app_label, codename in Permission.objects.values_list(
+                    "content_type__app_label", "codename"
+                )
+            }
+        return set(ROLE_PERMISSIONS.get(self.role, ()))
+
+    def get_user_permissions(self, obj=None):
+        return set()
+
+    def get_group_permissions(self, obj=None):
+        return set()

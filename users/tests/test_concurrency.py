@@ -55,10 +55,10 @@ def test_two_admins_demoting_each_other_leave_one_admin(round_):
 
     assert sorted(status for status, _ in results) in ([200, 403], [200, 409]), results
     loser = next(result for result in results if result[0] != 200)
-    # Refused by the service under the lock (not_admin, last_admin), or - when the
+    # Refused by the service under the lock (permission_denied, last_admin), or - when the
     # winner committed before the loser's request was authenticated - by the role check
     # on the freshly loaded user (permission_denied).
-    assert loser[1] in {"not_admin", "last_admin", "permission_denied"}, results
+    assert loser[1] in {"last_admin", "permission_denied"}, results
     assert User.objects.filter(role=Role.ADMIN, is_active=True).count() == 1
 
 
