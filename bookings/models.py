@@ -114,11 +114,32 @@ class ReservationQuerySet(models.QuerySet):
 
 class Reservation(models.Model):
     """A customer's claim on 1..N seats of one showtime. Born HELD (with ``expires_at``)
-    or CONFIRMED; a hold becomes CONFIRMED or EXPIRED; either may become CANCELLED."""
+    or CONFIRMED; a hold becomes CONFIRMED or EXPIRED; either may become CANCELLED.
+
+    Online, ``user`` is the customer who booked. At the counter, ``sold_by`` is the
+    cashier; the customer is an account named at the sale (``user``), or a walk-in with
+    no account, known by the name and email given (``customer_name``,
+    ``customer_email``), or by nothing at all."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reservations"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reservations",
     )
+    sold_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="counter_sales",
+        help_text="The cashier who sold it at the counter; empty for an online booking.",
+    )
+    # Database defaults too: rows written by prepared inserts that do not name them, and
+    # by nodes still on the previous release, are online bookings.
+    customer_name = models.CharField(max_length=150, blank=True, default="", db_default="")
+    customer_email = models.EmailField(blank=True, default="", db_default="")
     showtime = models.ForeignKey(
         "cinema.Showtime", on_delete=models.PROTECT, related_name="reservations"
     )
@@ -154,10 +175,41 @@ class Reservation(models.Model):
                 condition=~Q(status=ReservationStatus.HELD) | Q(expires_at__isnull=False),
                 name="bookings_reservation_hold_has_expiry",
             ),
+            # Booked by a customer online, or sold by a cashier: never by nobody.
+            models.CheckConstraint(
+                condition=Q(user__isnull=False) | Q(sold_by__isnull=False),
+                name="bookings_reservation_has_customer_or_seller",
+            ),
+        ]
+        permissions = [
+            ("sell_at_counter", "Can sell seats at the counter"),
+            ("cancel_counter_sale", "Can cancel and refund counter sales"),
+            ("resend_confirmation", "Can re-send a confirmation email"),
         ]
 
     def __str__(self):
         return f"Reservation {self.pk} ({self.get_status_display().lower()})"
+
+    @property
+    def at_counter(self) -> bool:
+        """Sold by a cashier at the counter."""
+        return self.sold_by_id is not None
+
+    @property
+    def contact_email(self) -> str:
+        """Where its emails go: the address given at the counter, else the account's."""
+        if self.customer_email:
+            return self.customer_email
+        return (self.user.email or "") if self.user_id is not None else ""
+
+    @property
+    def customer_label(self) -> str:
+        """Who it is for, as staff read it."""
+        if self.customer_name:
+            return self.customer_name
+        if self.user_id is not None:
+            return self.user.get_full_name() or self.user.username
+        return self.customer_email or "walk-in"
 
     def hold_lapsed(self, now: datetime) -> bool:
         """Expired, whether or not the clean-up has marked it so yet."""

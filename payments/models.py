@@ -89,6 +89,7 @@ class Payment(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        permissions = [("take_at_counter", "Can take payment at the counter")]
         indexes = [
             models.Index(fields=["status", "created_at"], name="payments_status_created_idx"),
         ]

@@ -45,6 +45,7 @@ class Ticket(models.Model):
 
     class Meta:
         ordering = ["id"]
+        permissions = [("check_in", "Can check tickets in at the door")]
         indexes = [
             models.Index(fields=["showtime", "status"], name="tickets_ticket_show_status_idx"),
         ]
