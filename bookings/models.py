@@ -73,6 +73,13 @@ def sales_open(start_time: datetime, now: datetime) -> bool:
     return now < start_time - timedelta(minutes=settings.BOOKING_CUTOFF_MINUTES)
 
 
+def counter_sales_open(start_time: datetime, now: datetime) -> bool:
+    """Whether the counter still sells a showtime starting at ``start_time`` at ``now``:
+    until COUNTER_SALES_AFTER_START_MINUTES after its start (a latecomer at the till
+    still gets a seat; online sales closed at the cutoff)."""
+    return now < start_time + timedelta(minutes=settings.COUNTER_SALES_AFTER_START_MINUTES)
+
+
 class ReservationSeatQuerySet(models.QuerySet):
     def active(self):
         """Claims that hold their seat in the unique key: live ones and lapsed holds."""

@@ -93,6 +93,9 @@ seat_map_claims = PreparedQuery(
 # A booking's writes: the reservation, its claims, and the showtime's counters.
 RESERVATION_FIELDS = (
     "user_id",
+    "sold_by_id",
+    "customer_name",
+    "customer_email",
     "showtime_id",
     "status",
     "total_price",

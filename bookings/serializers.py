@@ -111,7 +111,25 @@ class ReservationSerializer(StrictModelSerializer):
 
     showtime = ReservationShowtimeSerializer(read_only=True)
     seats = ReservationSeatSerializer(many=True, read_only=True)
-    user = serializers.IntegerField(source="user_id", read_only=True)
+    user = serializers.IntegerField(
+        source="user_id",
+        read_only=True,
+        allow_null=True,
+        help_text="The customer's account; null for a walk-in sold at the counter.",
+    )
+    sold_by = serializers.IntegerField(
+        source="sold_by_id",
+        read_only=True,
+        allow_null=True,
+        help_text="The cashier who sold it at the counter; null for an online booking.",
+    )
+    # Plain strings: empty (not an email) when the counter was given none.
+    customer_name = serializers.CharField(
+        read_only=True, help_text="The name given at the counter; empty online."
+    )
+    customer_email = serializers.CharField(
+        read_only=True, help_text="The email given at the counter; empty online."
+    )
     payment = serializers.SerializerMethodField()
 
     class Meta:
@@ -119,6 +137,9 @@ class ReservationSerializer(StrictModelSerializer):
         fields = [
             "id",
             "user",
+            "sold_by",
+            "customer_name",
+            "customer_email",
             "showtime",
             "status",
             "seats",
@@ -202,6 +223,9 @@ def booking_data(result: BookingResult) -> dict:
     return {
         "id": reservation.pk,
         "user": reservation.user_id,
+        "sold_by": reservation.sold_by_id,
+        "customer_name": reservation.customer_name,
+        "customer_email": reservation.customer_email,
         "showtime": {
             "id": showtime.pk,
             "movie_id": showtime.movie_id,

@@ -56,6 +56,7 @@ from bookings.models import (
     SeatStatus,
     ShowtimeCounters,
     claim_status,
+    counter_sales_open,
     idempotency_key_hash,
     sales_open,
 )
@@ -64,6 +65,7 @@ from core.errors import ServiceBusy
 from core.locks import StuckLocks, retry_on_lock_errors
 from core.money import money_sum
 from core.queries import model_from_row
+from users import roles
 
 logger = logging.getLogger(__name__)
 
@@ -133,16 +135,41 @@ class _Seat(NamedTuple):
 
 
 @dataclasses.dataclass(frozen=True)
+class CounterSale:
+    """Who sells at the counter, and to whom: the cashier, and the customer's name and
+    email as given (a walk-in has no account; ``reservation_create``'s ``user`` names an
+    account when there is one)."""
+
+    cashier: object
+    customer_name: str = ""
+    customer_email: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
 class _Request:
-    user: object
+    user: object  # None for a walk-in at the counter
     showtime_id: int
     seat_ids: tuple[int, ...]
     hold: bool
     now: datetime
+    counter: CounterSale | None = None
 
     @property
     def expires_at(self) -> datetime | None:
         return self.now + timedelta(minutes=settings.HOLD_MINUTES) if self.hold else None
+
+    @property
+    def key_owner(self):
+        """Whose Idempotency-Key this is: the customer's online, the cashier's at the
+        counter (a double click at the till)."""
+        return self.counter.cashier if self.counter is not None else self.user
+
+    @property
+    def capped_user_id(self) -> int:
+        """The account whose seats count against MAX_SEATS_PER_CUSTOMER_PER_SHOWTIME:
+        the customer online; nobody at the counter (0 matches no account), where the
+        cap, a guard against one account emptying a hall online, does not apply."""
+        return self.user.pk if self.counter is None else 0
 
 
 class _ClaimConflict(Exception):
@@ -170,6 +197,18 @@ def _lock_showtime(showtime_id: int) -> Showtime:
         raise ShowtimeNotFound()
     values = dict(zip(queries.LOCKED_SHOWTIME_FIELDS, rows[0], strict=True))
     return model_from_row(Showtime, DEFAULT_DB_ALIAS, values)
+
+
+def _check_open_for(showtime: Showtime, request: _Request) -> None:
+    """Online sales close BOOKING_CUTOFF_MINUTES before the start; the counter sells
+    until COUNTER_SALES_AFTER_START_MINUTES after it (``counter_sales_open``)."""
+    if request.counter is None:
+        _check_open(showtime, request.now)
+    elif not counter_sales_open(showtime.start_time, request.now):
+        raise ShowtimeClosed(
+            detail="The counter sells this showtime until "
+            f"{settings.COUNTER_SALES_AFTER_START_MINUTES} minutes after it starts."
+        )
 
 
 def _check_open(showtime: Showtime, now: datetime, *, detail: str | None = None) -> None:
@@ -269,6 +308,15 @@ def _fingerprint(request: _Request) -> str:
             "showtime": request.showtime_id,
             "seats": sorted(request.seat_ids),
             "hold": bool(request.hold),
+            # A sale at the counter is never the replay of an online booking (nor of a
+            # sale to another customer) with the same key.
+            "counter": None
+            if request.counter is None
+            else [
+                request.user.pk if request.user is not None else None,
+                request.counter.customer_name,
+                request.counter.customer_email,
+            ],
         },
         sort_keys=True,
     )
@@ -297,7 +345,7 @@ def _idempotency_begin(
         try:
             with transaction.atomic():
                 row = IdempotencyKey.objects.create(
-                    user=request.user,
+                    user=request.key_owner,
                     key=key,
                     key_hash=key_hash,
                     request_fingerprint=fingerprint,
@@ -306,7 +354,7 @@ def _idempotency_begin(
         except IntegrityError:
             existing = (
                 IdempotencyKey.objects.select_related("reservation")
-                .filter(user=request.user, key_hash=key_hash)
+                .filter(user=request.key_owner, key_hash=key_hash)
                 .first()
             )
             if existing is None:
@@ -383,7 +431,7 @@ def _live_claims_in_the_way(showtime: Showtime, request: _Request) -> list[tuple
     """
     requested = set(request.seat_ids)
     claims = queries.claims_in_the_way.rows(
-        showtime_id=showtime.pk, seat_ids=list(request.seat_ids), user_id=request.user.pk
+        showtime_id=showtime.pk, seat_ids=list(request.seat_ids), user_id=request.capped_user_id
     )
     live, lapsed = [], set()
     for seat_id, owner_id, hold_expires_at in claims:
@@ -402,9 +450,9 @@ def _check_claims(showtime: Showtime, request: _Request, seats: list[_Seat]) -> 
     (race-free: counted under the lock), and no requested seat has a live claim (409
     naming every taken seat)."""
     live = _live_claims_in_the_way(showtime, request)
-    owned = sum(1 for _, owner_id in live if owner_id == request.user.pk)
+    owned = sum(1 for _, owner_id in live if owner_id == request.capped_user_id)
     cap = settings.MAX_SEATS_PER_CUSTOMER_PER_SHOWTIME
-    if owned + len(seats) > cap:
+    if request.counter is None and owned + len(seats) > cap:
         raise SeatLimitExceeded(
             detail=f"You may hold or own at most {cap} seats for this showtime; you have "
             f"{owned} and asked for {len(seats)} more.",
@@ -442,8 +490,12 @@ def _persist(
     ``reservation_create``)."""
     expires_at = request.expires_at
     created_at = request.now  # the moment of the request (a data load may set it)
+    counter = request.counter
     row = {
-        "user_id": request.user.pk,
+        "user_id": request.user.pk if request.user is not None else None,
+        "sold_by_id": counter.cashier.pk if counter is not None else None,
+        "customer_name": counter.customer_name if counter is not None else "",
+        "customer_email": counter.customer_email if counter is not None else "",
         "showtime_id": showtime.pk,
         "status": ReservationStatus.HELD if request.hold else ReservationStatus.CONFIRMED,
         # The one sum of the reservation's price: payments charge this total.
@@ -498,7 +550,7 @@ def _book(request: _Request, idempotency_key: str | None) -> BookingResult:
     # Read before the lock, which then stays shorter by one round trip.
     seats = _seats_of_showtime(showtime_id=request.showtime_id, seat_ids=request.seat_ids)
     showtime = _lock_showtime(request.showtime_id)  # step 3, the lock
-    _check_open(showtime, request.now)
+    _check_open_for(showtime, request)
     seats = _seats_under_lock(showtime, request, seats)
     _check_claims(showtime, request, seats)
     reservation, booked = _persist(showtime, request, _price(showtime, seats))
@@ -665,9 +717,16 @@ def reservation_create(
     hold: bool = False,
     idempotency_key: str | None = None,
     now: datetime | None = None,
+    counter: CounterSale | None = None,
 ) -> BookingResult:
     """Book (or, with ``hold``, hold for HOLD_MINUTES) all of ``seat_ids`` or none. With
     PAYMENT_REQUIRED on, every booking is a hold, whatever ``hold`` says.
+
+    At the counter (``counter``): sold by its cashier to ``user`` (an account) or to a
+    walk-in (``user`` None); open until COUNTER_SALES_AFTER_START_MINUTES after the
+    start; no per-customer cap; the Idempotency-Key is the cashier's. The payment that
+    confirms it is the caller's (``boxoffice.services.counter_sale_create``, in one
+    transaction with this).
 
     Steps: idempotency (with an ``idempotency_key``, the key row first; a repeat of the
     same request returns the first reservation, ``replayed``), validation, the showtime
@@ -684,6 +743,7 @@ def reservation_create(
         # With PAYMENT_REQUIRED every booking is a hold, confirmed by its payment.
         hold=hold or settings.PAYMENT_REQUIRED,
         now=now or timezone.now(),
+        counter=counter,
     )
     try:
         return _book(request, idempotency_key)
@@ -735,12 +795,21 @@ def reservation_confirm(*, reservation: Reservation, user, now: datetime | None 
     return reservation
 
 
+def may_cancel(reservation: Reservation, user) -> bool:
+    """Whether ``user`` may cancel ``reservation``: the customer who booked it, an ADMIN,
+    or counter staff (``users.roles.CANCEL_COUNTER_SALES``) a sale made at the counter."""
+    if user.is_admin_role or (reservation.user_id is not None and reservation.user_id == user.pk):
+        return True
+    return reservation.at_counter and user.has_perm(roles.CANCEL_COUNTER_SALES)
+
+
 @retry_on_lock_errors
 @transaction.atomic
 def reservation_cancel(
     *, reservation: Reservation, by, now: datetime | None = None, at_counter: bool = False
 ):
-    """Cancel a live reservation (its owner or an ADMIN) before the showtime's cutoff.
+    """Cancel a live reservation (its owner, an ADMIN, or - for a counter sale - staff
+    whose role cancels counter sales: ``may_cancel``) before the showtime's cutoff.
     The seats are free at once; the reservation keeps its seats and prices as history.
     A paid reservation is refunded through the provider that took the money, after the
     commit (payments, on ``reservation_cancelled``); money taken at the box office is recorded as handed
@@ -754,7 +823,7 @@ def reservation_cancel(
     now = now or timezone.now()
     showtime = _lock_showtime(reservation.showtime_id)
     reservation = _lock_reservation(reservation)
-    if reservation.user_id != by.pk and not by.is_admin_role:
+    if not may_cancel(reservation, by):
         raise NotReservationOwner()
     if reservation.status == ReservationStatus.CANCELLED:
         raise AlreadyCancelled()

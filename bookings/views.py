@@ -53,6 +53,7 @@ from core.conditional import cache_headers, not_modified
 from core.filters import IdFilter, NoEmptyValuesFilterSet, StableOrderingFilter
 from core.limits import MAX_ID
 from core.schema import NOT_MODIFIED, POLL_PARAMETERS, domain_errors
+from users import roles
 from users.authentication import PublicReadsMixin
 
 # What the 201 of a booking carries besides its body.
@@ -196,7 +197,8 @@ class SeatMapView(PublicReadsMixin, APIView):
     destroy=extend_schema(
         tags=["reservations"],
         summary="Cancel a reservation",
-        description="Owner or ADMIN, before the showtime's booking cutoff. Answers 200 with "
+        description="Owner or ADMIN (a counter sale: CASHIER too, who hands its money back "
+        "at once: `refunded`), before the showtime's booking cutoff. Answers 200 with "
         "the cancelled reservation (it keeps its seats and prices); the seats are bookable "
         "again at once, its tickets void. A paid reservation is refunded in full through "
         "the provider that took the money (`payment.status` `refunded`, or "
@@ -267,7 +269,12 @@ class ReservationViewSet(
         return Response(_render_booking(result), status=status.HTTP_201_CREATED, headers=headers)
 
     def destroy(self, request, *args, **kwargs):
-        reservation = services.reservation_cancel(reservation=self.get_object(), by=request.user)
+        reservation = self.get_object()
+        # Staff cancelling a counter sale hand its money back there and then.
+        at_counter = reservation.at_counter and request.user.has_perm(roles.CANCEL_COUNTER_SALES)
+        reservation = services.reservation_cancel(
+            reservation=reservation, by=request.user, at_counter=at_counter
+        )
         return Response(_render(reservation))
 
     @action(detail=True, methods=["post"])

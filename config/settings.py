@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "payments",
     "reports",
     "demo",
+    "boxoffice",
 ]
 
 MIDDLEWARE = [
@@ -397,12 +398,17 @@ SPECTACULAR_SETTINGS = {
         {
             "name": "payments",
             "description": "Paying for a hold: online (a Stripe PaymentIntent, confirmed by "
-            "its signed webhook) or at the box office (ADMIN); your payments.",
+            "its signed webhook) or at the box office (CASHIER, ADMIN); your payments.",
         },
         {
             "name": "tickets",
             "description": "The e-tickets of confirmed reservations and their QR codes; the "
-            "check-in at the door (ADMIN).",
+            "check-in at the door (USHER, CASHIER, ADMIN).",
+        },
+        {
+            "name": "box office",
+            "description": "Selling at the counter (CASHIER, ADMIN): seats, payment and "
+            "tickets in one call, for a walk-in or an account.",
         },
         {"name": "reports", "description": "Revenue, tickets sold and occupancy (ADMIN)."},
         {"name": "health", "description": "For load balancers: is the database reachable?"},
@@ -430,6 +436,7 @@ SPECTACULAR_SETTINGS = {
         "ReservationPaymentStatusEnum": "bookings.models.PaymentState",
         "PaymentProviderEnum": "payments.models.Provider",
         "PaymentMethodEnum": "payments.models.Method",
+        "CounterMethodEnum": "payments.models.COUNTER_METHODS",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -442,6 +449,9 @@ SPECTACULAR_SETTINGS = {
 CLEANING_BUFFER_MINUTES = env_int("CLEANING_BUFFER_MINUTES", 15)
 # Minutes before the start at which a showtime stops selling and cancelling.
 BOOKING_CUTOFF_MINUTES = env_int("BOOKING_CUTOFF_MINUTES", 0)
+# Minutes after the start until which the counter still sells a showtime (a latecomer
+# at the till; online sales stop at the cutoff above).
+COUNTER_SALES_AFTER_START_MINUTES = env_int("COUNTER_SALES_AFTER_START_MINUTES", 15)
 # How long a hold keeps its seats before they are free again.
 HOLD_MINUTES = env_int("HOLD_MINUTES", 10)
 # Seats one reservation may cover.

@@ -17,6 +17,7 @@ api_patterns = [
     path("", include("reports.urls")),
     path("", include("tickets.urls")),
     path("", include("payments.urls")),
+    path("", include("boxoffice.urls")),
 ]
 
 urlpatterns = [

@@ -21,6 +21,10 @@ class Method(models.TextChoices):
     CARD_TERMINAL = "card_terminal", "Card terminal"
 
 
+# The ways money is taken at the counter (the box-office payment and the counter sale).
+COUNTER_METHODS = [(m.value, m.label) for m in (Method.CASH, Method.CARD_TERMINAL)]
+
+
 class PaymentStatus(models.TextChoices):
     PENDING = "PENDING", "Pending"
     SUCCEEDED = "SUCCEEDED", "Succeeded"

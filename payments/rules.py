@@ -26,7 +26,10 @@ payable"); payments/tests/test_payable.py drives every cell through the API and
    close it);
 4. a hold that lapsed (marked EXPIRED or not): never (409 ``hold_expired``);
 5. a live hold: online and at the counter until the showtime's sales cutoff
-   (``bookings.models.sales_open``; 400 ``showtime_closed`` after it). An online payment
+   (``bookings.models.sales_open``; 400 ``showtime_closed`` after it); a hold made by a
+   counter sale (``Reservation.at_counter``, paid in the sale's own transaction) at the
+   counter until the counter's own closing, COUNTER_SALES_AFTER_START_MINUTES after the
+   start (``bookings.models.counter_sales_open``). An online payment
    started before the cutoff stays open after it until the hold lapses: its payment
    window was granted at checkout, and its money is kept if it arrives (as the webhook
    does).
@@ -36,7 +39,13 @@ from datetime import datetime
 from enum import StrEnum
 
 from bookings.exceptions import AlreadyCancelled, AlreadyConfirmed, HoldExpired, ShowtimeClosed
-from bookings.models import PaymentState, Reservation, ReservationStatus, sales_open
+from bookings.models import (
+    PaymentState,
+    Reservation,
+    ReservationStatus,
+    counter_sales_open,
+    sales_open,
+)
 from core.errors import DomainError
 from payments.exceptions import AlreadyPaid
 
@@ -64,9 +73,16 @@ def refusal(reservation: Reservation, *, now: datetime, channel: Channel) -> Dom
         return None if channel == Channel.COUNTER else AlreadyConfirmed()
     if reservation.hold_lapsed(now):
         return HoldExpired()
-    if channel != Channel.SYNC and not sales_open(reservation.showtime.start_time, now):
+    if channel != Channel.SYNC and not _selling(reservation, now=now, channel=channel):
         return ShowtimeClosed()
     return None
+
+
+def _selling(reservation: Reservation, *, now: datetime, channel: Channel) -> bool:
+    start = reservation.showtime.start_time
+    if channel == Channel.COUNTER and reservation.at_counter:
+        return counter_sales_open(start, now)
+    return sales_open(start, now)
 
 
 def payable(reservation: Reservation, *, now: datetime, channel: Channel) -> None:

@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from core.serializers import StrictModelSerializer
-from payments.models import Method, Payment, Provider
+from payments.models import COUNTER_METHODS, Payment, Provider
 
 
 # --- input --------------------------------------------------------------------------------
@@ -13,7 +13,7 @@ class CheckoutCreateSerializer(serializers.Serializer):
 
 class BoxOfficePaymentCreateSerializer(serializers.Serializer):
     method = serializers.ChoiceField(
-        choices=[Method.CASH, Method.CARD_TERMINAL],
+        choices=COUNTER_METHODS,
         help_text="How the money was taken at the counter.",
     )
 

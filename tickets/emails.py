@@ -42,10 +42,9 @@ def _reservation(message) -> Reservation:
 def _context(reservation: Reservation) -> dict:
     showtime = reservation.showtime
     start = timezone.localtime(showtime.start_time, local_zone())
-    user = reservation.user
     claims = reservation.seats.select_related("seat").order_by("seat__position")
     return {
-        "name": user.first_name or user.username,
+        "name": _greeting_name(reservation),
         "reservation": reservation,
         "movie": showtime.movie.title,
         "hall": showtime.hall.name,
@@ -66,6 +65,15 @@ def _context(reservation: Reservation) -> dict:
         "paid": reservation.payment_status == PaymentState.PAID,
         "doors_open_minutes": settings.DOORS_OPEN_MINUTES,
     }
+
+
+def _greeting_name(reservation: Reservation) -> str:
+    """The name to greet: the account's first name or username online; at the counter
+    the name the customer gave (else the account's), or none for a walk-in."""
+    if reservation.customer_name:
+        return reservation.customer_name
+    user = reservation.user
+    return (user.first_name or user.username) if user is not None else ""
 
 
 def _render(name: str, context: dict, *, to: str) -> EmailMultiAlternatives:
@@ -89,7 +97,7 @@ def confirmation_email(message) -> EmailMultiAlternatives | None:
     """Movie, hall, start in the cinema's time zone, seats and prices, and a QR code per
     ticket."""
     reservation = _reservation(message)
-    if not reservation.user.email:
+    if not reservation.contact_email:
         return None
     if reservation.status == ReservationStatus.CANCELLED:
         # Cancelled before this was sent: its tickets are void, and the cancellation
@@ -109,7 +117,7 @@ def confirmation_email(message) -> EmailMultiAlternatives | None:
         "tickets": tickets,
         **registry.extra_context(CONFIRMATION, reservation=reservation),
     }
-    email = _render("confirmed", context, to=reservation.user.email)
+    email = _render("confirmed", context, to=reservation.contact_email)
     # multipart/related: the images belong to the HTML that shows them.
     email.mixed_subtype = "related"
     for ticket in tickets:
@@ -122,11 +130,11 @@ def cancellation_email(message) -> EmailMultiAlternatives | None:
     """The cancelled seats and, when the app that took the payment says so, the
     refund (``refund`` in the context: a line of text, or anything printable)."""
     reservation = _reservation(message)
-    if not reservation.user.email:
+    if not reservation.contact_email:
         return None
     context = {
         **_context(reservation),
         "refund": message.context.get("refund"),
         **registry.extra_context(CANCELLATION, reservation=reservation),
     }
-    return _render("cancelled", context, to=reservation.user.email)
+    return _render("cancelled", context, to=reservation.contact_email)

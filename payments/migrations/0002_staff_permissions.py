@@ -4,14 +4,16 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('payments', '0001_initial'),
+        ("payments", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='payment',
-            options={'ordering': ['-created_at', '-id'], 'permissions': [('take_at_counter', 'Can take payment at the counter')]},
+            name="payment",
+            options={
+                "ordering": ["-created_at", "-id"],
+                "permissions": [("take_at_counter", "Can take payment at the counter")],
+            },
         ),
     ]

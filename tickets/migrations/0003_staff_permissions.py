@@ -4,14 +4,16 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tickets', '0002_tickets_for_confirmed_reservations'),
+        ("tickets", "0002_tickets_for_confirmed_reservations"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='ticket',
-            options={'ordering': ['id'], 'permissions': [('check_in', 'Can check tickets in at the door')]},
+            name="ticket",
+            options={
+                "ordering": ["id"],
+                "permissions": [("check_in", "Can check tickets in at the door")],
+            },
         ),
     ]

@@ -24,3 +24,13 @@ class UserFactory(factory.django.DjangoModelFactory):
 class AdminFactory(UserFactory):
     username = factory.Sequence(lambda n: f"staff{n}")
     role = Role.ADMIN
+
+
+class CashierFactory(UserFactory):
+    username = factory.Sequence(lambda n: f"cashier{n}")
+    role = Role.CASHIER
+
+
+class UsherFactory(UserFactory):
+    username = factory.Sequence(lambda n: f"usher{n}")
+    role = Role.USHER

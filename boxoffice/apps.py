@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class BoxOfficeConfig(AppConfig):
+    name = "boxoffice"
+    verbose_name = "Box office"

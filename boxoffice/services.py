@@ -1,0 +1,64 @@
+"""Selling at the counter: the booking engine and the box-office payment, in one
+transaction."""
+
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from bookings import services as booking_services
+from bookings.services import BookingResult, CounterSale
+from core.locks import retry_on_lock_errors
+from payments import services as payment_services
+
+
+@retry_on_lock_errors
+@transaction.atomic
+def counter_sale_create(
+    *,
+    cashier,
+    showtime_id: int,
+    seat_ids: list[int],
+    method: str,
+    customer=None,
+    customer_name: str = "",
+    customer_email: str = "",
+    idempotency_key: str | None = None,
+    now: datetime | None = None,
+) -> BookingResult:
+    """Sell ``seat_ids`` of a showtime at the counter, paid (``method``: cash or card
+    terminal) and CONFIRMED, with its tickets: all or nothing.
+
+    The engine claims the seats as an online booking would (same lock, same unique key,
+    so a seat is never sold twice whichever channel wins), as a hold of the counter's,
+    open until COUNTER_SALES_AFTER_START_MINUTES after the start; the box-office payment
+    then confirms it (``payments.services.payment_take_at_box_office``). Both run in
+    this one transaction: a refusal or a fault in either leaves nothing written. The sale
+    is for ``customer`` (an account) or a walk-in (no account is created), known by
+    ``customer_name`` and ``customer_email`` where given; its emails go there.
+
+    A repeat with the same ``idempotency_key`` (the cashier's) returns the first sale
+    (``replayed``) and sells nothing more.
+
+    Locks: the showtime row, then the reservation, its payments (the engine's order).
+    Errors: those of ``bookings.services.reservation_create`` (400 showtime_closed,
+    invalid_seats, ...; 409 seats_unavailable; 422 idempotency_key_reused; 503 busy).
+    """
+    now = now or timezone.now()
+    result = booking_services.reservation_create(
+        user=customer,
+        showtime_id=showtime_id,
+        seat_ids=seat_ids,
+        hold=True,
+        idempotency_key=idempotency_key,
+        now=now,
+        counter=CounterSale(
+            cashier=cashier, customer_name=customer_name, customer_email=customer_email
+        ),
+    )
+    if result.replayed:
+        return result
+    payment_services.payment_take_at_box_office(
+        reservation_id=result.reservation.pk, method=method, staff=cashier, now=now
+    )
+    return BookingResult(reservation=result.reservation, replayed=False)
