@@ -36,7 +36,7 @@ def sale_data(reservation_id: int, request) -> dict:
 
 
 @extend_schema(
-    tags=["box office"],
+    tags=["box-office"],
     summary="Sell seats at the counter (CASHIER, ADMIN)",
     description="Sells the seats of a showtime to a walk-in (or to an account named in "
     "`customer.user`), paid by `method`, in one transaction through the booking engine: "

@@ -8,6 +8,7 @@ site everywhere.
 """
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.urls import path, reverse
 
 from reports.admin_views import reports_view
@@ -35,14 +36,23 @@ class MarqueeAdminSite(admin.AdminSite):
         ]
 
     def reports(self, request):
-        """Occupancy and revenue per day, for staff only (``admin_view``)."""
+        """Occupancy and revenue per day: money, so ADMIN only."""
+        if not request.user.is_admin_role:
+            raise PermissionDenied
         return reports_view(request, site=self)
+
+    def app_index(self, request, app_label, extra_context=None):
+        """An app whose tables the user's role may not see is 403, like its tables'
+        pages (Django would say 404, as if it did not exist)."""
+        if not request.user.has_module_perms(app_label):
+            raise PermissionDenied
+        return super().app_index(request, app_label, extra_context)
 
     def get_app_list(self, request, app_label=None):
         """The apps and their models, plus "Reports" (not a model, so Django would not
         list it) in the dashboard and the menu, in alphabetical order like the rest."""
         app_list = super().get_app_list(request, app_label)
-        if app_label is None and request.user.is_active and request.user.is_staff:
+        if app_label is None and request.user.is_active and request.user.is_admin_role:
             app_list.append(self._reports_entry())
             app_list.sort(key=lambda app: app["name"].lower())
         return app_list

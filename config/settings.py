@@ -406,7 +406,7 @@ SPECTACULAR_SETTINGS = {
             "check-in at the door (USHER, CASHIER, ADMIN).",
         },
         {
-            "name": "box office",
+            "name": "box-office",
             "description": "Selling at the counter (CASHIER, ADMIN): seats, payment and "
             "tickets in one call, for a walk-in or an account.",
         },

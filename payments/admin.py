@@ -4,12 +4,14 @@ goes through the payment services (locks, rules, the provider)."""
 
 from django.contrib import admin, messages
 
+from bookings import services as booking_services
 from bookings.admin import ReservationAdmin
 from bookings.models import Reservation
 from core.admin import ReadOnlyAdmin
 from core.errors import DomainError
 from payments import services
 from payments.models import Method, Payment, WebhookEvent
+from users import roles
 
 _PAYMENT_FIELDS = [
     "reservation",
@@ -57,9 +59,22 @@ class PaymentAdmin(ReadOnlyAdmin):
     def customer(self, obj):
         return obj.reservation.user
 
-    @admin.action(description="Refund selected payments (cancels their reservations)")
+    def has_refund_permission(self, request):
+        return request.user.has_perm(roles.CANCEL_COUNTER_SALES)
+
+    @admin.action(
+        description="Refund selected payments (cancels their reservations)",
+        permissions=["refund"],
+    )
     def refund_selected(self, request, queryset):
-        for payment in queryset.order_by("pk"):
+        for payment in queryset.select_related("reservation").order_by("pk"):
+            if not booking_services.may_cancel(payment.reservation, request.user):
+                self.message_user(
+                    request,
+                    f"Payment {payment.pk}: only an admin refunds an online booking.",
+                    messages.WARNING,
+                )
+                continue
             try:
                 outcome = services.payment_refund_by_staff(
                     payment_id=payment.pk, staff=request.user
@@ -122,11 +137,16 @@ class ReservationPaymentsAdmin(ReservationAdmin):
                 request, f"Took payment for {taken} reservation(s).", messages.SUCCESS
             )
 
-    @admin.action(description="Box office: paid in cash (confirms)")
+    def has_take_payment_permission(self, request):
+        return request.user.has_perm(roles.TAKE_PAYMENT)
+
+    @admin.action(description="Box office: paid in cash (confirms)", permissions=["take_payment"])
     def take_cash(self, request, queryset):
         self._take(request, queryset, Method.CASH)
 
-    @admin.action(description="Box office: paid by card terminal (confirms)")
+    @admin.action(
+        description="Box office: paid by card terminal (confirms)", permissions=["take_payment"]
+    )
     def take_card_terminal(self, request, queryset):
         self._take(request, queryset, Method.CARD_TERMINAL)
 

@@ -7,7 +7,6 @@ that becomes an outgoing URL (poster_url only http(s)).
 """
 
 import os
-import re
 import subprocess
 import sys
 from decimal import Decimal
@@ -17,7 +16,6 @@ from types import SimpleNamespace
 import pytest
 from django.conf import settings as django_settings
 from django.test import Client
-from django.urls import get_resolver
 
 from bookings.models import Reservation, ReservationSeat, ReservationStatus
 from bookings.tests.factories import book
@@ -97,124 +95,7 @@ def test_security_owner_and_admin_see_the_reservation(world, customer_client, ad
 
 
 # --- API5: broken function-level authorisation ----------------------------------------
-
-# (method, path, body, anonymous, customer, admin). Writes with an empty body show that
-# the caller got past the permission check (400) or did not (401/403).
-ACCESS_TABLE = [
-    ("get", "/api/health/", None, 200, 200, 200),
-    ("get", "/api/schema/", None, 200, 200, 200),
-    ("get", "/api/docs/", None, 200, 200, 200),
-    ("get", "/api/redoc/", None, 200, 200, 200),
-    ("post", "/api/auth/register/", {}, 400, 400, 400),
-    ("post", "/api/signup/", {}, 400, 400, 400),
-    ("post", "/api/auth/login/", {}, 400, 400, 400),
-    ("post", "/api/login/", {}, 400, 400, 400),
-    ("post", "/api/auth/refresh/", {}, 400, 400, 400),
-    ("post", "/api/auth/logout/", {}, 401, 400, 400),
-    ("get", "/api/users/me/", None, 401, 200, 200),
-    ("patch", "/api/users/me/", {}, 401, 200, 200),
-    ("get", "/api/users/", None, 401, 403, 200),
-    ("get", "/api/users/{user}/", None, 401, 403, 200),
-    ("patch", "/api/users/{user}/", {}, 401, 403, 400),
-    ("get", "/api/movies/", None, 200, 200, 200),
-    ("post", "/api/movies/", {}, 401, 403, 400),
-    ("get", "/api/movies/{movie}/", None, 200, 200, 200),
-    ("put", "/api/movies/{movie}/", {}, 401, 403, 400),
-    ("patch", "/api/movies/{movie}/", {}, 401, 403, 200),
-    ("delete", "/api/movies/{spare_movie}/", None, 401, 403, 204),
-    ("get", "/api/movies/{movie}/showtimes/", None, 200, 200, 200),
-    ("get", "/api/movies/{movie}/shows/", None, 200, 200, 200),
-    ("get", "/api/halls/", None, 200, 200, 200),
-    ("post", "/api/halls/", {}, 401, 403, 400),
-    ("get", "/api/halls/{hall}/", None, 200, 200, 200),
-    ("put", "/api/halls/{spare_hall}/", {}, 401, 403, 405),
-    ("patch", "/api/halls/{spare_hall}/", {}, 401, 403, 200),
-    ("delete", "/api/halls/{spare_hall}/", None, 401, 403, 204),
-    ("get", "/api/showtimes/", None, 200, 200, 200),
-    ("post", "/api/showtimes/", {}, 401, 403, 400),
-    ("get", "/api/showtimes/{showtime}/", None, 200, 200, 200),
-    ("put", "/api/showtimes/{spare_showtime}/", {}, 401, 403, 405),
-    ("patch", "/api/showtimes/{spare_showtime}/", {}, 401, 403, 200),
-    # A showtime with reservations is protected, even from an ADMIN.
-    ("delete", "/api/showtimes/{showtime}/", None, 401, 403, 409),
-    ("delete", "/api/showtimes/{spare_showtime}/", None, 401, 403, 204),
-    ("get", "/api/showtimes/{showtime}/seats/", None, 200, 200, 200),
-    ("get", "/api/reservations/", None, 401, 200, 200),
-    ("post", "/api/reservations/", {}, 401, 400, 400),
-    ("get", "/api/reservations/{reservation}/", None, 401, 200, 200),
-    # Only the holder confirms; this one is already confirmed.
-    ("post", "/api/reservations/{reservation}/confirm/", None, 401, 409, 403),
-    ("delete", "/api/reservations/{reservation}/", None, 401, 200, 200),
-    ("post", "/api/shows/{showtime}/book/", {}, 401, 400, 400),
-    ("get", "/api/my-bookings/", None, 401, 200, 200),
-    ("post", "/api/bookings/{reservation}/cancel/", None, 401, 200, 200),
-    ("get", "/api/admin/stats/", None, 401, 403, 200),
-    ("get", "/api/reservations/{reservation}/tickets/", None, 401, 200, 200),
-    ("get", "/api/tickets/{ticket}/qr.svg", None, 401, 200, 200),
-    ("get", "/api/tickets/{ticket}/qr.png", None, 401, 200, 200),
-    ("post", "/api/check-ins/", {}, 401, 403, 400),
-    # Checkout is the holder's; the box office is staff's; Stripe signs its webhook.
-    ("post", "/api/reservations/{reservation}/checkout/", {}, 401, 400, 400),
-    ("post", "/api/reservations/{reservation}/pay/", {}, 401, 403, 400),
-    ("post", "/api/payments/stripe/webhook/", {}, 400, 400, 400),
-    ("get", "/api/payments/", None, 401, 200, 200),
-    ("get", "/api/payments/{payment}/", None, 401, 200, 200),
-]
-
-
-def _fill(path: str, world: dict) -> str:
-    return re.sub(r"\{(\w+)\}", lambda m: str(world[m.group(1)].pk), path)
-
-
-@pytest.mark.parametrize("role", ["anonymous", "customer", "admin"])
-@pytest.mark.parametrize(
-    "method, path, body, anonymous, customer_status, admin_status",
-    ACCESS_TABLE,
-    ids=[f"{row[0].upper()} {row[1]}" for row in ACCESS_TABLE],
-)
-def test_security_function_level_access(
-    world, customer, admin_user, role, method, path, body, anonymous, customer_status, admin_status
-):
-    user = {"anonymous": None, "customer": customer, "admin": admin_user}[role]
-    expected = {"anonymous": anonymous, "customer": customer_status, "admin": admin_status}[role]
-    client = client_for(user)
-
-    kwargs = {"format": "json"} if body is not None else {}
-    response = getattr(client, method)(_fill(path, world), body, **kwargs)
-
-    assert response.status_code == expected, response.content[:300]
-    if expected >= 400:
-        assert response["Content-Type"].startswith("application/json")
-
-
-def _api_routes() -> set[str]:
-    """Every route under /api/ in the URL configuration, as a path template."""
-    found = set()
-
-    def walk(patterns, prefix):
-        for pattern in patterns:
-            route = prefix + str(pattern.pattern)
-            if hasattr(pattern, "url_patterns"):
-                walk(pattern.url_patterns, route)
-            else:
-                found.add(route)
-
-    walk(get_resolver().url_patterns, "")
-    normalised = set()
-    for route in found:
-        route = route.replace("^", "").replace("$", "")
-        route = re.sub(r"\(\?P<(\w+)>[^)]*\)", r"{\1}", route)
-        route = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", route)
-        if route.startswith("api/"):
-            normalised.add("/" + route)
-    return normalised
-
-
-def test_security_access_table_covers_every_api_route():
-    table = {re.sub(r"\{\w+\}", "{}", row[1]) for row in ACCESS_TABLE}
-    routes = {re.sub(r"\{\w+\}", "{}", route) for route in _api_routes()}
-
-    assert routes - table == set(), "add these routes to ACCESS_TABLE"
+# Every operation and admin page for every role: users/tests/test_role_matrix.py.
 
 
 # --- API3: mass assignment -------------------------------------------------------------
