@@ -152,6 +152,7 @@ ACCESS_TABLE = [
     ("get", "/api/reservations/{reservation}/tickets/", None, 401, 200, 200),
     ("get", "/api/tickets/{ticket}/qr.svg", None, 401, 200, 200),
     ("get", "/api/tickets/{ticket}/qr.png", None, 401, 200, 200),
+    ("get", "/api/reservations/{reservation}/tickets.pdf", None, 401, 200, 200),
     ("post", "/api/check-ins/", {}, 401, 403, 400),
     # Checkout is the holder's; the box office is staff's; Stripe signs its webhook.
     ("post", "/api/reservations/{reservation}/checkout/", {}, 401, 400, 400),
