@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Collection
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -18,6 +19,7 @@ from bookings.models import (
     LIVE_STATUSES,
     Reservation,
     ReservationSeat,
+    ReservationStatus,
     SeatStatus,
     claim_status,
     sales_open,
@@ -28,6 +30,7 @@ from cinema.seat_grid import seat_grid_html
 from core.admin import ReadOnlyAdmin
 from core.days import local_day_range
 from core.errors import DomainError
+from users import roles
 
 
 def showtime_seat_map_html(
@@ -151,7 +154,7 @@ class ReservationAdmin(ReadOnlyAdmin):
         "updated_at",
     ]
     readonly_fields = ["seat_list"]
-    actions = ["cancel_selected"]
+    actions = ["cancel_selected", "resend_confirmation"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("showtime__movie", "showtime__hall")
@@ -159,6 +162,9 @@ class ReservationAdmin(ReadOnlyAdmin):
     # --- read-only (ReadOnlyAdmin): no add, no edit, no delete; cancel instead ---
     def has_cancel_permission(self, request):
         return request.user.is_active and request.user.is_admin_role
+
+    def has_resend_confirmation_permission(self, request):
+        return request.user.is_active and request.user.has_perm(roles.RESEND_CONFIRMATION)
 
     def get_fields(self, request, obj=None):
         fields = list(self.fields)
@@ -233,6 +239,11 @@ class ReservationAdmin(ReadOnlyAdmin):
                 self.admin_site.admin_view(self.cancel_view),
                 name="bookings_reservation_cancel",
             ),
+            path(
+                "<path:object_id>/resend-confirmation/",
+                self.admin_site.admin_view(self.resend_confirmation_view),
+                name="bookings_reservation_resend_confirmation",
+            ),
             *super().get_urls(),
         ]
 
@@ -242,6 +253,14 @@ class ReservationAdmin(ReadOnlyAdmin):
         if obj is not None and self.has_cancel_permission(request) and self.cancellable(obj):
             extra_context["cancel_url"] = reverse(
                 "admin:bookings_reservation_cancel", args=[obj.pk]
+            )
+        if (
+            obj is not None
+            and obj.status == ReservationStatus.CONFIRMED
+            and self.has_resend_confirmation_permission(request)
+        ):
+            extra_context["resend_url"] = reverse(
+                "admin:bookings_reservation_resend_confirmation", args=[obj.pk]
             )
         return super().change_view(request, object_id, form_url, extra_context)
 
@@ -278,6 +297,38 @@ class ReservationAdmin(ReadOnlyAdmin):
         return TemplateResponse(
             request, "admin/bookings/reservation/cancel_confirmation.html", context
         )
+
+    # --- re-sending the confirmation (the same service as the API) ---
+    def _resend(self, request, reservation: Reservation) -> bool:
+        try:
+            to = services.reservation_resend_confirmation(reservation_id=reservation.pk)
+        except DomainError as exc:
+            self.message_user(
+                request,
+                f"Reservation {reservation.pk}: not re-sent. {exc.detail}",
+                messages.WARNING,
+            )
+            return False
+        self.message_user(
+            request, f"Reservation {reservation.pk}: the confirmation is on its way to {to}."
+        )
+        return True
+
+    def resend_confirmation_view(self, request, object_id):
+        """POST (the button on the reservation's page): re-send, then back to the page."""
+        if not self.has_resend_confirmation_permission(request):
+            raise PermissionDenied
+        obj = self.get_object(request, object_id)
+        if obj is None:
+            raise Http404
+        if request.method == "POST":
+            self._resend(request, obj)
+        return HttpResponseRedirect(reverse("admin:bookings_reservation_change", args=[obj.pk]))
+
+    @admin.action(description="Re-send confirmation", permissions=["resend_confirmation"])
+    def resend_confirmation(self, request, queryset):
+        for reservation in queryset.order_by("pk"):
+            self._resend(request, reservation)
 
     @admin.action(description="Cancel selected reservations", permissions=["cancel"])
     def cancel_selected(self, request, queryset):

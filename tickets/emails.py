@@ -22,13 +22,15 @@ from django.template.loader import render_to_string
 from django.utils import dateformat, timezone
 
 from bookings.models import PaymentState, Reservation, ReservationStatus
+from bookings.services import CONFIRMATION_EMAIL
 from core.days import local_zone
 from core.money import format_money
 from notifications import registry
 from tickets.qr import qr_png
 from tickets.selectors import reservation_tickets
 
-CONFIRMATION = "reservation_confirmed"
+# The engine names the kind: its re-send (bookings.services) writes it too.
+CONFIRMATION = CONFIRMATION_EMAIL
 CANCELLATION = "reservation_cancelled"
 _QR_SCALE = 5
 
@@ -43,9 +45,11 @@ def _context(reservation: Reservation) -> dict:
     showtime = reservation.showtime
     start = timezone.localtime(showtime.start_time, local_zone())
     user = reservation.user
+    # A walk-in sold at the counter has no account: the name given at the sale, if any.
+    name = reservation.customer_name or (user and (user.first_name or user.username)) or "there"
     claims = reservation.seats.select_related("seat").order_by("seat__position")
     return {
-        "name": user.first_name or user.username,
+        "name": name,
         "reservation": reservation,
         "movie": showtime.movie.title,
         "hall": showtime.hall.name,
@@ -89,7 +93,8 @@ def confirmation_email(message) -> EmailMultiAlternatives | None:
     """Movie, hall, start in the cinema's time zone, seats and prices, and a QR code per
     ticket."""
     reservation = _reservation(message)
-    if not reservation.user.email:
+    to = reservation.contact_email
+    if not to:
         return None
     if reservation.status == ReservationStatus.CANCELLED:
         # Cancelled before this was sent: its tickets are void, and the cancellation
@@ -109,7 +114,7 @@ def confirmation_email(message) -> EmailMultiAlternatives | None:
         "tickets": tickets,
         **registry.extra_context(CONFIRMATION, reservation=reservation),
     }
-    email = _render("confirmed", context, to=reservation.user.email)
+    email = _render("confirmed", context, to=to)
     # multipart/related: the images belong to the HTML that shows them.
     email.mixed_subtype = "related"
     for ticket in tickets:
@@ -122,11 +127,12 @@ def cancellation_email(message) -> EmailMultiAlternatives | None:
     """The cancelled seats and, when the app that took the payment says so, the
     refund (``refund`` in the context: a line of text, or anything printable)."""
     reservation = _reservation(message)
-    if not reservation.user.email:
+    to = reservation.contact_email
+    if not to:
         return None
     context = {
         **_context(reservation),
         "refund": message.context.get("refund"),
         **registry.extra_context(CANCELLATION, reservation=reservation),
     }
-    return _render("cancelled", context, to=reservation.user.email)
+    return _render("cancelled", context, to=to)

@@ -153,6 +153,8 @@ ACCESS_TABLE = [
     ("get", "/api/tickets/{ticket}/qr.svg", None, 401, 200, 200),
     ("get", "/api/tickets/{ticket}/qr.png", None, 401, 200, 200),
     ("get", "/api/reservations/{reservation}/tickets.pdf", None, 401, 200, 200),
+    # Staff only; the reservation's confirmation was written a moment ago: not again yet.
+    ("post", "/api/reservations/{reservation}/resend-confirmation/", None, 401, 403, 429),
     ("post", "/api/check-ins/", {}, 401, 403, 400),
     # Checkout is the holder's; the box office is staff's; Stripe signs its webhook.
     ("post", "/api/reservations/{reservation}/checkout/", {}, 401, 400, 400),
