@@ -3,8 +3,10 @@
 one service, at most once a minute per reservation."""
 
 import datetime as dt
+import re
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from bookings import services
@@ -260,13 +262,22 @@ def test_admin_action_says_when_it_is_too_soon(client, cashier, booking):
     assert confirmations(booking) == 2
 
 
-def test_admin_page_button_resends(client, cashier, booking):
+def test_admin_page_button_resends(cashier, booking):
+    # CSRF enforced, as in a browser: the button posts the page's own form and its token.
+    client = Client(enforce_csrf_checks=True)
     client.force_login(cashier)
-    page = client.get(f"{CHANGELIST}{booking.pk}/change/")
-    assert page.status_code == 200
-    assert 'id="resend-confirmation"' in page.content.decode()
+    page = client.get(f"{CHANGELIST}{booking.pk}/change/").content.decode()
+    start = re.search(r'<form [^>]*id="reservation_form"', page).start()
+    form = page[start : page.index("</form>", start)]
+    button = f'formaction="{CHANGELIST}{booking.pk}/resend-confirmation/"'
+    assert 'id="resend-confirmation"' in form and button in form
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
 
-    response = client.post(f"{CHANGELIST}{booking.pk}/resend-confirmation/", follow=True)
+    response = client.post(
+        f"{CHANGELIST}{booking.pk}/resend-confirmation/",
+        {"csrfmiddlewaretoken": token},
+        follow=True,
+    )
 
     assert response.redirect_chain[-1][0] == f"{CHANGELIST}{booking.pk}/change/"
     assert "the confirmation is on its way" in response.content.decode()
