@@ -19,6 +19,7 @@ from bookings.models import (
     LIVE_STATUSES,
     Reservation,
     ReservationSeat,
+    ReservationStatus,
     SeatStatus,
     claim_status,
     sales_open,
@@ -153,7 +154,7 @@ class ReservationAdmin(ReadOnlyAdmin):
         "updated_at",
     ]
     readonly_fields = ["seat_list"]
-    actions = ["cancel_selected"]
+    actions = ["cancel_selected", "resend_confirmation"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("showtime__movie", "showtime__hall")
@@ -163,6 +164,9 @@ class ReservationAdmin(ReadOnlyAdmin):
         """Whether the cancel action is offered: to ADMIN, and to counter staff for
         counter sales (the service refuses each other reservation, said in a message)."""
         return request.user.has_perm(roles.CANCEL_COUNTER_SALES)
+
+    def has_resend_confirmation_permission(self, request):
+        return request.user.is_active and request.user.has_perm(roles.RESEND_CONFIRMATION)
 
     def get_fields(self, request, obj=None):
         fields = list(self.fields)
@@ -237,6 +241,11 @@ class ReservationAdmin(ReadOnlyAdmin):
                 self.admin_site.admin_view(self.cancel_view),
                 name="bookings_reservation_cancel",
             ),
+            path(
+                "<path:object_id>/resend-confirmation/",
+                self.admin_site.admin_view(self.resend_confirmation_view),
+                name="bookings_reservation_resend_confirmation",
+            ),
             *super().get_urls(),
         ]
 
@@ -246,6 +255,14 @@ class ReservationAdmin(ReadOnlyAdmin):
         if obj is not None and services.may_cancel(obj, request.user) and self.cancellable(obj):
             extra_context["cancel_url"] = reverse(
                 "admin:bookings_reservation_cancel", args=[obj.pk]
+            )
+        if (
+            obj is not None
+            and obj.status == ReservationStatus.CONFIRMED
+            and self.has_resend_confirmation_permission(request)
+        ):
+            extra_context["resend_url"] = reverse(
+                "admin:bookings_reservation_resend_confirmation", args=[obj.pk]
             )
         return super().change_view(request, object_id, form_url, extra_context)
 
@@ -281,6 +298,38 @@ class ReservationAdmin(ReadOnlyAdmin):
         return TemplateResponse(
             request, "admin/bookings/reservation/cancel_confirmation.html", context
         )
+
+    # --- re-sending the confirmation (the same service as the API) ---
+    def _resend(self, request, reservation: Reservation) -> bool:
+        try:
+            to = services.reservation_resend_confirmation(reservation_id=reservation.pk)
+        except DomainError as exc:
+            self.message_user(
+                request,
+                f"Reservation {reservation.pk}: not re-sent. {exc.detail}",
+                messages.WARNING,
+            )
+            return False
+        self.message_user(
+            request, f"Reservation {reservation.pk}: the confirmation is on its way to {to}."
+        )
+        return True
+
+    def resend_confirmation_view(self, request, object_id):
+        """POST (the button on the reservation's page): re-send, then back to the page."""
+        if not self.has_resend_confirmation_permission(request):
+            raise PermissionDenied
+        obj = self.get_object(request, object_id)
+        if obj is None:
+            raise Http404
+        if request.method == "POST":
+            self._resend(request, obj)
+        return HttpResponseRedirect(reverse("admin:bookings_reservation_change", args=[obj.pk]))
+
+    @admin.action(description="Re-send confirmation", permissions=["resend_confirmation"])
+    def resend_confirmation(self, request, queryset):
+        for reservation in queryset.order_by("pk"):
+            self._resend(request, reservation)
 
     @admin.action(description="Cancel selected reservations", permissions=["cancel"])
     def cancel_selected(self, request, queryset):

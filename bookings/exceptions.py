@@ -8,7 +8,7 @@ their types, for the schema.
 
 from typing import TypedDict
 
-from core.errors import Conflict, Forbidden, InvalidRequest, Unprocessable
+from core.errors import Conflict, Forbidden, InvalidRequest, TooSoon, Unprocessable
 
 
 class TakenSeat(TypedDict):
@@ -99,6 +99,21 @@ class AlreadyCancelled(Conflict):
 class NotReservationOwner(Forbidden):
     detail = "Only the customer who made this reservation may do this."
     code = "not_owner"
+
+
+class NotConfirmed(Conflict):
+    detail = "Only a confirmed reservation has a confirmation to send."
+    code = "not_confirmed"
+
+
+class NoEmailAddress(Conflict):
+    detail = "This reservation has no email address to send to."
+    code = "no_email"
+
+
+class ConfirmationSentRecently(TooSoon):
+    detail = "The confirmation of this reservation was sent less than a minute ago."
+    code = "confirmation_sent_recently"
 
 
 class IdempotencyKeyReused(Unprocessable):

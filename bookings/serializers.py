@@ -288,6 +288,14 @@ class SeatMapCountsSerializer(serializers.Serializer):
     total = serializers.IntegerField()
 
 
+class ConfirmationResentSerializer(serializers.Serializer):
+    """A re-sent confirmation: on its way (the outbox worker delivers it)."""
+
+    reservation = serializers.IntegerField()
+    to = serializers.EmailField(help_text="Where it goes: the reservation's contact email.")
+    detail = serializers.CharField()
+
+
 class _NamedRefSerializer(serializers.Serializer):
     id = serializers.IntegerField()
 

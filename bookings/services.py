@@ -20,6 +20,7 @@ import dataclasses
 import hashlib
 import json
 import logging
+import math
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import NamedTuple
@@ -33,12 +34,15 @@ from bookings import queries, signals
 from bookings.exceptions import (
     AlreadyCancelled,
     AlreadyConfirmed,
+    ConfirmationSentRecently,
     DuplicateSeats,
     HoldExpired,
     IdempotencyKeyReused,
     InvalidIdempotencyKey,
     InvalidSeats,
+    NoEmailAddress,
     NoSeatsChosen,
+    NotConfirmed,
     NotHeld,
     NotReservationOwner,
     SeatLimitExceeded,
@@ -65,6 +69,8 @@ from core.errors import ServiceBusy
 from core.locks import StuckLocks, retry_on_lock_errors
 from core.money import money_sum
 from core.queries import model_from_row
+from notifications.selectors import email_last_enqueued_at
+from notifications.services import email_enqueue
 from users import roles
 
 logger = logging.getLogger(__name__)
@@ -832,6 +838,54 @@ def reservation_cancel(
     _check_open(showtime, now, detail="This showtime has started; it can no longer be cancelled.")
     _mark_cancelled(reservation, now=now, at_counter=at_counter)
     return reservation
+
+
+# --- the confirmation email, again ---------------------------------------------------------
+# The outbox kind of the confirmation email. The tickets app builds it (tickets.emails,
+# registered in notifications.registry) and writes the first one on confirmation; it is
+# named here so that a re-send, which the booking admin offers, needs nothing from tickets.
+CONFIRMATION_EMAIL = "reservation_confirmed"
+# At most one confirmation a minute per reservation: a double click, or two members of
+# staff asked by the same customer, must not fill the customer's inbox.
+CONFIRMATION_RESEND_SECONDS = 60
+
+
+@retry_on_lock_errors
+@transaction.atomic
+def reservation_resend_confirmation(*, reservation_id: int, now: datetime | None = None) -> str:
+    """Write the confirmation email of a CONFIRMED reservation to the outbox again: the
+    same message as on confirmation, with its tickets, built at delivery. Returns the
+    address it goes to (``Reservation.contact_email``).
+
+    At most one re-send per CONFIRMATION_RESEND_SECONDS per reservation, counted from
+    the last re-send written to the outbox for it. The first confirmation does not
+    count: a customer at the till who gave a wrong address, or got nothing, has it sent
+    again at once. That is read
+    under the reservation's row lock, so two requests at once, on any nodes, write one
+    email and the other is refused.
+
+    Locks: the reservation row.
+    Errors: Reservation.DoesNotExist; NotConfirmed, NoEmailAddress (409);
+    ConfirmationSentRecently (429, ``retry_after`` the seconds left).
+    """
+    now = now or timezone.now()
+    reservation = Reservation.objects.select_for_update().get(pk=reservation_id)
+    if reservation.status != ReservationStatus.CONFIRMED:
+        raise NotConfirmed()
+    to = reservation.contact_email
+    if not to:
+        raise NoEmailAddress()
+    window = timedelta(seconds=CONFIRMATION_RESEND_SECONDS)
+    last = email_last_enqueued_at(
+        kind=CONFIRMATION_EMAIL,
+        about={"reservation": reservation.pk, "resent": True},
+        since=now - window,
+    )
+    if last is not None:
+        left = (last + window - now).total_seconds()
+        raise ConfirmationSentRecently(retry_after=max(1, math.ceil(left)))
+    email_enqueue(kind=CONFIRMATION_EMAIL, context={"reservation": reservation.pk, "resent": True})
+    return to
 
 
 def holds_expire(*, now: datetime | None = None) -> tuple[int, int]:

@@ -20,13 +20,16 @@ from bookings import selectors, services
 from bookings.exceptions import (
     AlreadyCancelled,
     AlreadyConfirmed,
+    ConfirmationSentRecently,
     DuplicateSeats,
     HoldExpired,
     IdempotencyKeyReused,
     InvalidIdempotencyKey,
     InvalidSeatNumber,
     InvalidSeats,
+    NoEmailAddress,
     NoSeatsChosen,
+    NotConfirmed,
     NotHeld,
     NotReservationOwner,
     ReservationCheckedIn,
@@ -38,6 +41,7 @@ from bookings.exceptions import (
 )
 from bookings.models import Reservation, ReservationStatus
 from bookings.serializers import (
+    ConfirmationResentSerializer,
     MyBookingSerializer,
     ReservationCreateSerializer,
     ReservationSerializer,
@@ -55,6 +59,7 @@ from core.limits import MAX_ID
 from core.schema import NOT_MODIFIED, POLL_PARAMETERS, domain_errors
 from users import roles
 from users.authentication import PublicReadsMixin
+from users.permissions import MayResendConfirmation
 
 # What the 201 of a booking carries besides its body.
 _CREATED_HEADERS = [
@@ -233,6 +238,22 @@ class SeatMapView(PublicReadsMixin, APIView):
             ),
         },
     ),
+    resend_confirmation=extend_schema(
+        tags=["reservations"],
+        summary="Re-send the confirmation email (CASHIER, ADMIN)",
+        description="Writes the confirmation email of a CONFIRMED reservation, with its "
+        "tickets, to the outbox again: 202 with the address it goes to (the email given "
+        "at the counter, else the customer's account's), delivered by the email worker. "
+        "At most one re-send a minute per reservation (the first confirmation does not "
+        "count, so one can be re-sent right after a sale): 429 "
+        "`confirmation_sent_recently` with Retry-After. A reservation that is not "
+        "confirmed is 409 `not_confirmed`; one without an email address 409 `no_email`.",
+        request=None,
+        responses={
+            202: ConfirmationResentSerializer,
+            **domain_errors(NotConfirmed, NoEmailAddress, ConfirmationSentRecently),
+        },
+    ),
 )
 class ReservationViewSet(
     mixins.CreateModelMixin,
@@ -281,6 +302,22 @@ class ReservationViewSet(
     def confirm(self, request, pk=None):
         reservation = services.reservation_confirm(reservation=self.get_object(), user=request.user)
         return Response(_render(reservation))
+
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="resend-confirmation",
+        permission_classes=[MayResendConfirmation],
+    )
+    def resend_confirmation(self, request, pk=None):
+        reservation = self.get_object()
+        to = services.reservation_resend_confirmation(reservation_id=reservation.pk)
+        body = {
+            "reservation": reservation.pk,
+            "to": to,
+            "detail": f"The confirmation of reservation {reservation.pk} is on its way to {to}.",
+        }
+        return Response(ConfirmationResentSerializer(body).data, status=status.HTTP_202_ACCEPTED)
 
 
 # --- compatibility routes of the API Marquee replaces ----------------------------------

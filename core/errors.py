@@ -92,6 +92,21 @@ class Unavailable(DomainError):
             self.retry_after = retry_after
 
 
+class TooSoon(DomainError):
+    """Allowed, but not again so soon: try again after ``retry_after`` seconds (429).
+    For limits that are business rules decided in the database (e.g. one re-sent
+    confirmation a minute per reservation), not the per-client throttles."""
+
+    code = "too_soon"
+    detail = "Not again so soon; try again after Retry-After seconds."
+    retry_after: int = 1
+
+    def __init__(self, detail: str | None = None, *, retry_after: int | None = None, **extra):
+        super().__init__(detail, **extra)
+        if retry_after is not None:
+            self.retry_after = retry_after
+
+
 # --- errors shared by every app ---------------------------------------------------------
 class ProtectedObject(Conflict):
     code = "protected"

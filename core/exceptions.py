@@ -32,6 +32,7 @@ from core.errors import (
     NotFound,
     ProtectedObject,
     ServiceBusy,
+    TooSoon,
     Unavailable,
     Unprocessable,
 )
@@ -55,6 +56,7 @@ HTTP_STATUS: dict[type[DomainError], int] = {
     NotFound: status.HTTP_404_NOT_FOUND,
     Conflict: status.HTTP_409_CONFLICT,
     Unprocessable: status.HTTP_422_UNPROCESSABLE_ENTITY,
+    TooSoon: status.HTTP_429_TOO_MANY_REQUESTS,
     Unavailable: status.HTTP_503_SERVICE_UNAVAILABLE,
 }
 

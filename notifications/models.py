@@ -49,6 +49,9 @@ class OutboxEmail(models.Model):
         indexes = [
             # What the worker asks for: pending messages that are due, oldest first.
             models.Index(fields=["status", "next_attempt_at"], name="notif_outbox_due_idx"),
+            # What a rate limit asks for: the messages of a kind written lately
+            # (notifications.selectors.email_last_enqueued_at).
+            models.Index(fields=["kind", "created_at"], name="notif_outbox_kind_created_idx"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -13,6 +13,11 @@ urlpatterns = [
     path(
         "reservations/<int:pk>/pay/", views.BoxOfficePaymentView.as_view(), name="reservation-pay"
     ),
+    path(
+        "reservations/<int:pk>/tickets.pdf",
+        views.ReservationTicketsPDFView.as_view(),
+        name="reservation-tickets-pdf",
+    ),
     path("payments/stripe/webhook/", views.StripeWebhookView.as_view(), name="stripe-webhook"),
     *router.urls,
 ]

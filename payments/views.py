@@ -5,6 +5,7 @@ import logging
 
 import django_filters
 from django.forms.utils import ErrorDict
+from django.http import HttpResponse
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -33,7 +34,7 @@ from core.days import DAY_OUT_OF_RANGE, day_in_range, local_day_range
 from core.filters import IdFilter, NoEmptyValuesFilterSet, StableOrderingFilter
 from core.limits import MAX_ID
 from core.schema import domain_errors
-from payments import selectors, services
+from payments import papers, selectors, services
 from payments.exceptions import (
     AlreadyPaid,
     CheckoutInProgress,
@@ -52,6 +53,9 @@ from payments.serializers import (
     PaymentSerializer,
     WebhookReceivedSerializer,
 )
+from tickets.exceptions import NoTicketsToPrint, UnknownLayout
+from tickets.pdf import DEFAULT_LAYOUT, LAYOUTS
+from tickets.views import JSONWhateverTheAccept
 from users.permissions import MayTakePayment
 
 logger = logging.getLogger(__name__)
@@ -146,6 +150,56 @@ class BoxOfficePaymentView(APIView):
         return Response(
             ReservationSerializer(booking_selectors.reservation_get(pk=reservation.pk)).data
         )
+
+
+@extend_schema_view(
+    get=extend_schema(
+        # Not "reservations_tickets.pdf_retrieve" (from the path): a dot in an operation id
+        # breaks the names clients generate from it.
+        operation_id="reservations_tickets_pdf_retrieve",
+        tags=["tickets"],
+        summary="The tickets as a PDF to print (yours; CASHIER, ADMIN: any)",
+        description="One valid ticket a page: movie, start in the cinema's time zone, hall, "
+        "seat and type, price, the ticket's code as printed and its QR code (the same as "
+        "`/api/tickets/{code}/qr.svg`). A sale at the counter ends with its receipt: seats "
+        "and prices, total, payment method, cashier and time. `layout=a4` (default) or "
+        "`thermal` (an 80 mm receipt roll, each page as long as its content). A reservation "
+        "without valid tickets (a hold, cancelled, all used) is 409 `no_valid_tickets`; "
+        "another customer's is 404.",
+        parameters=[
+            OpenApiParameter(
+                "layout",
+                str,
+                OpenApiParameter.QUERY,
+                enum=list(LAYOUTS),
+                default=DEFAULT_LAYOUT,
+                description="`a4`: one ticket per A4 page. `thermal`: an 80 mm roll.",
+            )
+        ],
+        responses={
+            (200, "application/pdf"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="The PDF (Content-Disposition: inline)."
+            ),
+            **domain_errors(UnknownLayout, NoTicketsToPrint),
+        },
+    )
+)
+class ReservationTicketsPDFView(APIView):
+    """Here rather than in tickets: the receipt reads the box-office payment, and
+    tickets may not import payments (payments/papers.py)."""
+
+    permission_classes = [IsAuthenticated]
+    content_negotiation_class = JSONWhateverTheAccept
+
+    def get(self, request, pk: int):
+        layout = request.query_params.get("layout", DEFAULT_LAYOUT)
+        reservation = _visible_reservation(request, pk)
+        document = papers.reservation_tickets_pdf(reservation=reservation, layout=layout)
+        response = HttpResponse(document, content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="tickets-{reservation.pk}.pdf"'
+        # The customer's tickets: no shared cache, and not kept once closed.
+        response["Cache-Control"] = "private, no-store"
+        return response
 
 
 @extend_schema(

@@ -22,13 +22,15 @@ from django.template.loader import render_to_string
 from django.utils import dateformat, timezone
 
 from bookings.models import PaymentState, Reservation, ReservationStatus
+from bookings.services import CONFIRMATION_EMAIL
 from core.days import local_zone
 from core.money import format_money
 from notifications import registry
 from tickets.qr import qr_png
 from tickets.selectors import reservation_tickets
 
-CONFIRMATION = "reservation_confirmed"
+# The engine names the kind: its re-send (bookings.services) writes it too.
+CONFIRMATION = CONFIRMATION_EMAIL
 CANCELLATION = "reservation_cancelled"
 _QR_SCALE = 5
 

@@ -8,7 +8,7 @@ engine's error (bookings/exceptions.py), raised here by ``tickets_void``.
 
 from datetime import datetime
 
-from core.errors import Conflict, NotFound
+from core.errors import Conflict, InvalidRequest, NotFound
 
 
 class TicketNotFound(NotFound):
@@ -57,3 +57,15 @@ DOOR_REFUSAL_CODES = tuple(
     refusal.code
     for refusal in (TicketVoid, WrongShowtime, AlreadyCheckedIn, TooEarly, ShowtimeEnded)
 )
+
+
+# --- printed tickets (tickets.pdf) ---------------------------------------------------------
+class UnknownLayout(InvalidRequest):
+    detail = "Unknown layout: use one of `layouts`."
+    code = "unknown_layout"
+    fields = {"layouts": list[str]}
+
+
+class NoTicketsToPrint(Conflict):
+    detail = "This reservation has no valid tickets to print (it is not confirmed, or cancelled)."
+    code = "no_valid_tickets"

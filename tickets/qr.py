@@ -25,3 +25,9 @@ def qr_png(code: str, *, scale: int = 8) -> bytes:
     buffer = io.BytesIO()
     _qr(code).save(buffer, kind="png", scale=scale, border=_BORDER)
     return buffer.getvalue()
+
+
+def qr_matrix(code: str) -> list[list[bool]]:
+    """The symbol's modules, row by row from the top, quiet zone included: for drawing
+    the same QR code as vector shapes (the printed tickets, tickets.pdf)."""
+    return [[bool(module) for module in row] for row in _qr(code).matrix_iter(border=_BORDER)]

@@ -58,9 +58,9 @@ class ReservationTicketsView(generics.ListAPIView):
         return selectors.reservation_tickets(reservation_id=pk)
 
 
-class _JSONWhateverTheAccept(BaseContentNegotiation):
-    """The image views answer an image, or a JSON error whatever the client accepts
-    (an ``Accept: image/png`` must not turn a 404 into a 406)."""
+class JSONWhateverTheAccept(BaseContentNegotiation):
+    """The image and PDF views answer their file, or a JSON error whatever the client
+    accepts (an ``Accept: image/png`` must not turn a 404 into a 406)."""
 
     def select_parser(self, request, parsers):
         return parsers[0] if parsers else None
@@ -71,7 +71,7 @@ class _JSONWhateverTheAccept(BaseContentNegotiation):
 
 class _TicketQRView(APIView):
     permission_classes = [IsAuthenticated]
-    content_negotiation_class = _JSONWhateverTheAccept
+    content_negotiation_class = JSONWhateverTheAccept
     media_type = ""
 
     @staticmethod

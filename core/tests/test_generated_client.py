@@ -34,6 +34,7 @@ package_name_override: {PACKAGE}
 content_type_overrides:
   image/png: application/octet-stream
   image/svg+xml: application/octet-stream
+  application/pdf: application/octet-stream
 """
 
 pytestmark = pytest.mark.django_db(transaction=True)
