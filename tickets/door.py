@@ -209,7 +209,7 @@ def _submitted_code(request) -> str | None:
     return code
 
 
-def _refused_before_scan(request, showtime_id: int) -> JsonResponse | None:
+def _refused_before_scan(request) -> JsonResponse | None:
     """401, 403, CSRF, 429, 400 or 404: anything that stops a scan before the door's
     rules are asked."""
     user = request.user
@@ -232,7 +232,7 @@ def _refused_before_scan(request, showtime_id: int) -> JsonResponse | None:
 @csrf_exempt  # checked in _refused_before_scan, to answer JSON rather than a page
 @require_POST
 def door_scan(request, showtime_id: int):
-    refused = _refused_before_scan(request, showtime_id)
+    refused = _refused_before_scan(request)
     if refused is not None:
         return refused
     code = _submitted_code(request)
