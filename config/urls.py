@@ -4,6 +4,7 @@ from django.views.generic import RedirectView
 
 from core.docs import FaviconView, LandingView, RedocView, SchemaView, SwaggerView
 from core.views import HealthView, outside_api
+from tickets import door
 from users.admin import admin_login
 
 api_patterns = [
@@ -27,10 +28,17 @@ urlpatterns = [
     path("admin/login/", admin_login, name="admin-login-throttled"),
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
+    # The door screen for ushers (tickets/door.py), signed in with the admin's session.
+    path("door/", door.door_page, name="door"),
+    path("door/<int:showtime_id>/scan/", door.door_scan, name="door-scan"),
     path("swagger/", RedirectView.as_view(url="/api/docs/", permanent=False)),
-    # Last: a JSON 404 naming the /api/ prefix for any other path. The admin, swagger
-    # and api without their slash still reach CommonMiddleware's redirect to it.
-    re_path(r"^(?!admin(?:/|$)|swagger$|api(?:/|$)|static/)", outside_api, name="outside-api"),
+    # Last: a JSON 404 naming the /api/ prefix for any other path. The admin, swagger,
+    # door and api without their slash still reach CommonMiddleware's redirect to it.
+    re_path(
+        r"^(?!admin(?:/|$)|door(?:/|$)|swagger$|api(?:/|$)|static/)",
+        outside_api,
+        name="outside-api",
+    ),
 ]
 
 handler400 = "core.views.bad_request"

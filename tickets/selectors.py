@@ -1,8 +1,11 @@
-"""Reads of tickets, with their joins applied."""
+"""Reads of tickets, with their joins applied, and the showtimes the door screen offers."""
+
+from datetime import datetime
 
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
+from cinema.models import Showtime
 from tickets.models import Ticket, TicketStatus
 from users import roles
 
@@ -62,3 +65,17 @@ def ticket_count(status: str, *, showtime_ref: str = "pk") -> Coalesce:
         .values("n")
     )
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def door_showtimes(*, since: datetime, until: datetime) -> list[Showtime]:
+    """Showtimes that have not ended by ``since`` and start before ``until``, in start
+    order, with their movie and hall (the door screen's list)."""
+    return list(
+        Showtime.objects.select_related("movie", "hall")
+        .filter(end_time__gt=since, start_time__lt=until)
+        .order_by("start_time", "pk")
+    )
+
+
+def door_showtime(*, showtime_id: int) -> Showtime | None:
+    return Showtime.objects.select_related("movie", "hall").filter(pk=showtime_id).first()
