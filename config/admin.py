@@ -11,7 +11,9 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.urls import path, reverse
 
+from boxoffice import admin_views as counter
 from reports.admin_views import reports_view
+from users import roles
 
 # Registered by the apps Marquee uses, but of no use to staff: roles decide what a user
 # may do (not groups), and refresh tokens are rotated, blacklisted and expire by
@@ -30,8 +32,29 @@ class MarqueeAdminSite(admin.AdminSite):
     index_title = "Cinema administration"
 
     def get_urls(self):
+        def page(view):
+            return self.admin_view(
+                lambda request, *args, **kwargs: view(request, *args, site=self, **kwargs)
+            )
+
         return [
             path("reports/", self.admin_view(self.reports), name="marquee-reports"),
+            path("box-office/sell/", page(counter.sell_index), name="marquee-sell-index"),
+            path(
+                "box-office/sell/<int:showtime_id>/",
+                page(counter.sell_showtime),
+                name="marquee-sell",
+            ),
+            path(
+                "box-office/sales/<int:reservation_id>/",
+                page(counter.sale_view),
+                name="marquee-sale",
+            ),
+            path(
+                "box-office/sales/<int:reservation_id>/tickets.pdf",
+                page(counter.sale_pdf),
+                name="marquee-sale-pdf",
+            ),
             *super().get_urls(),
         ]
 
@@ -52,22 +75,32 @@ class MarqueeAdminSite(admin.AdminSite):
         """The apps and their models, plus "Reports" (not a model, so Django would not
         list it) in the dashboard and the menu, in alphabetical order like the rest."""
         app_list = super().get_app_list(request, app_label)
-        if app_label is None and request.user.is_active and request.user.is_admin_role:
-            app_list.append(self._reports_entry())
+        if app_label is None and request.user.is_active:
+            if request.user.is_admin_role:
+                app_list.append(
+                    self._page_entry(
+                        "Reports", "reports", "Occupancy and revenue", "marquee-reports"
+                    )
+                )
+            if request.user.has_perm(roles.SELL):
+                app_list.append(
+                    self._page_entry("Box office", "boxoffice", "Sell", "marquee-sell-index")
+                )
             app_list.sort(key=lambda app: app["name"].lower())
         return app_list
 
-    def _reports_entry(self) -> dict:
-        url = reverse(f"{self.name}:marquee-reports")
+    def _page_entry(self, name: str, app_label: str, page: str, url_name: str) -> dict:
+        """An entry of the dashboard and the menu for a page that is not a model's."""
+        url = reverse(f"{self.name}:{url_name}")
         return {
-            "name": "Reports",
-            "app_label": "reports",
+            "name": name,
+            "app_label": app_label,
             "app_url": url,
             "has_module_perms": True,
             "models": [
                 {
-                    "name": "Occupancy and revenue",
-                    "object_name": "Report",
+                    "name": page,
+                    "object_name": page.replace(" ", ""),
                     "perms": {"view": True},
                     "admin_url": url,
                     "add_url": None,

@@ -137,6 +137,10 @@ NOBODY: set = set()
 ADMIN_MATRIX = [
     ("/admin/", EVERYONE),
     ("/admin/reports/", ADMIN),
+    ("/admin/box-office/sell/", COUNTER),
+    ("/admin/box-office/sell/{showtime}/", COUNTER),
+    ("/admin/box-office/sales/{sale}/", COUNTER),
+    ("/admin/box-office/sales/{sale}/tickets.pdf", COUNTER),
     ("/admin/users/", ADMIN),
     ("/admin/users/user/", ADMIN),
     ("/admin/users/user/add/", ADMIN),
@@ -318,8 +322,44 @@ def test_role_matrix_covers_every_api_route():
     assert routes - {_template(row[1]) for row in API_MATRIX} == set()
 
 
+# Staff pages outside the admin: a customer is refused (403), anonymous sent to log in.
+STAFF_PAGES = [
+    ("get", "/door/", EVERYONE),
+    ("post", "/door/{showtime}/scan/", EVERYONE),
+]
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"), STAFF_PAGES, ids=[r[1] for r in STAFF_PAGES]
+)
+def test_role_matrix_staff_pages(people, world, role, method, path, allowed):
+    client = Client(enforce_csrf_checks=False)
+    if people[role] is not None:
+        client.force_login(people[role])
+    body = {"code": world["ticket"].pk} if method == "post" else None
+    response = getattr(client, method)(_fill(path, world), body)
+
+    if role == "anonymous":
+        assert response.status_code in {302, 401}
+    elif role in allowed:
+        assert response.status_code == 200, path
+    else:
+        assert response.status_code == 403, path
+
+
+def _admin_site_pages() -> set[str]:
+    """The admin site's own pages (not a model's): reports, the box office."""
+    pages = set()
+    for pattern in admin.site.get_urls():
+        route = str(pattern.pattern)
+        if getattr(pattern, "name", None) and pattern.name.startswith("marquee-"):
+            pages.add("/admin/" + re.sub(r"<(?:\w+:)?\w+>", "{}", route))
+    return pages
+
+
 def test_role_matrix_covers_every_admin_page():
-    pages = {"/admin/", "/admin/reports/"}
+    pages = {"/admin/", *_admin_site_pages()}
     for model, model_admin in admin.site._registry.items():
         base = f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
         pages |= {f"/admin/{model._meta.app_label}/", base, f"{base}add/"}
