@@ -1,5 +1,5 @@
 """A believable cinema for development: halls, movies, two weeks of showtimes (one
-played, one ahead) with their sales, an admin and a customer.
+played, one ahead) with their sales, an admin, a cashier, an usher and a customer.
 
 The catalogue and schedule come from demo/catalogue.py, the sales from demo/sales.py,
 all through the services, so the data keeps every rule the API keeps. Idempotent:
@@ -25,6 +25,8 @@ from users.models import Role, User
 USERS = [
     # username, role, dev-only password
     ("admin", Role.ADMIN, "marquee-admin-dev"),
+    ("cashier", Role.CASHIER, "marquee-cashier-dev"),
+    ("usher", Role.USHER, "marquee-usher-dev"),
     ("customer", Role.CUSTOMER, "marquee-customer-dev"),
 ]
 
@@ -44,7 +46,7 @@ DAYS_AHEAD = 6
 class Command(BaseCommand):
     help = (
         "Load demo data: halls, movies, showtimes from a week ago to a week ahead with "
-        "their sales, an admin and a customer."
+        "their sales, an admin, a cashier, an usher and a customer."
     )
 
     def add_arguments(self, parser):
@@ -161,3 +163,4 @@ class Command(BaseCommand):
     def _print_links(self) -> None:
         self.stdout.write("Try (on the server below): /api/docs/ (Swagger UI), /api/redoc/,")
         self.stdout.write("  /admin/ (staff; the reports at /admin/reports/)")
+        self.stdout.write("  /admin/box-office/sell/ (the counter: cashier) and /door/ (usher)")

@@ -1,0 +1,193 @@
+"""A Friday night, walked in a real headless Chromium on the demo cinema (seed_demo): the
+demo CASHIER sells two seats to a walk-in on the Sell screen, prints the tickets and
+re-sends the confirmation, which arrives at a real SMTP server; the demo USHER admits
+both at the door screen and the second scan of one is refused; the admin's first page
+shows the show two seats fuller. The Sell screen again on a 10-inch tablet."""
+
+import datetime as dt
+import io
+import re
+import threading
+from dataclasses import dataclass
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from django.db import connections
+from django.utils import timezone
+
+from cinema.tests.factories import HallFactory, MovieFactory, ShowtimeFactory
+from core.tests.conftest import browser_page, chromium, open_page  # noqa: F401  (fixtures)
+from notifications.delivery import deliver_due
+from notifications.testing import smtp_server  # noqa: F401  (a fixture)
+from testsupport.testing import needs_chromium, screenshot_on_failure
+from tickets.models import Ticket, TicketStatus
+
+pytestmark = [pytest.mark.browser, needs_chromium, pytest.mark.django_db(transaction=True)]
+
+CASHIER = ("cashier", "marquee-cashier-dev")  # seed_demo's dev-only accounts
+USHER = ("usher", "marquee-usher-dev")
+WALK_IN = "ada@example.com"
+
+
+@dataclass
+class Night:
+    showtime_id: int
+    title: str
+
+
+@pytest.fixture
+def night(settings, smtp_server) -> Night:  # noqa: F811
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", smtp_server.port
+    call_command(
+        "seed_demo", "--force", "--days-back", "0", "--days-ahead", "1", stdout=io.StringIO()
+    )
+    # Tonight's show, its doors open (it starts in 20 minutes), in a screen of its own.
+    show = ShowtimeFactory(
+        hall=HallFactory(name="Friday Screen", layout={"rows": 4, "seats_per_row": 6}),
+        movie=MovieFactory(title="Friday Premiere", duration_minutes=110),
+        start_time=timezone.now() + dt.timedelta(minutes=20),
+        price=Decimal("11.50"),
+        vip_price=Decimal("16.00"),
+    )
+    return Night(showtime_id=show.pk, title=show.movie.title)
+
+
+def _in_a_thread(fn):
+    """Run a database read or the email worker beside Playwright's event loop (the ORM
+    refuses its thread)."""
+    result = {}
+
+    def run():
+        try:
+            result["value"] = fn()
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(60)
+    return result["value"]
+
+
+def _sign_in(page, url, who):
+    page.goto(f"{url}/admin/login/?next=/admin/")
+    page.fill("#id_username", who[0])
+    page.fill("#id_password", who[1])
+    page.locator("input[type=submit]").click()
+    page.wait_for_url(f"{url}/admin/")
+
+
+def _sign_out(page, url):
+    page.locator("#logout-form button").click()
+    page.wait_for_url(re.compile(r".*/admin/logout/.*"))
+
+
+def _clean(page):
+    assert page.console_errors == [] and page.script_errors == []
+    assert page.outside_requests == []
+
+
+def _sell_two(page, url, night, *, clicks) -> str:
+    """From the Sell list: open the showtime, two seats, a walk-in's name and email,
+    Sell. Returns the sale page's URL."""
+    page.locator(f'tr[data-showtime="{night.showtime_id}"] a.sell-open').click()
+    clicks.append("open")
+    page.locator("label.sell-seat").nth(0).click()
+    page.locator("label.sell-seat").nth(1).click()
+    clicks += ["seat", "seat"]
+    assert page.inner_text(".sell-submit") == "Sell 2 seats (23.00)"
+    page.fill('input[name="customer_name"]', "Ada Lovelace")
+    page.fill('input[name="customer_email"]', WALK_IN)
+    page.locator(".sell-submit").click()
+    clicks.append("sell")
+    page.wait_for_url(re.compile(rf"{url}/admin/box-office/sales/\d+/"))
+    return page.url
+
+
+def test_friday_night_at_the_counter_and_the_door(night, smtp_server, open_page, live_server):  # noqa: F811
+    url = live_server.url
+    page = open_page(width=1280, height=900)
+    with screenshot_on_failure(page, "test_friday_night_at_the_counter_and_the_door"):
+        # The cashier: the Sell screen from the dashboard.
+        _sign_in(page, url, CASHIER)
+        before = page.inner_text(f'[data-tonight="{night.showtime_id}"] .tonight-sold')
+        page.locator('a[href="/admin/box-office/sell/"]').first.click()
+        page.wait_for_url(f"{url}/admin/box-office/sell/")
+        clicks: list[str] = []
+        sale_url = _sell_two(page, url, night, clicks=clicks)
+        assert len(clicks) - 1 <= 5  # a sale of two seats: at most five after the open
+        assert "CONFIRMED" in page.inner_text("h1").upper()
+        assert page.inner_text(".sale-total") == "€23.00"
+        codes = page.locator(".sale-seats code").all_inner_texts()
+        assert len(codes) == 2
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+
+        # Print: the tickets as a PDF, read back.
+        href = page.locator("a.sale-print-a4").get_attribute("href")
+        printed = page.request.get(f"{url}{href}")
+        assert printed.status == 200 and printed.headers["content-type"] == "application/pdf"
+        assert printed.body().startswith(b"%PDF")
+
+        # Re-send the confirmation to the walk-in.
+        page.locator(".sale-resend button").click()
+        page.wait_for_url(re.compile(r".*/admin/bookings/reservation/\d+/change/"))
+        assert WALK_IN in page.inner_text(".messagelist")
+        _clean(page)
+        _in_a_thread(deliver_due)
+        delivered = [d for d in smtp_server.sink.deliveries if d.rcpt_tos == [WALK_IN]]
+        assert len(delivered) == 2  # the confirmation, and the one re-sent
+        assert all(night.title in d.message["Subject"] for d in delivered)
+        _sign_out(page, url)
+
+        # The usher at the door: both admitted, the second scan of one refused.
+        _sign_in(page, url, USHER)
+        page.goto(f"{url}/door/?showtime={night.showtime_id}")
+        for code in codes:
+            page.keyboard.type(code)
+            page.keyboard.press("Enter")
+            page.locator("#answer-title", has_text="ADMIT").wait_for()
+            page.wait_for_function("document.getElementById('code').value === ''")
+        page.keyboard.type(codes[0])
+        page.keyboard.press("Enter")
+        page.locator("#answer-title", has_text="REFUSED").wait_for()
+        assert page.inner_text("#answer-reason").startswith("Already checked in")
+        _clean(page)
+
+        # The dashboard: two seats fuller, two inside.
+        page.goto(f"{url}/admin/")
+        after = page.inner_text(f'[data-tonight="{night.showtime_id}"] .tonight-sold')
+        assert int(after.split("/")[0]) == int(before.split("/")[0]) + 2
+        inside = page.inner_text(f'[data-tonight="{night.showtime_id}"] .tonight-inside')
+        assert inside.strip().startswith("2")
+        _clean(page)
+
+    used = _in_a_thread(
+        lambda: Ticket.objects.filter(showtime_id=night.showtime_id, status=TicketStatus.USED).count()
+    )
+    assert used == 2
+
+
+def test_sell_screen_on_a_ten_inch_tablet(night, open_page, live_server):
+    url = live_server.url
+    page = open_page(width=800, height=1280)
+    with screenshot_on_failure(page, "test_sell_screen_on_a_ten_inch_tablet"):
+        _sign_in(page, url, CASHIER)
+        page.goto(f"{url}/admin/box-office/sell/")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 800
+        clicks: list[str] = []
+        page.locator(f'tr[data-showtime="{night.showtime_id}"] a.sell-open').click()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 800
+        box = page.locator(".sell-submit").bounding_box()
+        assert box["x"] + box["width"] <= 800
+        for n in (0, 1):
+            seat = page.locator("label.sell-seat").nth(n)
+            size = seat.bounding_box()
+            assert size["width"] >= 30 and size["height"] >= 30  # a finger's target
+            seat.click()
+            clicks.append("seat")
+        page.locator(".sell-submit").click()
+        page.wait_for_url(re.compile(rf"{url}/admin/box-office/sales/\d+/"))
+        assert page.evaluate("document.documentElement.scrollWidth") <= 800
+        _clean(page)
