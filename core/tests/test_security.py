@@ -139,6 +139,7 @@ ACCESS_TABLE = [
     ("delete", "/api/showtimes/{showtime}/", None, 401, 403, 409),
     ("delete", "/api/showtimes/{spare_showtime}/", None, 401, 403, 204),
     ("get", "/api/showtimes/{showtime}/seats/", None, 200, 200, 200),
+    ("get", "/api/showtimes/{showtime}/reservations/", None, 401, 403, 200),
     ("get", "/api/reservations/", None, 401, 200, 200),
     ("post", "/api/reservations/", {}, 401, 400, 400),
     ("get", "/api/reservations/{reservation}/", None, 401, 200, 200),
