@@ -42,6 +42,7 @@ ENGINE_MODULES = (
     "payments/tests/test_webhooks.py",
     "reports/tests/test_admin_views.py",
     "reports/tests/test_stats.py",
+    "reports/tests/test_tonight.py",
     "tickets/tests/test_admin_search.py",
     "tickets/tests/test_api.py",
     "tickets/tests/test_services.py",

@@ -1,6 +1,7 @@
-"""The project's admin site: Django's, branded Marquee, with the staff reports page
-(/admin/reports/) in its dashboard and menu, and without the tables that mean nothing
-to a cinema's staff.
+"""The project's admin site: Django's, branded Marquee, with "Tonight" (today's
+showtimes, how full, who is inside, the doors; links to sell and to the door) at the top
+of its first page, the staff reports page (/admin/reports/) in its dashboard and menu,
+and without the tables that mean nothing to a cinema's staff.
 
 Set as the default site by ``config.apps.MarqueeAdminConfig`` (in INSTALLED_APPS in
 place of ``django.contrib.admin``), so ``admin.site`` and ``@admin.register`` are this
@@ -8,9 +9,12 @@ site everywhere.
 """
 
 from django.contrib import admin
-from django.urls import path, reverse
+from django.urls import NoReverseMatch, path, reverse
+from django.utils import timezone
 
 from reports.admin_views import reports_view
+from reports.selectors import tonight
+from users import roles
 
 # Registered by the apps Marquee uses, but of no use to staff: roles decide what a user
 # may do (not groups), and refresh tokens are rotated, blacklisted and expire by
@@ -27,6 +31,13 @@ class MarqueeAdminSite(admin.AdminSite):
     site_header = "Marquee"
     site_title = "Marquee admin"
     index_title = "Cinema administration"
+    index_template = "admin/marquee_index.html"
+
+    # The counter's Sell screen for one showtime, and the usher's door screen: named by
+    # URL (their views are built elsewhere); plain paths if the name is not routed yet.
+    SELL_URL_NAME = "marquee-sell"
+    SELL_PATH = "/admin/box-office/sell/{id}/"
+    DOOR_PATH = "/door/?showtime={id}"
 
     def get_urls(self):
         return [
@@ -37,6 +48,38 @@ class MarqueeAdminSite(admin.AdminSite):
     def reports(self, request):
         """Occupancy and revenue per day, for staff only (``admin_view``)."""
         return reports_view(request, site=self)
+
+    def index(self, request, extra_context=None):
+        """Django's dashboard, with tonight's showtimes above it for every member of
+        staff (``tonight`` reads them in one query)."""
+        context = {
+            "tonight": self.tonight_rows(request),
+            "today": timezone.localdate(),
+            **(extra_context or {}),
+        }
+        return super().index(request, context)
+
+    def sell_url(self, showtime_id: int) -> str:
+        try:
+            return reverse(f"{self.name}:{self.SELL_URL_NAME}", args=[showtime_id])
+        except NoReverseMatch:
+            return self.SELL_PATH.format(id=showtime_id)
+
+    def tonight_rows(self, request) -> list[dict]:
+        """Today's showtimes with the links this user may follow: Sell for counter staff
+        (``roles.SELL``), Door for door staff (``roles.CHECK_IN``)."""
+        user = request.user
+        may_sell = user.has_perm(roles.SELL)
+        may_check_in = user.has_perm(roles.CHECK_IN)
+        return [
+            {
+                "show": show,
+                "sell_url": self.sell_url(show.id) if may_sell and not show.ended else None,
+                "door_url": self.DOOR_PATH.format(id=show.id) if may_check_in else None,
+                "change_url": reverse(f"{self.name}:cinema_showtime_change", args=[show.id]),
+            }
+            for show in tonight()
+        ]
 
     def get_app_list(self, request, app_label=None):
         """The apps and their models, plus "Reports" (not a model, so Django would not
