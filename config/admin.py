@@ -12,6 +12,7 @@ from django.contrib import admin
 from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
 
+from core.days import local_zone
 from reports.admin_views import reports_view
 from reports.selectors import tonight
 from users import roles
@@ -54,7 +55,7 @@ class MarqueeAdminSite(admin.AdminSite):
         staff (``tonight`` reads them in one query)."""
         context = {
             "tonight": self.tonight_rows(request),
-            "today": timezone.localdate(),
+            "today": timezone.localdate(timezone=local_zone()),
             **(extra_context or {}),
         }
         return super().index(request, context)

@@ -117,7 +117,7 @@ def test_guest_list_of_an_unknown_showtime_is_404(admin_client):
 def test_guest_list_query_budget(admin_client, show, guests, django_assert_max_num_queries):
     for label in ("B2", "B3", "B4"):
         book(showtime=show, seats=[seat(show, label)])
-    with django_assert_max_num_queries(5):
+    with django_assert_max_num_queries(4):
         response = admin_client.get(url(show))
     assert response.status_code == 200
 
