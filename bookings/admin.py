@@ -29,6 +29,7 @@ from cinema.seat_grid import seat_grid_html
 from core.admin import ReadOnlyAdmin
 from core.days import local_day_range
 from core.errors import DomainError
+from core.limits import MAX_ID
 
 
 def showtime_seat_map_html(
@@ -246,6 +247,23 @@ class ReservationAdmin(ReadOnlyAdmin):
     @admin.display(description="created", ordering="created_at")
     def created(self, obj):
         return local_time(obj.created_at)
+
+    GUEST_LIST_PARAMETER = "showtime__id__exact"  # cinema.admin.ShowtimeAdmin links it
+
+    def changelist_view(self, request, extra_context=None):
+        """The list; filtered by one showtime it is that showtime's guest list, and its
+        title says which."""
+        raw = request.GET.get(self.GUEST_LIST_PARAMETER, "")
+        showtime = None
+        if raw.isascii() and raw.isdigit() and 0 < int(raw) <= MAX_ID:
+            showtime = Showtime.objects.select_related("movie", "hall").filter(pk=raw).first()
+        if showtime is not None:
+            title = (
+                f"Guest list: {showtime.movie.title}, {showtime.hall.name}, "
+                f"{local_time(showtime.start_time)}"
+            )
+            extra_context = {"title": title, "subtitle": None, **(extra_context or {})}
+        return super().changelist_view(request, extra_context)
 
     # --- cancelling ---
     @staticmethod

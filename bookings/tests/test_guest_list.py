@@ -140,6 +140,9 @@ def test_showtime_page_links_its_guest_list(counter_browser, show, guests):
     first, walk_in, gone = guests
     assert sorted(obj.pk for obj in listed) == sorted([first.pk, walk_in.pk, gone.pk])
     page = response.content.decode()
+    start = timezone.localtime(show.start_time)
+    assert f"<h1>Guest list: Paper Tigers, {show.hall.name}, " in page
+    assert f"{start:%H:%M}</h1>" in page
     for text in ("Ann Lee", "A1, A2", "Bruno Diaz", "C4", "1 / 2"):
         assert text in page, text
     assert "Paid" in page  # the payment column of the registered admin
