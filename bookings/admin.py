@@ -7,6 +7,7 @@ from collections.abc import Collection
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -30,6 +31,7 @@ from cinema.seat_grid import seat_grid_html
 from core.admin import ReadOnlyAdmin
 from core.days import local_day_range
 from core.errors import DomainError
+from core.limits import MAX_ID
 from users import roles
 
 
@@ -130,15 +132,20 @@ class ReservationAdmin(ReadOnlyAdmin):
     """Reservations, read-only: the one write is cancelling (a button on the page and an
     action in the list), through the booking service (locks, rules, seats freed)."""
 
-    list_display = ["number", "user", "show", "status", "total", "created"]
+    # With the seats and who came in, this list filtered by a showtime is its guest list
+    # (linked from the showtime's page as ?showtime__id__exact=N).
+    list_display = [
+        "number", "customer", "show", "seats_short", "status", "total", "inside", "created",
+    ]  # fmt: skip
     list_display_links = ["number"]
     list_filter = ["status", ShowtimeStartFilter, "created_at"]
-    search_fields = [
-        "user__username",
-        "user__email",
-        "showtime__movie__title",
-        "showtime__hall__name",
-    ]
+    # The box is there for these; what a term finds is decided by get_search_results
+    # (bookings.selectors.reservation_search, which the API's ?search= uses too).
+    search_fields = list(selectors.SEARCH_TEXT_FIELDS)
+    search_help_text = (
+        "A reservation number (4998 or #4998), a ticket code as printed (any case, dashes "
+        "or not), or words of the customer's name, email or username, the movie or the hall."
+    )
     # No date_hierarchy: on MySQL/MariaDB it needs the server's time zone tables. The
     # date filters compute their ranges in Python and work everywhere.
     list_select_related = ["user", "showtime__movie", "showtime__hall"]
@@ -157,7 +164,18 @@ class ReservationAdmin(ReadOnlyAdmin):
     actions = ["cancel_selected", "resend_confirmation"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("showtime__movie", "showtime__hall")
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("user", "showtime__movie", "showtime__hall")
+            .prefetch_related(
+                Prefetch("seats", queryset=ReservationSeat.objects.select_related("seat"))
+            )
+            .annotate(checked_in=selectors.tickets_checked_in())
+        )
+
+    def get_search_results(self, request, queryset, search_term):
+        return selectors.reservation_search(queryset, search_term), False
 
     # --- read-only (ReadOnlyAdmin): no add, no edit, no delete; cancel instead ---
     def has_cancel_permission(self, request):
@@ -204,6 +222,22 @@ class ReservationAdmin(ReadOnlyAdmin):
     def number(self, obj):
         return obj.pk
 
+    @admin.display(description="customer")
+    def customer(self, obj):
+        # The name alone: an email is one unbreakable word that would widen the list
+        # (it is on the reservation's page, and the search finds it).
+        return obj.customer_label
+
+    @admin.display(description="seats")
+    def seats_short(self, obj):
+        # From the prefetched claims (get_queryset): no query per row.
+        claims = sorted(obj.seats.all(), key=lambda claim: claim.seat.position)
+        return ", ".join(claim.seat.label for claim in claims)
+
+    @admin.display(description="inside", ordering="checked_in")
+    def inside(self, obj):
+        return f"{obj.checked_in} / {len(obj.seats.all())}"
+
     @admin.display(description="showtime", ordering="showtime__start_time")
     def show(self, obj):
         showtime = obj.showtime
@@ -221,6 +255,23 @@ class ReservationAdmin(ReadOnlyAdmin):
     @admin.display(description="created", ordering="created_at")
     def created(self, obj):
         return local_time(obj.created_at)
+
+    GUEST_LIST_PARAMETER = "showtime__id__exact"  # cinema.admin.ShowtimeAdmin links it
+
+    def changelist_view(self, request, extra_context=None):
+        """The list; filtered by one showtime it is that showtime's guest list, and its
+        title says which."""
+        raw = request.GET.get(self.GUEST_LIST_PARAMETER, "")
+        showtime = None
+        if raw.isascii() and raw.isdigit() and 0 < int(raw) <= MAX_ID:
+            showtime = Showtime.objects.select_related("movie", "hall").filter(pk=raw).first()
+        if showtime is not None:
+            title = (
+                f"Guest list: {showtime.movie.title}, {showtime.hall.name}, "
+                f"{local_time(showtime.start_time)}"
+            )
+            extra_context = {"title": title, "subtitle": None, **(extra_context or {})}
+        return super().changelist_view(request, extra_context)
 
     # --- cancelling ---
     @staticmethod

@@ -34,6 +34,7 @@ from cinema.models import Seat, SeatType, Showtime
 from core.db_router import read_from_replica
 from core.limits import MAX_ID
 from core.money import cents
+from core.ticket_codes import normalise as normalise_ticket_code
 from users import roles
 
 
@@ -61,6 +62,94 @@ def reservation_list(*, user) -> QuerySet[Reservation]:
 
 def reservation_get(*, pk: int) -> Reservation:
     return reservation_queryset().get(pk=pk)
+
+
+# --- finding a reservation --------------------------------------------------------------
+# What a word of a search may match (any part, any case): the customer as staff know
+# them (a walk-in's name and email, the account's names, username and email) and, as
+# the admin's search always did, the movie and the hall.
+SEARCH_TEXT_FIELDS = (
+    "customer_name",
+    "customer_email",
+    "user__username",
+    "user__first_name",
+    "user__last_name",
+    "user__email",
+    "showtime__movie__title",
+    "showtime__hall__name",
+)
+SEARCH_MAX_LENGTH = 100
+
+
+def _reservation_number(term: str) -> int | None:
+    """``4998`` or ``#4998`` (as the confirmation email prints it): the number, else None."""
+    digits = term[1:] if term.startswith("#") else term
+    if digits.isascii() and digits.isdigit():
+        return int(digits)
+    return None
+
+
+def reservation_search(queryset: QuerySet[Reservation], term: str) -> QuerySet[Reservation]:
+    """The reservations of ``queryset`` that ``term`` finds: the one rule for the admin's
+    search box and the API's ``?search=``.
+
+    - a number, with or without ``#``: the reservation with that number, and only it;
+    - a ticket code as printed or typed (any case, with or without dashes): the
+      reservation holding that ticket, or any that the words below find;
+    - otherwise each word must match (part of, any case) one of ``SEARCH_TEXT_FIELDS``:
+      ``ann smith`` finds Ann Smith's account and the walk-in "Ann Smith" alike.
+
+    The ticket's table is read through the reverse relation ``tickets`` (a lookup string:
+    tickets sits above bookings), in a subquery, so a reservation is never listed twice.
+    An empty term finds everything.
+    """
+    term = (term or "").strip()
+    if not term:
+        return queryset
+    number = _reservation_number(term)
+    if number is not None:
+        return queryset.filter(pk=number) if 0 < number <= MAX_ID else queryset.none()
+    found = Q()
+    for word in term.split():
+        any_field = Q()
+        for field in SEARCH_TEXT_FIELDS:
+            any_field |= Q(**{f"{field}__icontains": word})
+        found &= any_field
+    code = normalise_ticket_code(term)
+    if code is not None:
+        found |= Q(pk__in=Reservation.objects.filter(tickets__code=code).values("pk"))
+    return queryset.filter(found)
+
+
+def tickets_checked_in() -> Expression:
+    """For a Reservation queryset: how many of its tickets were used at the door.
+
+    Read through the reverse relation ``tickets`` (lookup strings; tickets sits above
+    bookings and may not be imported here). A ticket is used exactly when its
+    ``checked_in_at`` is set: the tickets app's check constraint
+    ``tickets_ticket_used_when_checked_in`` guarantees it, so this needs no status value
+    of theirs. A correlated subquery, so it multiplies no other join."""
+    used = (
+        Reservation.objects.filter(pk=OuterRef("pk"), tickets__checked_in_at__isnull=False)
+        .order_by()
+        .values("pk")
+        .annotate(n=Count("tickets"))
+        .values("n")
+    )
+    return Coalesce(Subquery(used, output_field=IntegerField()), Value(0))
+
+
+def showtime_guest_list(*, showtime_id: int) -> QuerySet[Reservation]:
+    """A showtime's reservations, of every status, in the order they were made, each
+    with its customer, seats and ``checked_in`` (tickets used at the door): three
+    queries for any page (reservations, their seats; and the count)."""
+    return (
+        reservation_queryset()
+        .select_related("user")
+        .filter(showtime_id=showtime_id)
+        .annotate(checked_in=tickets_checked_in())
+        .order_by("pk")
+    )
 
 
 # A hall's seat layout, per process: {hall_id: (version, [(id, row, number, label,

@@ -157,6 +157,48 @@ class ReservationSerializer(StrictModelSerializer):
         return payment_data(reservation)
 
 
+class GuestSerializer(StrictModelSerializer):
+    """A reservation as a showtime's guest list shows it to counter staff."""
+
+    customer = serializers.CharField(
+        source="customer_label",
+        read_only=True,
+        help_text="Who it is for: a walk-in's name, else the account's full name or "
+        "username, else the email given, else `walk-in`.",
+    )
+    email = serializers.CharField(
+        source="contact_email",
+        read_only=True,
+        help_text="Where its emails go (the address given at the counter, else the "
+        "account's); may be empty.",
+    )
+    at_counter = serializers.BooleanField(read_only=True, help_text="Sold at the counter.")
+    seats = serializers.SerializerMethodField(help_text="Seat labels, in the hall's order.")
+    payment_status = serializers.ChoiceField(choices=PaymentState.choices, read_only=True)
+    checked_in = serializers.IntegerField(
+        read_only=True, help_text="How many of its tickets were used at the door."
+    )
+
+    class Meta:
+        model = Reservation
+        fields = [
+            "id",
+            "status",
+            "customer",
+            "email",
+            "at_counter",
+            "seats",
+            "total_price",
+            "payment_status",
+            "checked_in",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    def get_seats(self, reservation: Reservation) -> list[str]:
+        return [claim.seat.label for claim in reservation.seats.all()]
+
+
 class NextStepSerializer(serializers.Serializer):
     action = serializers.ChoiceField(choices=["checkout"], read_only=True)
     detail = serializers.CharField(read_only=True)

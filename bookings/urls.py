@@ -8,6 +8,11 @@ router.register("reservations", views.ReservationViewSet, basename="reservation"
 
 urlpatterns = [
     path("showtimes/<int:showtime_id>/seats/", views.SeatMapView.as_view(), name="seat-map"),
+    path(
+        "showtimes/<int:showtime_id>/reservations/",
+        views.ShowtimeGuestListView.as_view(),
+        name="showtime-guest-list",
+    ),
     # Compatibility routes of the API Marquee replaces.
     path("shows/<int:showtime_id>/book/", views.ShowBookView.as_view(), name="compat-book"),
     path("my-bookings/", views.MyBookingsView.as_view(), name="compat-my-bookings"),

@@ -11,7 +11,8 @@ from drf_spectacular.utils import (
 )
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.filters import SearchFilter
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -42,6 +43,7 @@ from bookings.exceptions import (
 from bookings.models import Reservation, ReservationStatus
 from bookings.serializers import (
     ConfirmationResentSerializer,
+    GuestSerializer,
     MyBookingSerializer,
     ReservationCreateSerializer,
     ReservationSerializer,
@@ -56,10 +58,10 @@ from cinema.models import Seat, Showtime
 from core.conditional import cache_headers, not_modified
 from core.filters import IdFilter, NoEmptyValuesFilterSet, StableOrderingFilter
 from core.limits import MAX_ID
-from core.schema import NOT_MODIFIED, POLL_PARAMETERS, domain_errors
+from core.schema import NOT_MODIFIED, POLL_PARAMETERS, domain_errors, error_responses
 from users import roles
 from users.authentication import PublicReadsMixin
-from users.permissions import MayResendConfirmation
+from users.permissions import MayLookUpBookings, MayResendConfirmation
 
 # What the 201 of a booking carries besides its body.
 _CREATED_HEADERS = [
@@ -139,6 +141,43 @@ class ReservationFilter(NoEmptyValuesFilterSet):
         fields = ["user", "showtime", "status"]
 
 
+class ReservationSearchFilter(SearchFilter):
+    """``?search=``: what it finds is ``bookings.selectors.reservation_search``, the rule
+    the admin's search box follows too. It searches only what the user may see (a
+    customer, their own reservations)."""
+
+    search_description = (
+        "Find reservations: a number (`4998` or `#4998`) finds that reservation; a ticket "
+        "code as printed or typed (any case, with or without dashes) finds the reservation "
+        "holding it; otherwise every word must match part of the customer's name (a "
+        "walk-in's, or the account's first or last name), email, username, the movie or "
+        f"the hall, in any case. At most {selectors.SEARCH_MAX_LENGTH} characters; empty "
+        "finds everything."
+    )
+
+    def filter_queryset(self, request, queryset, view):
+        term = request.query_params.get(self.search_param, "")
+        if len(term) > selectors.SEARCH_MAX_LENGTH:
+            raise ValidationError(
+                {self.search_param: [f"Give at most {selectors.SEARCH_MAX_LENGTH} characters."]}
+            )
+        return selectors.reservation_search(queryset, term)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter["schema"]["maxLength"] = selectors.SEARCH_MAX_LENGTH
+        return parameters
+
+
+class GuestListFilter(NoEmptyValuesFilterSet):
+    status = django_filters.ChoiceFilter(choices=ReservationStatus.choices)
+
+    class Meta:
+        model = Reservation
+        fields = ["status"]
+
+
 def _render(reservation: Reservation) -> dict:
     return ReservationSerializer(selectors.reservation_get(pk=reservation.pk)).data
 
@@ -176,9 +215,10 @@ class SeatMapView(PublicReadsMixin, APIView):
 @extend_schema_view(
     list=extend_schema(
         tags=["reservations"],
-        summary="Your reservations (ADMIN: everyone's)",
-        description="Newest first. An ADMIN sees all and may filter by `user`; everyone "
-        "may filter by `showtime` and `status`.",
+        summary="Your reservations (counter staff: everyone's)",
+        description="Newest first. Staff who look bookings up (CASHIER, ADMIN) see all "
+        "and may filter by `user`; everyone may filter by `showtime` and `status`, and "
+        "find by `search` (a customer searches only their own reservations).",
         responses={200: ReservationSerializer(many=True)},
     ),
     retrieve=extend_schema(
@@ -264,7 +304,7 @@ class ReservationViewSet(
 ):
     serializer_class = ReservationSerializer
     permission_classes = [IsAuthenticated]
-    filter_backends = [DjangoFilterBackend, StableOrderingFilter]
+    filter_backends = [DjangoFilterBackend, ReservationSearchFilter, StableOrderingFilter]
     filterset_class = ReservationFilter
     ordering_fields = ["created_at", "id"]
     queryset = Reservation.objects.none()  # for schema introspection; see get_queryset
@@ -318,6 +358,32 @@ class ReservationViewSet(
             "detail": f"The confirmation of reservation {reservation.pk} is on its way to {to}.",
         }
         return Response(ConfirmationResentSerializer(body).data, status=status.HTTP_202_ACCEPTED)
+
+
+@extend_schema(
+    tags=["showtimes"],
+    summary="A showtime's guest list (counter staff)",
+    description="Every reservation of the showtime, live or not (filter with `status`), "
+    "in the order they were made: its number (`id`), customer and contact email, seats, "
+    "total, payment status and how many of its tickets were used at the door. For staff "
+    "who look bookings up (CASHIER, ADMIN); others 403 `permission_denied`. An unknown "
+    "showtime is 404.",
+    responses={200: GuestSerializer(many=True), **error_responses(401, 403, 404)},
+)
+class ShowtimeGuestListView(generics.ListAPIView):
+    serializer_class = GuestSerializer
+    permission_classes = [IsAuthenticated, MayLookUpBookings]
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = GuestListFilter
+    queryset = Reservation.objects.none()  # for schema introspection; see get_queryset
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Reservation.objects.none()
+        showtime_id = self.kwargs["showtime_id"]
+        if not 0 < showtime_id <= MAX_ID or not Showtime.objects.filter(pk=showtime_id).exists():
+            raise NotFound()
+        return selectors.showtime_guest_list(showtime_id=showtime_id)
 
 
 # --- compatibility routes of the API Marquee replaces ----------------------------------

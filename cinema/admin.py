@@ -17,7 +17,7 @@ from django.contrib.admin.actions import delete_selected
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
 from django.http import HttpResponseRedirect
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html
 
@@ -497,6 +497,29 @@ class ShowtimeAdmin(GuardedDeleteMixin, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         pass  # saved by the service in the form's clean()
+
+    # The permission and the page of the booking engine's reservation admin, named by
+    # strings: the schedule links its guest list without importing what sits above it.
+    GUEST_LIST_PERMISSION = "bookings.view_reservation"
+    GUEST_LIST_URL = "admin:bookings_reservation_changelist"
+
+    def guest_list_url(self, request, obj) -> str | None:
+        """The showtime's guest list (its reservations with seats, paid, checked in), for
+        staff who look bookings up; None for the others or before it is saved."""
+        if obj is None or obj.pk is None or not request.user.has_perm(self.GUEST_LIST_PERMISSION):
+            return None
+        try:
+            changelist = reverse(self.GUEST_LIST_URL, current_app=self.admin_site.name)
+        except NoReverseMatch:  # the reservations' admin is not installed
+            return None
+        return f"{changelist}?showtime__id__exact={obj.pk}"
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = extra_context or {}
+        extra_context["guest_list_url"] = self.guest_list_url(
+            request, self.get_object(request, object_id)
+        )
+        return super().change_view(request, object_id, form_url, extra_context)
 
     # --- deleting ---
     def has_delete_permission(self, request, obj=None):

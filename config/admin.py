@@ -1,6 +1,7 @@
-"""The project's admin site: Django's, branded Marquee, with the staff reports page
-(/admin/reports/) in its dashboard and menu, and without the tables that mean nothing
-to a cinema's staff.
+"""The project's admin site: Django's, branded Marquee, with "Tonight" (today's
+showtimes, how full, who is inside, the doors; links to sell and to the door) at the top
+of its first page, the staff reports page (/admin/reports/) in its dashboard and menu,
+and without the tables that mean nothing to a cinema's staff.
 
 Set as the default site by ``config.apps.MarqueeAdminConfig`` (in INSTALLED_APPS in
 place of ``django.contrib.admin``), so ``admin.site`` and ``@admin.register`` are this
@@ -10,9 +11,12 @@ site everywhere.
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.urls import path, reverse
+from django.utils import timezone
 
 from boxoffice import admin_views as counter
+from core.days import local_zone
 from reports.admin_views import reports_view
+from reports.selectors import tonight
 from users import roles
 
 # Registered by the apps Marquee uses, but of no use to staff: roles decide what a user
@@ -30,6 +34,10 @@ class MarqueeAdminSite(admin.AdminSite):
     site_header = "Marquee"
     site_title = "Marquee admin"
     index_title = "Cinema administration"
+    index_template = "admin/marquee_index.html"
+
+    # The usher's door screen for one showtime (tickets/door.py, outside the admin).
+    DOOR_PATH = "/door/?showtime={id}"
 
     def get_urls(self):
         def page(view):
@@ -70,6 +78,35 @@ class MarqueeAdminSite(admin.AdminSite):
         if not request.user.has_module_perms(app_label):
             raise PermissionDenied
         return super().app_index(request, app_label, extra_context)
+
+    def index(self, request, extra_context=None):
+        """Django's dashboard, with tonight's showtimes above it for every member of
+        staff (``tonight`` reads them in one query)."""
+        context = {
+            "tonight": self.tonight_rows(request),
+            "today": timezone.localdate(timezone=local_zone()),
+            **(extra_context or {}),
+        }
+        return super().index(request, context)
+
+    def sell_url(self, showtime_id: int) -> str:
+        return reverse(f"{self.name}:marquee-sell", args=[showtime_id])
+
+    def tonight_rows(self, request) -> list[dict]:
+        """Today's showtimes with the links this user may follow: Sell for counter staff
+        (``roles.SELL``), Door for door staff (``roles.CHECK_IN``)."""
+        user = request.user
+        may_sell = user.has_perm(roles.SELL)
+        may_check_in = user.has_perm(roles.CHECK_IN)
+        return [
+            {
+                "show": show,
+                "sell_url": self.sell_url(show.id) if may_sell and not show.ended else None,
+                "door_url": self.DOOR_PATH.format(id=show.id) if may_check_in else None,
+                "change_url": reverse(f"{self.name}:cinema_showtime_change", args=[show.id]),
+            }
+            for show in tonight()
+        ]
 
     def get_app_list(self, request, app_label=None):
         """The apps and their models, plus "Reports" (not a model, so Django would not

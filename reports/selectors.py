@@ -24,12 +24,14 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from bookings.models import Reservation, ReservationSeat, ReservationStatus
+from bookings.selectors import sold_seats
 from cinema.models import Seat, Showtime
 from core.days import local_day_range, local_zone
 from core.money import ZERO, cents, money_or_zero, money_total
 from payments.selectors import money_figures
 from tickets.models import TicketStatus
 from tickets.selectors import ticket_count
+from tickets.services import doors_open_at
 
 
 @dataclass
@@ -229,3 +231,59 @@ def stats_report(
     report.per_day = [{"date": day, **figures.as_dict()} for day, figures in days.items()]
     report.money = money_figures(start=start, end=end, movie_id=movie_id, hall_id=hall_id)
     return report
+
+
+# --- tonight ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TonightShow:
+    """One of today's showtimes as the admin's first page shows it."""
+
+    id: int
+    start: dt.datetime  # local time
+    movie: str
+    hall: str
+    sold: int
+    capacity: int
+    checked_in: int
+    doors_open_at: dt.datetime  # local time
+    doors_open: bool
+    ended: bool
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.sold / self.capacity) if self.capacity else 0
+
+
+def tonight(*, now: dt.datetime | None = None) -> list[TonightShow]:
+    """Today's showtimes (the cinema's local day, [midnight, midnight) computed here),
+    in order of their start, with seats sold (the engine's counters), tickets checked in
+    and whether the doors are open (``tickets.services.doors_open_at`` until the end).
+    One query, however many showtimes."""
+    now = now or timezone.now()
+    zone = local_zone()
+    start, end = local_day_range(timezone.localdate(now, timezone=zone))
+    rows = (
+        Showtime.objects.filter(start_time__gte=start, start_time__lt=end)
+        .select_related("movie", "hall")
+        .annotate(sold=sold_seats(), checked_in=ticket_count(TicketStatus.USED))
+        .order_by("start_time", "hall__name", "id")
+    )
+    shows = []
+    for show in rows:
+        opens = doors_open_at(show.start_time)
+        ended = now >= show.end_time
+        shows.append(
+            TonightShow(
+                id=show.pk,
+                start=show.start_time.astimezone(zone),
+                movie=show.movie.title,
+                hall=show.hall.name,
+                sold=show.sold,
+                capacity=show.hall.capacity,
+                checked_in=show.checked_in,
+                doors_open_at=opens.astimezone(zone),
+                doors_open=opens <= now and not ended,
+                ended=ended,
+            )
+        )
+    return shows

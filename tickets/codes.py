@@ -1,20 +1,18 @@
 """Ticket codes: 140 random bits from ``secrets``, written in Crockford's base32.
 
 28 characters of ``0-9`` and ``A-Z`` without I, L, O and U: URL-safe as they are, in QR
-codes' compact alphanumeric mode, and hard to misread. People see them in groups of
-four (``K3F9-7QXM-...``); what a person or a scanner sends is read leniently (any case,
-dashes and spaces ignored, I and L read as 1, O as 0).
+codes' compact alphanumeric mode, and hard to misread. How they are written and read
+(``display``, ``normalise``) lives in core/ticket_codes.py, where the layers below
+tickets can read a typed code too; the names stay importable from here.
 """
 
 import secrets
 
-ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-CODE_LENGTH = 28  # x 5 bits = 140 bits
-GROUP = 4
+from core.ticket_codes import ALPHABET, CODE_LENGTH, GROUP, display, normalise
+
+__all__ = ["ALPHABET", "CODE_LENGTH", "GROUP", "display", "new_code", "normalise"]
+
 _BITS = CODE_LENGTH * 5
-_VALID = frozenset(ALPHABET)
-# Crockford's decoding: the look-alikes of 1 and 0, and separators people type.
-_READ = str.maketrans({"I": "1", "L": "1", "O": "0", "-": None, " ": None})
 
 
 def new_code() -> str:
@@ -24,18 +22,3 @@ def new_code() -> str:
         number, digit = divmod(number, 32)
         chars.append(ALPHABET[digit])
     return "".join(reversed(chars))
-
-
-def display(code: str) -> str:
-    """``K3F97QXM...`` as people read it: ``K3F9-7QXM-...``."""
-    return "-".join(code[i : i + GROUP] for i in range(0, len(code), GROUP))
-
-
-def normalise(raw: str) -> str | None:
-    """The stored form of a code as typed or scanned; None if it cannot be one."""
-    if not isinstance(raw, str) or len(raw) > 64:
-        return None
-    code = raw.strip().upper().translate(_READ)
-    if len(code) != CODE_LENGTH or not _VALID.issuperset(code):
-        return None
-    return code

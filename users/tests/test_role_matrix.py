@@ -80,6 +80,8 @@ API_MATRIX = [
     _row("delete", "/api/showtimes/{showtime}/", None, 401, 403, 403, 403, 409),
     _row("delete", "/api/showtimes/{spare_showtime}/", None, 401, 403, 403, 403, 204),
     _row("get", "/api/showtimes/{showtime}/seats/", None, 200, 200, 200, 200, 200),
+    # A showtime's guest list: counter staff.
+    _row("get", "/api/showtimes/{showtime}/reservations/", None, 401, 403, 403, 200, 200),
     # Reservations: a customer's own (an usher's own too: staff may book as customers);
     # counter staff look every booking up.
     _row("get", "/api/reservations/", None, 401, 200, 200, 200, 200),
