@@ -16,6 +16,10 @@ REQUIRED = (
     ("the generated client", "core.tests.test_generated_client."),
     ("the CORS preflight in a browser", "core.tests.test_cors_browser."),
     ("the Redis fault tests", "core.tests.test_faults.test_fault_redis"),
+    ("the Friday night at the counter and the door", "boxoffice.tests.test_browser."),
+    ("the door screen in a browser", "tickets.tests.test_door_browser."),
+    ("the counter racing online buyers", "boxoffice.tests.test_concurrency."),
+    ("the role matrix", "users.tests.test_role_matrix."),
 )
 
 

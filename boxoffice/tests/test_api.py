@@ -220,3 +220,23 @@ def test_cashier_cancels_a_counter_sale_and_hands_the_cash_back(cashier_client, 
     refused = cashier_client.delete(f"/api/reservations/{online.pk}/")
     assert refused.status_code == 403
     assert refused.data["code"] == "not_owner"
+
+
+def test_the_database_lost_between_seats_and_money_sells_nothing(cashier_client, show, monkeypatch):
+    """The connection goes after the engine claimed the seats and before the payment is
+    written: one transaction, so the seats are not sold either; a fast 503."""
+    from django.db import OperationalError
+
+    from payments import services as payment_services
+
+    def gone(**kwargs):
+        raise OperationalError(2013, "Lost connection to server during query")
+
+    monkeypatch.setattr(payment_services, "payment_take_at_box_office", gone)
+    response = sell(cashier_client, show, "A1", "A2")
+
+    assert response.status_code == 503
+    assert response.data["code"] == "database_unavailable"
+    assert int(response["Retry-After"]) > 0
+    assert nothing_written()
+    assert OutboxEmail.objects.count() == 0

@@ -37,7 +37,7 @@ from testsupport.liveserver import (
     read_in_a_loop,
 )
 from testsupport.testing import requires_mysql_marks
-from users.tests.factories import DEFAULT_PASSWORD, AdminFactory, UserFactory
+from users.tests.factories import DEFAULT_PASSWORD, AdminFactory, CashierFactory, UserFactory
 
 REDIS = ("127.0.0.1", 6379)
 REDIS_DB = 9  # this suite's own Redis database; nothing here flushes it
@@ -131,14 +131,20 @@ def test_fault_redis_down_login_register_and_booking_work(redis_through_proxy, w
             )
         )
         booking = _book(client, _token(customer), world["showtime"], world["seats"][0])
+        sale = client.post(
+            "/api/box-office/sales/",
+            json={"showtime": world["showtime"].pk, "seats": [world["seats"][1]], "method": "cash"},
+            headers={"Authorization": f"Bearer {_token(CashierFactory())}"},
+        )
 
+    assert sale.status_code == 201, sale.get_data()
     assert login.status_code == 200, login.get_data()
     assert "access" in login.json
     assert register.status_code == 201, register.get_data()
     assert booking.status_code == 201, booking.get_data()
     assert login_time < 1 and register_time < 1
     assert any("failed open" in record.getMessage() for record in caplog.records)
-    assert ReservationSeat.objects.filter(active=True).count() == 1
+    assert ReservationSeat.objects.filter(active=True).count() == 2
 
     # Back: after the breaker's window the throttles count again.
     redis_through_proxy.set_mode(PASS)
@@ -217,12 +223,18 @@ def test_fault_database_refused_answers_503_and_recovers_at_once(db_through_prox
     client = _wsgi_client()
     assert client.get("/api/movies/").status_code == 200
 
+    cashier_token = _token(CashierFactory())
     db_through_proxy.set_mode(REFUSE)
     requests = {
         "list": lambda: client.get("/api/movies/"),
         "seat map": lambda: client.get(f"/api/showtimes/{showtime.pk}/seats/"),
         "login": lambda: _login(client, customer.username),
         "booking": lambda: _book(client, token, showtime, seat.pk),
+        "counter sale": lambda: client.post(
+            "/api/box-office/sales/",
+            json={"showtime": showtime.pk, "seats": [seat.pk], "method": "cash"},
+            headers={"Authorization": f"Bearer {cashier_token}"},
+        ),
     }
     with caplog.at_level(logging.WARNING):
         for _name, call in requests.items():
