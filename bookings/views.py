@@ -223,7 +223,7 @@ class SeatMapView(PublicReadsMixin, APIView):
     ),
     retrieve=extend_schema(
         tags=["reservations"],
-        summary="One reservation (yours; ADMIN: any)",
+        summary="One reservation (yours; CASHIER, ADMIN: any)",
         responses={200: ReservationSerializer},
     ),
     create=extend_schema(

@@ -136,7 +136,7 @@ AUTHENTICATION_ERRORS = (
     ApiError(401, "user_inactive", "User is inactive."),
     ApiError(401, "password_changed", "The user's password has been changed."),
 )
-PERMISSION_DENIED = ApiError(403, "permission_denied", "Only staff (role ADMIN) may do this.")
+PERMISSION_DENIED = ApiError(403, "permission_denied", "Your role may not do this.")
 NOT_FOUND = ApiError(404, "not_found", "Not found (or not yours).")
 THROTTLED = ApiError(429, "throttled", "Request was throttled; see Retry-After.")
 DATABASE_UNAVAILABLE = ApiError.of(DatabaseUnavailable)

@@ -123,7 +123,7 @@ class CheckoutView(APIView):
 
 @extend_schema(
     tags=["payments"],
-    summary="Take a payment at the box office (ADMIN)",
+    summary="Take a payment at the box office (CASHIER, ADMIN)",
     description="Records money taken at the counter (`cash` or `card_terminal`) as a "
     "SUCCEEDED payment and confirms the reservation: a live hold, or a confirmed "
     "reservation not paid yet. Answers with the reservation. A pending online payment "
@@ -310,7 +310,7 @@ _DAY_PARAMETERS = [
 @extend_schema_view(
     list=extend_schema(
         tags=["payments"],
-        summary="Your payments (ADMIN: everyone's)",
+        summary="Your payments (CASHIER, ADMIN: everyone's)",
         description="Newest first; filter by `status`, `provider`, `method`, "
         "`reservation` and the days `from`..`to` of their creation.",
         parameters=_DAY_PARAMETERS,
@@ -318,7 +318,7 @@ _DAY_PARAMETERS = [
     ),
     retrieve=extend_schema(
         tags=["payments"],
-        summary="One payment (yours; ADMIN: any)",
+        summary="One payment (yours; CASHIER, ADMIN: any)",
         responses={200: PaymentSerializer},
     ),
 )

@@ -35,7 +35,7 @@ def _json(value):
 
 @extend_schema(
     tags=["tickets"],
-    summary="The tickets of a reservation (yours; ADMIN: any)",
+    summary="The tickets of a reservation (yours; CASHIER, ADMIN: any)",
     description="One ticket per seat once the reservation is CONFIRMED; `void` after a "
     "cancel, `used` once checked in. Another customer's reservation is 404.",
     responses={200: TicketSerializer(many=True), **error_responses(401, 404)},
@@ -96,7 +96,7 @@ def _qr_schema(media_type: str, kind: str):
             # an operation id breaks the names clients generate from it.
             operation_id=f"tickets_qr_{kind.lower()}_retrieve",
             tags=["tickets"],
-            summary=f"A ticket's QR code as {kind} (yours; ADMIN: any)",
+            summary=f"A ticket's QR code as {kind} (yours; staff: any)",
             description="The QR code encodes the ticket's code. The code may be given with or "
             "without its dashes, in any case. Another customer's ticket is 404.",
             responses={
@@ -145,7 +145,7 @@ _REFUSAL_EXAMPLE = {
 
 @extend_schema(
     tags=["tickets"],
-    summary="Check a ticket in at the door (ADMIN)",
+    summary="Check a ticket in at the door (USHER, CASHIER, ADMIN)",
     description="Admits the ticket once: 200 with the ticket, now `used`, `checked_in_at` "
     "set. Two scanners reading one code at the same moment admit it once; the other gets "
     "409 `already_checked_in`. Every refusal names the ticket (seat, showtime). The doors "

@@ -12,7 +12,7 @@ from users import roles
 
 
 class IsAdminRole(BasePermission):
-    message = "Only staff (role ADMIN) may do this."
+    message = "Only an admin (role ADMIN) may do this."
     code = "permission_denied"
 
     def has_permission(self, request, view):
