@@ -14,8 +14,9 @@ class OutboxEmailAdmin(ReadOnlyAdmin):
 
     list_display = [
         "id",
-        "kind",
-        "recipient",
+        "what",
+        "about",
+        "to",
         "status",
         "attempts",
         "next_attempt_at",
@@ -24,21 +25,48 @@ class OutboxEmailAdmin(ReadOnlyAdmin):
     ]
     list_filter = ["status", "kind"]
     search_fields = ["recipient", "subject"]
+    # What staff need to read; the raw context (JSON) and the Message-ID token are the
+    # worker's business.
     fields = [
-        "kind",
+        "what",
+        "about",
         "status",
-        "recipient",
-        "subject",
+        "to",
+        "subject_line",
         "attempts",
         "next_attempt_at",
         "sent_at",
         "created_at",
         "last_error",
-        "context",
-        "token",
         "preview",
     ]
     readonly_fields = fields
+
+    @admin.display(description="email", ordering="kind")
+    def what(self, obj):
+        """``reservation_confirmed`` as "Reservation confirmed"."""
+        return obj.kind.replace("_", " ").capitalize()
+
+    @admin.display(description="about")
+    def about(self, obj):
+        """The context as words: "reservation 42, re-sent"."""
+        parts = []
+        for key, value in obj.context.items():
+            if value is True:
+                parts.append(key.replace("_", " ").replace("resent", "re-sent"))
+            elif isinstance(value, int | str) and not isinstance(value, bool):
+                parts.append(f"{key.replace('_', ' ')} {value}")
+        return ", ".join(parts) or "-"
+
+    @admin.display(description="to", ordering="recipient")
+    def to(self, obj):
+        # Filled when the worker builds the message: its address as of sending.
+        return obj.recipient or format_html('<span class="quiet">{}</span>', "when sent")
+
+    @admin.display(description="subject")
+    def subject_line(self, obj):
+        return obj.subject or format_html('<span class="quiet">{}</span>', "when sent")
+
     actions = ["send_again"]
 
     @admin.display(description="Text part (as it would be sent now)")
