@@ -2,6 +2,7 @@ import pytest
 from django.core.cache import cache
 
 from core.errors import DomainError
+from testsupport.contract import ContractRecorder
 from testsupport.testing import client_for
 from users.tests.factories import AdminFactory, UserFactory
 
@@ -64,6 +65,26 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.engine)
         if any(path.endswith("/" + module) for module in TIMING_MODULES):
             item.add_marker(pytest.mark.timing)
+
+
+CONTRACT = ContractRecorder()
+
+
+def pytest_sessionstart(session):
+    CONTRACT.install()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    CONTRACT.uninstall()
+    if not CONTRACT.drifts:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    lines = [f"{len(CONTRACT.drifts)} answers of {CONTRACT.checked} disagree with /api/schema/:"]
+    lines += [f"  {drift}" for drift in CONTRACT.drifts[:200]]
+    if reporter is not None:
+        reporter.write_sep("=", "answers outside the API contract", red=True)
+        reporter.write_line("\n".join(lines))
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_configure(config):

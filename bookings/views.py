@@ -178,6 +178,14 @@ class GuestListFilter(NoEmptyValuesFilterSet):
         fields = ["status"]
 
 
+def _cancel(request, reservation: Reservation) -> Reservation:
+    # Staff cancelling a counter sale hand its money back there and then.
+    at_counter = reservation.at_counter and request.user.has_perm(roles.CANCEL_COUNTER_SALES)
+    return services.reservation_cancel(
+        reservation=reservation, by=request.user, at_counter=at_counter
+    )
+
+
 def _render(reservation: Reservation) -> dict:
     return ReservationSerializer(selectors.reservation_get(pk=reservation.pk)).data
 
@@ -253,9 +261,15 @@ class SeatMapView(PublicReadsMixin, APIView):
         "start 400 `showtime_closed`.",
         responses={
             200: ReservationSerializer,
-            # No 403 not_owner: a customer sees only their own reservations (404 for
-            # another's), and an ADMIN may cancel anyone's.
-            **domain_errors(ShowtimeClosed, AlreadyCancelled, HoldExpired, ReservationCheckedIn),
+            # 403 not_owner: counter staff see every reservation but cancel only counter
+            # sales (a customer sees only their own: 404 for another's).
+            **domain_errors(
+                NotReservationOwner,
+                ShowtimeClosed,
+                AlreadyCancelled,
+                HoldExpired,
+                ReservationCheckedIn,
+            ),
         },
     ),
     confirm=extend_schema(
@@ -330,13 +344,7 @@ class ReservationViewSet(
         return Response(_render_booking(result), status=status.HTTP_201_CREATED, headers=headers)
 
     def destroy(self, request, *args, **kwargs):
-        reservation = self.get_object()
-        # Staff cancelling a counter sale hand its money back there and then.
-        at_counter = reservation.at_counter and request.user.has_perm(roles.CANCEL_COUNTER_SALES)
-        reservation = services.reservation_cancel(
-            reservation=reservation, by=request.user, at_counter=at_counter
-        )
-        return Response(_render(reservation))
+        return Response(_render(_cancel(request, self.get_object())))
 
     @action(detail=True, methods=["post"])
     def confirm(self, request, pk=None):
@@ -470,7 +478,13 @@ class MyBookingsView(generics.ListAPIView):
     request=None,
     responses={
         200: ReservationSerializer,
-        **domain_errors(ShowtimeClosed, AlreadyCancelled, HoldExpired, ReservationCheckedIn),
+        **domain_errors(
+            NotReservationOwner,
+            ShowtimeClosed,
+            AlreadyCancelled,
+            HoldExpired,
+            ReservationCheckedIn,
+        ),
     },
 )
 class BookingCancelView(APIView):
@@ -480,5 +494,4 @@ class BookingCancelView(APIView):
         reservation = selectors.reservation_list(user=request.user).filter(pk=pk).first()
         if reservation is None:
             raise NotFound()
-        reservation = services.reservation_cancel(reservation=reservation, by=request.user)
-        return Response(_render(reservation))
+        return Response(_render(_cancel(request, reservation)))

@@ -19,11 +19,12 @@ class CounterCustomerSerializer(serializers.Serializer):
         allow_null=True,
         help_text="An existing account to sell to (its reservations list shows the sale).",
     )
-    name = StrictCharField(max_length=150, required=False, allow_blank=True, default="")
+    # No defaults: an empty string is no email address, and the schema's default must
+    # be a valid value (a validating client checks it). Left out means none given.
+    name = StrictCharField(max_length=150, required=False, allow_blank=True)
     email = StrictEmailField(
         required=False,
         allow_blank=True,
-        default="",
         help_text="Where the confirmation and its tickets go (else the account's email).",
     )
 

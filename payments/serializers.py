@@ -23,7 +23,12 @@ class PaymentSerializer(StrictModelSerializer):
     """One payment of a reservation. ``reason`` and ``detail`` say why it failed, was
     stopped or refunded (e.g. `card_declined`, `seats_taken`, `cancelled`)."""
 
-    user = serializers.IntegerField(source="reservation.user_id", read_only=True)
+    user = serializers.IntegerField(
+        source="reservation.user_id",
+        read_only=True,
+        allow_null=True,
+        help_text="The reservation's customer account; null for a walk-in at the counter.",
+    )
 
     class Meta:
         model = Payment
