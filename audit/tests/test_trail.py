@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
+from django.test import Client
 from django.utils import timezone
 
 from audit.exceptions import AuditTrailAppendOnly
@@ -344,3 +345,16 @@ def test_an_admin_cancelling_a_customers_booking_is_recorded(db, show):
     reservation = book(showtime=show)
     assert client_for(admin).delete(f"/api/reservations/{reservation.pk}/").status_code == 200
     assert only_entry(action=Action.CANCEL).actor_id == admin.pk
+
+
+def test_check_in_at_the_door_screen_is_recorded(usher, cashier, show):
+    ticket = sale(cashier, show, "B4").tickets.get()
+    door = Client()
+    door.force_login(usher)
+
+    response = door.post(f"/door/{show.pk}/scan/", {"code": ticket.code}, REMOTE_ADDR="10.5.5.5")
+
+    assert response.status_code == 200
+    entry = only_entry(action=Action.CHECK_IN)
+    assert object_of(entry) == ticket
+    assert (entry.actor_username, entry.ip) == ("ursula", "10.5.5.5")
