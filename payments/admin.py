@@ -13,7 +13,7 @@ from core.admin import ReadOnlyAdmin
 from core.errors import DomainError
 from core.money import format_money
 from payments import selectors, services
-from payments.models import Method, Payment, WebhookEvent
+from payments.models import Method, Payment, PaymentStatus, Provider, WebhookEvent
 from users import roles
 
 
@@ -107,7 +107,10 @@ class PaymentAdmin(ReadOnlyAdmin):
                 self.message_user(request, f"Payment {payment.pk}: {exc.detail}", messages.WARNING)
                 continue
             level = messages.SUCCESS if outcome == "REFUNDED" else messages.WARNING
-            self.message_user(request, f"Payment {payment.pk}: {outcome}.", level)
+            message = f"Payment {payment.pk}: {outcome}."
+            if outcome == "REFUNDED" and payment.provider == Provider.BOX_OFFICE:
+                message += f" Hand back {format_money(payment.amount, payment.currency)}."
+            self.message_user(request, message, level)
 
     def _refund_confirmation(self, request, queryset):
         payments = list(queryset.select_related("reservation").order_by("pk"))
@@ -175,6 +178,23 @@ class ReservationPaymentsAdmin(ReservationAdmin):
 
     def cancel_extra_context(self, obj):
         return refund_plan_context(obj.payments.order_by("pk"))
+
+    def cancel_view(self, request, object_id):
+        """The booking admin's cancel, and after it, what to hand back (the money taken
+        at the counter that the cancel recorded as paid back)."""
+        obj = self.get_object(request, object_id) if request.method == "POST" else None
+        if obj is None:
+            return super().cancel_view(request, object_id)
+        plan = refund_plan_context(obj.payments.order_by("pk"))
+        response = super().cancel_view(request, object_id)
+        counter = [payment.pk for payment in plan.get("counter_payments", [])]
+        if counter and obj.payments.filter(pk__in=counter, status=PaymentStatus.REFUNDED).exists():
+            self.message_user(
+                request,
+                f"Hand back {plan['hand_back']} to the customer ({plan['hand_back_how']}).",
+                messages.WARNING,
+            )
+        return response
 
     def has_take_payment_permission(self, request):
         return request.user.has_perm(roles.TAKE_PAYMENT)
