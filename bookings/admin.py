@@ -345,10 +345,16 @@ class ReservationAdmin(ReadOnlyAdmin):
             "seats": seats,
             "cancellable": self.cancellable(obj),
             "change_url": change_url,
+            **self.cancel_extra_context(obj),
         }
         return TemplateResponse(
             request, "admin/bookings/reservation/cancel_confirmation.html", context
         )
+
+    def cancel_extra_context(self, obj: Reservation) -> dict:
+        """More for the cancel page: the payments app adds the money that goes back
+        (``payments.admin.ReservationPaymentsAdmin``); the engine knows of no money."""
+        return {}
 
     # --- re-sending the confirmation (the same service as the API) ---
     def _resend(self, request, reservation: Reservation) -> bool:

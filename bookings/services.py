@@ -30,6 +30,7 @@ from django.db import DEFAULT_DB_ALIAS, IntegrityError, transaction
 from django.db.models import Count, F, Min, Subquery
 from django.utils import timezone
 
+import audit
 from bookings import queries, signals
 from bookings.exceptions import (
     AlreadyCancelled,
@@ -836,7 +837,16 @@ def reservation_cancel(
     if reservation.hold_lapsed(now):
         raise HoldExpired()
     _check_open(showtime, now, detail="This showtime has started; it can no longer be cancelled.")
+    before = {"status": reservation.status, "payment_status": reservation.payment_status}
     _mark_cancelled(reservation, now=now, at_counter=at_counter)
+    if by.is_staff:  # a customer cancelling their own booking is not a staff action
+        audit.record(
+            audit.Action.CANCEL,
+            reservation,
+            actor=by,
+            before=before,
+            after={"status": reservation.status, "payment_status": reservation.payment_status},
+        )
     return reservation
 
 

@@ -6,6 +6,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+import audit
 from bookings import services as booking_services
 from bookings.services import BookingResult, CounterSale
 from core.locks import retry_on_lock_errors
@@ -58,7 +59,19 @@ def counter_sale_create(
     )
     if result.replayed:
         return result
-    payment_services.payment_take_at_box_office(
+    payment = payment_services.payment_take_at_box_office(
         reservation_id=result.reservation.pk, method=method, staff=cashier, now=now
+    )
+    audit.record(
+        audit.Action.SELL,
+        result.reservation,
+        actor=cashier,
+        after={
+            "status": payment.reservation.status,
+            "showtime": showtime_id,
+            "seats": sorted(seat_ids),
+            "total": payment.amount,
+            "method": method,
+        },
     )
     return BookingResult(reservation=result.reservation, replayed=False)

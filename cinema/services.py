@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 
+import audit
 from cinema.exceptions import (
     HallInUse,
     HallLayoutLocked,
@@ -35,6 +36,9 @@ SCHEDULE_DAYS_AHEAD = 731
 MAX_SEATS_PER_ROW = 100
 
 _UNSET = object()
+# What the audit trail keeps of a showtime, and which of it is a price.
+SCHEDULE_FIELDS = ("movie", "hall", "start_time", "end_time", "price", "vip_price")
+PRICE_FIELDS = frozenset({"price", "vip_price"})
 
 
 # --- Movies ---------------------------------------------------------------------------
@@ -384,7 +388,7 @@ def showtime_create(
     movie = _lock_movie(movie.pk)
     end_time = showtime_end(movie=movie, start_time=start_time)
     _check_no_overlap(hall=hall, start=start_time, end=end_time)
-    return Showtime.objects.create(
+    showtime = Showtime.objects.create(
         movie=movie,
         hall=hall,
         start_time=start_time,
@@ -392,6 +396,10 @@ def showtime_create(
         price=price,
         vip_price=vip_price,
     )
+    audit.record(
+        audit.Action.SHOWTIME_CREATE, showtime, after=audit.snapshot(showtime, SCHEDULE_FIELDS)
+    )
+    return showtime
 
 
 @transaction.atomic
@@ -421,6 +429,7 @@ def showtime_update(
     )
     if current is None:
         raise Showtime.DoesNotExist("This showtime was just deleted.")
+    before = audit.snapshot(current, SCHEDULE_FIELDS)
     new_movie = current.movie if movie is _UNSET else movie
     new_hall = current.hall if hall is _UNSET else halls[hall.pk]
     new_start = current.start_time if start_time is _UNSET else start_time
@@ -452,7 +461,29 @@ def showtime_update(
     current.price = new_price
     current.vip_price = new_vip_price
     current.save()
+    _audit_update(current, before)
     return current
+
+
+def _audit_update(showtime: Showtime, before: dict) -> None:
+    """A price change and a move are told apart in the trail (a price is money); one
+    call that does both writes both."""
+    old, new = audit.changed(before, audit.snapshot(showtime, SCHEDULE_FIELDS))
+    prices = {name for name in new if name in PRICE_FIELDS}
+    if prices:
+        audit.record(
+            audit.Action.PRICE_CHANGE,
+            showtime,
+            before={name: old[name] for name in prices},
+            after={name: new[name] for name in prices},
+        )
+    if new.keys() - prices:
+        audit.record(
+            audit.Action.SHOWTIME_UPDATE,
+            showtime,
+            before={name: old[name] for name in new.keys() - prices},
+            after={name: new[name] for name in new.keys() - prices},
+        )
 
 
 @transaction.atomic
@@ -467,6 +498,11 @@ def showtime_delete(*, showtime: Showtime) -> None:
         return
     if locked.reservations.exists():
         raise ShowtimeInUse()
+    # Written first (while the row has its id), in the same transaction: a refused
+    # delete rolls the entry back with it.
+    audit.record(
+        audit.Action.SHOWTIME_DELETE, locked, before=audit.snapshot(locked, SCHEDULE_FIELDS)
+    )
     try:
         with transaction.atomic():
             locked.delete()

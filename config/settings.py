@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "reports",
     "demo",
     "boxoffice",
+    "audit",
 ]
 
 MIDDLEWARE = [
@@ -82,6 +83,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Who acts and from which address, for the audit trail of staff actions.
+    "audit.middleware.AuditContextMiddleware",
 ]
 
 ROOT_URLCONF = env("ROOT_URLCONF", "config.urls")
@@ -411,6 +414,11 @@ SPECTACULAR_SETTINGS = {
             "tickets in one call, for a walk-in or an account.",
         },
         {"name": "reports", "description": "Revenue, tickets sold and occupancy (ADMIN)."},
+        {
+            "name": "audit",
+            "description": "The audit trail (ADMIN): every staff action on money, seats, "
+            "tickets, the schedule and roles; append-only.",
+        },
         {"name": "health", "description": "For load balancers: is the database reachable?"},
         {
             "name": "compatibility",

@@ -19,6 +19,7 @@ api_patterns = [
     path("", include("tickets.urls")),
     path("", include("payments.urls")),
     path("", include("boxoffice.urls")),
+    path("", include("audit.urls")),
 ]
 
 urlpatterns = [

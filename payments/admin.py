@@ -3,15 +3,35 @@ box-office payment and the reservation's payments. Read-only otherwise: every ch
 goes through the payment services (locks, rules, the provider)."""
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.template.response import TemplateResponse
 
 from bookings import services as booking_services
 from bookings.admin import ReservationAdmin
 from bookings.models import Reservation
 from core.admin import ReadOnlyAdmin
 from core.errors import DomainError
-from payments import services
-from payments.models import Method, Payment, WebhookEvent
+from core.money import format_money
+from payments import selectors, services
+from payments.models import Method, Payment, PaymentStatus, Provider, WebhookEvent
 from users import roles
+
+
+def refund_plan_context(payments) -> dict:
+    """What a refund gives back, worded for the confirmation pages: the amount to hand
+    over at the counter (and how: cash, card terminal) and the amount Stripe returns to
+    a card, each formatted for people (``format_money``); empty when none."""
+    plan = selectors.refund_plan(payments)
+    context = {"counter_payments": plan["counter"], "card_payments": plan["card"]}
+    if plan["counter"]:
+        context["hand_back"] = format_money(plan["hand_back"], plan["currency"])
+        context["hand_back_how"] = " and ".join(
+            sorted({str(p.get_method_display()).lower() for p in plan["counter"]})
+        )
+    if plan["card"]:
+        context["to_card"] = format_money(plan["to_card"], plan["currency"])
+    return context
+
 
 _PAYMENT_FIELDS = [
     "reservation",
@@ -67,6 +87,10 @@ class PaymentAdmin(ReadOnlyAdmin):
         permissions=["refund"],
     )
     def refund_selected(self, request, queryset):
+        """First a page with the money to hand back (and to cards), then, confirmed,
+        the refunds."""
+        if request.POST.get("confirm") != "yes":
+            return self._refund_confirmation(request, queryset)
         for payment in queryset.select_related("reservation").order_by("pk"):
             if not booking_services.may_cancel(payment.reservation, request.user):
                 self.message_user(
@@ -83,7 +107,22 @@ class PaymentAdmin(ReadOnlyAdmin):
                 self.message_user(request, f"Payment {payment.pk}: {exc.detail}", messages.WARNING)
                 continue
             level = messages.SUCCESS if outcome == "REFUNDED" else messages.WARNING
-            self.message_user(request, f"Payment {payment.pk}: {outcome}.", level)
+            message = f"Payment {payment.pk}: {outcome}."
+            if outcome == "REFUNDED" and payment.provider == Provider.BOX_OFFICE:
+                message += f" Hand back {format_money(payment.amount, payment.currency)}."
+            self.message_user(request, message, level)
+
+    def _refund_confirmation(self, request, queryset):
+        payments = list(queryset.select_related("reservation").order_by("pk"))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Refund these payments?",
+            "opts": self.opts,
+            "payments": payments,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            **refund_plan_context(payments),
+        }
+        return TemplateResponse(request, "admin/payments/payment/refund_confirmation.html", context)
 
 
 @admin.register(WebhookEvent)
@@ -136,6 +175,26 @@ class ReservationPaymentsAdmin(ReservationAdmin):
             self.message_user(
                 request, f"Took payment for {taken} reservation(s).", messages.SUCCESS
             )
+
+    def cancel_extra_context(self, obj):
+        return refund_plan_context(obj.payments.order_by("pk"))
+
+    def cancel_view(self, request, object_id):
+        """The booking admin's cancel, and after it, what to hand back (the money taken
+        at the counter that the cancel recorded as paid back)."""
+        obj = self.get_object(request, object_id) if request.method == "POST" else None
+        if obj is None:
+            return super().cancel_view(request, object_id)
+        plan = refund_plan_context(obj.payments.order_by("pk"))
+        response = super().cancel_view(request, object_id)
+        counter = [payment.pk for payment in plan.get("counter_payments", [])]
+        if counter and obj.payments.filter(pk__in=counter, status=PaymentStatus.REFUNDED).exists():
+            self.message_user(
+                request,
+                f"Hand back {plan['hand_back']} to the customer ({plan['hand_back_how']}).",
+                messages.WARNING,
+            )
+        return response
 
     def has_take_payment_permission(self, request):
         return request.user.has_perm(roles.TAKE_PAYMENT)

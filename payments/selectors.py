@@ -5,7 +5,7 @@ import datetime as dt
 from django.conf import settings
 from django.db.models import Case, Count, Q, QuerySet, Value, When
 
-from core.money import ZERO, cents, money_total
+from core.money import ZERO, cents, money_sum, money_total
 from payments.models import (
     CAPTURED_STATUSES,
     REFUND_DUE_STATUSES,
@@ -82,6 +82,25 @@ def money_figures(*, start: dt.datetime, end: dt.datetime, movie_id=None, hall_i
         "refunded": refunded,
         "net": taken - refunded,
         "per_method": per_method,
+    }
+
+
+def refund_plan(payments) -> dict:
+    """What refunding ``payments`` (each SUCCEEDED, or with its refund due) gives back,
+    for staff to see before they confirm: the money to hand over at the counter (taken
+    there, in cash or on the card terminal) and the money Stripe returns to a card.
+    Others (nothing to refund) are left out. Amounts are Decimals in CURRENCY."""
+    refundable = {PaymentStatus.SUCCEEDED, *REFUND_DUE_STATUSES}
+    counter, card = [], []
+    for payment in payments:
+        if payment.status in refundable:
+            (counter if payment.provider == Provider.BOX_OFFICE else card).append(payment)
+    return {
+        "counter": counter,
+        "hand_back": money_sum(p.amount for p in counter),
+        "card": card,
+        "to_card": money_sum(p.amount for p in card),
+        "currency": settings.CURRENCY,
     }
 
 

@@ -33,6 +33,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+import audit
 from bookings import services as booking_services
 from bookings.exceptions import NotReservationOwner
 from bookings.models import PaymentState, Reservation, ReservationStatus
@@ -313,6 +314,18 @@ def payment_take_at_box_office(
     payment.save()
     _update_payment_state(reservation)
     booking_services.reservation_settle(reservation=reservation, now=now)
+    audit.record(
+        audit.Action.PAY,
+        payment,
+        actor=staff,
+        after={
+            "status": payment.status,
+            "amount": payment.amount,
+            "currency": payment.currency,
+            "method": payment.method,
+            "reservation": reservation.pk,
+        },
+    )
     return payment
 
 
@@ -337,6 +350,8 @@ def payments_reservation_cancelled(reservation: Reservation, *, at_counter: bool
                 detail="The reservation was cancelled.",
                 at_counter=at_counter,
             )
+            if at_counter:  # staff cancelling in the admin: the refund is theirs
+                _audit_refund(payment, before=PaymentStatus.SUCCEEDED)
         else:
             _stop_pending(payment)
     _update_payment_state(reservation)
@@ -430,10 +445,23 @@ def _refund_recorded(
     return str(payment.status)
 
 
+def _audit_refund(payment: Payment, *, before: str, **actor) -> None:
+    """A refund by staff in the audit trail; ``actor=`` names them (by default the
+    request's user)."""
+    audit.record(
+        audit.Action.REFUND,
+        payment,
+        **actor,
+        before={"status": before},
+        after={"status": payment.status, "amount": payment.amount, "currency": payment.currency},
+    )
+
+
 def payment_refund_by_staff(*, payment_id: int, staff, now: datetime | None = None) -> str:
     """The admin's refund action: a SUCCEEDED payment's reservation is cancelled, which
     refunds it (money and seats never disagree: no sold seat keeps a refunded payment);
-    a refund that is due or failed is tried again. Returns what happened."""
+    a refund that is due or failed is tried again. Returns what happened. Each refund
+    is in the audit trail (the cancel's own, or here the one tried again)."""
     payment = Payment.objects.select_related("reservation").get(pk=payment_id)
     if payment.status == PaymentStatus.SUCCEEDED:
         booking_services.reservation_cancel(
@@ -441,12 +469,17 @@ def payment_refund_by_staff(*, payment_id: int, staff, now: datetime | None = No
         )
         return str(Payment.objects.values_list("status", flat=True).get(pk=payment_id))
     if payment.status in REFUND_DUE_STATUSES and payment.provider == Provider.BOX_OFFICE:
-        return _refund_recorded(  # handed back at the counter now
+        outcome = _refund_recorded(  # handed back at the counter now
             payment_id=payment_id, detail="Paid back at the box office."
         )
-    if payment.status in REFUND_DUE_STATUSES:
-        return payment_refund(payment_id=payment_id, check_provider=True)
-    return "nothing_due"
+    elif payment.status in REFUND_DUE_STATUSES:
+        outcome = payment_refund(payment_id=payment_id, check_provider=True)
+    else:
+        return "nothing_due"
+    before = payment.status
+    payment.refresh_from_db(fields=["status"])
+    _audit_refund(payment, before=before, actor=staff)
+    return outcome
 
 
 def payment_cancel_at_provider(*, payment_id: int) -> str:

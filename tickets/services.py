@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
+import audit
 from bookings.exceptions import ReservationCheckedIn
 from bookings.models import ReservationSeat
 from cinema.models import Seat
@@ -138,4 +139,13 @@ def ticket_check_in(*, code: str, by, showtime_id: int | None = None, now=None) 
     ticket.status = TicketStatus.USED
     ticket.checked_in_at = now
     ticket.checked_in_by = by
+    audit.record(
+        audit.Action.CHECK_IN,
+        ticket,
+        actor=by,
+        # Not the code: it admitted its bearer, and the trail is read by more people.
+        label=f"Ticket {ticket.pk} (reservation {ticket.reservation_id})",
+        before={"status": TicketStatus.VALID},
+        after={"status": ticket.status, "checked_in_at": now},
+    )
     return ticket

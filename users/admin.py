@@ -10,6 +10,7 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
+import audit
 from core.admin import GuardedDeleteMixin
 from users import services
 from users.exceptions import LastAdminError
@@ -159,6 +160,14 @@ class UserAdmin(GuardedDeleteMixin, BaseUserAdmin):
     def save_model(self, request, obj, form, change):
         if change:
             super().save_model(request, obj, form, change)
+            if "role" in form.changed_data:
+                audit.record(
+                    audit.Action.ROLE_CHANGE,
+                    obj,
+                    actor=request.user,
+                    before={"role": form.initial.get("role")},
+                    after={"role": obj.role},
+                )
         # An added user was created by the form (UserAdminCreationForm._post_clean).
 
     def delete_model(self, request, obj):

@@ -4,6 +4,7 @@ API answers them as DRF field errors); business-rule errors are ``users.exceptio
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+import audit
 from users.exceptions import LastAdminError, NoLongerAdmin, OwnRoleChangeError
 from users.models import USERNAME_TAKEN, Role, User, fold_username
 
@@ -117,8 +118,13 @@ def user_set_role(*, user: User, role: str, by: User) -> User:
     user = User.objects.select_for_update().get(pk=user.pk)
     if role != Role.ADMIN:
         _ensure_an_admin_remains(admins, losing={user.pk})
+    before = user.role
     user.role = role
     user.save(update_fields=["role"])
+    if before != role:
+        audit.record(
+            audit.Action.ROLE_CHANGE, user, actor=by, before={"role": before}, after={"role": role}
+        )
     return user
 
 

@@ -349,12 +349,15 @@ def test_admin_refund_action_cancels_and_refunds(
     listing = client.get("/admin/payments/payment/", {"status__exact": "SUCCEEDED"})
     assert listing.status_code == 200
     assert str(hold.pk) in listing.content.decode()
+    chosen = {"action": "refund_selected", "_selected_action": [only_payment(hold).pk]}
+    asked = client.post("/admin/payments/payment/", chosen)
+    # First the question, with what goes back where; nothing refunded yet.
+    assert "€30.00 goes back to the customer's card" in asked.content.decode()
+    assert only_payment(hold).status == PaymentStatus.SUCCEEDED
 
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
-            "/admin/payments/payment/",
-            {"action": "refund_selected", "_selected_action": [only_payment(hold).pk]},
-            follow=True,
+            "/admin/payments/payment/", {**chosen, "confirm": "yes"}, follow=True
         )
 
     assert response.status_code == 200

@@ -15,6 +15,7 @@ from django.contrib import admin
 from django.test import Client
 from django.urls import get_resolver
 
+from audit.models import AuditEntry
 from bookings.tests.factories import book
 from boxoffice.services import counter_sale_create
 from cinema.tests.factories import HallFactory, MovieFactory, ShowtimeFactory
@@ -126,6 +127,8 @@ API_MATRIX = [
     _row("get", "/api/payments/", None, 401, 200, 200, 200, 200),
     _row("get", "/api/payments/{payment}/", None, 401, 200, 404, 200, 200),
     _row("post", "/api/box-office/sales/", {}, 401, 403, 403, 400, 400),
+    # The audit trail: ADMIN only.
+    _row("get", "/api/audit/", None, 401, 403, 403, 403, 200),
 ]
 
 # Every page of the admin, and the roles that may open it (200); any other member of
@@ -200,6 +203,13 @@ ADMIN_MATRIX = [
     ("/admin/notifications/outboxemail/{email}/change/", ADMIN),
     ("/admin/notifications/outboxemail/{email}/history/", ADMIN),
     ("/admin/notifications/outboxemail/{email}/delete/", NOBODY),
+    # The audit trail: ADMIN reads it; nobody adds, changes or deletes an entry.
+    ("/admin/audit/", ADMIN),
+    ("/admin/audit/auditentry/", ADMIN),
+    ("/admin/audit/auditentry/add/", NOBODY),
+    ("/admin/audit/auditentry/{audit_entry}/change/", ADMIN),
+    ("/admin/audit/auditentry/{audit_entry}/history/", ADMIN),
+    ("/admin/audit/auditentry/{audit_entry}/delete/", NOBODY),
 ]
 
 
@@ -243,6 +253,7 @@ def world(people):
         "ticket_row": ticket,
         "webhook": WebhookEvent.objects.create(provider="stripe", event_id="evt_1", type="x"),
         "email": OutboxEmail.objects.first(),
+        "audit_entry": AuditEntry.objects.first(),
     }
 
 
