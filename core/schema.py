@@ -503,9 +503,10 @@ def postprocess(result, generator, request, public):
     - request bodies carry no ``default`` (a default makes openapi-typescript mark the
       field required): it is stated in the field's description instead;
     - a nullable ``oneOf`` (an email that may be empty or null) becomes an ``anyOf``
-      with ``nullable`` on its first variant: OpenAPI 3.0 applies ``nullable`` only
-      beside a ``type``, so beside a bare ``oneOf`` a validating client refuses the null
-      the API sends.
+      with ``nullable`` on its first variant, and a nullable nested object (``allOf``
+      of one component) the component or a null: OpenAPI 3.0 applies ``nullable`` only
+      beside a ``type``, so beside a bare ``oneOf`` or ``allOf`` a validating client
+      refuses the null the API sends.
     """
     schemas = result.get("components", {}).get("schemas", {})
     _name_enum_members(schemas)
@@ -529,6 +530,13 @@ def postprocess(result, generator, request, public):
 def _nullable_into_one_of(field: dict) -> None:
     # anyOf, not oneOf: an empty string is a string of length 0 and, to a validator that
     # does not check formats, an email too; matching both is no error.
+    if field.get("nullable") and "allOf" in field and len(field["allOf"]) == 1:
+        # A nested object that may be null (drf-spectacular writes allOf + nullable):
+        # the object, or a null that a 3.0 validator accepts (nullable beside a type).
+        field.pop("nullable")
+        (ref,) = field.pop("allOf")
+        field["anyOf"] = [ref, {"type": "object", "nullable": True, "enum": [None]}]
+        return
     if field.get("nullable") and "oneOf" in field and "type" not in field:
         field.pop("nullable")
         first, *others = field.pop("oneOf")
