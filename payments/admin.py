@@ -10,7 +10,7 @@ from bookings.models import Reservation
 from core.admin import ReadOnlyAdmin
 from core.errors import DomainError
 from payments import services
-from payments.models import Method, Payment, WebhookEvent
+from payments.models import Flag, Method, Payment, WebhookEvent
 from users import roles
 
 _PAYMENT_FIELDS = [
@@ -29,7 +29,32 @@ _PAYMENT_FIELDS = [
     "updated_at",
     "succeeded_at",
     "refunded_at",
+    "refunded_amount",
+    "refund_attempt",
+    "flag",
+    "flag_reason",
+    "anomaly",
+    "disputed_amount",
+    "dispute_status",
 ]
+
+
+class NeedsAttentionFilter(admin.SimpleListFilter):
+    """Payments Stripe's side made staff's business: refunds or disputes made there,
+    successes Stripe's copy did not back."""
+
+    title = "needs attention"
+    parameter_name = "attention"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Needs attention"), *Flag.choices]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.exclude(flag="")
+        if self.value() in Flag.values:
+            return queryset.filter(flag=self.value())
+        return queryset
 
 
 @admin.register(Payment)
@@ -44,9 +69,10 @@ class PaymentAdmin(ReadOnlyAdmin):
         "amount",
         "currency",
         "reason",
+        "flag",
         "created_at",
     ]
-    list_filter = ["status", "provider", "method", "created_at"]
+    list_filter = [NeedsAttentionFilter, "status", "provider", "method", "created_at"]
     search_fields = ["=id", "=reservation__id", "reservation__user__username", "reference"]
     list_select_related = ["reservation__user"]
     fields = _PAYMENT_FIELDS
