@@ -519,6 +519,8 @@ def webhook_receive(*, payload: bytes, signature: str | None) -> str:
         logger.warning("webhook refused: an event id or type out of bounds")
         raise InvalidEvent()
     if event_type == "payment_intent.succeeded":
+        if WebhookEvent.objects.filter(provider=Provider.STRIPE, event_id=event_id).exists():
+            return "duplicate"  # applied already: Stripe need not be asked again
         subject = _read_back(subject)
     return _event_apply(event_id=event_id, event_type=event_type, subject=subject)
 
