@@ -79,7 +79,7 @@ class PaymentAdmin(ReadOnlyAdmin):
     readonly_fields = _PAYMENT_FIELDS
     # Read-only (a "View payment" page with no Save buttons); the refund action needs no
     # change permission: it calls the payment services.
-    actions = ["refund_selected"]
+    actions = ["refund_selected", "mark_reviewed"]
 
     @admin.display(description="customer", ordering="reservation__user__username")
     def customer(self, obj):
@@ -110,6 +110,20 @@ class PaymentAdmin(ReadOnlyAdmin):
                 continue
             level = messages.SUCCESS if outcome == "REFUNDED" else messages.WARNING
             self.message_user(request, f"Payment {payment.pk}: {outcome}.", level)
+
+    def has_review_permission(self, request):
+        return request.user.is_admin_role
+
+    @admin.action(
+        description="Mark as reviewed (clears the needs-attention flag)",
+        permissions=["review"],
+    )
+    def mark_reviewed(self, request, queryset):
+        cleared = sum(
+            services.payment_flag_clear(payment_id=pk, staff=request.user)
+            for pk in queryset.values_list("pk", flat=True)
+        )
+        self.message_user(request, f"{cleared} payment(s) marked as reviewed.", messages.SUCCESS)
 
 
 @admin.register(WebhookEvent)

@@ -850,6 +850,16 @@ def _dispute_seen(*, dispute: gateway.Dispute, closed: bool):
     return (f"dispute_{status}" if closed else "disputed"), payment
 
 
+def payment_flag_clear(*, payment_id: int, staff) -> bool:
+    """Staff have looked at what Stripe's side flagged (the admin's "Mark as reviewed"):
+    the flag goes, the amounts and the dispute's status stay. Returns whether there was
+    one."""
+    cleared = Payment.objects.filter(pk=payment_id).exclude(flag="").update(flag="")
+    if cleared:
+        logger.info("payment %s: flag reviewed by %s", payment_id, staff)
+    return bool(cleared)
+
+
 # --- lost webhooks ------------------------------------------------------------------------
 def payments_sync(*, older_than: timedelta, now: datetime | None = None) -> Counter:
     """Settle what webhooks should have: every Stripe payment still PENDING after

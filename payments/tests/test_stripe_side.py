@@ -13,6 +13,7 @@ import uuid
 import pytest
 import stripe
 from django.core.management import CommandError, call_command
+from django.test import Client
 from django.utils import timezone
 
 from bookings.models import ReservationSeat
@@ -24,6 +25,7 @@ from payments.tests.factories import checkout, deliver, only_payment, paid_at_st
 from payments.tests.stripe_helpers import intent_id_of, sign
 from tickets.models import Ticket, TicketStatus
 from tickets.services import ticket_check_in
+from users.tests.factories import CashierFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -464,3 +466,29 @@ def test_the_keys_sent_to_stripe_a_new_one_after_a_refusal_the_same_on_a_network
     assert stripe_on.amount_refunded(payment.reference) == 3000
     assert len(sent) == 3
     assert sent[0] != sent[1] == sent[2]
+
+
+# --- staff ----------------------------------------------------------------------------------
+def test_an_admin_marks_a_flagged_payment_reviewed_a_cashier_cannot(
+    anon_client, staff_client, hold, paid
+):
+    signed_post(
+        anon_client, event("charge.dispute.created", dispute(paid.reference, "needs_response"))
+    )
+    action = {"action": "mark_reviewed", "_selected_action": [paid.pk]}
+
+    cashier = Client()
+    cashier.force_login(CashierFactory())
+    assert cashier.post("/admin/payments/payment/", action).status_code in (200, 302)
+    assert only_payment(hold).flag == Flag.DISPUTED
+
+    response = staff_client.post("/admin/payments/payment/", action, follow=True)
+
+    assert "1 payment(s) marked as reviewed." in response.content.decode()
+    payment = only_payment(hold)
+    assert (payment.flag, payment.dispute_status) == ("", "needs_response")
+    assert (
+        not staff_client.get("/admin/payments/payment/", {"attention": "yes"})
+        .context["cl"]
+        .result_list
+    )
