@@ -188,6 +188,41 @@ def test_a_partial_dashboard_refund_is_recorded_and_flagged_the_reservation_stay
     assert str(only_payment(hold).refunded_amount) == "25.00"
 
 
+def test_a_failed_refund_made_in_the_dashboard_instead_is_recorded_once(
+    anon_client,
+    customer_client,
+    hold,
+    paid,
+    stripe_on,
+    settings,
+    capsys,
+    django_capture_on_commit_callbacks,
+):
+    """Marquee's refund failed (Stripe unreachable); staff refund it in the Dashboard;
+    Stripe's charge.refunded settles it, and sync_payments has nothing left to do."""
+    settings.STRIPE_API_BASE = "http://127.0.0.1:9"
+    with django_capture_on_commit_callbacks(execute=True):
+        assert customer_client.delete(f"/api/reservations/{hold.pk}/").status_code == 200
+    assert only_payment(hold).status == PaymentStatus.REFUND_FAILED
+    settings.STRIPE_API_BASE = stripe_on.url
+    gateway.guard.reset()
+
+    response = signed_post(anon_client, dashboard_refund(stripe_on, paid.reference))
+
+    assert response.json()["outcome"] == "refunded"
+    payment = only_payment(hold)
+    assert (payment.status, payment.reason, payment.flag) == (
+        PaymentStatus.REFUNDED,
+        "cancelled",
+        "",
+    )
+    hold.refresh_from_db()
+    assert (hold.status, hold.payment_status) == ("CANCELLED", "refunded")
+    call_command("sync_payments", older_than=0)
+    assert "Nothing to settle." in capsys.readouterr().out
+    assert stripe_on.amount_refunded(paid.reference) == 3000
+
+
 # --- disputes -----------------------------------------------------------------------------
 def test_a_dispute_flags_the_payment_and_the_reports_show_the_money(
     anon_client, admin_client, staff_client, hold, paid
