@@ -86,6 +86,15 @@ def _as_dict(data) -> dict:
     return data
 
 
+def _minor_amount(value) -> int:
+    """An amount in minor units as an event carries it; one no payment can have (Stripe
+    charges at most eight digits) is a wrong event, not a figure to store."""
+    amount = int(value or 0)
+    if not 0 <= amount < 10**10:
+        raise ValueError(f"amount out of range: {amount}")
+    return amount
+
+
 def _id_of(value) -> str:
     """An expandable field's id: Stripe sends either the id or the object."""
     if isinstance(value, dict):
@@ -112,8 +121,8 @@ class Charge:
         return cls(
             id=str(data["id"]),
             payment_intent=_id_of(data.get("payment_intent")),
-            amount=int(data.get("amount") or 0),
-            amount_refunded=int(data.get("amount_refunded") or 0),
+            amount=_minor_amount(data.get("amount")),
+            amount_refunded=_minor_amount(data.get("amount_refunded")),
             currency=str(data.get("currency") or "").upper(),
             refunded=bool(data.get("refunded")),
             refund_id=_id_of(refunds[0]) if refunds else "",
@@ -143,7 +152,7 @@ class Dispute:
             id=str(data["id"]),
             charge=_id_of(data.get("charge")),
             payment_intent=_id_of(data.get("payment_intent")),
-            amount=int(data.get("amount") or 0),
+            amount=_minor_amount(data.get("amount")),
             currency=str(data.get("currency") or "").upper(),
             status=str(data.get("status") or ""),
             reason=str(data.get("reason") or ""),

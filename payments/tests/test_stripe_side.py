@@ -315,8 +315,17 @@ def test_an_event_for_an_unknown_charge_is_recorded_and_changes_nothing(
     assert hold.status == "CONFIRMED"
 
 
-def test_a_charge_event_of_the_wrong_shape_is_400(anon_client, stripe_on):
-    response = signed_post(anon_client, event("charge.dispute.created", "dp_1"))
+@pytest.mark.parametrize(
+    "wrong",
+    [
+        event("charge.dispute.created", "dp_1"),
+        event("charge.dispute.created", dispute("pi_x", "needs_response", amount=10**30)),
+        event("charge.refunded", {"id": "ch_x", "payment_intent": "pi_x", "amount_refunded": -5}),
+    ],
+    ids=["not an object", "an amount no payment has", "a negative refund"],
+)
+def test_a_charge_event_of_the_wrong_shape_is_400(anon_client, stripe_on, wrong):
+    response = signed_post(anon_client, wrong)
 
     assert response.status_code == 400
     assert response.json()["code"] == "invalid_event"
