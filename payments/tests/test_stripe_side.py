@@ -163,7 +163,7 @@ def test_a_dashboard_refund_after_check_in_is_recorded_and_flagged_not_cancelled
 
 
 def test_a_partial_dashboard_refund_is_recorded_and_flagged_the_reservation_stays(
-    anon_client, admin_client, hold, paid, stripe_on
+    anon_client, customer_client, admin_client, hold, paid, stripe_on
 ):
     first = dashboard_refund(stripe_on, paid.reference, amount=1000)
 
@@ -176,6 +176,8 @@ def test_a_partial_dashboard_refund_is_recorded_and_flagged_the_reservation_stay
     assert payment.flag_reason.startswith("10.00 of 30.00 EUR refunded")
     hold.refresh_from_db()
     assert (hold.status, hold.payment_status) == ("CONFIRMED", "paid")
+    (listed,) = customer_client.get("/api/payments/").json()["results"]
+    assert (listed["status"], listed["refunded_amount"]) == ("SUCCEEDED", "10.00")
     day = timezone.localdate(hold.showtime.start_time).isoformat()
     money = admin_client.get(STATS, {"from": day, "to": day}).json()["money"]
     assert (money["taken"], money["refunded"], money["net"]) == ("30.00", "10.00", "20.00")
