@@ -649,6 +649,19 @@ def reservation_lock(*, reservation_id: int) -> Reservation:
     return reservation
 
 
+def reservation_cancel_refunded(*, reservation: Reservation, now: datetime) -> bool:
+    """Cancel a live reservation whose money was given back outside Marquee (a refund
+    made in the payment provider's own dashboard), at any time, even after the start:
+    it is no longer paid. Its tickets are voided and the customer emailed as on any
+    cancel; ReservationCheckedIn (and nothing changed) if a ticket was used at the
+    door. Caller holds the locks (``reservation_lock``) and has recorded the payment as
+    refunded, so the cancel asks for no refund. Returns whether it was cancelled."""
+    if reservation.status not in (ReservationStatus.HELD, ReservationStatus.CONFIRMED):
+        return False
+    _mark_cancelled(reservation, now=now, at_counter=False)
+    return True
+
+
 def reservation_extend_hold(*, reservation: Reservation, until: datetime) -> bool:
     """Move a live hold's expiry (and its claims') to ``until`` if that is later; never
     shorten it. Caller holds the locks (``reservation_lock``). Returns whether it moved."""

@@ -13,7 +13,7 @@ from core.admin import ReadOnlyAdmin
 from core.errors import DomainError
 from core.money import format_money
 from payments import selectors, services
-from payments.models import Method, Payment, PaymentStatus, Provider, WebhookEvent
+from payments.models import Flag, Method, Payment, PaymentStatus, Provider, WebhookEvent
 from users import roles
 
 
@@ -49,7 +49,32 @@ _PAYMENT_FIELDS = [
     "updated_at",
     "succeeded_at",
     "refunded_at",
+    "refunded_amount",
+    "refund_attempt",
+    "flag",
+    "flag_reason",
+    "anomaly",
+    "disputed_amount",
+    "dispute_status",
 ]
+
+
+class NeedsAttentionFilter(admin.SimpleListFilter):
+    """Payments Stripe's side made staff's business: refunds or disputes made there,
+    successes Stripe's copy did not back."""
+
+    title = "needs attention"
+    parameter_name = "attention"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Needs attention"), *Flag.choices]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.exclude(flag="")
+        if self.value() in Flag.values:
+            return queryset.filter(flag=self.value())
+        return queryset
 
 
 @admin.register(Payment)
@@ -64,16 +89,17 @@ class PaymentAdmin(ReadOnlyAdmin):
         "amount",
         "currency",
         "reason",
+        "flag",
         "created_at",
     ]
-    list_filter = ["status", "provider", "method", "created_at"]
+    list_filter = [NeedsAttentionFilter, "status", "provider", "method", "created_at"]
     search_fields = ["=id", "=reservation__id", "reservation__user__username", "reference"]
     list_select_related = ["reservation__user"]
     fields = _PAYMENT_FIELDS
     readonly_fields = _PAYMENT_FIELDS
     # Read-only (a "View payment" page with no Save buttons); the refund action needs no
     # change permission: it calls the payment services.
-    actions = ["refund_selected"]
+    actions = ["refund_selected", "mark_reviewed"]
 
     @admin.display(description="customer", ordering="reservation__user__username")
     def customer(self, obj):
@@ -123,6 +149,20 @@ class PaymentAdmin(ReadOnlyAdmin):
             **refund_plan_context(payments),
         }
         return TemplateResponse(request, "admin/payments/payment/refund_confirmation.html", context)
+
+    def has_review_permission(self, request):
+        return request.user.is_admin_role
+
+    @admin.action(
+        description="Mark as reviewed (clears the needs-attention flag)",
+        permissions=["review"],
+    )
+    def mark_reviewed(self, request, queryset):
+        cleared = sum(
+            services.payment_flag_clear(payment_id=pk, staff=request.user)
+            for pk in queryset.values_list("pk", flat=True)
+        )
+        self.message_user(request, f"{cleared} payment(s) marked as reviewed.", messages.SUCCESS)
 
 
 @admin.register(WebhookEvent)

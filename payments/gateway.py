@@ -78,6 +78,87 @@ class Intent:
         )
 
 
+def _as_dict(data) -> dict:
+    if hasattr(data, "to_dict"):
+        data = data.to_dict()
+    if not isinstance(data, dict):
+        raise TypeError(f"a Stripe object, not {type(data).__name__}")
+    return data
+
+
+def _minor_amount(value) -> int:
+    """An amount in minor units as an event carries it; one no payment can have (Stripe
+    charges at most eight digits) is a wrong event, not a figure to store."""
+    amount = int(value or 0)
+    if not 0 <= amount < 10**10:
+        raise ValueError(f"amount out of range: {amount}")
+    return amount
+
+
+def _id_of(value) -> str:
+    """An expandable field's id: Stripe sends either the id or the object."""
+    if isinstance(value, dict):
+        value = value.get("id")
+    return str(value or "")
+
+
+@dataclasses.dataclass(frozen=True)
+class Charge:
+    """What Marquee reads of a Stripe Charge (a ``charge.refunded`` event's object)."""
+
+    id: str
+    payment_intent: str
+    amount: int  # minor units
+    amount_refunded: int
+    currency: str  # upper case
+    refunded: bool  # Stripe: the whole charge went back
+    refund_id: str = ""  # the latest refund's, when the event carries its refunds
+
+    @classmethod
+    def from_data(cls, data) -> "Charge":
+        data = _as_dict(data)
+        refunds = (data.get("refunds") or {}).get("data") or []
+        return cls(
+            id=str(data["id"]),
+            payment_intent=_id_of(data.get("payment_intent")),
+            amount=_minor_amount(data.get("amount")),
+            amount_refunded=_minor_amount(data.get("amount_refunded")),
+            currency=str(data.get("currency") or "").upper(),
+            refunded=bool(data.get("refunded")),
+            refund_id=_id_of(refunds[0]) if refunds else "",
+        )
+
+    @property
+    def fully_refunded(self) -> bool:
+        return self.refunded or (self.amount > 0 and self.amount_refunded >= self.amount)
+
+
+@dataclasses.dataclass(frozen=True)
+class Dispute:
+    """What Marquee reads of a Stripe Dispute (``charge.dispute.*`` events' object)."""
+
+    id: str
+    charge: str
+    payment_intent: str
+    amount: int  # minor units
+    currency: str  # upper case
+    status: str  # needs_response, under_review, won, lost...
+    reason: str
+
+    @classmethod
+    def from_data(cls, data) -> "Dispute":
+        data = _as_dict(data)
+        return cls(
+            id=str(data["id"]),
+            charge=_id_of(data.get("charge")),
+            payment_intent=_id_of(data.get("payment_intent")),
+            amount=_minor_amount(data.get("amount")),
+            currency=str(data.get("currency") or "").upper(),
+            status=str(data.get("status") or ""),
+            reason=str(data.get("reason") or ""),
+        )
+
+
 def enabled() -> bool:
     """Stripe is enabled when a secret key is set."""
     return bool(settings.STRIPE_SECRET_KEY)

@@ -46,6 +46,20 @@ CAPTURED_STATUSES = (
 REFUND_DUE_STATUSES = (PaymentStatus.REFUND_PENDING, PaymentStatus.REFUND_FAILED)
 
 
+class Flag(models.TextChoices):
+    """Why a payment needs staff's attention (the admin's "needs attention" filter)."""
+
+    REFUNDED_AFTER_CHECK_IN = "refunded_after_check_in", "Refunded in Stripe after check-in"
+    PARTIAL_REFUND = "partial_refund", "Partly refunded in Stripe"
+    DISPUTED = "disputed", "Disputed"
+    UNVERIFIED_SUCCESS = "unverified_success", "Success not backed by Stripe"
+    REFUND_OF_UNPAID = "refund_of_unpaid", "Refund of a payment not taken"
+
+
+# A dispute that is over: its money is back (won) or gone (lost).
+DISPUTE_CLOSED = ("won", "lost", "warning_closed")
+
+
 class Payment(models.Model):
     """One attempt to take the money for a reservation: a Stripe PaymentIntent, or cash
     or a card terminal at the counter. ``amount`` is the reservation's price, computed on
@@ -90,6 +104,23 @@ class Payment(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     succeeded_at = models.DateTimeField(null=True, blank=True)
     refunded_at = models.DateTimeField(null=True, blank=True)
+    # What went back so far when only part of it did (a refund made in Stripe's
+    # Dashboard); a REFUNDED payment gave back its whole ``amount``.
+    refunded_amount = money_field(default=Decimal("0.00"), db_default=Decimal("0.00"))
+    # Refund attempts Stripe definitely refused: each new attempt gets a new idempotency
+    # key (Stripe answers a reused key with its first answer for a day), while network
+    # retries of one attempt keep theirs.
+    refund_attempt = models.PositiveIntegerField(default=0, db_default=0)
+    # Something staff must look at (Flag), and why; cleared by staff in the admin.
+    flag = models.CharField(max_length=32, blank=True, default="", db_default="")
+    flag_reason = models.CharField(max_length=500, blank=True, default="", db_default="")
+    # A success Stripe's own copy of the PaymentIntent did not back (wrong amount,
+    # currency or metadata): never counted as money taken.
+    anomaly = models.BooleanField(default=False, db_default=False)
+    # A card dispute (chargeback): the amount in question and Stripe's status of it
+    # (needs_response, under_review, won, lost...).
+    disputed_amount = money_field(default=Decimal("0.00"), db_default=Decimal("0.00"))
+    dispute_status = models.CharField(max_length=32, blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -8,6 +8,7 @@ from django.db.models import Case, Count, Q, QuerySet, Value, When
 from core.money import ZERO, cents, money_sum, money_total
 from payments.models import (
     CAPTURED_STATUSES,
+    DISPUTE_CLOSED,
     REFUND_DUE_STATUSES,
     Payment,
     PaymentStatus,
@@ -27,17 +28,38 @@ def payment_list(*, user) -> QuerySet[Payment]:
     return queryset.filter(reservation__user=user)
 
 
-def _sum(condition: Q):
-    return money_total(Case(When(condition, then="amount"), default=Value(ZERO)))
+# Anomalies (a success Stripe's copy did not back) count in no figure but their own.
+_COUNTED = Q(anomaly=False)
+
+
+def _sum(condition: Q, field: str = "amount"):
+    return money_total(Case(When(_COUNTED & condition, then=field), default=Value(ZERO)))
+
+
+# What went back: all of a REFUNDED payment, the refunded part of any other (a partial
+# refund made in Stripe's Dashboard).
+_REFUNDED = money_total(
+    Case(
+        When(_COUNTED & Q(status=PaymentStatus.REFUNDED), then="amount"),
+        When(_COUNTED, then="refunded_amount"),
+        default=Value(ZERO),
+    )
+)
+_MONEY_NAMES = ("taken", "refunded", "disputed", "dispute_lost")
 
 
 def money_figures(*, start: dt.datetime, end: dt.datetime, movie_id=None, hall_id=None) -> dict:
     """Money for the reservations of the showtimes starting in [start, end), in
-    CURRENCY: ``taken`` (captured, whether refunded since or not), ``refunded`` and
-    ``net`` = taken - refunded, in total and per provider and method. One query.
+    CURRENCY: ``taken`` (captured, whether refunded since or not), ``refunded``,
+    ``disputed`` (in a card dispute still open), ``dispute_lost`` (disputes lost: the
+    bank took it back) and ``net`` = taken - refunded - dispute_lost, in total and per
+    provider and method; and ``anomalies``, the payments Stripe's copy did not back
+    (not counted anywhere else). One query.
 
     A payment counts once it captured money: SUCCEEDED, or refunded / to be refunded
-    since (REFUND_PENDING, REFUNDED, REFUND_FAILED). Only REFUNDED counts as refunded:
+    since (REFUND_PENDING, REFUNDED, REFUND_FAILED), unless it is an anomaly (a success
+    whose amount, currency or metadata were not the payment's). Only money that went
+    back counts as refunded (all of a REFUNDED payment, the part of a partial refund):
     a refund that is due or failed is money the cinema still holds."""
     payments = Payment.objects.filter(
         reservation__showtime__start_time__gte=start,
@@ -54,33 +76,38 @@ def money_figures(*, start: dt.datetime, end: dt.datetime, movie_id=None, hall_i
         .values("provider", "method")
         .annotate(
             taken=_sum(Q(pk__isnull=False)),
-            refunded=_sum(Q(status=PaymentStatus.REFUNDED)),
-            payments=Count("pk"),
+            refunded=_REFUNDED,
+            disputed=_sum(~Q(dispute_status__in=["", *DISPUTE_CLOSED]), "disputed_amount"),
+            dispute_lost=_sum(Q(dispute_status="lost"), "disputed_amount"),
+            payments=Count("pk", filter=_COUNTED),
+            anomalies=Count("pk", filter=~_COUNTED),
         )
         .order_by("provider", "method")
     )
     per_method = []
-    taken = refunded = ZERO
+    total = dict.fromkeys(_MONEY_NAMES, ZERO)
+    anomalies = 0
     for row in rows:
-        row_taken = cents(row["taken"])
-        row_refunded = cents(row["refunded"])
+        anomalies += row["anomalies"]
+        if not row["payments"]:
+            continue  # only anomalies
+        figures = {name: cents(row[name]) for name in _MONEY_NAMES}
         per_method.append(
             {
                 "provider": row["provider"],
                 "method": row["method"],
                 "payments": row["payments"],
-                "taken": row_taken,
-                "refunded": row_refunded,
-                "net": row_taken - row_refunded,
+                **figures,
+                "net": figures["taken"] - figures["refunded"] - figures["dispute_lost"],
             }
         )
-        taken += row_taken
-        refunded += row_refunded
+        for name in _MONEY_NAMES:
+            total[name] += figures[name]
     return {
         "currency": settings.CURRENCY,
-        "taken": taken,
-        "refunded": refunded,
-        "net": taken - refunded,
+        **total,
+        "net": total["taken"] - total["refunded"] - total["dispute_lost"],
+        "anomalies": anomalies,
         "per_method": per_method,
     }
 

@@ -47,6 +47,7 @@ class PaymentSerializer(StrictModelSerializer):
             "updated_at",
             "succeeded_at",
             "refunded_at",
+            "refunded_amount",
         ]
         # An answer, never an input: every field is always present (required in the
         # schema, so generated clients do not type them as optional).
@@ -80,7 +81,9 @@ class CheckoutSerializer(StrictModelSerializer):
 class WebhookReceivedSerializer(serializers.Serializer):
     received = serializers.BooleanField()
     outcome = serializers.CharField(
-        help_text="What the event did: `confirmed`, `refunded`, `refused`, `failed`, "
-        "`cancelled`, `duplicate` (already handled), `already_applied`, `stale`, "
-        "`ignored`, `unknown_payment`."
+        help_text="What the event did: `confirmed`, `refunded`, `refused`, `unverified` "
+        "(Stripe's copy of the PaymentIntent did not back the success), `failed`, "
+        "`cancelled`, `partially_refunded`, `refunded_checked_in`, `disputed`, "
+        "`dispute_won`, `dispute_lost`, `anomaly`, `duplicate` (already handled), "
+        "`already_applied`, `stale`, `ignored`, `unknown_payment`."
     )

@@ -35,10 +35,10 @@ from django.utils import timezone
 
 import audit
 from bookings import services as booking_services
-from bookings.exceptions import NotReservationOwner
+from bookings.exceptions import NotReservationOwner, ReservationCheckedIn
 from bookings.models import PaymentState, Reservation, ReservationStatus
 from core.locks import retry_on_lock_errors
-from core.money import cents, money_total, to_minor
+from core.money import cents, from_minor, money_total, to_minor
 from payments import gateway, rules
 from payments.exceptions import (
     CheckoutInProgress,
@@ -51,7 +51,9 @@ from payments.exceptions import (
 )
 from payments.models import (
     CAPTURED_STATUSES,
+    DISPUTE_CLOSED,
     REFUND_DUE_STATUSES,
+    Flag,
     Method,
     Payment,
     PaymentStatus,
@@ -132,6 +134,17 @@ def _locked(payment_id: int) -> tuple[Reservation, Payment]:
 def _key(payment: Payment, action: str) -> str:
     # The creation time keeps keys apart across databases that reuse ids (test runs).
     return f"marquee-payment-{payment.pk}-{int(payment.created_at.timestamp())}-{action}"
+
+
+def _refund_key(payment: Payment) -> str:
+    """The idempotency key of the payment's current refund attempt. Stripe answers a
+    reused key with its first answer for a day, so after Stripe definitely refused, the
+    next attempt needs a new key (``refund_attempt`` counts the refusals); a network
+    retry of one attempt keeps its key, so a refund whose answer was lost is not made
+    twice. The first attempt keeps the key it always had."""
+    if payment.refund_attempt == 0:
+        return _key(payment, "refund")
+    return _key(payment, f"refund-{payment.refund_attempt}")
 
 
 # --- checkout -----------------------------------------------------------------------------
@@ -401,9 +414,7 @@ def payment_refund(*, payment_id: int, check_provider: bool = False) -> str:
             intent = gateway.retrieve_intent(payment.reference)
             if intent.amount_refunded and intent.amount_refunded >= intent.amount:
                 return _refund_recorded(payment_id=payment_id, refund_reference="")
-        refund_reference = gateway.refund(
-            payment.reference, idempotency_key=_key(payment, "refund")
-        )
+        refund_reference = gateway.refund(payment.reference, idempotency_key=_refund_key(payment))
     except gateway.ProviderError as exc:
         if exc.code == "charge_already_refunded":
             return _refund_recorded(payment_id=payment_id, refund_reference="")
@@ -412,18 +423,29 @@ def payment_refund(*, payment_id: int, check_provider: bool = False) -> str:
             # it): nothing failed, the refund stays due and sync_payments asks later.
             logger.info("refund of payment %s deferred: %s", payment_id, exc.message)
             return "deferred"
-        return _refund_recorded(payment_id=payment_id, error=exc.message)
+        return _refund_recorded(
+            payment_id=payment_id,
+            error=exc.message,
+            refused=isinstance(exc, gateway.ProviderRefused),
+        )
     return _refund_recorded(payment_id=payment_id, refund_reference=refund_reference)
 
 
 @retry_on_lock_errors
 @transaction.atomic
 def _refund_recorded(
-    *, payment_id: int, refund_reference: str = "", error: str = "", detail: str = ""
+    *,
+    payment_id: int,
+    refund_reference: str = "",
+    error: str = "",
+    detail: str = "",
+    refused: bool = False,
 ) -> str:
     reservation, payment = _locked(payment_id)
     if payment.status not in REFUND_DUE_STATUSES:
         return str(payment.status)
+    if refused:
+        payment.refund_attempt += 1  # the next attempt is a new one (_refund_key)
     if error:
         payment.set_status(PaymentStatus.REFUND_FAILED)
         payment.detail = f"Refund failed: {error}"[:500]
@@ -505,8 +527,12 @@ def payment_cancel_at_provider(*, payment_id: int) -> str:
 # --- provider events ----------------------------------------------------------------------
 def webhook_receive(*, payload: bytes, signature: str | None) -> str:
     """A Stripe webhook: verify its signature (stripe-python), then apply the event
-    once. Returns the outcome (``confirmed``, ``refunded``, ``failed``, ``duplicate``,
-    ``ignored``...). Errors: InvalidSignature, InvalidEvent (400), nothing changed."""
+    once. Returns the outcome (``confirmed``, ``refunded``, ``failed``, ``cancelled``,
+    ``disputed``, ``duplicate``, ``ignored``, ``unknown_payment``...). A success is
+    applied only as Stripe's own copy of the PaymentIntent says (``_read_back``).
+    Errors: InvalidSignature, InvalidEvent (400), PaymentProviderUnavailable (503: the
+    PaymentIntent of a success could not be read back; Stripe sends it again); after
+    any of them nothing changed."""
     if not settings.STRIPE_WEBHOOK_SECRET:
         raise InvalidSignature("Stripe webhooks are not configured on this server.")
     try:
@@ -518,19 +544,18 @@ def webhook_receive(*, payload: bytes, signature: str | None) -> str:
         raise InvalidEvent() from None
     try:
         event_id, event_type = str(event["id"]), str(event["type"])
-        intent_data = event["data"]["object"]
-        intent = (
-            gateway.Intent.from_data(intent_data)
-            if event_type.startswith("payment_intent.")
-            else None
-        )
+        subject = _event_subject(event_type, event["data"]["object"])
     except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
         logger.warning("webhook refused: an event of the wrong shape: %r", exc)
         raise InvalidEvent() from None
     if not event_id or len(event_id) > 255 or len(event_type) > 100:
         logger.warning("webhook refused: an event id or type out of bounds")
         raise InvalidEvent()
-    return _event_apply(event_id=event_id, event_type=event_type, intent=intent)
+    if event_type == "payment_intent.succeeded":
+        if WebhookEvent.objects.filter(provider=Provider.STRIPE, event_id=event_id).exists():
+            return "duplicate"  # applied already: Stripe need not be asked again
+        subject = _read_back(subject)
+    return _event_apply(event_id=event_id, event_type=event_type, subject=subject)
 
 
 _INTENT_EVENTS = {
@@ -538,11 +563,58 @@ _INTENT_EVENTS = {
     "payment_intent.payment_failed": "failed",
     "payment_intent.canceled": "canceled",
 }
+_DISPUTE_EVENTS = {"charge.dispute.created": False, "charge.dispute.closed": True}
+
+
+def _event_subject(event_type: str, data):
+    """What the event is about, read from its ``data.object``: a PaymentIntent, a
+    Charge (refunded) or a Dispute; None for the types Marquee does not handle."""
+    if event_type.startswith("payment_intent."):
+        return gateway.Intent.from_data(data)
+    if event_type == "charge.refunded":
+        return gateway.Charge.from_data(data)
+    if event_type in _DISPUTE_EVENTS:
+        return gateway.Dispute.from_data(data)
+    return None
+
+
+def _read_back(intent: gateway.Intent) -> gateway.Intent:
+    """A success event says money was taken; Stripe's own copy of the PaymentIntent,
+    read back through the guard (its timeouts, bulkhead and pause), says whether it
+    was, and how much, and is what gets applied. An event that could be replayed, or
+    signed with a leaked secret, never confirms seats on its own word.
+
+    Not asked: a PaymentIntent that is no payment of ours (recorded as
+    ``unknown_payment``) or one already applied (``already_applied``). If Stripe cannot
+    be reached the event is refused with 503 before anything is recorded: Stripe sends
+    it again (for days), and ``sync_payments`` reads the payment back meanwhile. If
+    Stripe answers that it has no such PaymentIntent, the success is applied as
+    unbacked (an anomaly for staff)."""
+    status = (
+        Payment.objects.filter(provider=Provider.STRIPE, reference=intent.id)
+        .values_list("status", flat=True)
+        .first()
+    )
+    if status is None or status in CAPTURED_STATUSES:
+        return intent
+    try:
+        return gateway.retrieve_intent(intent.id)
+    except gateway.ProviderRefused as exc:
+        logger.error("stripe does not know PaymentIntent %s of a success: %s", intent.id, exc)
+        return dataclasses.replace(intent, status="unknown_at_stripe")
+    except gateway.ProviderUnavailable as exc:
+        paused = 0
+        if exc.code in gateway.NOT_ASKED:
+            paused = math.ceil(gateway.guard.paused_for(settings.STRIPE_API_BASE))
+        logger.warning("success of %s not applied yet: Stripe unreachable: %s", intent.id, exc)
+        raise PaymentProviderUnavailable(
+            retry_after=max(paused, PaymentProviderUnavailable.retry_after)
+        ) from exc
 
 
 @retry_on_lock_errors
 @transaction.atomic
-def _event_apply(*, event_id: str, event_type: str, intent: gateway.Intent | None) -> str:
+def _event_apply(*, event_id: str, event_type: str, subject) -> str:
     """Record the event's id first: a second delivery (Stripe retries, or two at once)
     waits on the unique key until the first commits, then finds it and does nothing."""
     event = WebhookEvent(
@@ -553,14 +625,41 @@ def _event_apply(*, event_id: str, event_type: str, intent: gateway.Intent | Non
             event.save()
     except IntegrityError:
         return "duplicate"
-    kind = _INTENT_EVENTS.get(event_type)
-    if kind is None or intent is None:
-        outcome, payment = "ignored", None
-    else:
-        outcome, payment = _intent_apply(intent=intent, kind=kind, now=timezone.now())
+    outcome, payment = _event_handle(event_type, subject, now=timezone.now())
     event.outcome, event.payment = outcome, payment
     event.save(update_fields=["outcome", "payment"])
     return outcome
+
+
+def _event_handle(event_type: str, subject, *, now: datetime):
+    kind = _INTENT_EVENTS.get(event_type)
+    if subject is None:
+        return "ignored", None
+    if kind is not None:
+        return _intent_apply(intent=subject, kind=kind, now=now)
+    if event_type == "charge.refunded":
+        return _charge_refunded(charge=subject, now=now)
+    return _dispute_seen(dispute=subject, closed=_DISPUTE_EVENTS[event_type])
+
+
+def _stripe_payment(intent_id: str, what: str) -> int | None:
+    """The id of the Stripe payment of a PaymentIntent; None (logged) if it is none of
+    ours: the event is recorded as ``unknown_payment`` and changes nothing."""
+    payment_id = (
+        Payment.objects.filter(provider=Provider.STRIPE, reference=intent_id)
+        .values_list("pk", flat=True)
+        .first()
+        if intent_id
+        else None
+    )
+    if payment_id is None:
+        logger.warning("stripe %s for an unknown PaymentIntent %r ignored", what, intent_id)
+    return payment_id
+
+
+def _flag(payment: Payment, flag: str, reason: str) -> None:
+    """For staff: the admin's payments, "needs attention". Caller saves."""
+    payment.flag, payment.flag_reason = flag, reason[:500]
 
 
 def apply_intent(*, intent: gateway.Intent, now: datetime | None = None) -> str:
@@ -586,13 +685,8 @@ def _intent_apply_atomic(*, intent: gateway.Intent, kind: str, now: datetime) ->
 def _intent_apply(*, intent: gateway.Intent, kind: str, now: datetime):
     """Inside the caller's transaction: lock the intent's payment (and reservation)
     and apply what happened at the provider. Returns (outcome, payment or None)."""
-    payment_id = (
-        Payment.objects.filter(provider=Provider.STRIPE, reference=intent.id)
-        .values_list("pk", flat=True)
-        .first()
-    )
+    payment_id = _stripe_payment(intent.id, "event")
     if payment_id is None:
-        logger.warning("stripe event for an unknown PaymentIntent %s ignored", intent.id)
         return "unknown_payment", None
     reservation, payment = _locked(payment_id)
     if kind == "succeeded":
@@ -631,6 +725,23 @@ def _succeeded(reservation: Reservation, payment: Payment, intent, now: datetime
     payments for one reservation."""
     if payment.status in CAPTURED_STATUSES:
         return "already_applied"
+    if intent.status != "succeeded":
+        # Stripe's own copy (_read_back) says no money was taken: nothing is applied,
+        # the payment keeps its state (sync_payments settles it as Stripe says).
+        logger.error(
+            "payment %s: a success event, but Stripe says PaymentIntent %s is %r",
+            payment.pk,
+            intent.id,
+            intent.status,
+        )
+        _flag(
+            payment,
+            Flag.UNVERIFIED_SUCCESS,
+            f"A success event arrived, but Stripe says the PaymentIntent is "
+            f"{intent.status or 'unknown'}: nothing applied.",
+        )
+        payment.save()
+        return "unverified"
     problem = _mismatch(payment, intent)
     if problem:
         logger.error(
@@ -639,6 +750,10 @@ def _succeeded(reservation: Reservation, payment: Payment, intent, now: datetime
             reservation.pk,
             problem,
         )
+        # Captured at Stripe, but not what this reservation was to be charged: never
+        # counted as money taken (money_figures), given back, and shown to staff.
+        payment.anomaly = True
+        _flag(payment, Flag.UNVERIFIED_SUCCESS, f"Refused: {problem}.")
         _refund_due(payment, reason="amount_mismatch", detail=f"Refused: {problem}.")
         return "refused"
     if rules.is_paid(reservation):
@@ -671,6 +786,111 @@ def _succeeded(reservation: Reservation, payment: Payment, intent, now: datetime
         detail="The hold lapsed and its seats were taken before the payment arrived.",
     )
     return "refunded"
+
+
+# --- Stripe's side: refunds and disputes made there -------------------------------------
+def _charge_refunded(*, charge: gateway.Charge, now: datetime):
+    """``charge.refunded``: money went back at Stripe, from Marquee's own refund or from
+    Stripe's Dashboard. Inside the event's transaction. Returns (outcome, payment)."""
+    payment_id = _stripe_payment(charge.payment_intent, "refund")
+    if payment_id is None:
+        return "unknown_payment", None
+    reservation, payment = _locked(payment_id)
+    outcome = _refund_seen(reservation, payment, charge, now)
+    _update_payment_state(reservation)
+    return outcome, payment
+
+
+def _refund_seen(reservation: Reservation, payment: Payment, charge, now: datetime) -> str:
+    if payment.status == PaymentStatus.REFUNDED:
+        return "already_applied"  # our own refund, recorded already (or a repeat)
+    if payment.status not in CAPTURED_STATUSES:
+        _flag(
+            payment,
+            Flag.REFUND_OF_UNPAID,
+            f"Stripe refunded charge {charge.id} of a payment never taken here.",
+        )
+        payment.save()
+        return "anomaly"
+    refunded = from_minor(charge.amount_refunded, payment.currency)
+    if not charge.fully_refunded:
+        if refunded <= payment.refunded_amount:
+            return "already_applied"  # an older partial refund, out of order
+        payment.refunded_amount = refunded
+        _flag(
+            payment,
+            Flag.PARTIAL_REFUND,
+            f"{refunded} of {payment.amount} {payment.currency} refunded in Stripe; "
+            "the reservation stays.",
+        )
+        payment.save()
+        return "partially_refunded"
+    ours = payment.status in REFUND_DUE_STATUSES  # a refund Marquee asked for
+    payment.set_status(PaymentStatus.REFUNDED)
+    payment.refunded_amount = payment.amount
+    payment.refund_reference = charge.refund_id or payment.refund_reference
+    payment.refunded_at = now
+    if ours:
+        return _saved(payment, "refunded")
+    payment.reason, payment.detail = "refunded_at_stripe", "Refunded in Stripe's Dashboard."
+    payment.save()
+    _update_payment_state(reservation)  # no longer paid: the cancel asks for no refund
+    try:
+        with transaction.atomic():
+            cancelled = booking_services.reservation_cancel_refunded(
+                reservation=reservation, now=now
+            )
+    except ReservationCheckedIn:
+        _flag(
+            payment,
+            Flag.REFUNDED_AFTER_CHECK_IN,
+            "Refunded in Stripe's Dashboard after a ticket was used at the door: "
+            "the reservation stays.",
+        )
+        return _saved(payment, "refunded_checked_in")
+    return "cancelled" if cancelled else "refunded"
+
+
+def _saved(payment: Payment, outcome: str) -> str:
+    payment.save()
+    return outcome
+
+
+def _dispute_seen(*, dispute: gateway.Dispute, closed: bool):
+    """``charge.dispute.created`` / ``.closed``: the customer's bank contests the
+    charge. The payment is flagged for staff with the amount in question and Stripe's
+    status of the dispute; its close records the outcome (won: the money stays; lost:
+    it is gone, ``money_figures`` counts it). The reservation is left as it is: staff
+    decide. Returns (outcome, payment)."""
+    payment_id = _stripe_payment(dispute.payment_intent, "dispute")
+    if payment_id is None:
+        return "unknown_payment", None
+    _, payment = _locked(payment_id)
+    if not closed and payment.dispute_status in DISPUTE_CLOSED:
+        return "stale", payment  # its close arrived first
+    status = (dispute.status or ("closed" if closed else "needs_response"))[:32]
+    payment.disputed_amount = from_minor(dispute.amount, payment.currency)
+    payment.dispute_status = status
+    what = f"Dispute {status}" if closed else "Disputed"
+    _flag(
+        payment,
+        Flag.DISPUTED,
+        f"{what} at Stripe ({dispute.reason or 'no reason given'}): "
+        f"{payment.disputed_amount} {payment.currency}, dispute {dispute.id}.",
+    )
+    payment.save()
+    logger.warning("payment %s: %s (%s)", payment.pk, what.lower(), dispute.id)
+    return (f"dispute_{status}" if closed else "disputed"), payment
+
+
+def payment_flag_clear(*, payment_id: int, staff) -> bool:
+    """Staff have looked at what Stripe's side flagged (the admin's "Mark as reviewed"):
+    the flag goes, the amounts and the dispute's status stay. Returns whether there was
+    one."""
+    cleared = Payment.objects.filter(pk=payment_id).exclude(flag="").update(flag="")
+    if cleared:
+        logger.info("payment %s: flag reviewed by %s", payment_id, staff)
+    return bool(cleared)
 
 
 # --- lost webhooks ------------------------------------------------------------------------

@@ -207,10 +207,15 @@ class ReservationTicketsPDFView(APIView):
     auth=[],
     summary="Stripe's webhook (signed; no token)",
     description="Stripe's events about PaymentIntents (`payment_intent.succeeded`, "
-    "`payment_intent.payment_failed`, `payment_intent.canceled`), verified with "
-    "`STRIPE_WEBHOOK_SECRET` from the `Stripe-Signature` header. Each event is applied "
-    "once: a repeated delivery answers 200 (`duplicate`) and changes nothing. A missing "
-    "or wrong signature is 400 `invalid_signature`, and changes nothing.",
+    "`payment_intent.payment_failed`, `payment_intent.canceled`), refunds and disputes "
+    "made at Stripe (`charge.refunded`, `charge.dispute.created`, "
+    "`charge.dispute.closed`), verified with `STRIPE_WEBHOOK_SECRET` from the "
+    "`Stripe-Signature` header. Each event is applied once: a repeated delivery answers "
+    "200 (`duplicate`) and changes nothing; an event about a payment that is not ours is "
+    "200 `unknown_payment`, recorded, and changes nothing. A success is applied as "
+    "Stripe's own copy of the PaymentIntent says, read back first: if Stripe cannot be "
+    "reached, 503 `payment_provider_unavailable` (Stripe sends the event again). A "
+    "missing or wrong signature is 400 `invalid_signature`, and changes nothing.",
     parameters=[
         OpenApiParameter(
             "Stripe-Signature",
@@ -225,7 +230,7 @@ class ReservationTicketsPDFView(APIView):
         200: WebhookReceivedSerializer,
         # invalid_signature: missing, wrong or too old; also when webhooks are not
         # configured.
-        **domain_errors(InvalidSignature, InvalidEvent),
+        **domain_errors(InvalidSignature, InvalidEvent, PaymentProviderUnavailable),
     },
 )
 class StripeWebhookView(APIView):

@@ -188,7 +188,11 @@ def _money_rows(figures: dict) -> dict:
     shows it: one row per provider and method, and the total."""
 
     def texts(row: dict) -> dict:
-        return {name: money(row[name]) for name in ("taken", "refunded", "net")}
+        return {
+            name: money(row[name])
+            for name in ("taken", "refunded", "disputed", "dispute_lost", "net")
+            if name in row
+        }
 
     return {
         "rows": [
@@ -200,4 +204,5 @@ def _money_rows(figures: dict) -> dict:
             for row in figures.get("per_method", [])
         ],
         "total": texts(figures),
+        "anomalies": figures.get("anomalies", 0),
     }

@@ -94,7 +94,15 @@ class MoneyFiguresSerializer(serializers.Serializer):
         **_MONEY, help_text="Money captured: payments that succeeded, refunded or not."
     )
     refunded = serializers.DecimalField(**_MONEY, help_text="Money given back.")
-    net = serializers.DecimalField(**_MONEY, help_text="taken - refunded: what the cinema keeps.")
+    disputed = serializers.DecimalField(
+        **_MONEY, help_text="Money in a card dispute (chargeback) still open at Stripe."
+    )
+    dispute_lost = serializers.DecimalField(
+        **_MONEY, help_text="Money of disputes lost: the customer's bank took it back."
+    )
+    net = serializers.DecimalField(
+        **_MONEY, help_text="taken - refunded - dispute_lost: what the cinema keeps."
+    )
 
 
 class MethodMoneySerializer(MoneyFiguresSerializer):
@@ -108,6 +116,10 @@ class MoneySerializer(MoneyFiguresSerializer):
     ``currency``: in total and per provider and payment method."""
 
     currency = serializers.CharField(help_text="ISO 4217 code (CURRENCY).")
+    anomalies = serializers.IntegerField(
+        help_text="Payments Stripe's copy did not back (wrong amount, currency or "
+        "metadata): counted in none of the figures; staff see them in the admin."
+    )
     per_method = MethodMoneySerializer(many=True)
 
 

@@ -176,6 +176,8 @@ def test_money_follows_the_reports_filters(admin_client, customer):
         {
             "taken": str(shown.price),
             "refunded": "0.00",
+            "disputed": "0.00",
+            "dispute_lost": "0.00",
             "net": str(shown.price),
             "provider": "box_office",
             "method": "cash",
@@ -207,6 +209,8 @@ def test_admin_reports_page_shows_the_money(staff_client, customer):
             "payments": 1,
             "taken": price,
             "refunded": price,
+            "disputed": "€0.00",
+            "dispute_lost": "€0.00",
             "net": "€0.00",
         },
         {
@@ -214,6 +218,8 @@ def test_admin_reports_page_shows_the_money(staff_client, customer):
             "payments": 1,
             "taken": price,
             "refunded": "€0.00",
+            "disputed": "€0.00",
+            "dispute_lost": "€0.00",
             "net": price,
         },
     ]
