@@ -401,3 +401,30 @@ def test_tonight_shows_a_cancelled_screening_as_cancelled_without_sell(admin_use
     row = page[page.index(f'data-showtime="{show.pk}"') :].split("</tr>")[0]
     assert 'class="cancelled">cancelled<' in row
     assert 'class="sell"' not in row
+
+
+def test_the_api_finishes_a_cancel_that_stopped_midway_then_answers_409(
+    show, admin_client, monkeypatch
+):
+    reservations = [book(showtime=show, seats=[s]) for s in show.hall.seats.all()[:4]]
+    real = booking_services._mark_cancelled
+    calls = Counter()
+
+    def second_one_fails(reservation, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("the database went away")
+        return real(reservation, **kwargs)
+
+    monkeypatch.setattr(booking_services, "_mark_cancelled", second_one_fails)
+    with pytest.raises(RuntimeError):
+        booking_services.showtime_cancel(showtime_id=show.pk, reason=REASON, by="test")
+    monkeypatch.setattr(booking_services, "_mark_cancelled", real)
+
+    finished = admin_client.post(cancel_url(show), {"reason": REASON}, format="json")
+    done = admin_client.post(cancel_url(show), {"reason": REASON}, format="json")
+
+    assert finished.status_code == 200
+    assert finished.json()["reservations_cancelled"] == 3
+    assert (done.status_code, done.json()["code"]) == (409, "showtime_cancelled")
+    assert {_status(r) for r in reservations} == {ReservationStatus.CANCELLED}
