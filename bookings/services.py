@@ -726,13 +726,16 @@ def reservation_settle(*, reservation: Reservation, now: datetime) -> bool:
     A live hold is confirmed (even if the showtime's cutoff passed while the money was
     on its way: the seats were the customer's). A lapsed or expired hold is confirmed
     only if none of its seats has been taken since and the showtime is still open. A
-    confirmed reservation stays so. Returns False when the seats are gone or the
-    reservation was cancelled: the caller gives the money back (the reservation is
+    confirmed reservation stays so. Returns False when the seats are gone, the
+    reservation was cancelled or its screening is being cancelled (``showtime_cancel``
+    cancels it): the caller gives the money back (the reservation is
     then EXPIRED, or stays CANCELLED)."""
     if reservation.status == ReservationStatus.CONFIRMED:
         return True
     if reservation.status == ReservationStatus.CANCELLED:
         return False
+    if reservation.showtime.cancelled_at is not None:
+        return False  # a screening being cancelled issues no tickets; the run cancels it
     if reservation.hold_lapsed(now) and not _reclaim(reservation, now=now):
         return False
     _mark_confirmed(reservation, now=now)

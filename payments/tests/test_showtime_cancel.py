@@ -428,3 +428,51 @@ def test_the_api_finishes_a_cancel_that_stopped_midway_then_answers_409(
     assert finished.json()["reservations_cancelled"] == 3
     assert (done.status_code, done.json()["code"]) == (409, "showtime_cancelled")
     assert {_status(r) for r in reservations} == {ReservationStatus.CANCELLED}
+
+
+def test_a_hold_of_a_screening_being_cancelled_cannot_be_paid(show, customer, admin_client):
+    """Between the showtime's mark and its hold's turn (or after a stop midway), the hold
+    cannot be paid at the counter nor checked out online."""
+    held = book(user=customer, showtime=show, seats=[seat(show, "B3")], hold=True)
+    type(show).objects.filter(pk=show.pk).update(cancelled_at=timezone.now(), cancel_reason=REASON)
+
+    at_counter = admin_client.post(pay_url(held), {"method": "cash"}, format="json")
+
+    assert (at_counter.status_code, at_counter.json()["code"]) == (409, "showtime_cancelled")
+    assert not Payment.objects.filter(reservation=held).exists()
+    assert _status(held) == ReservationStatus.HELD
+
+
+def test_card_money_arriving_for_a_screening_being_cancelled_goes_back(
+    show,
+    customer,
+    customer_client,
+    anon_client,
+    stripe_on,
+    recorder,
+    django_capture_on_commit_callbacks,
+):
+    """A checkout begun before the cancel, paid after the mark: no tickets for a
+    cancelled screening, the money refunded, and the run cancels the hold."""
+    held = book(user=customer, showtime=show, seats=[seat(show, "B4")], hold=True)
+    response = customer_client.post(
+        f"/api/reservations/{held.pk}/checkout/", {"provider": "stripe"}, format="json"
+    )
+    assert response.status_code == 201
+    type(show).objects.filter(pk=show.pk).update(cancelled_at=timezone.now(), cancel_reason=REASON)
+    assert stripe_on.pay(response.json()["client_secret"]) is None
+    intent_id = response.json()["client_secret"].split("_secret_")[0]
+    delivery = recorder.wait_for("payment_intent.succeeded", intent_id)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert deliver(anon_client, delivery).status_code == 200
+
+    assert not Ticket.objects.filter(reservation=held).exists()
+    assert only_payment(held).status == PaymentStatus.REFUNDED
+    assert stripe_on.amount_refunded(intent_id) == 1200
+
+    booking_services.showtime_cancel(showtime_id=show.pk, reason=REASON, by="test")
+
+    assert _status(held) == ReservationStatus.CANCELLED
+    assert only_payment(held).status == PaymentStatus.REFUNDED
+    assert stripe_on.amount_refunded(intent_id) == 1200
