@@ -38,6 +38,7 @@ ENGINE_MODULES = (
     "payments/tests/test_api.py",
     "payments/tests/test_checkout.py",
     "payments/tests/test_payable.py",
+    "payments/tests/test_showtime_cancel.py",
     "payments/tests/test_stats.py",
     "payments/tests/test_sync.py",
     "payments/tests/test_webhooks.py",

@@ -25,6 +25,7 @@ from bookings.models import (
     claim_status,
     sales_open,
 )
+from bookings.serializers import ShowtimeCancelSerializer
 from cinema.admin import ShowtimeAdmin, local_time
 from cinema.models import Showtime
 from cinema.seat_grid import seat_grid_html
@@ -70,11 +71,107 @@ class ShowtimeSalesAdmin(ShowtimeAdmin):
 
     @admin.display(description="sold", ordering="sold_seats")
     def sold(self, obj):
+        # A cancelled screening sold nothing that stands: say so (no column of its own,
+        # the list must fit the screen).
+        if obj.cancelled_at is not None:
+            return "cancelled"
         return f"{obj.sold_seats} / {obj.hall.capacity}"
 
     @admin.display(description="Seat map")
     def seat_map(self, obj):
         return showtime_seat_map_html(obj)
+
+    # --- the cinema cancels a screening (ADMIN; before or after its start) ---
+    actions = ["cancel_screening"]
+
+    def has_cancel_screening_permission(self, request, obj=None):
+        return request.user.is_admin_role
+
+    @admin.action(description="Cancel screening", permissions=["cancel_screening"])
+    def cancel_screening(self, request, queryset):
+        """One screening at a time, through its confirmation page (which asks why)."""
+        chosen = list(queryset.values_list("pk", flat=True)[:2])
+        if len(chosen) != 1:
+            self.message_user(
+                request, "Choose one showtime to cancel: each needs its reason.", messages.ERROR
+            )
+            return None
+        return HttpResponseRedirect(
+            reverse("admin:cinema_showtime_cancel_screening", args=[chosen[0]])
+        )
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/cancel-screening/",
+                self.admin_site.admin_view(self.cancel_screening_view),
+                name="cinema_showtime_cancel_screening",
+            ),
+            *super().get_urls(),
+        ]
+
+    @staticmethod
+    def live_reservations(obj: Showtime) -> int:
+        return obj.reservations.filter(status__in=LIVE_STATUSES).count()
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = extra_context or {}
+        obj = self.get_object(request, object_id)
+        if (
+            obj is not None
+            and self.has_cancel_screening_permission(request, obj)
+            and (obj.cancelled_at is None or self.live_reservations(obj))
+        ):
+            extra_context["cancel_screening_url"] = reverse(
+                "admin:cinema_showtime_cancel_screening", args=[obj.pk]
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def cancel_screening_view(self, request, object_id):
+        """GET: what cancelling the screening does, and a reason to give; POST: cancel it
+        through the booking engine (the API's service and the API's validation of the
+        reason), then back to the showtime's page. A re-run finishes a cancel that
+        stopped midway."""
+        if not self.has_cancel_screening_permission(request):
+            raise PermissionDenied
+        obj = self.get_object(request, object_id)
+        if obj is None:
+            raise Http404
+        change_url = reverse("admin:cinema_showtime_change", args=[obj.pk])
+        errors = []
+        if request.method == "POST":
+            form = ShowtimeCancelSerializer(data={"reason": request.POST.get("reason", "")})
+            if form.is_valid():
+                try:
+                    done = services.showtime_cancel(
+                        showtime_id=obj.pk, reason=form.validated_data["reason"], by=request.user
+                    )
+                except DomainError as exc:
+                    self.message_user(request, f"Not cancelled: {exc.detail}", messages.ERROR)
+                else:
+                    self.message_user(
+                        request,
+                        f"{obj} is cancelled: {done.reservations_cancelled} reservation(s) "
+                        "cancelled; card payments are being refunded, box-office payments "
+                        "are owed at the counter, and the customers are being emailed.",
+                    )
+                return HttpResponseRedirect(change_url)
+            errors = [str(error) for error in form.errors.get("reason", [])]
+        live = obj.reservations.filter(status__in=LIVE_STATUSES)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Cancel the screening {obj}?",
+            "opts": self.opts,
+            "object": obj,
+            "live": live.count(),
+            "confirmed": live.filter(status=ReservationStatus.CONFIRMED).count(),
+            "started": obj.start_time <= timezone.now(),
+            "finishing": obj.cancelled_at is not None,
+            "reason": request.POST.get("reason", obj.cancel_reason),
+            "errors": errors,
+            "change_url": change_url,
+        }
+        return TemplateResponse(request, "admin/cinema/showtime/cancel_screening.html", context)
 
 
 admin.site.unregister(Showtime)

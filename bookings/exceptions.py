@@ -35,6 +35,14 @@ class ShowtimeClosed(InvalidRequest):
     code = "showtime_closed"
 
 
+class ShowtimeCancelled(Conflict):
+    """The cinema cancelled the screening (``showtime_cancel``): it sells nothing, and a
+    cancel that has nothing left to do is refused with it too."""
+
+    detail = "The cinema has cancelled this showtime."
+    code = "showtime_cancelled"
+
+
 class NoSeatsChosen(InvalidRequest):
     detail = "Choose at least one seat."
     code = "no_seats"

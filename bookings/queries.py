@@ -16,7 +16,16 @@ from core.queries import PreparedInsert, PreparedQuery, PreparedUpdate
 # The fields of the locked showtime a booking needs. Only the showtime row is locked:
 # a select_related join would lock the movie and hall rows too (FOR UPDATE locks every
 # joined row on MySQL/MariaDB), serialising bookings of every showtime of that hall.
-LOCKED_SHOWTIME_FIELDS = ("id", "movie_id", "hall_id", "start_time", "price", "vip_price")
+LOCKED_SHOWTIME_FIELDS = (
+    "id",
+    "movie_id",
+    "hall_id",
+    "start_time",
+    "price",
+    "vip_price",
+    "cancelled_at",
+    "cancel_reason",
+)
 SEAT_FIELDS = ("id", "row", "number", "seat_type", "position", "hall_id")
 
 locked_showtime = PreparedQuery(
@@ -74,6 +83,7 @@ seat_map_showtime = PreparedQuery(
             "hall__created_at",
             "hall__capacity",
             Subquery(Seat.objects.filter(hall_id=OuterRef("hall_id"), position=1).values("id")[:1]),
+            "cancelled_at",
         )
     ),
 )

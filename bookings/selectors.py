@@ -229,8 +229,12 @@ class SeatMapState:
     layout: tuple
 
     @property
+    def cancelled(self) -> bool:
+        return self.row[12] is not None
+
+    @property
     def bookable(self) -> bool:
-        return sales_open(self.row[3], self.now)
+        return not self.cancelled and sales_open(self.row[3], self.now)
 
     @functools.cached_property
     def etag(self) -> str:
@@ -250,7 +254,7 @@ class SeatMapState:
 
 
 # Part of every seat map's ETag: change it when the map's JSON changes shape.
-_SEAT_MAP_FORMAT = "seat-map-2"
+_SEAT_MAP_FORMAT = "seat-map-3"
 # A live claim's status in its seat map ETag (a new status must be added here).
 _CLAIM_SIGN = {SeatStatus.BOOKED.value: 1, SeatStatus.HELD.value: -1}
 
@@ -325,6 +329,7 @@ def seat_map_build(state: SeatMapState) -> dict:
             "price": price,
             "vip_price": vip_price,
             "bookable": state.bookable,
+            "cancelled": state.cancelled,
         },
         "counts": {
             "available": len(seat_list) - tally[SeatStatus.HELD] - tally[SeatStatus.BOOKED],

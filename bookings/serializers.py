@@ -5,11 +5,11 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from bookings.models import PaymentState, Reservation, ReservationSeat, SeatStatus
-from bookings.services import BookingResult
+from bookings.services import BookingResult, ShowtimeCancellation
 from cinema.models import SeatType, Showtime
 from core.limits import MAX_ID
 from core.money import PRICE_DIGITS
-from core.serializers import MoneyField, StrictModelSerializer
+from core.serializers import MoneyField, StrictCharField, StrictModelSerializer
 
 
 # --- input ------------------------------------------------------------------------------
@@ -358,7 +358,43 @@ class SeatMapShowtimeSerializer(serializers.Serializer):
     end_time = serializers.DateTimeField()
     price = MoneyField(max_digits=PRICE_DIGITS)
     vip_price = MoneyField(max_digits=PRICE_DIGITS)
-    bookable = serializers.BooleanField(help_text="False once the booking cutoff has passed.")
+    bookable = serializers.BooleanField(
+        help_text="False once the booking cutoff has passed, or the showtime was cancelled."
+    )
+    cancelled = serializers.BooleanField(help_text="The cinema cancelled this showtime.")
+
+
+class ShowtimeCancelSerializer(serializers.Serializer):
+    reason = StrictCharField(
+        max_length=500,
+        multiline=True,
+        help_text="Why the cinema cancels the screening; every customer's email says it.",
+    )
+
+
+class ShowtimeCancellationSerializer(serializers.Serializer):
+    """A cancelled screening: when, why, and what this request finished."""
+
+    showtime = serializers.IntegerField()
+    cancelled_at = serializers.DateTimeField()
+    cancel_reason = serializers.CharField()
+    reservations_cancelled = serializers.IntegerField(
+        help_text="Reservations this request cancelled (a re-run counts only what was left)."
+    )
+    detail = serializers.CharField()
+
+
+def showtime_cancellation_data(done: ShowtimeCancellation) -> dict:
+    """``services.showtime_cancel``'s answer, in ShowtimeCancellationSerializer's shape."""
+    showtime = done.showtime
+    return {
+        "showtime": showtime.pk,
+        "cancelled_at": showtime.cancelled_at,
+        "cancel_reason": showtime.cancel_reason,
+        "reservations_cancelled": done.reservations_cancelled,
+        "detail": f"{showtime} is cancelled; {done.reservations_cancelled} reservation(s) "
+        "cancelled and refunded or owed.",
+    }
 
 
 class SeatMapSerializer(serializers.Serializer):

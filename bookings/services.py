@@ -48,11 +48,13 @@ from bookings.exceptions import (
     NotReservationOwner,
     SeatLimitExceeded,
     SeatsUnavailable,
+    ShowtimeCancelled,
     ShowtimeClosed,
     ShowtimeNotFound,
     TooManySeats,
 )
 from bookings.models import (
+    LIVE_STATUSES,
     IdempotencyKey,
     PaymentState,
     Reservation,
@@ -208,7 +210,9 @@ def _lock_showtime(showtime_id: int) -> Showtime:
 
 def _check_open_for(showtime: Showtime, request: _Request) -> None:
     """Online sales close BOOKING_CUTOFF_MINUTES before the start; the counter sells
-    until COUNTER_SALES_AFTER_START_MINUTES after it (``counter_sales_open``)."""
+    until COUNTER_SALES_AFTER_START_MINUTES after it (``counter_sales_open``). A
+    showtime the cinema cancelled sells nothing anywhere."""
+    _check_not_cancelled(showtime)
     if request.counter is None:
         _check_open(showtime, request.now)
     elif not counter_sales_open(showtime.start_time, request.now):
@@ -218,7 +222,13 @@ def _check_open_for(showtime: Showtime, request: _Request) -> None:
         )
 
 
+def _check_not_cancelled(showtime: Showtime) -> None:
+    if showtime.cancelled_at is not None:
+        raise ShowtimeCancelled()
+
+
 def _check_open(showtime: Showtime, now: datetime, *, detail: str | None = None) -> None:
+    _check_not_cancelled(showtime)
     if not sales_open(showtime.start_time, now):
         raise ShowtimeClosed(detail=detail)
 
@@ -606,7 +616,13 @@ def _mark_confirmed(
     )
 
 
-def _mark_cancelled(reservation: Reservation, *, now: datetime, at_counter: bool) -> None:
+def _mark_cancelled(
+    reservation: Reservation,
+    *,
+    now: datetime,
+    at_counter: bool,
+    screening_cancelled: str | None = None,
+) -> None:
     """The reservation (HELD or CONFIRMED) becomes CANCELLED: its seats are free at
     once, it keeps them and their prices as history. First ``reservation_cancelling``:
     its tickets are voided (or the cancel refused, 409 ``checked_in``, if one was used
@@ -615,9 +631,15 @@ def _mark_cancelled(reservation: Reservation, *, now: datetime, at_counter: bool
     of the provider after the commit; money taken at the box office is handed back
     there: at once ``at_counter``, else owed until staff record handing it over).
 
+    ``screening_cancelled`` is the cinema's reason when it cancelled the whole screening
+    (``showtime_cancel``): both signals carry it, so the tickets app voids the tickets
+    even of guests already inside and tells the customer why.
+
     Locks (caller's): the showtime row, then the reservation row; then its tickets, its
     claims and the counters, then its payments."""
-    signals.reservation_cancelling.send(Reservation, reservation=reservation, now=now)
+    signals.reservation_cancelling.send(
+        Reservation, reservation=reservation, now=now, screening_cancelled=screening_cancelled
+    )
     was_held = reservation.status == ReservationStatus.HELD
     reservation.status = ReservationStatus.CANCELLED
     reservation.cancelled_at = now
@@ -628,7 +650,11 @@ def _mark_cancelled(reservation: Reservation, *, now: datetime, at_counter: bool
     else:
         _count(reservation.showtime_id, sold=-released)
     signals.reservation_cancelled.send(
-        Reservation, reservation=reservation, now=now, at_counter=at_counter
+        Reservation,
+        reservation=reservation,
+        now=now,
+        at_counter=at_counter,
+        screening_cancelled=screening_cancelled,
     )
 
 
@@ -686,7 +712,7 @@ def _reclaim(reservation: Reservation, *, now: datetime) -> bool:
     reservation.refresh_from_db(fields=["status", "expires_at"])
     try:
         _check_open(reservation.showtime, now)
-    except ShowtimeClosed:
+    except (ShowtimeClosed, ShowtimeCancelled):
         return False
     seat_ids = list(reservation.seats.values_list("seat_id", flat=True))
     taken = (
@@ -714,13 +740,16 @@ def reservation_settle(*, reservation: Reservation, now: datetime) -> bool:
     A live hold is confirmed (even if the showtime's cutoff passed while the money was
     on its way: the seats were the customer's). A lapsed or expired hold is confirmed
     only if none of its seats has been taken since and the showtime is still open. A
-    confirmed reservation stays so. Returns False when the seats are gone or the
-    reservation was cancelled: the caller gives the money back (the reservation is
+    confirmed reservation stays so. Returns False when the seats are gone, the
+    reservation was cancelled or its screening is being cancelled (``showtime_cancel``
+    cancels it): the caller gives the money back (the reservation is
     then EXPIRED, or stays CANCELLED)."""
     if reservation.status == ReservationStatus.CONFIRMED:
         return True
     if reservation.status == ReservationStatus.CANCELLED:
         return False
+    if reservation.showtime.cancelled_at is not None:
+        return False  # a screening being cancelled issues no tickets; the run cancels it
     if reservation.hold_lapsed(now) and not _reclaim(reservation, now=now):
         return False
     _mark_confirmed(reservation, now=now)
@@ -861,6 +890,86 @@ def reservation_cancel(
             after={"status": reservation.status, "payment_status": reservation.payment_status},
         )
     return reservation
+
+
+# --- the cinema cancels a screening ------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class ShowtimeCancellation:
+    """What ``showtime_cancel`` did: the showtime as cancelled, and how many of its
+    reservations this run cancelled (a re-run counts only what it finished)."""
+
+    showtime: Showtime
+    reservations_cancelled: int
+    newly_cancelled: bool
+
+
+def showtime_cancel(*, showtime_id: int, reason: str, by, now: datetime | None = None):
+    """The cinema cancels a screening, before or after its start (the projector broke):
+    the showtime is marked cancelled (it sells nothing more: ``_check_open``), then each
+    of its live reservations (HELD or CONFIRMED) is cancelled through ``_mark_cancelled``
+    with ``reason``: tickets voided, one cancellation email per confirmed reservation
+    saying why, card payments refunded through the provider after each commit, counter
+    payments owed (REFUND_PENDING until staff hand the money back).
+
+    Resumable and idempotent: the mark and each reservation are their own short
+    transactions, so a crash or an error midway leaves the showtime cancelled and some
+    reservations done; a re-run finishes the rest and touches nothing done (a cancelled
+    reservation is never cancelled, nor refunded, twice). A refund that the provider
+    could not make stays due (REFUND_PENDING / REFUND_FAILED) for ``sync_payments``. The
+    first reason given stays the showtime's (the emails already sent gave it).
+
+    Locks: the showtime row for the mark; then, per reservation, the showtime row, the
+    reservation row and what ``_mark_cancelled`` locks.
+    Errors: ShowtimeNotFound (400); ShowtimeCancelled (409) when the showtime was
+    already cancelled and nothing was left to do; ServiceBusy (503).
+    """
+    now = now or timezone.now()
+    showtime, newly = _showtime_mark_cancelled(showtime_id=showtime_id, reason=reason, now=now)
+    done = 0
+    live = Reservation.objects.filter(showtime_id=showtime_id, status__in=LIVE_STATUSES)
+    for reservation_id in live.order_by("pk").values_list("pk", flat=True):
+        done += _showtime_reservation_cancel(
+            reservation_id=reservation_id, reason=showtime.cancel_reason, now=now
+        )
+    if not newly and not done:
+        raise ShowtimeCancelled(
+            detail="This showtime is already cancelled, and all its reservations with it."
+        )
+    logger.info(
+        "showtime %s cancelled by %s (%s): %s reservation(s) cancelled by this run",
+        showtime_id,
+        by,
+        showtime.cancel_reason,
+        done,
+    )
+    return ShowtimeCancellation(
+        showtime=showtime, reservations_cancelled=done, newly_cancelled=newly
+    )
+
+
+@retry_on_lock_errors
+@transaction.atomic
+def _showtime_mark_cancelled(*, showtime_id: int, reason: str, now: datetime):
+    _lock_showtime(showtime_id)
+    showtime = Showtime.objects.select_related("movie", "hall").get(pk=showtime_id)
+    if showtime.cancelled_at is not None:
+        return showtime, False
+    showtime.cancelled_at, showtime.cancel_reason = now, reason[:500]
+    showtime.save(update_fields=["cancelled_at", "cancel_reason"])
+    return showtime, True
+
+
+@retry_on_lock_errors
+@transaction.atomic
+def _showtime_reservation_cancel(*, reservation_id: int, reason: str, now: datetime) -> int:
+    """One reservation of a cancelled screening, in its own transaction; 0 if another
+    run (or its customer) got there first. No cutoff: the cinema cancels after the start
+    too."""
+    reservation = reservation_lock(reservation_id=reservation_id)
+    if reservation.status not in LIVE_STATUSES:
+        return 0
+    _mark_cancelled(reservation, now=now, at_counter=False, screening_cancelled=reason)
+    return 1
 
 
 # --- the confirmation email, again ---------------------------------------------------------

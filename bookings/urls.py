@@ -13,6 +13,11 @@ urlpatterns = [
         views.ShowtimeGuestListView.as_view(),
         name="showtime-guest-list",
     ),
+    path(
+        "showtimes/<int:showtime_id>/cancel/",
+        views.ShowtimeCancelView.as_view(),
+        name="showtime-cancel",
+    ),
     # Compatibility routes of the API Marquee replaces.
     path("shows/<int:showtime_id>/book/", views.ShowBookView.as_view(), name="compat-book"),
     path("my-bookings/", views.MyBookingsView.as_view(), name="compat-my-bookings"),

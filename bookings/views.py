@@ -36,6 +36,7 @@ from bookings.exceptions import (
     ReservationCheckedIn,
     SeatLimitExceeded,
     SeatsUnavailable,
+    ShowtimeCancelled,
     ShowtimeClosed,
     ShowtimeNotFound,
     TooManySeats,
@@ -50,9 +51,12 @@ from bookings.serializers import (
     SeatMapSerializer,
     ShowBookResponseSerializer,
     ShowBookSerializer,
+    ShowtimeCancellationSerializer,
+    ShowtimeCancelSerializer,
     booking_data,
     next_step_data,
     seat_map_data,
+    showtime_cancellation_data,
 )
 from cinema.models import Seat, Showtime
 from core.conditional import cache_headers, not_modified
@@ -61,7 +65,7 @@ from core.limits import MAX_ID
 from core.schema import NOT_MODIFIED, POLL_PARAMETERS, domain_errors, error_responses
 from users import roles
 from users.authentication import PublicReadsMixin
-from users.permissions import MayLookUpBookings, MayResendConfirmation
+from users.permissions import IsAdminRole, MayLookUpBookings, MayResendConfirmation
 
 # What the 201 of a booking carries besides its body.
 _CREATED_HEADERS = [
@@ -102,6 +106,7 @@ _BOOKING_ERRORS = (
     InvalidSeats,
     SeatLimitExceeded,
     ShowtimeClosed,
+    ShowtimeCancelled,
     InvalidIdempotencyKey,
     SeatsUnavailable,
     IdempotencyKeyReused,
@@ -392,6 +397,43 @@ class ShowtimeGuestListView(generics.ListAPIView):
         if not 0 < showtime_id <= MAX_ID or not Showtime.objects.filter(pk=showtime_id).exists():
             raise NotFound()
         return selectors.showtime_guest_list(showtime_id=showtime_id)
+
+
+@extend_schema(
+    tags=["showtimes"],
+    summary="The cinema cancels a screening (ADMIN)",
+    description="Before or after its start, with a `reason`: the showtime is marked "
+    "cancelled (it sells nothing more: bookings 409 `showtime_cancelled`), and every live "
+    "reservation of it is cancelled: tickets void, card payments refunded through Stripe "
+    "(`refund_pending` until Stripe has done it; `sync_payments` retries), money taken at "
+    "the box office owed (`refund_pending` until staff hand it back), and every customer "
+    "with an email gets one cancellation email giving the reason and how the money comes "
+    "back. Resumable: when a run stopped midway (a crash, the database busy), calling it "
+    "again finishes the rest (200) and never refunds twice; once everything is done it is "
+    "409 `showtime_cancelled`. The first reason given stays the showtime's. An unknown "
+    "showtime is 404.",
+    request=ShowtimeCancelSerializer,
+    responses={
+        200: ShowtimeCancellationSerializer,
+        **error_responses(401, 403, 404),
+        **domain_errors(ShowtimeCancelled),
+    },
+)
+class ShowtimeCancelView(APIView):
+    permission_classes = [IsAdminRole]
+
+    def post(self, request, showtime_id: int):
+        if not 0 < showtime_id <= MAX_ID or not Showtime.objects.filter(pk=showtime_id).exists():
+            raise NotFound()
+        serializer = ShowtimeCancelSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            done = services.showtime_cancel(
+                showtime_id=showtime_id, reason=serializer.validated_data["reason"], by=request.user
+            )
+        except ShowtimeNotFound:
+            raise NotFound() from None  # deleted meanwhile
+        return Response(ShowtimeCancellationSerializer(showtime_cancellation_data(done)).data)
 
 
 # --- compatibility routes of the API Marquee replaces ----------------------------------

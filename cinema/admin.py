@@ -404,6 +404,7 @@ class ShowtimeAdmin(GuardedDeleteMixin, admin.ModelAdmin):
         "This showtime has started: it is kept as it was, with its sales. The seats sold "
         "keep the prices paid."
     )
+    CANCELLED_NOTE = "The cinema cancelled this screening on {when}: {reason}"
     LOCKED_NOTE = (
         "This showtime has {count} reservation{s}: its movie, hall and start time can no "
         "longer change, because tickets were sold for them. Its prices can change; they "
@@ -476,7 +477,11 @@ class ShowtimeAdmin(GuardedDeleteMixin, admin.ModelAdmin):
     def get_fieldsets(self, request, obj=None):
         options = {"fields": self.get_fields(request, obj)}
         count = self.reservation_count(obj)
-        if obj is not None and self.started(obj):
+        if obj is not None and obj.cancelled_at is not None:
+            options["description"] = self.CANCELLED_NOTE.format(
+                when=local_time(obj.cancelled_at), reason=obj.cancel_reason
+            )
+        elif obj is not None and self.started(obj):
             options["description"] = self.STARTED_NOTE
         elif count:
             options["description"] = self.LOCKED_NOTE.format(
@@ -491,7 +496,8 @@ class ShowtimeAdmin(GuardedDeleteMixin, admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         # A showtime that has started is history: no booking can follow, and the seats
         # sold keep the prices paid, so nothing about it can usefully change.
-        if obj is not None and self.started(obj):
+        # A cancelled screening too: it sells nothing and its customers were told.
+        if obj is not None and (self.started(obj) or obj.cancelled_at is not None):
             return False
         return super().has_change_permission(request, obj)
 

@@ -158,6 +158,12 @@ class Showtime(models.Model):
     price = money_field(max_digits=PRICE_DIGITS)
     vip_price = money_field(max_digits=PRICE_DIGITS, verbose_name="VIP price")
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set when the cinema cancels the screening (bookings.services.showtime_cancel):
+    # it sells nothing more, and its reservations are cancelled and refunded. Nullable
+    # and with a database default, so nodes still on the previous release, which do not
+    # know the columns, keep inserting showtimes.
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancel_reason = models.CharField(max_length=500, blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["start_time", "id"]
@@ -184,6 +190,10 @@ class Showtime(models.Model):
         if self.movie_id is None or self.hall_id is None or self.start_time is None:
             return "New showtime"
         return f"{self.movie} @ {self.hall} {timezone.localtime(self.start_time):%Y-%m-%d %H:%M}"
+
+    @property
+    def cancelled(self) -> bool:
+        return self.cancelled_at is not None
 
     def price_for(self, seat_type: str) -> Decimal:
         return self.vip_price if seat_type == SeatType.VIP else self.price

@@ -48,12 +48,16 @@ SHOWTIME_LIST_COLUMNS = (
     "price",
     "vip_price",
     "available_seats",
+    "cancelled_at",
+    "cancel_reason",
 )
 
 
 def _schedule(p, showtimes):
     return (
-        showtimes.annotate(available_seats=available_seats(p("now", DateTimeField())))
+        # A cancelled screening is offered nowhere (its own page still says why).
+        showtimes.filter(cancelled_at__isnull=True)
+        .annotate(available_seats=available_seats(p("now", DateTimeField())))
         .order_by("start_time", "id")
         .values_list(*SHOWTIME_LIST_COLUMNS, Window(Count("*")))
     )

@@ -51,11 +51,17 @@ def with_available_seats(queryset: QuerySet[Showtime], *, now=None) -> QuerySet[
     return queryset.annotate(available_seats=available_seats(now or timezone.now()))
 
 
-def showtime_list(*, upcoming_only: bool = False, now=None) -> QuerySet[Showtime]:
+def showtime_list(
+    *, upcoming_only: bool = False, listed_only: bool = False, now=None
+) -> QuerySet[Showtime]:
+    """Showtimes with their movie, hall and available seats. ``listed_only``: those a
+    schedule offers, i.e. not cancelled by the cinema (a cancelled one keeps its page)."""
     now = now or timezone.now()
     queryset = Showtime.objects.select_related("movie", "hall")
     if upcoming_only:
         queryset = queryset.filter(start_time__gte=now)
+    if listed_only:
+        queryset = queryset.filter(cancelled_at__isnull=True)
     return with_available_seats(queryset, now=now).order_by("start_time", "id")
 
 
@@ -96,4 +102,4 @@ def showtimes_on(queryset: QuerySet[Showtime], day: dt.date) -> QuerySet[Showtim
 
 
 def movie_upcoming_showtimes(*, movie: Movie) -> QuerySet[Showtime]:
-    return showtime_list(upcoming_only=True).filter(movie=movie)
+    return showtime_list(upcoming_only=True, listed_only=True).filter(movie=movie)

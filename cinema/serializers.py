@@ -193,7 +193,9 @@ class ShowtimeMovieSerializer(StrictModelSerializer):
 
 class ShowtimeSerializer(StrictModelSerializer):
     """A showtime with its movie and hall. Times are shown in the cinema's time zone,
-    with their offset. ``available_seats`` = capacity minus live (held or booked) seats."""
+    with their offset. ``available_seats`` = capacity minus live (held or booked) seats.
+    ``cancelled_at`` and ``cancel_reason`` are set once the cinema cancelled it (the
+    lists leave such a showtime out)."""
 
     movie = ShowtimeMovieSerializer(read_only=True)
     hall = HallSerializer(read_only=True)
@@ -210,6 +212,8 @@ class ShowtimeSerializer(StrictModelSerializer):
             "price",
             "vip_price",
             "available_seats",
+            "cancelled_at",
+            "cancel_reason",
         ]
         read_only_fields = fields
 
@@ -299,6 +303,8 @@ def showtime_list_data(rows) -> list[dict]:
             "price": to_price(price),
             "vip_price": to_price(vip_price),
             "available_seats": available,
+            "cancelled_at": None if cancelled_at is None else to_time(cancelled_at),
+            "cancel_reason": cancel_reason,
         }
         for (
             pk,
@@ -316,5 +322,7 @@ def showtime_list_data(rows) -> list[dict]:
             price,
             vip_price,
             available,
+            cancelled_at,
+            cancel_reason,
         ) in rows
     ]

@@ -391,7 +391,9 @@ class ShowtimeViewSet(
 
     def get_queryset(self):
         upcoming_only = self.action == "list" and "date" not in self.request.query_params
-        return selectors.showtime_list(upcoming_only=upcoming_only)
+        return selectors.showtime_list(
+            upcoming_only=upcoming_only, listed_only=self.action == "list"
+        )
 
     def get_serializer_class(self):
         return {

@@ -101,7 +101,9 @@ class MarqueeAdminSite(admin.AdminSite):
         return [
             {
                 "show": show,
-                "sell_url": self.sell_url(show.id) if may_sell and not show.ended else None,
+                "sell_url": self.sell_url(show.id)
+                if may_sell and not show.ended and not show.cancelled
+                else None,
                 "door_url": self.DOOR_PATH.format(id=show.id) if may_check_in else None,
                 "change_url": reverse(f"{self.name}:cinema_showtime_change", args=[show.id]),
             }

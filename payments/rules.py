@@ -38,7 +38,13 @@ payable"); payments/tests/test_payable.py drives every cell through the API and
 from datetime import datetime
 from enum import StrEnum
 
-from bookings.exceptions import AlreadyCancelled, AlreadyConfirmed, HoldExpired, ShowtimeClosed
+from bookings.exceptions import (
+    AlreadyCancelled,
+    AlreadyConfirmed,
+    HoldExpired,
+    ShowtimeCancelled,
+    ShowtimeClosed,
+)
 from bookings.models import (
     PaymentState,
     Reservation,
@@ -69,6 +75,10 @@ def refusal(reservation: Reservation, *, now: datetime, channel: Channel) -> Dom
         return AlreadyPaid()
     if reservation.status == ReservationStatus.CANCELLED:
         return AlreadyCancelled()
+    if channel != Channel.SYNC and reservation.showtime.cancelled_at is not None:
+        # The cinema cancelled the screening; its reservations are being cancelled
+        # (showtime_cancel), which stops their open payments too.
+        return ShowtimeCancelled()
     if reservation.status == ReservationStatus.CONFIRMED:
         return None if channel == Channel.COUNTER else AlreadyConfirmed()
     if reservation.hold_lapsed(now):

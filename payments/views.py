@@ -27,6 +27,7 @@ from bookings.exceptions import (
     AlreadyConfirmed,
     HoldExpired,
     NotReservationOwner,
+    ShowtimeCancelled,
     ShowtimeClosed,
 )
 from bookings.serializers import ReservationSerializer
@@ -89,6 +90,7 @@ def _visible_reservation(request, pk: int):
         **domain_errors(
             ProviderDisabled,
             ShowtimeClosed,
+            ShowtimeCancelled,
             NotReservationOwner,
             AlreadyPaid,
             AlreadyConfirmed,
@@ -132,7 +134,14 @@ class CheckoutView(APIView):
     examples=[OpenApiExample("Cash", value={"method": "cash"}, request_only=True)],
     responses={
         200: ReservationSerializer,
-        **domain_errors(ShowtimeClosed, AlreadyPaid, AlreadyCancelled, HoldExpired, TotalMismatch),
+        **domain_errors(
+            ShowtimeClosed,
+            ShowtimeCancelled,
+            AlreadyPaid,
+            AlreadyCancelled,
+            HoldExpired,
+            TotalMismatch,
+        ),
     },
 )
 class BoxOfficePaymentView(APIView):

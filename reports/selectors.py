@@ -161,6 +161,7 @@ def _showtime_rows(*, start: dt.datetime, end: dt.datetime, movie_id=None, hall_
             "seat_count",
             "checked_in",
             "unused_tickets",
+            "cancelled_at",
         )
     )
 
@@ -202,7 +203,8 @@ def stats_report(
             tickets_sold=row["tickets_sold"],
             reservations=row["confirmed"],
             cancellations=row["cancelled"],
-            capacity=row["seat_count"],
+            # A screening the cinema cancelled offered no seats: none count as empty.
+            capacity=row["seat_count"] if row["cancelled_at"] is None else 0,
             checked_in=row["checked_in"],
             # A ticket never scanned is a no-show once its showtime has ended; until then
             # its holder may still come.
@@ -248,6 +250,7 @@ class TonightShow:
     doors_open_at: dt.datetime  # local time
     doors_open: bool
     ended: bool
+    cancelled: bool = False  # the cinema cancelled the screening
 
     @property
     def percent(self) -> int:
@@ -282,8 +285,9 @@ def tonight(*, now: dt.datetime | None = None) -> list[TonightShow]:
                 capacity=show.hall.capacity,
                 checked_in=show.checked_in,
                 doors_open_at=opens.astimezone(zone),
-                doors_open=opens <= now and not ended,
+                doors_open=opens <= now and not ended and show.cancelled_at is None,
                 ended=ended,
+                cancelled=show.cancelled_at is not None,
             )
         )
     return shows

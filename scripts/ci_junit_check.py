@@ -18,6 +18,8 @@ REQUIRED = (
     ("the Redis fault tests", "core.tests.test_faults.test_fault_redis"),
     ("the Friday night at the counter and the door", "boxoffice.tests.test_browser."),
     ("the door screen in a browser", "tickets.tests.test_door_browser."),
+    ("a screening cancelled in a browser", "core.tests.test_browser_cancel_screening."),
+    ("a screening's cancel racing bookings", "payments.tests.test_showtime_cancel_race."),
     ("the counter racing online buyers", "boxoffice.tests.test_concurrency."),
     ("the role matrix", "users.tests.test_role_matrix."),
 )

@@ -130,13 +130,17 @@ def confirmation_email(message) -> EmailMultiAlternatives | None:
 @registry.register(CANCELLATION)
 def cancellation_email(message) -> EmailMultiAlternatives | None:
     """The cancelled seats and, when the app that took the payment says so, the
-    refund (``refund`` in the context: a line of text, or anything printable)."""
+    refund (``refund`` in the context: a line of text, or anything printable). When
+    the cinema cancelled the screening, why, and how the money comes back."""
     reservation = _reservation(message)
     if not reservation.contact_email:
         return None
     context = {
         **_context(reservation),
         "refund": message.context.get("refund"),
+        # The cinema's reason when it cancelled the whole screening (decided with the
+        # cancel: bookings.services.showtime_cancel), else absent.
+        "screening_cancelled": message.context.get("screening_cancelled"),
         **registry.extra_context(CANCELLATION, reservation=reservation),
     }
     return _render("cancelled", context, to=reservation.contact_email)

@@ -21,11 +21,22 @@ def reservation_confirmed(
     email_enqueue(kind=emails.CONFIRMATION, context={"reservation": reservation.pk})
 
 
-def reservation_cancelling(sender, *, reservation, now: datetime, **kwargs):
+def reservation_cancelling(
+    sender, *, reservation, now: datetime, screening_cancelled=None, **kwargs
+):
     """The reservation is being cancelled (its status is still the old one, so a
     refusal changes nothing): refuse if a ticket was checked in (409 ``checked_in``),
     void its tickets, and tell the customer if it was a confirmed sale (a hold they let
-    go was never confirmed to them by email)."""
-    services.tickets_void(reservation=reservation, now=now)
+    go was never confirmed to them by email).
+
+    When the cinema cancelled the whole screening (``screening_cancelled``, its reason),
+    guests already inside do not stop it: their tickets stay used (who was in is
+    history), the others are voided, and the email says why."""
+    services.tickets_void(
+        reservation=reservation, now=now, keep_used=screening_cancelled is not None
+    )
     if reservation.status == ReservationStatus.CONFIRMED:
-        email_enqueue(kind=emails.CANCELLATION, context={"reservation": reservation.pk})
+        context = {"reservation": reservation.pk}
+        if screening_cancelled is not None:
+            context["screening_cancelled"] = screening_cancelled
+        email_enqueue(kind=emails.CANCELLATION, context=context)

@@ -62,9 +62,10 @@ def tickets_issue(*, reservation, now: datetime, seat_ids: list[int] | None = No
     return len(seat_ids)
 
 
-def tickets_void(*, reservation, now: datetime) -> int:
+def tickets_void(*, reservation, now: datetime, keep_used: bool = False) -> int:
     """Void the tickets of ``reservation``, which is being cancelled; refuse if one was
-    checked in (ReservationCheckedIn, 409 ``checked_in``, naming its seats). Caller holds
+    checked in (ReservationCheckedIn, 409 ``checked_in``, naming its seats), unless
+    ``keep_used`` (the cinema cancelled the screening: a used ticket stays used). Caller holds
     the showtime and reservation locks; this locks the tickets' rows, so a check-in of
     one of them either committed before (then this refuses) or finds it void after.
     Returns how many were voided."""
@@ -75,7 +76,7 @@ def tickets_void(*, reservation, now: datetime) -> int:
         .values_list("status", "seat_id")
     )
     used = [seat_id for status, seat_id in tickets if status == TicketStatus.USED]
-    if used:
+    if used and not keep_used:
         seats = Seat.objects.filter(pk__in=used).order_by("position")
         raise ReservationCheckedIn(seats=[{"id": seat.pk, "label": seat.label} for seat in seats])
     if not tickets:

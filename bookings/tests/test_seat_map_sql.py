@@ -36,6 +36,7 @@ def test_seat_map_showtime_block_matches_the_model(anon_client):
         "price": "9.50",
         "vip_price": "12.05",
         "bookable": True,
+        "cancelled": False,
     }
 
 

@@ -81,6 +81,8 @@ API_MATRIX = [
     _row("delete", "/api/showtimes/{showtime}/", None, 401, 403, 403, 403, 409),
     _row("delete", "/api/showtimes/{spare_showtime}/", None, 401, 403, 403, 403, 204),
     _row("get", "/api/showtimes/{showtime}/seats/", None, 200, 200, 200, 200, 200),
+    # The cinema cancels a screening: ADMIN only (the empty body lacks its reason).
+    _row("post", "/api/showtimes/{showtime}/cancel/", {}, 401, 403, 403, 403, 400),
     # A showtime's guest list: counter staff.
     _row("get", "/api/showtimes/{showtime}/reservations/", None, 401, 403, 403, 200, 200),
     # Reservations: a customer's own (an usher's own too: staff may book as customers);
@@ -168,6 +170,8 @@ ADMIN_MATRIX = [
     ("/admin/cinema/showtime/{showtime}/change/", EVERYONE),
     ("/admin/cinema/showtime/{showtime}/history/", EVERYONE),
     ("/admin/cinema/showtime/{spare_showtime}/delete/", ADMIN),
+    # The confirmation page of cancelling a screening (it asks for the reason).
+    ("/admin/cinema/showtime/{showtime}/cancel-screening/", ADMIN),
     ("/admin/bookings/", COUNTER),
     ("/admin/bookings/reservation/", COUNTER),
     ("/admin/bookings/reservation/add/", NOBODY),
