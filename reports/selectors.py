@@ -308,9 +308,9 @@ def ledger_payments(*, start: dt.datetime, end: dt.datetime) -> QuerySet[Payment
 
 def ledger_refunds(*, start: dt.datetime, end: dt.datetime) -> QuerySet[Payment]:
     """Payments whose money went back in [start, end) (REFUNDED), at the moment of the
-    refund (``at``; rows refunded before ``refunded_at`` was kept use their last
-    change). A refund that is due or failed is money still held: not in the ledger until
-    it is paid out."""
+    refund (``at``; a refund without its time recorded, which the services never
+    leave, falls back to the payment's last change). A refund that is due or failed is
+    money still held: not in the ledger until it is paid out."""
     return (
         Payment.objects.filter(status=PaymentStatus.REFUNDED)
         .annotate(at=Coalesce("refunded_at", "updated_at"))
