@@ -43,6 +43,7 @@ ENGINE_MODULES = (
     "payments/tests/test_sync.py",
     "payments/tests/test_webhooks.py",
     "reports/tests/test_admin_views.py",
+    "reports/tests/test_exports.py",
     "reports/tests/test_stats.py",
     "reports/tests/test_tonight.py",
     "tickets/tests/test_admin_search.py",

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from boxoffice import admin_views as counter
 from core.days import local_zone
-from reports.admin_views import reports_view
+from reports.admin_views import export_view, reports_view
 from reports.selectors import tonight
 from users import roles
 
@@ -47,6 +47,16 @@ class MarqueeAdminSite(admin.AdminSite):
 
         return [
             path("reports/", self.admin_view(self.reports), name="marquee-reports"),
+            path(
+                "reports/export/sales.csv",
+                self.admin_view(self.report_export("sales")),
+                name="marquee-report-export-sales",
+            ),
+            path(
+                "reports/export/payments.csv",
+                self.admin_view(self.report_export("payments")),
+                name="marquee-report-export-payments",
+            ),
             path("box-office/sell/", page(counter.sell_index), name="marquee-sell-index"),
             path(
                 "box-office/sell/<int:showtime_id>/",
@@ -71,6 +81,16 @@ class MarqueeAdminSite(admin.AdminSite):
         if not request.user.is_admin_role:
             raise PermissionDenied
         return reports_view(request, site=self)
+
+    def report_export(self, kind: str):
+        """The reports page's CSV downloads: money, so ADMIN only, as the page."""
+
+        def view(request):
+            if not request.user.is_admin_role:
+                raise PermissionDenied
+            return export_view(request, kind=kind, site=self)
+
+        return view
 
     def app_index(self, request, app_label, extra_context=None):
         """An app whose tables the user's role may not see is 403, like its tables'

@@ -8,9 +8,16 @@ has started), some were cancelled before the start, some began as holds that wer
 confirmed or lapsed. Upcoming showtimes have sold part of their seats so far, less the
 further away they are, and the next few carry live holds.
 
-With PAYMENT_REQUIRED on, the engine confirms only a paid hold: every sale is then a hold
-paid at once (or, for a hold that was confirmed, when it was confirmed) at the box office
-(``pay_demo_sale``).
+Every sale is paid, with or without PAYMENT_REQUIRED: online by card (Stripe, written as
+its webhook would leave it: ``demo.payments``, for the demo has no Stripe), or at the
+counter (a walk-in or an account, sold by the demo cashier, cash or card terminal,
+through the engine and ``payments.services.payment_take_at_box_office`` as the Sell
+screen does). A cancelled sale was refunded when it was cancelled: by Stripe, or handed
+back at the counter. With PAYMENT_REQUIRED on, the payment is what confirms the hold.
+
+Played showtimes have had their doors: most tickets were checked in by the demo usher
+between the doors opening and the start (as ``tickets.services.ticket_check_in`` records
+it), the rest are no-shows.
 
 Deterministic: the figures of a showtime depend only on its hall and start, so a
 second run finds every showtime sold and adds nothing (apart from fresh holds, below).
@@ -28,8 +35,11 @@ from bookings import services
 from bookings.models import Reservation, ReservationSeat, ReservationStatus
 from cinema.models import Seat, SeatType, Showtime
 from demo.catalogue import PUBLISHED_AHEAD, popularity
-from payments.models import Method
+from demo.payments import demo_cards_paid, demo_pay_online, demo_refunds_paid_out
+from payments.models import Method, Payment
 from payments.services import payment_take_at_box_office
+from tickets.models import Ticket, TicketStatus
+from tickets.services import doors_open_at
 from users.models import Role, User
 
 # Group sizes a cinema sees, most often couples.
@@ -38,6 +48,11 @@ CANCEL_SHARE = 0.07  # of past and upcoming bookings
 HOLD_SHARE = 0.06  # bookings that began as a hold (half confirmed, half lapsed)
 VIP_SHARE = 0.18  # groups that want the VIP rows
 LIVE_HOLD_SHOWTIMES = 6  # the next showtimes that carry live holds
+COUNTER_SHARE = 0.12  # groups that buy at the counter rather than online
+WALK_IN_SHARE = 0.5  # of counter sales: to someone without an account
+CASH_SHARE = 0.55  # of counter sales: cash (the rest on the card terminal)
+COUNTER_CANCEL_SHARE = 0.04  # counter sales handed back before the start
+ATTENDANCE = 0.9  # groups of a played showtime that came (the rest are no-shows)
 
 
 def pay_demo_sale(*, reservation_id: int, now: dt.datetime | None = None) -> None:
@@ -52,12 +67,40 @@ def pay_demo_sale(*, reservation_id: int, now: dt.datetime | None = None) -> Non
     )
 
 
-def _confirm(reservation, customer, now: dt.datetime):
-    """A demo hold becomes a sale: paid with PAYMENT_REQUIRED on, confirmed otherwise."""
-    if settings.PAYMENT_REQUIRED:
-        pay_demo_sale(reservation_id=reservation.pk, now=now)
-        return Reservation.objects.get(pk=reservation.pk)
-    return services.reservation_confirm(reservation=reservation, user=customer, now=now)
+class _CardPayments:
+    """The card payments of one showtime's online sales, written together at the end
+    (``demo_cards_paid``: a few queries per showtime rather than a few per sale), and
+    the cancellations, which need the money to have been taken first. A hold that only
+    its payment confirms (PAYMENT_REQUIRED) is paid at once."""
+
+    def __init__(self):
+        self.paid: list[tuple[Reservation, dt.datetime]] = []
+        self.cancels: list[tuple[Reservation, object, dt.datetime]] = []
+
+    def pay(self, reservation, customer, now: dt.datetime) -> None:
+        if reservation.status == ReservationStatus.HELD and settings.PAYMENT_REQUIRED:
+            demo_pay_online(reservation_id=reservation.pk, now=now)
+            return
+        if reservation.status == ReservationStatus.HELD:
+            services.reservation_confirm(reservation=reservation, user=customer, now=now)
+        self.paid.append((reservation, now))
+
+    def cancel_later(self, reservation, customer, now: dt.datetime) -> None:
+        self.cancels.append((reservation, customer, now))
+
+    def flush(self) -> None:
+        demo_cards_paid(sales=self.paid)
+        for reservation, customer, cancel_at in self.cancels:
+            _cancel(reservation, by=customer, now=cancel_at, at_counter=False)
+        self.paid, self.cancels = [], []
+
+
+@transaction.atomic
+def _cancel(reservation, *, by, now: dt.datetime, at_counter: bool) -> None:
+    """Cancel at ``now`` and pay the refunds out then (in one transaction, so the card
+    refund the cancel asks Stripe for after the commit finds nothing left to do)."""
+    services.reservation_cancel(reservation=reservation, by=by, now=now, at_counter=at_counter)
+    demo_refunds_paid_out(reservation_id=reservation.pk, now=now)
 
 
 @dataclasses.dataclass
@@ -67,6 +110,9 @@ class SalesTally:
     seats: int = 0
     cancelled: int = 0
     holds: int = 0
+    paid_online: int = 0
+    paid_at_counter: int = 0
+    refunded: int = 0
 
     def add(self, other: "SalesTally") -> None:
         for field in dataclasses.fields(self):
@@ -150,7 +196,9 @@ def _booking_times(showtime: Showtime, count: int, now: dt.datetime, rng) -> lis
     return sorted(last - span * (rng.random() ** 2) for _ in range(count))
 
 
-def seed_showtime_sales(showtime: Showtime, *, customers: list, now: dt.datetime) -> SalesTally:
+def seed_showtime_sales(
+    showtime: Showtime, *, customers: list, cashier, now: dt.datetime
+) -> SalesTally:
     """Sell a share of the showtime's seats through the booking services: bookings
     made before the start (``now=`` that moment), some cancelled, some begun as holds.
     An upcoming showtime has sold less the further away it is."""
@@ -168,6 +216,7 @@ def seed_showtime_sales(showtime: Showtime, *, customers: list, now: dt.datetime
         groups.append(rng.choice(GROUP_SIZES))
     turns = _Customers(customers, rng)
     tally = SalesTally(showtimes=1)
+    cards = _CardPayments()
     for size, booked_at in zip(
         groups, _booking_times(showtime, len(groups), now, rng), strict=True
     ):
@@ -175,11 +224,55 @@ def seed_showtime_sales(showtime: Showtime, *, customers: list, now: dt.datetime
         customer = turns.next(len(chosen)) if chosen else None
         if customer is None:
             continue
-        tally.add(_sell(showtime, customer, chosen, booked_at, now=now, rng=rng))
+        if rng.random() < COUNTER_SHARE:
+            walk_in = rng.random() < WALK_IN_SHARE
+            sale = _sell_at_counter(
+                showtime,
+                None if walk_in else customer,
+                chosen,
+                booked_at,
+                cashier=cashier,
+                now=now,
+                rng=rng,
+            )
+        else:
+            sale = _sell(showtime, customer, chosen, booked_at, now=now, rng=rng, cards=cards)
+        tally.add(sale)
+    cards.flush()
     return tally
 
 
-def _sell(showtime, customer, seats, booked_at, *, now, rng) -> SalesTally:
+def _sell_at_counter(showtime, customer, seats, booked_at, *, cashier, now, rng) -> SalesTally:
+    """One group's sale at the counter (as ``boxoffice.services.counter_sale_create``):
+    shortly before the start if that has passed, in advance otherwise; cash or card
+    terminal; a few handed back before the start."""
+    sold_at = showtime.start_time - dt.timedelta(minutes=rng.uniform(5, 75))
+    if sold_at > now:
+        sold_at = booked_at
+    method = Method.CASH if rng.random() < CASH_SHARE else Method.CARD_TERMINAL
+    with transaction.atomic():
+        reservation = services.reservation_create(
+            user=customer,
+            showtime_id=showtime.pk,
+            seat_ids=[seat.pk for seat in seats],
+            hold=True,
+            now=sold_at,
+            counter=services.CounterSale(cashier=cashier),
+        ).reservation
+        payment = payment_take_at_box_office(
+            reservation_id=reservation.pk, method=method, staff=cashier, now=sold_at
+        )
+    Payment.objects.filter(pk=payment.pk).update(created_at=sold_at, updated_at=sold_at)
+    tally = SalesTally(reservations=1, seats=len(seats), paid_at_counter=1)
+    cancel_at = sold_at + dt.timedelta(minutes=rng.uniform(2, 30))
+    if rng.random() < COUNTER_CANCEL_SHARE and cancel_at < min(now, showtime.start_time):
+        _cancel(reservation, by=cashier, now=cancel_at, at_counter=True)
+        tally.cancelled += 1
+        tally.refunded += 1
+    return tally
+
+
+def _sell(showtime, customer, seats, booked_at, *, now, rng, cards: _CardPayments) -> SalesTally:
     """One group's reservation: booked, or held first (then confirmed a few minutes
     later, or left to lapse), and perhaps cancelled before the start."""
     seat_ids = [seat.pk for seat in seats]
@@ -191,24 +284,23 @@ def _sell(showtime, customer, seats, booked_at, *, now, rng) -> SalesTally:
     reservation = result.reservation
     tally = SalesTally(reservations=1, seats=len(seat_ids), holds=int(hold))
     confirm_at = booked_at + dt.timedelta(minutes=rng.uniform(1, settings.HOLD_MINUTES - 1))
-    if not hold and reservation.status == ReservationStatus.HELD:  # PAYMENT_REQUIRED
-        reservation = _confirm(reservation, customer, booked_at)
-    elif hold and roll < HOLD_SHARE / 2 and confirm_at < now:
-        reservation = _confirm(reservation, customer, confirm_at)
-    elif hold:
+    if not hold:
+        cards.pay(reservation, customer, booked_at)
+    elif roll < HOLD_SHARE / 2 and confirm_at < now:
+        cards.pay(reservation, customer, confirm_at)
+    else:
         return tally  # left to lapse (expired by holds_expire, or live if just made)
+    tally.paid_online += 1
     cancel_at = booked_at + dt.timedelta(hours=rng.uniform(0.2, 48))
     if rng.random() < CANCEL_SHARE and cancel_at < min(now, showtime.start_time):
-        # Paid at the box office (PAYMENT_REQUIRED), it is handed back there too.
-        services.reservation_cancel(
-            reservation=reservation, by=customer, now=cancel_at, at_counter=True
-        )
+        cards.cancel_later(reservation, customer, cancel_at)
         tally.cancelled += 1
+        tally.refunded += 1
     return tally
 
 
 @transaction.atomic
-def seed_sales(*, showtimes: list[Showtime], customers: list, progress=None) -> SalesTally:
+def seed_sales(*, showtimes: list[Showtime], customers: list, cashier, progress=None) -> SalesTally:
     """Sales for every showtime of the list that has none yet (a showtime with any
     reservation, the demo's or anyone's, is left as it is). One transaction: the
     services' own blocks become savepoints, and the load commits once (seconds, not a
@@ -222,7 +314,7 @@ def seed_sales(*, showtimes: list[Showtime], customers: list, progress=None) -> 
     todo = [show for show in showtimes if show.pk not in sold]
     tally = SalesTally()
     for index, showtime in enumerate(todo, start=1):
-        tally.add(seed_showtime_sales(showtime, customers=customers, now=now))
+        tally.add(seed_showtime_sales(showtime, customers=customers, cashier=cashier, now=now))
         if progress:
             progress("Selling seats", index, len(todo))
     return tally
@@ -310,11 +402,59 @@ def seed_customer_reservations(*, customer, showtimes: list[Showtime]) -> int:
             seat_ids=[seat.pk for seat in chosen],
             now=booked_at,
         ).reservation
-        if reservation.status == ReservationStatus.HELD:  # PAYMENT_REQUIRED
-            reservation = _confirm(reservation, customer, booked_at)
+        cards = _CardPayments()
+        cards.pay(reservation, customer, booked_at)
         if cancel:
-            services.reservation_cancel(
-                reservation=reservation, by=customer, now=now, at_counter=True
-            )
+            cards.cancel_later(reservation, customer, now)
+        cards.flush()
         made += 1
     return made
+
+
+@transaction.atomic
+def seed_check_ins(*, showtimes: list[Showtime], usher, progress=None) -> int:
+    """The doors of every showtime that has started and has no check-in yet: most
+    groups came, each checked in together by the usher at a moment between the doors
+    opening and the start (more of them late); the others are no-shows. Written as the
+    door's service writes a check-in (``_doors``), so the door screen and the reports
+    count them as any other.
+    Deterministic per showtime, so a second run admits nobody twice. Returns how many
+    tickets were checked in."""
+    now = timezone.now()
+    started = [show for show in showtimes if show.start_time <= now]
+    seen = set(
+        Ticket.objects.filter(showtime__in=[show.pk for show in started], status=TicketStatus.USED)
+        .values_list("showtime_id", flat=True)
+        .distinct()
+    )
+    todo = [show for show in started if show.pk not in seen]
+    admitted = 0
+    for index, show in enumerate(todo, start=1):
+        admitted += _doors(show, usher=usher)
+        if progress:
+            progress("Opening the doors", index, len(todo))
+    return admitted
+
+
+def _doors(show: Showtime, *, usher) -> int:
+    """One showtime's doors. A group is admitted in one UPDATE with the door's own
+    condition (``ticket_check_in`` admits one scanned code at a time; a group of a
+    thousand scans would be most of the demo's load time): VALID tickets become USED,
+    at the moment the group arrived, by the usher."""
+    rng = random.Random(f"door|{show.hall_id}|{show.start_time.isoformat()}")
+    window = show.start_time - doors_open_at(show.start_time)
+    groups: dict[int, list[int]] = {}
+    valid = Ticket.objects.filter(showtime_id=show.pk, status=TicketStatus.VALID)
+    for reservation_id, ticket_id in valid.order_by("reservation_id", "pk").values_list(
+        "reservation_id", "pk"
+    ):
+        groups.setdefault(reservation_id, []).append(ticket_id)
+    admitted = 0
+    for ticket_ids in groups.values():
+        if rng.random() >= ATTENDANCE:
+            continue
+        arrived = show.start_time - window * (rng.random() ** 1.6)  # most come late
+        admitted += Ticket.objects.filter(pk__in=ticket_ids, status=TicketStatus.VALID).update(
+            status=TicketStatus.USED, checked_in_at=arrived, checked_in_by=usher
+        )
+    return admitted

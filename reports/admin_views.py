@@ -4,15 +4,24 @@ from a CDN."""
 
 import math
 from decimal import Decimal
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import admin
+from django.http import HttpResponseBadRequest
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import formats
 
 from cinema.models import Hall, Movie
+from core.errors import DomainError
+from reports import exports
 from reports.selectors import stats_report
-from reports.serializers import StatsQuerySerializer
+from reports.serializers import (
+    LedgerExportQuerySerializer,
+    SalesExportQuerySerializer,
+    StatsQuerySerializer,
+)
 
 CHART_WIDTH = 960
 CHART_HEIGHT = 240
@@ -137,7 +146,57 @@ def reports_view(request, *, site: admin.AdminSite):
     }
     if not errors:
         context.update(_report_context(params, movies=dict(movies), halls=dict(halls)))
+        context["exports"] = _export_links(context["range"], params, site=site)
     return TemplateResponse(request, "reports/admin_reports.html", context)
+
+
+EXPORT_LINKS = (
+    ("sales", "showtime", "sales per showtime"),
+    ("sales", "day", "per day"),
+    ("sales", "movie", "per movie"),
+    ("payments", None, "payments ledger"),
+)
+
+
+def _export_links(shown: dict, params: dict, *, site: admin.AdminSite) -> list[dict]:
+    """The CSV downloads of the range shown: sales with the page's movie and hall, the
+    ledger of those days (every payment, whatever the movie)."""
+    links = []
+    for kind, by, label in EXPORT_LINKS:
+        query = {"from": shown["from"], "to": shown["to"]}
+        if by:
+            query["by"] = by
+            query.update({name: params[name] for name in ("movie", "hall") if params.get(name)})
+        url = reverse(f"{site.name}:marquee-report-export-{kind}")
+        links.append({"label": label, "url": f"{url}?{urlencode(query)}"})
+    return links
+
+
+def export_view(request, *, kind: str, site: admin.AdminSite):
+    """A CSV of the reports page (the same query as the API's export), for the admin's
+    session. Bad filters are a plain 400 naming them: the page's links never make one."""
+    serializer = SalesExportQuerySerializer if kind == "sales" else LedgerExportQuerySerializer
+    query = serializer(data={k: v for k, v in request.GET.items() if v.strip()})
+    try:
+        valid = query.is_valid()
+    except DomainError as error:
+        return HttpResponseBadRequest(str(error.detail), content_type="text/plain")
+    if not valid:
+        return HttpResponseBadRequest(
+            "\n".join(_filter_errors(query.errors)), content_type="text/plain"
+        )
+    params = query.validated_data
+    if kind == "sales":
+        export = exports.sales_export(
+            by=params["by"],
+            date_from=params.get("from"),
+            date_to=params.get("to"),
+            movie_id=params.get("movie"),
+            hall_id=params.get("hall"),
+        )
+    else:
+        export = exports.ledger_export(date_from=params.get("from"), date_to=params.get("to"))
+    return exports.csv_response(export)
 
 
 def _report_context(params: dict, *, movies: dict, halls: dict) -> dict:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
+from django.db.models import Count, F, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -28,6 +28,7 @@ from bookings.selectors import sold_seats
 from cinema.models import Seat, Showtime
 from core.days import local_day_range, local_zone
 from core.money import ZERO, cents, money_or_zero, money_total
+from payments.models import CAPTURED_STATUSES, Payment, PaymentStatus
 from payments.selectors import money_figures
 from tickets.models import TicketStatus
 from tickets.selectors import ticket_count
@@ -291,3 +292,33 @@ def tonight(*, now: dt.datetime | None = None) -> list[TonightShow]:
             )
         )
     return shows
+
+
+# --- the payments ledger ----------------------------------------------------------------
+def ledger_payments(*, start: dt.datetime, end: dt.datetime) -> QuerySet[Payment]:
+    """Payments that took money in [start, end): captured (SUCCEEDED, or refunded or to
+    be refunded since), at the moment they succeeded (``at``). A payment refused on
+    arrival (the money went straight back) has no success time: its creation stands in.
+    Oldest first, with the staff member and the reservation's showtime. Attempts that
+    took nothing (pending, failed, cancelled) move no money and are not in the ledger."""
+    return (
+        Payment.objects.filter(status__in=CAPTURED_STATUSES)
+        .annotate(at=Coalesce("succeeded_at", "created_at"))
+        .filter(at__gte=start, at__lt=end)
+        .select_related("taken_by")
+        .order_by(F("at").asc(), "pk")
+    )
+
+
+def ledger_refunds(*, start: dt.datetime, end: dt.datetime) -> QuerySet[Payment]:
+    """Payments whose money went back in [start, end) (REFUNDED), at the moment of the
+    refund (``at``; a refund without its time recorded, which the services never
+    leave, falls back to the payment's last change). A refund that is due or failed is
+    money still held: not in the ledger until it is paid out."""
+    return (
+        Payment.objects.filter(status=PaymentStatus.REFUNDED)
+        .annotate(at=Coalesce("refunded_at", "updated_at"))
+        .filter(at__gte=start, at__lt=end)
+        .select_related("taken_by")
+        .order_by(F("at").asc(), "pk")
+    )

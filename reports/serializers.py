@@ -5,6 +5,7 @@ from rest_framework import serializers
 
 from core.days import DAY_OUT_OF_RANGE, day_in_range
 from core.limits import MAX_ID
+from reports.exports import SALES_BY, export_range
 
 
 class StatsQuerySerializer(serializers.Serializer):
@@ -50,6 +51,29 @@ class StatsQuerySerializer(serializers.Serializer):
 
 def settings_max_days() -> int:
     return getattr(settings, "STATS_MAX_DAYS", 366)
+
+
+class SalesExportQuerySerializer(StatsQuerySerializer):
+    """The report's filters, and ``by``: one row per showtime, day or movie. A range
+    longer than a year is the domain error ``range_too_long`` (400), with a code."""
+
+    by = serializers.ChoiceField(choices=SALES_BY, required=False, default="day")
+
+    def validate(self, attrs):
+        date_from, date_to = attrs.get("from"), attrs.get("to")
+        if date_from and date_to and day_in_range(date_from) and day_in_range(date_to):
+            export_range(date_from, date_to)
+        return super().validate(attrs)
+
+
+class LedgerExportQuerySerializer(SalesExportQuerySerializer):
+    """``?from=&to=``: the ledger is every payment of those days, whatever the movie."""
+
+    def get_fields(self):
+        fields = super().get_fields()
+        for name in ("by", "movie", "hall"):
+            fields.pop(name)
+        return fields
 
 
 class FiguresSerializer(serializers.Serializer):

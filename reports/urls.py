@@ -6,4 +6,10 @@ from reports import views
 # site, config/admin.py.
 urlpatterns = [
     path("admin/stats/", views.StatsView.as_view(), name="admin-stats"),
+    path("admin/exports/sales.csv", views.SalesExportView.as_view(), name="admin-export-sales"),
+    path(
+        "admin/exports/payments.csv",
+        views.PaymentsExportView.as_view(),
+        name="admin-export-payments",
+    ),
 ]

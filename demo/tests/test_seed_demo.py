@@ -1,17 +1,21 @@
 """seed_demo: a demo cinema whose reports and seat maps show something, made through the
 services (so every invariant holds), quick and idempotent."""
 
+import datetime as dt
 import io
 from itertools import pairwise
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from bookings.models import Reservation, ReservationSeat, ReservationStatus, ShowtimeCounters
 from cinema.models import Hall, Movie, Seat, SeatType, Showtime
+from core.days import local_zone
 from notifications.models import OutboxEmail, OutboxStatus
+from payments.models import CAPTURED_STATUSES, Method, Payment, PaymentStatus, Provider
+from reports.selectors import stats_report
 from tickets.models import Ticket, TicketStatus
 from users.models import Role, User
 
@@ -23,8 +27,11 @@ SMALL = ["--days-back", "2", "--days-ahead", "1"]
 
 
 def _counts():
-    models = (Hall, Seat, Movie, Showtime, User, Reservation, ReservationSeat)
-    return {model.__name__: model.objects.count() for model in models}
+    models = (Hall, Seat, Movie, Showtime, User, Reservation, ReservationSeat, Payment)
+    counts = {model.__name__: model.objects.count() for model in models}
+    counts["refunded"] = Payment.objects.filter(status=PaymentStatus.REFUNDED).count()
+    counts["checked_in"] = Ticket.objects.filter(status=TicketStatus.USED).count()
+    return counts
 
 
 def _seed(*args) -> str:
@@ -112,6 +119,80 @@ def test_seed_demo_sells_seats_like_a_cinema(settings):
     )
     assert outbox[OutboxStatus.SKIPPED] >= statuses[ReservationStatus.CONFIRMED] - 5
     assert 1 <= outbox.get(OutboxStatus.PENDING, 0) <= 5  # the customer's own
+
+
+def test_seed_demo_makes_money(settings):
+    """Card payments (as Stripe's webhook records them), counter payments by the demo
+    cashier, and refunds of the cancelled sales: the reports' money is not zero."""
+    settings.DEBUG = True
+    _seed(*SMALL)
+
+    kinds = dict(
+        Payment.objects.filter(status__in=CAPTURED_STATUSES)
+        .values_list("provider", "method")
+        .annotate(n=Count("id"))
+        .values_list("method", "n")
+    )
+    assert kinds[Method.CARD] > 100
+    assert kinds[Method.CASH] > 5 and kinds[Method.CARD_TERMINAL] > 5
+    assert kinds[Method.CARD] > kinds[Method.CASH] + kinds[Method.CARD_TERMINAL]
+    card = Payment.objects.filter(provider=Provider.STRIPE)
+    assert all(ref.startswith("pi_demo_") for ref in card.values_list("reference", flat=True))
+    counter = Payment.objects.filter(provider=Provider.BOX_OFFICE)
+    assert set(counter.values_list("taken_by__username", flat=True)) == {"cashier"}
+    # Every sale is paid once, for its total; every cancelled one was refunded.
+    confirmed = Reservation.objects.filter(status=ReservationStatus.CONFIRMED)
+    paid = Payment.objects.filter(status=PaymentStatus.SUCCEEDED)
+    assert paid.count() == confirmed.count()
+    assert paid.aggregate(t=Sum("amount"))["t"] == confirmed.aggregate(t=Sum("total_price"))["t"]
+    refunded = Payment.objects.filter(status=PaymentStatus.REFUNDED)
+    assert set(refunded.values_list("provider", flat=True)) == {
+        Provider.STRIPE,
+        Provider.BOX_OFFICE,
+    }
+    assert not Payment.objects.exclude(
+        status__in=[PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED]
+    ).exists()
+    for payment in refunded.select_related("reservation"):
+        assert payment.reservation.status == ReservationStatus.CANCELLED
+        assert payment.succeeded_at <= payment.refunded_at == payment.reservation.cancelled_at
+    # Counter sales: walk-ins and account holders, sold by the cashier.
+    at_counter = Reservation.objects.filter(sold_by__username="cashier")
+    assert at_counter.filter(user__isnull=True).exists()
+    assert at_counter.filter(user__isnull=False).exists()
+
+    today = timezone.localdate(timezone=local_zone())
+    report = stats_report(date_from=today - dt.timedelta(days=2), date_to=today)
+    assert report.money["taken"] > 0 and report.money["refunded"] > 0
+    assert {(row["provider"], row["method"]) for row in report.money["per_method"]} == {
+        (Provider.STRIPE, Method.CARD),
+        (Provider.BOX_OFFICE, Method.CASH),
+        (Provider.BOX_OFFICE, Method.CARD_TERMINAL),
+    }
+
+
+def test_seed_demo_opens_the_doors_of_played_showtimes(settings):
+    """Most tickets of the played showtimes were used, checked in by the usher between
+    the doors opening and the start; the rest are no-shows; nothing of a showtime still
+    to come. The reports' door figures are not zero."""
+    settings.DEBUG = True
+    _seed(*SMALL)
+    now = timezone.now()
+
+    used = Ticket.objects.filter(status=TicketStatus.USED).select_related("showtime")
+    assert used.count() > 200
+    assert set(used.values_list("checked_in_by__username", flat=True)) == {"usher"}
+    doors = dt.timedelta(minutes=settings.DOORS_OPEN_MINUTES)
+    for ticket in used:
+        start = ticket.showtime.start_time
+        assert start - doors <= ticket.checked_in_at <= start <= now
+    played = Ticket.objects.filter(showtime__start_time__lt=now).exclude(status=TicketStatus.VOID)
+    share = used.count() / played.count()
+    assert 0.75 < share < 0.98  # and some no-shows
+
+    today = timezone.localdate(timezone=local_zone())
+    report = stats_report(date_from=today - dt.timedelta(days=2), date_to=today)
+    assert report.totals.checked_in > 0 and report.totals.no_shows > 0
 
 
 def test_seed_demo_keeps_the_booking_invariants(settings):

@@ -100,6 +100,8 @@ API_MATRIX = [
     _row("post", "/api/bookings/{reservation}/cancel/", None, 401, 200, 404, 403, 200),
     # Revenue: ADMIN only.
     _row("get", "/api/admin/stats/", None, 401, 403, 403, 403, 200),
+    _row("get", "/api/admin/exports/sales.csv", None, 401, 403, 403, 403, 200),
+    _row("get", "/api/admin/exports/payments.csv", None, 401, 403, 403, 403, 200),
     _row("get", "/api/reservations/{reservation}/tickets/", None, 401, 200, 404, 200, 200),
     # Ushers look tickets up (by the code they scan).
     _row("get", "/api/tickets/{ticket}/qr.svg", None, 401, 200, 200, 200, 200),
@@ -144,6 +146,8 @@ NOBODY: set = set()
 ADMIN_MATRIX = [
     ("/admin/", EVERYONE),
     ("/admin/reports/", ADMIN),
+    ("/admin/reports/export/sales.csv", ADMIN),
+    ("/admin/reports/export/payments.csv", ADMIN),
     ("/admin/box-office/sell/", COUNTER),
     ("/admin/box-office/sell/{showtime}/", COUNTER),
     ("/admin/box-office/sales/{sale}/", COUNTER),

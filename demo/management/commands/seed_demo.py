@@ -1,10 +1,12 @@
 """A believable cinema for development: halls, movies, two weeks of showtimes (one
-played, one ahead) with their sales, an admin, a cashier, an usher and a customer.
+played, one ahead) with their sales and their money (card and counter payments, a few
+refunds), the doors of the played ones (check-ins), an admin, a cashier, an usher and a
+customer.
 
 The catalogue and schedule come from demo/catalogue.py, the sales from demo/sales.py,
 all through the services, so the data keeps every rule the API keeps. Idempotent:
 every row is looked up by its natural key first, and a showtime that has reservations
-is not sold again.
+is not sold again, and a showtime with a check-in has had its doors.
 """
 
 import time
@@ -93,11 +95,17 @@ class Command(BaseCommand):
             emails_not_sent("demo data: the audience's addresses are made up"),
         ):
             sold = sales.seed_sales(
-                showtimes=showtimes, customers=audience, progress=self._progress
+                showtimes=showtimes,
+                customers=audience,
+                cashier=users["cashier"],
+                progress=self._progress,
             )
         holds_expire()  # the holds that lapsed become EXPIRED, as expire_holds does
         own = sales.seed_customer_reservations(customer=users["customer"], showtimes=showtimes)
         holds = sales.seed_live_holds(showtimes=showtimes, customers=audience)
+        admitted = sales.seed_check_ins(
+            showtimes=showtimes, usher=users["usher"], progress=self._progress
+        )
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo cinema ready in {time.monotonic() - started:.1f} s: "
@@ -105,7 +113,9 @@ class Command(BaseCommand):
                 f"{Showtime.objects.count()} showtimes ({created} new), "
                 f"{Reservation.objects.count()} reservations ({sold.reservations + own + holds} "
                 f"new: {sold.seats} seats sold, {sold.cancelled} cancelled, "
-                f"{holds} live holds of {settings.HOLD_MINUTES} minutes)."
+                f"{holds} live holds of {settings.HOLD_MINUTES} minutes); "
+                f"{sold.paid_online} paid online by card, {sold.paid_at_counter} at the "
+                f"counter, {sold.refunded} refunded; {admitted} tickets checked in."
             )
         )
         self._print_accounts()
