@@ -2,6 +2,7 @@ import pytest
 from django.core.cache import cache
 
 from core.errors import DomainError
+from payments.tests.factories import open_shift
 from testsupport.testing import client_for
 from users.tests.factories import AdminFactory, UserFactory
 
@@ -124,7 +125,11 @@ def other_customer(db):
 
 @pytest.fixture
 def admin_user(db):
-    return AdminFactory()
+    """An ADMIN at work: with an open shift at the till, which taking money at the
+    counter needs (payments/shift_services.py). Tests of that rule make their own."""
+    admin = AdminFactory()
+    open_shift(admin)
+    return admin
 
 
 @pytest.fixture

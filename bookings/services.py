@@ -605,7 +605,7 @@ def _mark_confirmed(
     )
 
 
-def _mark_cancelled(reservation: Reservation, *, now: datetime, at_counter: bool) -> None:
+def _mark_cancelled(reservation: Reservation, *, now: datetime, at_counter: bool, by=None) -> None:
     """The reservation (HELD or CONFIRMED) becomes CANCELLED: its seats are free at
     once, it keeps them and their prices as history. First ``reservation_cancelling``:
     its tickets are voided (or the cancel refused, 409 ``checked_in``, if one was used
@@ -627,7 +627,7 @@ def _mark_cancelled(reservation: Reservation, *, now: datetime, at_counter: bool
     else:
         _count(reservation.showtime_id, sold=-released)
     signals.reservation_cancelled.send(
-        Reservation, reservation=reservation, now=now, at_counter=at_counter
+        Reservation, reservation=reservation, now=now, at_counter=at_counter, by=by
     )
 
 
@@ -836,7 +836,7 @@ def reservation_cancel(
     if reservation.hold_lapsed(now):
         raise HoldExpired()
     _check_open(showtime, now, detail="This showtime has started; it can no longer be cancelled.")
-    _mark_cancelled(reservation, now=now, at_counter=at_counter)
+    _mark_cancelled(reservation, now=now, at_counter=at_counter, by=by)
     return reservation
 
 

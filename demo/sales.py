@@ -19,6 +19,7 @@ second run finds every showtime sold and adds nothing (apart from fresh holds, b
 import dataclasses
 import datetime as dt
 import random
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
@@ -30,6 +31,7 @@ from cinema.models import Seat, SeatType, Showtime
 from demo.catalogue import PUBLISHED_AHEAD, popularity
 from payments.models import Method
 from payments.services import payment_take_at_box_office
+from payments.shift_services import shift_open, shift_open_for
 from users.models import Role, User
 
 # Group sizes a cinema sees, most often couples.
@@ -40,16 +42,34 @@ VIP_SHARE = 0.18  # groups that want the VIP rows
 LIVE_HOLD_SHOWTIMES = 6  # the next showtimes that carry live holds
 
 
+DEMO_FLOAT = Decimal("150.00")
+
+
+def demo_staff() -> User:
+    """The first admin, at the counter: with an open shift at the till (opened with
+    DEMO_FLOAT if it has none), which taking and handing back money there needs."""
+    staff = User.objects.filter(role=Role.ADMIN).order_by("pk").first()
+    if shift_open_for(staff=staff) is None:
+        shift_open(cashier=staff, opening_float=DEMO_FLOAT)
+    return staff
+
+
 def pay_demo_sale(*, reservation_id: int, now: dt.datetime | None = None) -> None:
     """Pay a demo hold and confirm it (with PAYMENT_REQUIRED on; ``demo_ticket`` too): at
-    the box office, on the card terminal, taken by the first admin, as of ``now`` (the
-    moment the sale was made)."""
+    the box office, on the card terminal, taken by the first admin in their open shift,
+    as of ``now`` (the moment the sale was made)."""
     payment_take_at_box_office(
         reservation_id=reservation_id,
         method=Method.CARD_TERMINAL,
-        staff=User.objects.filter(role=Role.ADMIN).order_by("pk").first(),
+        staff=demo_staff(),
         now=now or timezone.now(),
     )
+
+
+def _canceller(customer):
+    """Who cancels a demo sale: the customer, or (paid at the box office, with
+    PAYMENT_REQUIRED on) the staff member who hands the money back from the till."""
+    return demo_staff() if settings.PAYMENT_REQUIRED else customer
 
 
 def _confirm(reservation, customer, now: dt.datetime):
@@ -199,9 +219,10 @@ def _sell(showtime, customer, seats, booked_at, *, now, rng) -> SalesTally:
         return tally  # left to lapse (expired by holds_expire, or live if just made)
     cancel_at = booked_at + dt.timedelta(hours=rng.uniform(0.2, 48))
     if rng.random() < CANCEL_SHARE and cancel_at < min(now, showtime.start_time):
-        # Paid at the box office (PAYMENT_REQUIRED), it is handed back there too.
+        # Paid at the box office (PAYMENT_REQUIRED), it is handed back there too, by
+        # the staff member at the till.
         services.reservation_cancel(
-            reservation=reservation, by=customer, now=cancel_at, at_counter=True
+            reservation=reservation, by=_canceller(customer), now=cancel_at, at_counter=True
         )
         tally.cancelled += 1
     return tally
@@ -314,7 +335,7 @@ def seed_customer_reservations(*, customer, showtimes: list[Showtime]) -> int:
             reservation = _confirm(reservation, customer, booked_at)
         if cancel:
             services.reservation_cancel(
-                reservation=reservation, by=customer, now=now, at_counter=True
+                reservation=reservation, by=_canceller(customer), now=now, at_counter=True
             )
         made += 1
     return made

@@ -40,6 +40,7 @@ from payments.exceptions import (
     CheckoutInProgress,
     InvalidEvent,
     InvalidSignature,
+    NoOpenShift,
     PaymentProviderRefused,
     PaymentProviderUnavailable,
     ProviderDisabled,
@@ -127,12 +128,15 @@ class CheckoutView(APIView):
     description="Records money taken at the counter (`cash` or `card_terminal`) as a "
     "SUCCEEDED payment and confirms the reservation: a live hold, or a confirmed "
     "reservation not paid yet. Answers with the reservation. A pending online payment "
-    "of the reservation is cancelled at Stripe.",
+    "of the reservation is cancelled at Stripe. The money goes into the open shift of "
+    "the staff member taking it: without one, 409 `no_open_shift` and nothing taken.",
     request=BoxOfficePaymentCreateSerializer,
     examples=[OpenApiExample("Cash", value={"method": "cash"}, request_only=True)],
     responses={
         200: ReservationSerializer,
-        **domain_errors(ShowtimeClosed, AlreadyPaid, AlreadyCancelled, HoldExpired, TotalMismatch),
+        **domain_errors(
+            ShowtimeClosed, AlreadyPaid, AlreadyCancelled, HoldExpired, TotalMismatch, NoOpenShift
+        ),
     },
 )
 class BoxOfficePaymentView(APIView):

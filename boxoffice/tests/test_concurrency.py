@@ -10,6 +10,7 @@ from bookings.models import PaymentState, Reservation, ReservationSeat, Reservat
 from bookings.tests.factories import seat_ids
 from cinema.tests.factories import HallFactory, ShowtimeFactory
 from payments.models import Payment, PaymentStatus
+from payments.tests.factories import on_shift
 from testsupport.testing import client_for, requires_mysql_marks, run_concurrently
 from tickets.models import Ticket, TicketStatus
 from users.tests.factories import CashierFactory, UserFactory
@@ -23,7 +24,7 @@ def test_concurrency_counter_and_online_fight_for_the_same_seats(settings, payme
     show = ShowtimeFactory(hall=HallFactory(layout={"rows": 1, "seats_per_row": 4}))
     # Overlapping pairs: any two of them share a seat.
     pairs = [("A1", "A2"), ("A2", "A3"), ("A3", "A1")]
-    cashiers = [client_for(CashierFactory()) for _ in range(6)]
+    cashiers = [client_for(on_shift(CashierFactory())) for _ in range(6)]
     customers = [client_for(UserFactory()) for _ in range(6)]
 
     def attempt(i):
@@ -62,7 +63,7 @@ def test_concurrency_counter_sales_of_a_whole_hall_sell_each_seat_once():
     over: in the end each seat is sold exactly once and paid exactly once."""
     show = ShowtimeFactory(hall=HallFactory(layout={"rows": 2, "seats_per_row": 4}))
     blocks = [("A1", "A2"), ("A3", "A4"), ("B1", "B2"), ("B3", "B4")]
-    tills = [client_for(CashierFactory()) for _ in range(8)]
+    tills = [client_for(on_shift(CashierFactory())) for _ in range(8)]
 
     def attempt(i):
         body = {"showtime": show.pk, "seats": seat_ids(show, *blocks[i % 4]), "method": "cash"}
