@@ -322,3 +322,15 @@ def test_a_closed_shift_is_not_changed_by_the_service(cashier):
         shift_close(shift_id=shift.pk, by=AdminFactory(), counted=Decimal("0.00"))
     shift.refresh_from_db()
     assert shift.counted == Decimal("100.00") and shift.closed_by == cashier
+
+
+def test_the_shift_list_has_a_query_budget(cashier, show, django_assert_max_num_queries):
+    for label in ("A1", "A2", "A3", "A4", "B1"):
+        assert sell(client_for(on_shift(CashierFactory())), show, label).status_code == 201
+    admin = client_for(AdminFactory())
+
+    with django_assert_max_num_queries(6):
+        response = admin.get(SHIFTS)
+
+    assert response.status_code == 200 and response.data["count"] == 6
+    assert sorted(s["expected"] for s in response.data["results"]) == ["100.00"] + ["112.00"] * 5
