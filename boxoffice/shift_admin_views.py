@@ -10,6 +10,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from boxoffice.admin_views import _context, _errors_text, _require, sell_index
 from boxoffice.serializers import ShiftCloseSerializer, ShiftOpenSerializer
@@ -39,7 +40,11 @@ def shift_open(request, *, site):
         except DomainError as error:
             problems = [str(error.detail)]
     if not problems:
-        return HttpResponseRedirect(request.POST.get("next") or index)
+        back = request.POST.get("next", "")
+        safe = url_has_allowed_host_and_scheme(
+            back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
+        return HttpResponseRedirect(back if back and safe else index)
     response = sell_index(request, site=site, problems=problems)
     response.status_code = 400
     return response

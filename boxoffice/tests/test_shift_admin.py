@@ -138,3 +138,9 @@ def test_the_shift_admin_shows_a_cashier_their_own_and_an_usher_nothing(cashier,
     assert logged_in(cashier).get(f"/admin/payments/shift/{theirs.pk}/change/").status_code == 302
     assert logged_in(usher).get("/admin/payments/shift/").status_code == 403
     assert logged_in(usher).get(f"/admin/box-office/shifts/{mine.pk}/report/").status_code == 403
+
+
+def test_opening_goes_back_only_to_a_page_of_this_site(off_shift):
+    response = logged_in(off_shift).post(OPEN, {"float": "10.00", "next": "https://evil.example/"})
+
+    assert response.status_code == 302 and response["Location"] == SELL
