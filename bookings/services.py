@@ -622,6 +622,7 @@ def _mark_cancelled(
     now: datetime,
     at_counter: bool,
     screening_cancelled: str | None = None,
+    by=None,
 ) -> None:
     """The reservation (HELD or CONFIRMED) becomes CANCELLED: its seats are free at
     once, it keeps them and their prices as history. First ``reservation_cancelling``:
@@ -655,6 +656,7 @@ def _mark_cancelled(
         now=now,
         at_counter=at_counter,
         screening_cancelled=screening_cancelled,
+        by=by,
     )
 
 
@@ -880,7 +882,7 @@ def reservation_cancel(
         raise HoldExpired()
     _check_open(showtime, now, detail="This showtime has started; it can no longer be cancelled.")
     before = {"status": reservation.status, "payment_status": reservation.payment_status}
-    _mark_cancelled(reservation, now=now, at_counter=at_counter)
+    _mark_cancelled(reservation, now=now, at_counter=at_counter, by=by)
     if by.is_staff:  # a customer cancelling their own booking is not a staff action
         audit.record(
             audit.Action.CANCEL,

@@ -24,7 +24,8 @@ The phases, in the order they run:
   (reservation, now, seat_ids: the seats when the caller knows them, else None);
 - cancel: ``reservation_cancelling`` (reservation, now) -> the reservation becomes
   CANCELLED, its seats are released -> ``reservation_cancelled`` (reservation, now,
-  at_counter: staff cancelling where they hand money back).
+  at_counter: staff cancelling where they hand money back; by: who cancelled, whose
+  till hands the money back).
 
 Who listens today: payments refuses a confirmation without payment (``confirming``) and
 refunds a cancelled sale (``cancelled``); tickets issues tickets and the confirmation

@@ -25,7 +25,7 @@ from cinema.models import SeatType, Showtime
 from core.errors import DomainError
 from core.exceptions import http_status
 from core.money import format_money, money_sum
-from payments import papers
+from payments import papers, shift_services
 from payments.models import COUNTER_METHODS, Payment
 from tickets.selectors import reservation_tickets
 from users import roles
@@ -40,8 +40,25 @@ def _context(request, site, **extra) -> dict:
     return {**site.each_context(request), **extra}
 
 
-def sell_index(request, *, site):
-    """The showtimes the counter sells now, soonest first."""
+def shift_box(request, site) -> dict:
+    """What the Sell screens show of the user's till: the open shift (with its close
+    link) or the form that opens one."""
+    shift = shift_services.shift_open_for(staff=request.user)
+    if shift is None:
+        return {"open": False, "open_url": reverse(f"{site.name}:marquee-shift-open")}
+    return {
+        "open": True,
+        "shift": shift,
+        "opened_at": timezone.localtime(shift.opened_at),
+        "float": format_money(shift.opening_float),
+        "close_url": reverse(f"{site.name}:marquee-shift-close", args=[shift.pk]),
+        "report_url": reverse(f"{site.name}:marquee-shift-report", args=[shift.pk]),
+    }
+
+
+def sell_index(request, *, site, problems=()):
+    """The showtimes the counter sells now, soonest first, and the user's till: the
+    open shift, or the form that opens one (``problems``: what went wrong opening it)."""
     _require(request, roles.SELL)
     now = timezone.now()
     showtimes = [
@@ -55,7 +72,15 @@ def sell_index(request, *, site):
         }
         for showtime in selectors.counter_showtimes(now=now)
     ]
-    context = _context(request, site, title="Sell", showtimes=showtimes)
+    context = _context(
+        request,
+        site,
+        title="Sell",
+        showtimes=showtimes,
+        till=shift_box(request, site),
+        problems=list(problems),
+        float_value=request.POST.get("float", ""),
+    )
     return TemplateResponse(request, "boxoffice/sell_index.html", context)
 
 
@@ -155,6 +180,7 @@ def sell_showtime(request, showtime_id: int, *, site):
         key=uuid.uuid4().hex,
         problems=problems,
         index_url=reverse(f"{site.name}:marquee-sell-index"),
+        till=shift_box(request, site),
     )
     status = 409 if problems else 200
     return TemplateResponse(request, "boxoffice/sell_showtime.html", context, status=status)

@@ -11,6 +11,8 @@ from bookings import services as booking_services
 from bookings.services import BookingResult, CounterSale
 from core.locks import retry_on_lock_errors
 from payments import services as payment_services
+from payments.exceptions import NoOpenShift
+from payments.shift_services import shift_open_for
 
 
 @retry_on_lock_errors
@@ -41,11 +43,19 @@ def counter_sale_create(
     A repeat with the same ``idempotency_key`` (the cashier's) returns the first sale
     (``replayed``) and sells nothing more.
 
-    Locks: the showtime row, then the reservation, its payments (the engine's order).
-    Errors: those of ``bookings.services.reservation_create`` (400 showtime_closed,
-    invalid_seats, ...; 409 seats_unavailable; 422 idempotency_key_reused; 503 busy).
+    The money goes into the cashier's open shift: without one, nothing is sold (409
+    ``no_open_shift``, asked first so a cashier without a till never claims a seat; the
+    payment asks again under its lock, in case the shift closed meanwhile).
+
+    Locks: the showtime row, then the reservation, its payments (the engine's order),
+    then the cashier's shift.
+    Errors: NoOpenShift (409); those of ``bookings.services.reservation_create`` (400
+    showtime_closed, invalid_seats, ...; 409 seats_unavailable; 422
+    idempotency_key_reused; 503 busy).
     """
     now = now or timezone.now()
+    if shift_open_for(staff=cashier) is None:
+        raise NoOpenShift()
     result = booking_services.reservation_create(
         user=customer,
         showtime_id=showtime_id,

@@ -1,8 +1,12 @@
 """The counter's API: a sale in one call."""
 
+import django_filters
 from django.db.models import Prefetch
-from drf_spectacular.utils import OpenApiExample, extend_schema
-from rest_framework import status
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -20,10 +24,23 @@ from bookings.exceptions import (
 )
 from bookings.views import IDEMPOTENCY_HEADER
 from boxoffice import services
-from boxoffice.serializers import CounterSaleCreateSerializer, CounterSaleSerializer
+from boxoffice.serializers import (
+    CounterSaleCreateSerializer,
+    CounterSaleSerializer,
+    ShiftCloseSerializer,
+    ShiftOpenSerializer,
+    ShiftReportSerializer,
+    ShiftSerializer,
+)
+from core.days import DAY_OUT_OF_RANGE, day_in_range
+from core.filters import IdFilter, NoEmptyValuesFilterSet
+from core.limits import MAX_ID
 from core.schema import domain_errors
+from payments import shift_selectors, shift_services
+from payments.exceptions import NoOpenShift, NotYourShift, ShiftAlreadyOpen, ShiftClosed
+from payments.models import Shift
 from tickets.selectors import ticket_queryset
-from users.permissions import MaySell
+from users.permissions import MaySell, MayTakePayment
 
 
 def sale_data(reservation_id: int, request) -> dict:
@@ -45,7 +62,8 @@ def sale_data(reservation_id: int, request) -> dict:
     "The counter sells until COUNTER_SALES_AFTER_START_MINUTES (15) after the start, then "
     "400 `showtime_closed`. No account is created for a walk-in; the confirmation goes "
     "to `customer.email` when given. Send an `Idempotency-Key` header: a double click or "
-    "a retry sells nothing twice.",
+    "a retry sells nothing twice. The money goes into the cashier's open shift: without "
+    "one, nothing is sold (409 `no_open_shift`; open one with `POST /api/shifts/`).",
     request=CounterSaleCreateSerializer,
     parameters=[IDEMPOTENCY_HEADER],
     examples=[
@@ -72,6 +90,7 @@ def sale_data(reservation_id: int, request) -> dict:
             InvalidIdempotencyKey,
             SeatsUnavailable,
             IdempotencyKeyReused,
+            NoOpenShift,
         ),
     },
 )
@@ -100,3 +119,116 @@ class CounterSaleView(APIView):
         return Response(
             sale_data(reservation_id, request), status=status.HTTP_201_CREATED, headers=headers
         )
+
+
+# --- shifts at the till -------------------------------------------------------------------
+class ShiftFilter(NoEmptyValuesFilterSet):
+    cashier = IdFilter(method="filter_cashier", label="The cashier's user id (ADMIN).")
+    open = django_filters.BooleanFilter(
+        method="filter_open", label="true: open shifts; false: closed ones."
+    )
+    day = django_filters.DateFilter(
+        method="filter_day", label="Opened on this day (YYYY-MM-DD, TIME_ZONE)."
+    )
+
+    class Meta:
+        model = Shift
+        fields = ["cashier", "open", "day"]
+
+    def filter_cashier(self, queryset, name, value):
+        return shift_selectors.shifts_filter(queryset, cashier=value)
+
+    def filter_open(self, queryset, name, value):
+        return shift_selectors.shifts_filter(queryset, is_open=value)
+
+    def filter_day(self, queryset, name, value):
+        if not day_in_range(value):
+            raise ValidationError({"day": [DAY_OUT_OF_RANGE]})
+        return shift_selectors.shifts_filter(queryset, day=value)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        tags=["box-office"],
+        summary="Shifts at the till (CASHIER: yours; ADMIN: everyone's)",
+        description="Newest first, each with its float, what the drawer should hold "
+        "(`expected`) and, once closed, the cash counted and the `difference`. Filter by "
+        "`cashier` (ADMIN), `open` (true/false) and `day` (opened on, TIME_ZONE).",
+    ),
+    retrieve=extend_schema(
+        tags=["box-office"],
+        summary="A shift and its close report (CASHIER: yours; ADMIN: any)",
+        description="The float, cash in (sales), cash out (refunds handed back), "
+        "expected (float + in - out), counted and difference (counted - expected), the "
+        "card-terminal totals apart, and every sale and refund of the shift.",
+        responses={200: ShiftReportSerializer},
+    ),
+    create=extend_schema(
+        tags=["box-office"],
+        summary="Open your shift with a float (CASHIER, ADMIN)",
+        description="One open shift per cashier: every payment you take at the counter "
+        "and every refund you hand back belongs to it. Without one, selling and taking "
+        "payment are 409 `no_open_shift`.",
+        request=ShiftOpenSerializer,
+        examples=[OpenApiExample("A float of 150", value={"float": "150.00"}, request_only=True)],
+        responses={201: ShiftReportSerializer, **domain_errors(ShiftAlreadyOpen)},
+    ),
+    close=extend_schema(
+        tags=["box-office"],
+        summary="Close a shift with the cash counted (its cashier, or an ADMIN)",
+        description="Records the cash counted in the drawer; the answer is the close "
+        "report with the difference. A closed shift never changes: closing it again is "
+        "409 `shift_closed`.",
+        request=ShiftCloseSerializer,
+        examples=[
+            OpenApiExample("Counted", value={"counted": "412.50", "note": ""}, request_only=True)
+        ],
+        responses={200: ShiftReportSerializer, **domain_errors(NotYourShift, ShiftClosed)},
+    ),
+)
+class ShiftViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = ShiftSerializer
+    permission_classes = [MayTakePayment]
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = ShiftFilter
+    lookup_value_regex = r"[0-9]+"
+    queryset = Shift.objects.none()  # for schema introspection; see get_queryset
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Shift.objects.none()
+        return shift_selectors.shifts_visible_to(self.request.user)
+
+    def get_serializer_class(self):
+        return ShiftSerializer if self.action == "list" else ShiftReportSerializer
+
+    def get_object(self):
+        if not 0 < int(self.kwargs["pk"]) <= MAX_ID:
+            raise NotFound()
+        return super().get_object()
+
+    def create(self, request):
+        serializer = ShiftOpenSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        shift = shift_services.shift_open(
+            cashier=request.user, opening_float=serializer.validated_data["float"]
+        )
+        return Response(self._report(shift.pk), status=status.HTTP_201_CREATED)
+
+    @action(detail=True, methods=["post"])
+    def close(self, request, pk=None):
+        if not 0 < int(pk) <= MAX_ID or not Shift.objects.filter(pk=pk).exists():
+            raise NotFound()
+        serializer = ShiftCloseSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        shift = shift_services.shift_close(
+            shift_id=int(pk),
+            by=request.user,
+            counted=serializer.validated_data["counted"],
+            note=serializer.validated_data["note"],
+        )
+        return Response(self._report(shift.pk))
+
+    def _report(self, shift_id: int) -> dict:
+        shift = shift_selectors.shift_queryset().get(pk=shift_id)
+        return ShiftReportSerializer(shift, context={"request": self.request}).data

@@ -14,6 +14,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 
 from boxoffice import admin_views as counter
+from boxoffice import shift_admin_views as till
 from core.days import local_zone
 from reports.admin_views import export_view, reports_view
 from reports.selectors import tonight
@@ -72,6 +73,17 @@ class MarqueeAdminSite(admin.AdminSite):
                 "box-office/sales/<int:reservation_id>/tickets.pdf",
                 page(counter.sale_pdf),
                 name="marquee-sale-pdf",
+            ),
+            path("box-office/shift/open/", page(till.shift_open), name="marquee-shift-open"),
+            path(
+                "box-office/shifts/<int:shift_id>/close/",
+                page(till.shift_close),
+                name="marquee-shift-close",
+            ),
+            path(
+                "box-office/shifts/<int:shift_id>/report/",
+                page(till.shift_report),
+                name="marquee-shift-report",
             ),
             *super().get_urls(),
         ]

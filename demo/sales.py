@@ -26,6 +26,7 @@ second run finds every showtime sold and adds nothing (apart from fresh holds, b
 import dataclasses
 import datetime as dt
 import random
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
@@ -38,6 +39,7 @@ from demo.catalogue import PUBLISHED_AHEAD, popularity
 from demo.payments import demo_cards_paid, demo_pay_online, demo_refunds_paid_out
 from payments.models import Method, Payment
 from payments.services import payment_take_at_box_office
+from payments.shift_services import shift_open, shift_open_for
 from tickets.models import Ticket, TicketStatus
 from tickets.services import doors_open_at
 from users.models import Role, User
@@ -55,14 +57,30 @@ COUNTER_CANCEL_SHARE = 0.04  # counter sales handed back before the start
 ATTENDANCE = 0.9  # groups of a played showtime that came (the rest are no-shows)
 
 
+DEMO_FLOAT = Decimal("150.00")
+
+
+def at_the_till(staff: User) -> User:
+    """``staff`` with an open shift at the till (opened with DEMO_FLOAT if they have
+    none), which taking and handing back money at the counter needs."""
+    if shift_open_for(staff=staff) is None:
+        shift_open(cashier=staff, opening_float=DEMO_FLOAT)
+    return staff
+
+
+def demo_staff() -> User:
+    """The first admin, at the counter, on shift."""
+    return at_the_till(User.objects.filter(role=Role.ADMIN).order_by("pk").first())
+
+
 def pay_demo_sale(*, reservation_id: int, now: dt.datetime | None = None) -> None:
     """Pay a demo hold and confirm it (with PAYMENT_REQUIRED on; ``demo_ticket`` too): at
-    the box office, on the card terminal, taken by the first admin, as of ``now`` (the
-    moment the sale was made)."""
+    the box office, on the card terminal, taken by the first admin in their open shift,
+    as of ``now`` (the moment the sale was made)."""
     payment_take_at_box_office(
         reservation_id=reservation_id,
         method=Method.CARD_TERMINAL,
-        staff=User.objects.filter(role=Role.ADMIN).order_by("pk").first(),
+        staff=demo_staff(),
         now=now or timezone.now(),
     )
 
@@ -313,6 +331,8 @@ def seed_sales(*, showtimes: list[Showtime], customers: list, cashier, progress=
     )
     todo = [show for show in showtimes if show.pk not in sold]
     tally = SalesTally()
+    if todo:
+        at_the_till(cashier)  # the counter's sales and refunds go to the cashier's shift
     for index, showtime in enumerate(todo, start=1):
         tally.add(seed_showtime_sales(showtime, customers=customers, cashier=cashier, now=now))
         if progress:

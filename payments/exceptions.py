@@ -1,7 +1,7 @@
 """Payment errors: plain domain errors with a machine-readable ``code``; their kind
 (core/errors.py) decides the HTTP status."""
 
-from core.errors import Conflict, InvalidRequest, Unavailable, Unprocessable
+from core.errors import Conflict, Forbidden, InvalidRequest, Unavailable, Unprocessable
 
 
 class PaymentRequired(Conflict):
@@ -63,3 +63,27 @@ class InvalidSignature(InvalidRequest):
 class InvalidEvent(InvalidRequest):
     detail = "The webhook's body is not a provider event."
     code = "invalid_event"
+
+
+# --- shifts at the till -------------------------------------------------------------------
+class NoOpenShift(Conflict):
+    detail = (
+        "You have no open shift: open one (with the float in the drawer) before taking "
+        "money at the counter."
+    )
+    code = "no_open_shift"
+
+
+class ShiftAlreadyOpen(Conflict):
+    detail = "You already have an open shift: close it before opening another."
+    code = "shift_already_open"
+
+
+class ShiftClosed(Conflict):
+    detail = "This shift is closed; a closed shift never changes."
+    code = "shift_closed"
+
+
+class NotYourShift(Forbidden):
+    detail = "Only the shift's cashier or an admin may close it."
+    code = "not_your_shift"

@@ -4,8 +4,10 @@ given back. docs/payments.md has the state machine."""
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from core.money import money_field
 
@@ -121,6 +123,22 @@ class Payment(models.Model):
     # (needs_response, under_review, won, lost...).
     disputed_amount = money_field(default=Decimal("0.00"), db_default=Decimal("0.00"))
     dispute_status = models.CharField(max_length=32, blank=True, default="", db_default="")
+    # The till: the open shift of the staff member who took a box-office payment, and
+    # of the one who handed its money back (payments/shifts.py). NULL for Stripe.
+    shift = models.ForeignKey(
+        "payments.Shift",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="payments",
+    )
+    refund_shift = models.ForeignKey(
+        "payments.Shift",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="refunds",
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -178,3 +196,64 @@ class WebhookEvent(models.Model):
 
     def __str__(self):
         return f"{self.provider} {self.type} {self.event_id} ({self.outcome})"
+
+
+class Shift(models.Model):
+    """A cashier's shift at the till: opened with a float, closed with the cash counted.
+    Every box-office payment and every refund handed back at the counter belongs to the
+    open shift of the staff member who took it (``Payment.shift``, ``refund_shift``);
+    the close report compares what the drawer should hold with what was counted
+    (payments/shifts.py).
+
+    ``open`` is True while the shift is open and NULL once closed, so the unique key
+    (cashier, open) allows one open shift per cashier on every database (NULLs never
+    collide; MySQL ignores conditional unique constraints), as ``ReservationSeat.active``
+    does for seats. A closed shift never changes: the services refuse, the admin is
+    read-only."""
+
+    cashier = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="shifts"
+    )
+    opened_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # "float" is the word at the till; the attribute avoids Python's builtin.
+    opening_float = money_field(validators=[MinValueValidator(Decimal("0"))], verbose_name="float")
+    open = models.BooleanField(null=True, default=True, editable=False)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    counted = money_field(null=True, blank=True, validators=[MinValueValidator(Decimal("0"))])
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="shifts_closed",
+    )
+    note = models.CharField(max_length=500, blank=True, default="")
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cashier", "open"], name="payments_shift_one_open_per_cashier"
+            ),
+            models.CheckConstraint(
+                condition=(Q(open=True) & Q(closed_at__isnull=True) & Q(counted__isnull=True))
+                | (Q(open__isnull=True) & Q(closed_at__isnull=False) & Q(counted__isnull=False)),
+                name="payments_shift_open_or_closed",
+            ),
+            models.CheckConstraint(
+                condition=Q(opening_float__gte=Decimal("0")),
+                name="payments_shift_float_non_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(counted__isnull=True) | Q(counted__gte=Decimal("0")),
+                name="payments_shift_counted_non_negative",
+            ),
+        ]
+
+    def __str__(self):
+        when = timezone.localtime(self.opened_at).strftime("%Y-%m-%d %H:%M")
+        return f"Shift {self.pk} ({self.cashier}, {when})"
+
+    @property
+    def is_open(self) -> bool:
+        return bool(self.open)

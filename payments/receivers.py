@@ -20,8 +20,10 @@ def reservation_confirming(sender, *, reservation: Reservation, **kwargs) -> Non
         raise PaymentRequired()
 
 
-def reservation_cancelled(sender, *, reservation: Reservation, at_counter: bool, **kwargs) -> None:
+def reservation_cancelled(
+    sender, *, reservation: Reservation, at_counter: bool, by=None, **kwargs
+) -> None:
     """A cancelled reservation gets its money back and its pending payment stopped."""
     if reservation.payment_status in _NOTHING_OPEN:
         return
-    payments_reservation_cancelled(reservation, at_counter=at_counter)
+    payments_reservation_cancelled(reservation, at_counter=at_counter, by=by)

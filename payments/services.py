@@ -60,6 +60,7 @@ from payments.models import (
     Provider,
     WebhookEvent,
 )
+from payments.shift_services import shift_open_for, shift_require_open
 
 logger = logging.getLogger(__name__)
 
@@ -303,12 +304,17 @@ def payment_take_at_box_office(
     of the reservation is stopped at the provider after the commit (if it takes the
     money anyway, that money is refunded).
 
-    Locks: the showtime, the reservation, its payments.
-    Errors: AlreadyPaid, AlreadyCancelled, HoldExpired (409), ShowtimeClosed (400).
+    The payment belongs to ``staff``'s open shift (payments/shift_services.py): without
+    one, nothing is taken.
+
+    Locks: the showtime, the reservation, its payments, then ``staff``'s open shift.
+    Errors: AlreadyPaid, AlreadyCancelled, HoldExpired, NoOpenShift (409),
+    ShowtimeClosed (400).
     """
     now = now or timezone.now()
     reservation = booking_services.reservation_lock(reservation_id=reservation_id)
     rules.payable(reservation, now=now, channel=rules.Channel.COUNTER)
+    shift = shift_require_open(staff=staff)
 
     for pending in Payment.objects.select_for_update().filter(
         reservation_id=reservation.pk, status=PaymentStatus.PENDING
@@ -321,6 +327,7 @@ def payment_take_at_box_office(
         amount=_amount_due(reservation),
         currency=settings.CURRENCY,
         taken_by=staff,
+        shift=shift,
         succeeded_at=now,
     )
     payment.set_status(PaymentStatus.SUCCEEDED)
@@ -343,14 +350,15 @@ def payment_take_at_box_office(
 
 
 # --- cancel and refund --------------------------------------------------------------------
-def payments_reservation_cancelled(reservation: Reservation, *, at_counter: bool) -> None:
+def payments_reservation_cancelled(reservation: Reservation, *, at_counter: bool, by=None) -> None:
     """The reservation was just cancelled (``bookings.services._mark_cancelled``, under
     its locks): its SUCCEEDED payment is refunded, its pending one stopped. A Stripe
     payment becomes REFUND_PENDING and the refund is asked for after the commit. A
     box-office payment is handed back at the counter: REFUNDED at once when staff cancel
     there (``at_counter``: the Django admin's cancel and refund actions); any other cancel
     (the API, the customer's or an ADMIN's) leaves it REFUND_PENDING, owed, until staff
-    record handing the money over (``payment_refund_by_staff``)."""
+    record handing the money over (``payment_refund_by_staff``). Money handed back at
+    the counter comes out of ``by``'s open shift; with none open it stays owed."""
     payments = Payment.objects.select_for_update().filter(
         reservation_id=reservation.pk,
         status__in=[PaymentStatus.SUCCEEDED, PaymentStatus.PENDING],
@@ -362,6 +370,7 @@ def payments_reservation_cancelled(reservation: Reservation, *, at_counter: bool
                 reason="cancelled",
                 detail="The reservation was cancelled.",
                 at_counter=at_counter,
+                by=by,
             )
             if at_counter:  # staff cancelling in the admin: the refund is theirs
                 _audit_refund(payment, before=PaymentStatus.SUCCEEDED)
@@ -370,12 +379,17 @@ def payments_reservation_cancelled(reservation: Reservation, *, at_counter: bool
     _update_payment_state(reservation)
 
 
-def _refund_due(payment: Payment, *, reason: str, detail: str, at_counter: bool = False) -> None:
+def _refund_due(
+    payment: Payment, *, reason: str, detail: str, at_counter: bool = False, by=None
+) -> None:
     """Captured money goes back. Caller holds the locks and updates the state."""
     payment.reason, payment.detail = reason, detail[:500]
-    if payment.provider == Provider.BOX_OFFICE and at_counter:
+    # Cash leaves a till only from an open shift: without one it stays owed.
+    till = shift_open_for(staff=by, lock=True) if at_counter else None
+    if payment.provider == Provider.BOX_OFFICE and till is not None:
         payment.set_status(PaymentStatus.REFUNDED)  # handed back at the counter
         payment.refunded_at = timezone.now()
+        payment.refund_shift = till
     elif payment.provider == Provider.BOX_OFFICE:
         payment.set_status(PaymentStatus.REFUND_PENDING)  # owed until staff hand it back
         payment.detail = f"{detail} To be paid back at the box office."[:500]
@@ -440,12 +454,15 @@ def _refund_recorded(
     error: str = "",
     detail: str = "",
     refused: bool = False,
+    handed_back_by=None,
 ) -> str:
     reservation, payment = _locked(payment_id)
     if payment.status not in REFUND_DUE_STATUSES:
         return str(payment.status)
     if refused:
         payment.refund_attempt += 1  # the next attempt is a new one (_refund_key)
+    if handed_back_by is not None:  # cash out of this staff member's till
+        payment.refund_shift = shift_require_open(staff=handed_back_by)
     if error:
         payment.set_status(PaymentStatus.REFUND_FAILED)
         payment.detail = f"Refund failed: {error}"[:500]
@@ -491,8 +508,8 @@ def payment_refund_by_staff(*, payment_id: int, staff, now: datetime | None = No
         )
         return str(Payment.objects.values_list("status", flat=True).get(pk=payment_id))
     if payment.status in REFUND_DUE_STATUSES and payment.provider == Provider.BOX_OFFICE:
-        outcome = _refund_recorded(  # handed back at the counter now
-            payment_id=payment_id, detail="Paid back at the box office."
+        outcome = _refund_recorded(  # handed back at the counter now, from staff's shift
+            payment_id=payment_id, detail="Paid back at the box office.", handed_back_by=staff
         )
     elif payment.status in REFUND_DUE_STATUSES:
         outcome = payment_refund(payment_id=payment_id, check_provider=True)

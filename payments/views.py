@@ -41,6 +41,7 @@ from payments.exceptions import (
     CheckoutInProgress,
     InvalidEvent,
     InvalidSignature,
+    NoOpenShift,
     PaymentProviderRefused,
     PaymentProviderUnavailable,
     ProviderDisabled,
@@ -129,7 +130,8 @@ class CheckoutView(APIView):
     description="Records money taken at the counter (`cash` or `card_terminal`) as a "
     "SUCCEEDED payment and confirms the reservation: a live hold, or a confirmed "
     "reservation not paid yet. Answers with the reservation. A pending online payment "
-    "of the reservation is cancelled at Stripe.",
+    "of the reservation is cancelled at Stripe. The money goes into the open shift of "
+    "the staff member taking it: without one, 409 `no_open_shift` and nothing taken.",
     request=BoxOfficePaymentCreateSerializer,
     examples=[OpenApiExample("Cash", value={"method": "cash"}, request_only=True)],
     responses={
@@ -141,6 +143,7 @@ class CheckoutView(APIView):
             AlreadyCancelled,
             HoldExpired,
             TotalMismatch,
+            NoOpenShift,
         ),
     },
 )

@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 # Our apps (third-party migrations are their authors' business).
-APPS = ["users", "cinema", "bookings", "notifications", "tickets", "payments", "boxoffice"]
+APPS = ["users", "cinema", "bookings", "notifications", "audit", "tickets", "payments", "boxoffice"]
 
 # Migrations that shipped before the rule, in releases every node has long run: they
 # cannot be changed any more (they are applied everywhere), only never repeated. Each

@@ -36,6 +36,7 @@ CANCEL_COUNTER_SALES = "bookings.cancel_counter_sale"
 RESEND_CONFIRMATION = "bookings.resend_confirmation"
 TAKE_PAYMENT = "payments.take_at_counter"
 VIEW_PAYMENTS = "payments.view_payment"
+VIEW_SHIFTS = "payments.view_shift"  # their own (payments/admin.py scopes the rows)
 VIEW_SHOWTIMES = "cinema.view_showtime"
 
 _USHER = frozenset({CHECK_IN, VIEW_TICKETS, VIEW_SHOWTIMES})
@@ -46,6 +47,7 @@ _CASHIER = _USHER | {
     RESEND_CONFIRMATION,
     TAKE_PAYMENT,
     VIEW_PAYMENTS,
+    VIEW_SHIFTS,
     "cinema.view_movie",
     "cinema.view_hall",
 }

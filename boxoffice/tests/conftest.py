@@ -3,13 +3,17 @@ from decimal import Decimal
 import pytest
 
 from cinema.tests.factories import HallFactory, ShowtimeFactory
+from payments.tests.factories import open_shift
 from testsupport.testing import client_for
 from users.tests.factories import CashierFactory, UsherFactory
 
 
 @pytest.fixture
 def cashier(db):
-    return CashierFactory()
+    """A cashier at work: with an open shift (a float of 100.00), which selling needs."""
+    cashier = CashierFactory()
+    open_shift(cashier)
+    return cashier
 
 
 @pytest.fixture

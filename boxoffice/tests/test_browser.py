@@ -1,6 +1,7 @@
 """A Friday night, walked in a real headless Chromium on the demo cinema (seed_demo): the
-demo CASHIER sells two seats to a walk-in on the Sell screen, prints the tickets and
-re-sends the confirmation, which arrives at a real SMTP server; the demo USHER admits
+demo CASHIER opens a shift with a float, sells two seats to a walk-in on the Sell screen,
+prints the tickets, re-sends the confirmation, which arrives at a real SMTP server, and
+closes the shift with the cash counted (no difference); the demo USHER admits
 both at the door screen and the second scan of one is refused; the admin's first page
 shows the show two seats fuller. The Sell screen again on a 10-inch tablet."""
 
@@ -94,6 +95,29 @@ def _clean(page):
     assert page.outside_requests == []
 
 
+def _open_shift(page, float_="150.00"):
+    """The Sell screen asks for a shift first: the float in the drawer, Open shift; it
+    comes back to the same screen with the shift open."""
+    back_to = page.url
+    assert "No open shift" in page.inner_text(".till-closed")
+    page.fill('.till-closed input[name="float"]', float_)
+    page.locator(".till-open-button").click()
+    page.wait_for_url(back_to)
+    assert "Shift open since" in page.inner_text(".till-open")
+
+
+def _close_shift(page, url, counted) -> str:
+    """Close shift (counted) from the Sell screen: the count, Close shift; the close
+    report. Returns the report's text."""
+    page.goto(f"{url}/admin/box-office/sell/")
+    page.locator("a.till-close").click()
+    page.wait_for_url(re.compile(rf"{url}/admin/box-office/shifts/\d+/close/"))
+    page.fill('input[name="counted"]', counted)
+    page.locator(".shift-close-button").click()
+    page.wait_for_url(re.compile(rf"{url}/admin/box-office/shifts/\d+/report/"))
+    return page.inner_text(".shift-report")
+
+
 def _sell_two(page, url, night, *, clicks) -> str:
     """On the showtime's Sell screen: two seats, a walk-in's name and email, Sell.
     Returns the sale page's URL."""
@@ -119,6 +143,7 @@ def test_friday_night_at_the_counter_and_the_door(night, smtp_server, open_page,
         # Tonight's row links the Sell screen of its showtime.
         page.locator(f'#tonight tr[data-showtime="{night.showtime_id}"] a.sell').click()
         page.wait_for_url(f"{url}/admin/box-office/sell/{night.showtime_id}/")
+        _open_shift(page, "150.00")
         clicks: list[str] = []
         _sell_two(page, url, night, clicks=clicks)
         assert len(clicks) <= 5  # a sale of two seats: at most five clicks once open
@@ -143,6 +168,13 @@ def test_friday_night_at_the_counter_and_the_door(night, smtp_server, open_page,
         delivered = [d for d in smtp_server.sink.deliveries if d.rcpt_tos == [WALK_IN]]
         assert len(delivered) == 2  # the confirmation, and the one re-sent
         assert all(night.title in d.message["Subject"] for d in delivered)
+
+        # The end of the shift: 150.00 + 23.00 in cash expected, 173.00 counted.
+        report = _close_shift(page, url, "173.00")
+        assert "€173.00" in report and "€23.00" in report
+        difference = page.locator(".shift-figures tr", has_text="Difference").inner_text()
+        assert "€0.00" in difference
+        _clean(page)
         _sign_out(page, url)
 
         # The usher at the door: both admitted, the second scan of one refused.
@@ -184,6 +216,9 @@ def test_sell_screen_on_a_ten_inch_tablet(night, open_page, live_server):  # noq
         assert page.evaluate("document.documentElement.scrollWidth") <= 800
         clicks: list[str] = []
         page.locator(f'tr[data-showtime="{night.showtime_id}"] a.sell-open').click()
+        page.wait_for_url(f"{url}/admin/box-office/sell/{night.showtime_id}/")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 800
+        _open_shift(page, "50.00")
         assert page.evaluate("document.documentElement.scrollWidth") <= 800
         box = page.locator(".sell-submit").bounding_box()
         assert box["x"] + box["width"] <= 800

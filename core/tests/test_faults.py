@@ -28,6 +28,7 @@ from bookings.models import Reservation, ReservationSeat
 from bookings.tests.factories import book
 from cinema.tests.factories import HallFactory, MovieFactory, ShowtimeFactory
 from core import cache as resilient_cache
+from payments.tests.factories import on_shift
 from testsupport.faultproxy import BLACKHOLE, PASS, REFUSE, FaultProxy
 from testsupport.liveserver import (
     LiveServer,
@@ -134,7 +135,7 @@ def test_fault_redis_down_login_register_and_booking_work(redis_through_proxy, w
         sale = client.post(
             "/api/box-office/sales/",
             json={"showtime": world["showtime"].pk, "seats": [world["seats"][1]], "method": "cash"},
-            headers={"Authorization": f"Bearer {_token(CashierFactory())}"},
+            headers={"Authorization": f"Bearer {_token(on_shift(CashierFactory()))}"},
         )
 
     assert sale.status_code == 201, sale.get_data()
@@ -223,7 +224,7 @@ def test_fault_database_refused_answers_503_and_recovers_at_once(db_through_prox
     client = _wsgi_client()
     assert client.get("/api/movies/").status_code == 200
 
-    cashier_token = _token(CashierFactory())
+    cashier_token = _token(on_shift(CashierFactory()))
     db_through_proxy.set_mode(REFUSE)
     requests = {
         "list": lambda: client.get("/api/movies/"),
@@ -490,7 +491,7 @@ def test_fault_locked_showtime_pay_and_cancel_wait_the_budget_once_then_answer_a
     and cancels of that showtime answer 503 busy at once (until a probe)."""
     showtime = ShowtimeFactory(hall=HallFactory(layout={"rows": 2, "seats_per_row": 4}))
     seats = list(showtime.hall.seats.order_by("position"))
-    customer, admin = UserFactory(), AdminFactory()
+    customer, admin = UserFactory(), on_shift(AdminFactory())
     holds = [book(user=customer, showtime=showtime, seats=[s], hold=True) for s in seats[:2]]
     sold = book(user=customer, showtime=showtime, seats=[seats[2]])
     budget = settings.DB_LOCK_WAIT_BUDGET

@@ -1,6 +1,9 @@
 """Steps of a payment as a customer, Stripe and staff take them, for the tests."""
 
+from decimal import Decimal
+
 from payments.models import Payment
+from payments.shift_services import shift_open, shift_open_for
 from payments.tests.stripe_helpers import CARD_OK
 
 WEBHOOK_URL = "/api/payments/stripe/webhook/"
@@ -43,3 +46,17 @@ def paid_at_stripe(client, reservation, localstripe, recorder, *, card=CARD_OK):
 def only_payment(reservation) -> Payment:
     (payment,) = Payment.objects.filter(reservation=reservation)
     return payment
+
+
+def open_shift(staff, opening_float="100.00"):
+    """Open a shift at the till for ``staff`` (or return the open one): taking money at
+    the counter needs one."""
+    return shift_open_for(staff=staff) or shift_open(
+        cashier=staff, opening_float=Decimal(opening_float)
+    )
+
+
+def on_shift(staff):
+    """``staff``, with an open shift at the till."""
+    open_shift(staff)
+    return staff

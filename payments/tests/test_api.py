@@ -11,7 +11,14 @@ from bookings.models import Reservation, ReservationStatus
 from bookings.tests.factories import book, seat
 from payments import services
 from payments.models import Payment, PaymentStatus
-from payments.tests.factories import checkout, deliver, only_payment, paid_at_stripe, pay_url
+from payments.tests.factories import (
+    checkout,
+    deliver,
+    on_shift,
+    only_payment,
+    paid_at_stripe,
+    pay_url,
+)
 from testsupport.testing import client_for
 from users.tests.factories import AdminFactory, UserFactory
 
@@ -95,7 +102,7 @@ def test_cancelling_through_the_api_leaves_box_office_money_owed_until_handed_ba
     assert not [outcome for outcome in tally if outcome.startswith("refund")]
     assert only_payment(hold).status == PaymentStatus.REFUND_PENDING
 
-    staff = AdminFactory()
+    staff = on_shift(AdminFactory())
     assert services.payment_refund_by_staff(payment_id=payment.pk, staff=staff) == "REFUNDED"
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.REFUNDED and payment.refunded_at is not None
@@ -219,7 +226,7 @@ def test_payment_required_no_route_confirms_without_a_succeeded_payment(
     )
     assert deliver(anon_client, failed).json()["outcome"] == "failed"
     # The admin: the change form cannot set a status; there is no "add payment" page.
-    staff = AdminFactory(is_superuser=True)
+    staff = on_shift(AdminFactory(is_superuser=True))
     client.force_login(staff)
     url = f"/admin/bookings/reservation/{held[0].pk}/change/"
     client.post(url, {"status": "CONFIRMED", "payment_status": "paid"})
@@ -248,7 +255,7 @@ def test_payment_required_no_route_confirms_without_a_succeeded_payment(
 def test_payments_list_is_scoped_and_filtered(admin_client, customer, show):
     mine = book(user=customer, showtime=show, seats=[seat(show, "A1")], hold=True)
     theirs = book(user=UserFactory(), showtime=show, seats=[seat(show, "A2")], hold=True)
-    staff = AdminFactory()
+    staff = on_shift(AdminFactory())
     services.payment_take_at_box_office(reservation_id=mine.pk, method="cash", staff=staff)
     services.payment_take_at_box_office(
         reservation_id=theirs.pk, method="card_terminal", staff=staff
@@ -295,7 +302,7 @@ def test_payments_list_refuses_empty_or_bad_filters_naming_the_parameter(
 
 
 def test_payments_list_query_budget(admin_client, customer, show, django_assert_max_num_queries):
-    staff = AdminFactory()
+    staff = on_shift(AdminFactory())
     for label in ("A1", "A2", "A3", "B1", "B2"):
         held = book(user=customer, showtime=show, seats=[seat(show, label)], hold=True)
         services.payment_take_at_box_office(reservation_id=held.pk, method="cash", staff=staff)
@@ -322,7 +329,7 @@ def test_payment_permissions(role, method, url, expected, customer, hold, anon_c
     client = {
         "anon": anon_client,
         "customer": client_for(customer),
-        "admin": client_for(AdminFactory()),
+        "admin": client_for(on_shift(AdminFactory())),
     }[role]
     body = {"checkout": {"provider": "stripe"}, "pay": {"method": "cash"}}.get(url)
     url = {"checkout": f"{RESERVATIONS}{hold.pk}/checkout/", "pay": pay_url(hold)}.get(url, url)

@@ -14,6 +14,7 @@ from bookings.models import Reservation
 from bookings.tests.factories import book, seat
 from payments.models import Method
 from payments.services import payment_take_at_box_office
+from payments.tests.factories import on_shift
 from testsupport.testing import client_for
 from tickets.codes import display
 from tickets.models import Ticket
@@ -67,7 +68,7 @@ def codes_of(reservation) -> list[str]:
 
 @pytest.fixture
 def cashier(db):
-    return UserFactory(role=Role.CASHIER, first_name="Carla", last_name="Kasse")
+    return on_shift(UserFactory(role=Role.CASHIER, first_name="Carla", last_name="Kasse"))
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from bookings.tests.factories import book, seat
 from cinema.tests.factories import HallFactory, ShowtimeFactory
 from payments import gateway, services
 from payments.models import CAPTURED_STATUSES, Payment, PaymentStatus
+from payments.tests.factories import on_shift
 from payments.tests.stripe_helpers import CARD_DECLINED, CARD_OK
 from testsupport.faultproxy import REFUSE, FaultProxy
 from users.tests.factories import AdminFactory, UserFactory
@@ -56,7 +57,7 @@ class Mix:
     def __init__(self, *, localstripe, settings, after_commit, seed: int):
         self.rng = random.Random(seed)
         self.localstripe, self.settings, self.after_commit = localstripe, settings, after_commit
-        self.staff = AdminFactory()
+        self.staff = on_shift(AdminFactory())
         hall = HallFactory(layout={"rows": 6, "seats_per_row": 5, "vip_rows": ["F"]})
         self.shows = [
             ShowtimeFactory(hall=hall, start_time=timezone.now() + timezone.timedelta(days=d))
@@ -164,7 +165,7 @@ def test_money_taken_minus_refunds_is_what_the_payments_hold(
 def test_money_follows_the_reports_filters(admin_client, customer):
     hall = HallFactory(layout={"rows": 1, "seats_per_row": 4, "vip_rows": []})
     shown, other = ShowtimeFactory(hall=hall), ShowtimeFactory()
-    staff = AdminFactory()
+    staff = on_shift(AdminFactory())
     for show in (shown, other):
         held = book(user=customer, showtime=show, hold=True)
         services.payment_take_at_box_office(reservation_id=held.pk, method="cash", staff=staff)
@@ -188,7 +189,7 @@ def test_money_follows_the_reports_filters(admin_client, customer):
 
 def test_admin_reports_page_shows_the_money(staff_client, customer):
     show = ShowtimeFactory(start_time=timezone.now() + timezone.timedelta(days=1))
-    staff = AdminFactory()
+    staff = on_shift(AdminFactory())
     kept, refunded = (
         book(user=customer, showtime=show, seats=[seat(show, label)], hold=True)
         for label in ("A1", "A2")

@@ -22,6 +22,7 @@ from cinema.tests.factories import HallFactory, MovieFactory, ShowtimeFactory
 from notifications.models import OutboxEmail
 from payments.models import WebhookEvent
 from payments.services import payment_take_at_box_office
+from payments.tests.factories import open_shift
 from testsupport.testing import client_for
 from users.models import Role
 from users.tests.factories import AdminFactory, CashierFactory, UserFactory, UsherFactory
@@ -133,6 +134,13 @@ API_MATRIX = [
     _row("post", "/api/box-office/sales/", {}, 401, 403, 403, 400, 400),
     # The audit trail: ADMIN only.
     _row("get", "/api/audit/", None, 401, 403, 403, 403, 200),
+    # Shifts at the till: counter staff; a cashier sees and closes their own (the
+    # {shift} is the cashier's, open; {admin_shift} the ADMIN's), an ADMIN any.
+    _row("get", "/api/shifts/", None, 401, 403, 403, 200, 200),
+    _row("post", "/api/shifts/", {}, 401, 403, 403, 400, 400),
+    _row("get", "/api/shifts/{shift}/", None, 401, 403, 403, 200, 200),
+    _row("get", "/api/shifts/{admin_shift}/", None, 401, 403, 403, 404, 200),
+    _row("post", "/api/shifts/{shift}/close/", {}, 401, 403, 403, 400, 400),
 ]
 
 # Every page of the admin, and the roles that may open it (200); any other member of
@@ -152,6 +160,11 @@ ADMIN_MATRIX = [
     ("/admin/box-office/sell/{showtime}/", COUNTER),
     ("/admin/box-office/sales/{sale}/", COUNTER),
     ("/admin/box-office/sales/{sale}/tickets.pdf", COUNTER),
+    # The till: opening posts from the Sell screen (a GET goes back there); the
+    # cashier's own shift's close page and report.
+    ("/admin/box-office/shift/open/", COUNTER, 302),
+    ("/admin/box-office/shifts/{shift}/close/", COUNTER),
+    ("/admin/box-office/shifts/{shift}/report/", COUNTER),
     ("/admin/users/", ADMIN),
     ("/admin/users/user/", ADMIN),
     ("/admin/users/user/add/", ADMIN),
@@ -200,6 +213,11 @@ ADMIN_MATRIX = [
     ("/admin/payments/payment/{payment}/change/", COUNTER),
     ("/admin/payments/payment/{payment}/history/", COUNTER),
     ("/admin/payments/payment/{payment}/delete/", NOBODY),
+    ("/admin/payments/shift/", COUNTER),
+    ("/admin/payments/shift/add/", NOBODY),
+    ("/admin/payments/shift/{shift}/change/", COUNTER),
+    ("/admin/payments/shift/{shift}/history/", COUNTER),
+    ("/admin/payments/shift/{shift}/delete/", NOBODY),
     ("/admin/payments/webhookevent/", ADMIN),
     ("/admin/payments/webhookevent/add/", NOBODY),
     ("/admin/payments/webhookevent/{webhook}/change/", ADMIN),
@@ -237,6 +255,7 @@ def world(people):
     customer, cashier = people[Role.CUSTOMER], people[Role.CASHIER]
     showtime = ShowtimeFactory(hall=HallFactory(layout={"rows": 4, "seats_per_row": 5}))
     reservation = book(user=customer, showtime=showtime, count=2)
+    shift, admin_shift = open_shift(cashier), open_shift(people[Role.ADMIN])
     payment = payment_take_at_box_office(
         reservation_id=reservation.pk, method="cash", staff=people[Role.ADMIN]
     )
@@ -247,6 +266,8 @@ def world(people):
     ticket = reservation.tickets.order_by("pk").first()
     return {
         "payment": payment,
+        "shift": shift,
+        "admin_shift": admin_shift,
         "showtime": showtime,
         "movie": showtime.movie,
         "hall": showtime.hall,
