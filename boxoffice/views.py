@@ -18,6 +18,7 @@ from bookings.exceptions import (
     InvalidSeats,
     NoSeatsChosen,
     SeatsUnavailable,
+    ShowtimeCancelled,
     ShowtimeClosed,
     ShowtimeNotFound,
     TooManySeats,
@@ -91,6 +92,7 @@ def sale_data(reservation_id: int, request) -> dict:
             SeatsUnavailable,
             IdempotencyKeyReused,
             NoOpenShift,
+            ShowtimeCancelled,
         ),
     },
 )

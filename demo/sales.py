@@ -39,7 +39,8 @@ from demo.catalogue import PUBLISHED_AHEAD, popularity
 from demo.payments import demo_cards_paid, demo_pay_online, demo_refunds_paid_out
 from payments.models import Method, Payment
 from payments.services import payment_take_at_box_office
-from payments.shift_services import shift_open, shift_open_for
+from payments.shift_selectors import shift_expected, shift_queryset
+from payments.shift_services import shift_close, shift_open, shift_open_for
 from tickets.models import Ticket, TicketStatus
 from tickets.services import doors_open_at
 from users.models import Role, User
@@ -331,12 +332,17 @@ def seed_sales(*, showtimes: list[Showtime], customers: list, cashier, progress=
     )
     todo = [show for show in showtimes if show.pk not in sold]
     tally = SalesTally()
-    if todo:
-        at_the_till(cashier)  # the counter's sales and refunds go to the cashier's shift
+    # The counter's sales and refunds go to a shift of the cashier's, closed at the end
+    # with the cash expected counted (its report then shows them), so the cashier
+    # starts the demo with no shift open, as at the start of a day.
+    shift = at_the_till(cashier) and shift_open_for(staff=cashier) if todo else None
     for index, showtime in enumerate(todo, start=1):
         tally.add(seed_showtime_sales(showtime, customers=customers, cashier=cashier, now=now))
         if progress:
             progress("Selling seats", index, len(todo))
+    if shift is not None:
+        expected = shift_expected(shift_queryset().get(pk=shift.pk))
+        shift_close(shift_id=shift.pk, by=cashier, counted=expected)
     return tally
 
 

@@ -6,6 +6,7 @@ from django.test import Client
 from django.utils import timezone
 
 from cinema.tests.factories import HallFactory, MovieFactory, ShowtimeFactory
+from payments.tests.factories import on_shift
 from testsupport.testing import client_for
 from users.tests.factories import AdminFactory, CashierFactory, UsherFactory
 
@@ -24,7 +25,8 @@ def show(db):
 
 @pytest.fixture
 def cashier(db):
-    return CashierFactory(username="carla")
+    """On shift at the till: selling and taking money at the counter need one."""
+    return on_shift(CashierFactory(username="carla"))
 
 
 @pytest.fixture
@@ -34,7 +36,7 @@ def usher(db):
 
 @pytest.fixture
 def boss(db):
-    return AdminFactory(username="boss")
+    return on_shift(AdminFactory(username="boss"))
 
 
 @pytest.fixture

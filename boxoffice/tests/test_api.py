@@ -241,3 +241,13 @@ def test_the_database_lost_between_seats_and_money_sells_nothing(cashier_client,
     assert int(response["Retry-After"]) > 0
     assert nothing_written()
     assert OutboxEmail.objects.count() == 0
+
+
+def test_a_cancelled_screening_sells_nothing_at_the_counter(cashier_client, show, admin_user):
+    from bookings.services import showtime_cancel
+
+    showtime_cancel(showtime_id=show.pk, reason="The projector broke.", by=admin_user)
+    response = sell(cashier_client, show, "A1")
+    assert response.status_code == 409
+    assert response.data["code"] == "showtime_cancelled"
+    assert nothing_written()

@@ -20,7 +20,7 @@ from cinema.tests.factories import ShowtimeFactory
 from notifications.delivery import deliver_due
 from payments.models import Payment, PaymentStatus, Provider
 from payments.services import payment_refund_by_staff
-from payments.tests.factories import deliver, only_payment, paid_at_stripe, pay_url
+from payments.tests.factories import deliver, on_shift, only_payment, paid_at_stripe, pay_url
 from tickets.models import Ticket, TicketStatus
 from users.tests.factories import CashierFactory, UserFactory
 
@@ -52,7 +52,7 @@ def house(show, customer, customer_client, anon_client, admin_client, stripe_on,
     assert deliver(anon_client, delivery).status_code == 200
     cash = book(user=UserFactory(email="cash@example.com"), showtime=show, seats=[seat(show, "A2")])
     assert admin_client.post(pay_url(cash), {"method": "cash"}, format="json").status_code == 200
-    cashier = CashierFactory()
+    cashier = on_shift(CashierFactory())
     walk_in = counter_sale_create(
         cashier=cashier,
         showtime_id=show.pk,
