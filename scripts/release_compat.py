@@ -62,13 +62,17 @@ def prepare_schema(env: dict) -> None:
         env=env,
     )
     script = (
+        "from decimal import Decimal\n"
         "from django.utils import timezone\n"
         "from boxoffice.services import counter_sale_create\n"
         "from cinema.models import Showtime\n"
+        "from payments.shift_services import shift_open\n"
         "from users.models import User\n"
+        "cashier = User.objects.get(username='cashier')\n"
+        "shift_open(cashier=cashier, opening_float=Decimal('100.00'))\n"
         "show = Showtime.objects.filter(start_time__gt=timezone.now()).order_by('start_time')[1]\n"
         "seat = show.hall.seats.order_by('-position').first()\n"
-        "counter_sale_create(cashier=User.objects.get(username='cashier'), showtime_id=show.pk,"
+        "counter_sale_create(cashier=cashier, showtime_id=show.pk,"
         " seat_ids=[seat.pk], method='cash', customer_name='Walk In')\n"
     )
     run([PYTHON, "manage.py", "shell", "-c", script], cwd=ROOT, env=env)
