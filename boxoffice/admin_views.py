@@ -37,7 +37,8 @@ def _require(request, permission: str) -> None:
 
 
 def _context(request, site, **extra) -> dict:
-    return {**site.each_context(request), **extra}
+    # No side menu on the till's screens: the seat grid of a 20-seat row needs the width.
+    return {**site.each_context(request), "is_nav_sidebar_enabled": False, **extra}
 
 
 def shift_box(request, site) -> dict:

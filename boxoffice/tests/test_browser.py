@@ -51,7 +51,8 @@ def night(settings, smtp_server) -> Night:  # noqa: F811
     if timezone.localdate(start) != timezone.localdate(now):
         start = now - dt.timedelta(minutes=5)
     show = ShowtimeFactory(
-        hall=HallFactory(name="Friday Screen", layout={"rows": 4, "seats_per_row": 6}),
+        # Rows of 20, as wide as the demo's largest hall: the whole row must show.
+        hall=HallFactory(name="Friday Screen", layout={"rows": 4, "seats_per_row": 20}),
         movie=MovieFactory(title="Friday Premiere", duration_minutes=110),
         start_time=start,
         price=Decimal("11.50"),
@@ -90,6 +91,14 @@ def _sign_out(page, url):
     page.wait_for_url(re.compile(r".*/admin/logout/.*"))
 
 
+def _whole_row_shows(page, width):
+    """Every seat of a row of 20 on screen, none behind a sideways scroll."""
+    last = page.locator("table.sell-grid tr").first.locator("td").last.bounding_box()
+    assert last["x"] + last["width"] <= width, last
+    grid = "document.querySelector('.sell-map')"
+    assert page.evaluate(f"{grid}.scrollWidth <= {grid}.clientWidth")
+
+
 def _clean(page):
     assert page.console_errors == [] and page.script_errors == []
     assert page.outside_requests == []
@@ -121,6 +130,7 @@ def _close_shift(page, url, counted) -> str:
 def _sell_two(page, url, night, *, clicks) -> str:
     """On the showtime's Sell screen: two seats, a walk-in's name and email, Sell.
     Returns the sale page's URL."""
+    _whole_row_shows(page, 1280)
     page.locator("label.sell-seat").nth(0).click()
     page.locator("label.sell-seat").nth(1).click()
     clicks += ["seat", "seat"]
@@ -222,6 +232,7 @@ def test_sell_screen_on_a_ten_inch_tablet(night, open_page, live_server):  # noq
         assert page.evaluate("document.documentElement.scrollWidth") <= 800
         box = page.locator(".sell-submit").bounding_box()
         assert box["x"] + box["width"] <= 800
+        _whole_row_shows(page, 800)
         for n in (0, 1):
             seat = page.locator("label.sell-seat").nth(n)
             size = seat.bounding_box()
