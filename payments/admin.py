@@ -84,16 +84,15 @@ class NeedsAttentionFilter(admin.SimpleListFilter):
 
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyAdmin):
+    # What fits beside the filters at 1440 px: the provider and method in one column,
+    # the amount with its currency, the reservation by number; the rest on the page.
     list_display = [
         "id",
-        "reservation",
+        "booking",
         "customer",
-        "provider",
-        "method",
+        "how",
         "status",
-        "amount",
-        "currency",
-        "reason",
+        "money",
         "flag",
         "created_at",
     ]
@@ -108,7 +107,19 @@ class PaymentAdmin(ReadOnlyAdmin):
 
     @admin.display(description="customer", ordering="reservation__user__username")
     def customer(self, obj):
-        return obj.reservation.user
+        return obj.reservation.customer_label
+
+    @admin.display(description="reservation", ordering="reservation_id")
+    def booking(self, obj):
+        return f"#{obj.reservation_id}"
+
+    @admin.display(description="how", ordering="provider")
+    def how(self, obj):
+        return f"{obj.get_provider_display()}: {obj.get_method_display()}"
+
+    @admin.display(description="amount", ordering="amount")
+    def money(self, obj):
+        return format_money(obj.amount, obj.currency)
 
     def has_refund_permission(self, request):
         return request.user.has_perm(roles.CANCEL_COUNTER_SALES)

@@ -78,6 +78,9 @@ def demo() -> Demo:
         "users": "/admin/users/user/",
         "user": f"/admin/users/user/{customer.pk}/change/",
         "user-add": "/admin/users/user/add/",
+        "payments": "/admin/payments/payment/",
+        "tickets": "/admin/tickets/ticket/",
+        "emails": "/admin/notifications/outboxemail/",
     }
     return Demo(
         pages=pages,
@@ -179,6 +182,9 @@ def test_admin_pages_load_for_an_admin(demo, live_server, open_page):
         "showtime-delete-refused": refused_with_the_reason,
         "showtimes": _fits,
         "reservations": _fits,
+        "payments": _fits,
+        "tickets": _fits,
+        "emails": _fits,
         "reports": reports_with_dropdowns,
         "reports-filtered": reports_name_the_choice,
         "reports-invalid": reports_error_only,
@@ -187,6 +193,19 @@ def test_admin_pages_load_for_an_admin(demo, live_server, open_page):
     problems = walk(page, live_server, demo.pages, checks, prefix="admin")
 
     assert problems == []
+
+
+def test_the_schedule_fits_1280_px_with_the_menu_open(demo, live_server, open_page):
+    """Sold and inside, the columns the door and the counter look at, stay on screen."""
+    page = open_page(width=1280, height=900)
+    with screenshot_on_failure(page, "admin-showtimes-1280"):
+        log_in(page, live_server)
+        page.goto(f"{live_server.url}/admin/cinema/showtime/")
+        _fits(page)
+        assert page.locator("td.field-sold").first.is_visible()
+        box = page.locator("th.column-inside_count").bounding_box()
+        assert box["x"] + box["width"] <= 1280
+        assert clean(page) == []
 
 
 def test_reports_are_one_click_from_the_dashboard(demo, live_server, open_page):
