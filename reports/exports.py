@@ -159,8 +159,14 @@ def _ledger_row(entry: str, payment) -> list:
     at = payment.at.astimezone(local_zone())
     money: Decimal = payment.amount if entry == "payment" else -payment.amount
     staff = payment.taken_by.get_username() if payment.taken_by_id else ""
-    # Shifts are being added to payments: the column is filled once they are.
-    shift = getattr(payment, "shift_id", None)
+    shift = payment.shift_id
+    if entry == "refund":
+        # A refund paid out at the counter came out of the till of whoever handed it
+        # back (Payment.refund_shift), maybe another cashier on another day than the
+        # sale; a refund to a card came out of no till.
+        shift = payment.refund_shift_id
+        if shift is not None:
+            staff = payment.refund_shift.cashier.get_username()
     return [
         entry,
         at.date().isoformat(),

@@ -319,6 +319,6 @@ def ledger_refunds(*, start: dt.datetime, end: dt.datetime) -> QuerySet[Payment]
         Payment.objects.filter(status=PaymentStatus.REFUNDED)
         .annotate(at=Coalesce("refunded_at", "updated_at"))
         .filter(at__gte=start, at__lt=end)
-        .select_related("taken_by")
+        .select_related("taken_by", "refund_shift__cashier")
         .order_by(F("at").asc(), "pk")
     )

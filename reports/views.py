@@ -138,7 +138,8 @@ class PaymentsExportView(APIView):
         responses=_csv_response(
             "Columns: entry, date, time, payment_id, reservation_id, provider, method, "
             "amount, currency, status (the payment's now), reference (the provider's id of "
-            "the payment or of the refund), staff (who took it at the counter), shift."
+            "the payment or of the refund), staff (who took it at the counter, or handed "
+            "it back), shift (the till's shift the money went into or came out of)."
         ),
     )
     def get(self, request):

@@ -22,6 +22,8 @@ REQUIRED = (
     ("a screening's cancel racing bookings", "payments.tests.test_showtime_cancel_race."),
     ("the counter racing online buyers", "boxoffice.tests.test_concurrency."),
     ("the role matrix", "users.tests.test_role_matrix."),
+    ("a day at the cinema", "payments.tests.test_a_day_at_the_cinema."),
+    ("a day at the till in a browser", "boxoffice.tests.test_browser_day."),
 )
 
 

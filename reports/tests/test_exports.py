@@ -12,9 +12,12 @@ import pytest
 from django.utils import timezone
 
 from bookings.models import ReservationStatus
-from bookings.tests.factories import reserve, seats_of
+from bookings.services import reservation_cancel
+from bookings.tests.factories import reserve, seat_ids, seats_of
+from boxoffice.services import counter_sale_create
 from cinema.tests.factories import HallFactory, MovieFactory, ShowtimeFactory
 from payments.models import Method, Payment, PaymentStatus, Provider
+from payments.tests.factories import open_shift
 from testsupport.testing import client_for
 from tickets.models import Ticket, TicketStatus
 from tickets.services import tickets_issue
@@ -481,3 +484,26 @@ def test_the_admins_download_is_for_admins_only(client, scene):
     assert client.get("/admin/reports/export/sales.csv", RANGE).status_code == 403
     client.force_login(AdminFactory())
     assert client.get("/admin/reports/export/sales.csv", RANGE).status_code == 200
+
+
+def test_ledger_puts_a_counter_refund_on_the_shift_that_paid_it_out(admin_client):
+    """Sold in one cashier's shift, handed back by another in hers: the refund's row
+    names the one who handed it back and her shift, the sale's the seller's."""
+
+    show = ShowtimeFactory(start_time=timezone.now() + dt.timedelta(hours=1))
+    seller, other = CashierFactory(username="seller"), CashierFactory(username="other")
+    sold_in, paid_out = open_shift(seller), open_shift(other)
+    reservation = counter_sale_create(
+        cashier=seller, showtime_id=show.pk, seat_ids=seat_ids(show, "A1"), method="cash"
+    ).reservation
+    reservation_cancel(reservation=reservation, by=other, at_counter=True)
+    today = str(timezone.localdate())
+
+    _, rows = read_csv(admin_client.get(PAYMENTS, {"from": today, "to": today}))
+
+    seen = [(r["entry"], r["amount"], r["staff"], r["shift"]) for r in rows]
+    price = f"{reservation.total_price:.2f}"
+    assert seen == [
+        ("payment", price, "seller", str(sold_in.pk)),
+        ("refund", f"-{price}", "other", str(paid_out.pk)),
+    ]
