@@ -306,8 +306,18 @@ def test_admin_on_a_phone_in_the_dark(demo, live_server, open_page):
         widths = scroller.evaluate("box => [box.scrollWidth, box.clientWidth]")
         assert widths[0] > widths[1]  # the wide hall scrolls inside its box
 
+    def charts_readable(page):
+        no_sideways_page(page)
+        # The day labels at their drawn size, not shrunk with the chart to a phone's width.
+        heights = page.evaluate(
+            "() => [...document.querySelectorAll('svg[data-chart] text')]"
+            ".map(t => t.getBoundingClientRect().height)"
+        )
+        assert heights and min(heights) >= 10, f"chart text {min(heights or [0]):.1f} px high"
+
     checks = dict.fromkeys(phone_pages, no_sideways_page)
     checks["dashboard"] = dark
+    checks["reports"] = charts_readable
     checks["showtime-upcoming"] = seat_map_in_the_dark
     problems = walk(page, live_server, phone_pages, checks, prefix="admin-phone")
 
