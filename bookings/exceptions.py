@@ -84,6 +84,16 @@ class SeatsUnavailable(Conflict):
     fields = {"seats": list[TakenSeat]}
 
 
+class NoBlockAvailable(Conflict):
+    """Best available found no block of the asked size: ``largest`` is the size of the
+    largest block of adjacent free seats there is (of the seat type asked for), so the
+    client can offer it or split the party."""
+
+    detail = "No block of that many adjacent free seats in one row."
+    code = "no_block_available"
+    fields = {"largest": int}
+
+
 class HoldExpired(Conflict):
     detail = "This hold has expired; its seats were released."
     code = "hold_expired"

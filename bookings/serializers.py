@@ -32,9 +32,50 @@ class SeatIdsField(serializers.ListField):
     child = serializers.IntegerField(min_value=1, max_value=MAX_ID)
 
 
-class ReservationCreateSerializer(serializers.Serializer):
+class BestAvailableMixin(serializers.Serializer):
+    """``seats`` (the customer's choice) or ``quantity`` (best available, with an
+    optional ``seat_type``): exactly one of the two."""
+
+    seats = SeatIdsField(required=False)
+    # No maximum here: more than MAX_SEATS_PER_RESERVATION is the engine's
+    # `too_many_seats`, with the limit, as for a list of seats.
+    quantity = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=MAX_ID,
+        help_text="Best available, instead of `seats`: this many adjacent free seats of one "
+        "row, the best placed there are (the centre of the rows about two thirds back "
+        "first, never leaving one seat alone between taken ones when the row allows "
+        "otherwise). At most MAX_SEATS_PER_RESERVATION "
+        f"({settings.MAX_SEATS_PER_RESERVATION}), else 400 `too_many_seats`; none free is "
+        "409 `no_block_available` with `largest`, the largest block there is.",
+    )
+    seat_type = serializers.ChoiceField(
+        choices=SeatType.choices,
+        required=False,
+        help_text="With `quantity` only: seats of this type only. Left out: STANDARD or VIP "
+        "seats (a block is always of one type); ACCESSIBLE seats only when asked for.",
+    )
+
+    def validate(self, attrs):
+        has_seats, has_quantity = "seats" in attrs, "quantity" in attrs
+        if not has_seats and not has_quantity:
+            raise serializers.ValidationError(
+                {"seats": ["This field is required, unless `quantity` (best available) is given."]}
+            )
+        if has_seats and has_quantity:
+            raise serializers.ValidationError(
+                {"quantity": ["Give either `seats` or `quantity` (best available), not both."]}
+            )
+        if has_seats and "seat_type" in attrs:
+            raise serializers.ValidationError(
+                {"seat_type": ["Only with `quantity`: the seats named are what they are."]}
+            )
+        return attrs
+
+
+class ReservationCreateSerializer(BestAvailableMixin):
     showtime = serializers.IntegerField(min_value=1, max_value=MAX_ID)
-    seats = SeatIdsField()
     hold = serializers.BooleanField(
         default=False,
         help_text="Hold the seats for HOLD_MINUTES instead of booking them; confirm later.",

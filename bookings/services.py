@@ -31,7 +31,7 @@ from django.db.models import Count, F, Min, Subquery
 from django.utils import timezone
 
 import audit
-from bookings import queries, signals
+from bookings import queries, seat_picking, signals
 from bookings.exceptions import (
     AlreadyCancelled,
     AlreadyConfirmed,
@@ -41,6 +41,7 @@ from bookings.exceptions import (
     IdempotencyKeyReused,
     InvalidIdempotencyKey,
     InvalidSeats,
+    NoBlockAvailable,
     NoEmailAddress,
     NoSeatsChosen,
     NotConfirmed,
@@ -162,6 +163,10 @@ class _Request:
     hold: bool
     now: datetime
     counter: CounterSale | None = None
+    # Best available: this many adjacent seats (of ``seat_type``), chosen under the
+    # lock; ``seat_ids`` are then the chosen ones.
+    quantity: int | None = None
+    seat_type: str | None = None
 
     @property
     def expires_at(self) -> datetime | None:
@@ -334,6 +339,13 @@ def _fingerprint(request: _Request) -> str:
                 request.counter.customer_name,
                 request.counter.customer_email,
             ],
+            # Only for best available, so the fingerprints of seat-id bookings (keys
+            # remembered across a deploy) stay as they were.
+            **(
+                {}
+                if request.quantity is None
+                else {"quantity": request.quantity, "seat_type": request.seat_type}
+            ),
         },
         sort_keys=True,
     )
@@ -404,6 +416,54 @@ def _validate_seat_list(seat_ids: tuple[int, ...]) -> None:
             detail=f"These seats appear more than once: {', '.join(map(str, duplicates))}.",
             seats=duplicates,
         )
+
+
+def _validate_quantity(quantity: int) -> None:
+    """Step 2 for best available: 1 to MAX_SEATS_PER_RESERVATION seats."""
+    if quantity < 1:
+        raise NoSeatsChosen()
+    limit = settings.MAX_SEATS_PER_RESERVATION
+    if quantity > limit:
+        raise TooManySeats(
+            detail=f"A reservation covers at most {limit} seats; {quantity} were asked.",
+            limit=limit,
+        )
+
+
+def _pick_best(showtime: Showtime, request: _Request) -> tuple[_Request, list[_Seat]]:
+    """Best available, under the lock: the hall's seats and the showtime's live claims
+    (a lapsed hold's seat is free), read once, and the best block of ``quantity``
+    adjacent free seats among them (``seat_picking.best_block``). Returns the request
+    with those seats as its ``seat_ids``; NoBlockAvailable (409) with the largest block
+    there is when none is free. The normal claim check follows."""
+    seats = [
+        _Seat(*row)
+        for row in Seat.objects.filter(hall_id=showtime.hall_id)
+        .order_by("position")
+        .values_list(*queries.SEAT_FIELDS)
+    ]
+    taken = [
+        seat_id
+        for seat_id, hold_expires_at in ReservationSeat.objects.filter(showtime_id=showtime.pk)
+        .active()
+        .order_by()
+        .values_list("seat_id", "hold_expires_at")
+        if claim_status(active=True, hold_expires_at=hold_expires_at, now=request.now)
+        != SeatStatus.AVAILABLE
+    ]
+    pick = seat_picking.best_block(seats, taken, request.quantity, request.seat_type)
+    if not pick.seat_ids:
+        raise NoBlockAvailable(
+            detail=f"No {request.quantity} adjacent free seats"
+            f"{f' of type {request.seat_type}' if request.seat_type else ''} in one row; "
+            f"the largest block free has {pick.largest}.",
+            largest=pick.largest,
+        )
+    chosen = set(pick.seat_ids)
+    return (
+        dataclasses.replace(request, seat_ids=pick.seat_ids),
+        [seat for seat in seats if seat.id in chosen],
+    )
 
 
 def _seats_of_showtime(*, showtime_id: int, seat_ids: tuple[int, ...]) -> list[_Seat]:
@@ -562,13 +622,19 @@ def _book(request: _Request, idempotency_key: str | None) -> BookingResult:
         earlier, key_row = _idempotency_begin(request, idempotency_key)
         if earlier is not None:
             return BookingResult(reservation=earlier, replayed=True)
-    _validate_seat_list(request.seat_ids)
-    # Seats come from the primary: the booking decides on fresh data, never a replica.
-    # Read before the lock, which then stays shorter by one round trip.
-    seats = _seats_of_showtime(showtime_id=request.showtime_id, seat_ids=request.seat_ids)
-    showtime = _lock_showtime(request.showtime_id)  # step 3, the lock
-    _check_open_for(showtime, request)
-    seats = _seats_under_lock(showtime, request, seats)
+    if request.quantity is not None:
+        _validate_quantity(request.quantity)
+        showtime = _lock_showtime(request.showtime_id)  # step 3, the lock
+        _check_open_for(showtime, request)
+        request, seats = _pick_best(showtime, request)
+    else:
+        _validate_seat_list(request.seat_ids)
+        # Seats come from the primary: the booking decides on fresh data, never a
+        # replica. Read before the lock, which then stays shorter by one round trip.
+        seats = _seats_of_showtime(showtime_id=request.showtime_id, seat_ids=request.seat_ids)
+        showtime = _lock_showtime(request.showtime_id)  # step 3, the lock
+        _check_open_for(showtime, request)
+        seats = _seats_under_lock(showtime, request, seats)
     _check_claims(showtime, request, seats)
     reservation, booked = _persist(showtime, request, _price(showtime, seats))
     if key_row is not None:
@@ -764,14 +830,21 @@ def reservation_create(
     *,
     user,
     showtime_id: int,
-    seat_ids: list[int],
+    seat_ids: list[int] | None = None,
     hold: bool = False,
     idempotency_key: str | None = None,
     now: datetime | None = None,
     counter: CounterSale | None = None,
+    quantity: int | None = None,
+    seat_type: str | None = None,
 ) -> BookingResult:
     """Book (or, with ``hold``, hold for HOLD_MINUTES) all of ``seat_ids`` or none. With
     PAYMENT_REQUIRED on, every booking is a hold, whatever ``hold`` says.
+
+    Best available: ``quantity`` instead of ``seat_ids`` (one or the other) books the
+    best block of that many adjacent free seats of one row (of ``seat_type`` if given),
+    chosen under the showtime lock (``seat_picking.best_block``); none free is
+    NoBlockAvailable (409, with the largest block there is).
 
     At the counter (``counter``): sold by its cashier to ``user`` (an account) or to a
     walk-in (``user`` None); open until COUNTER_SALES_AFTER_START_MINUTES after the
@@ -785,16 +858,18 @@ def reservation_create(
 
     Errors: ShowtimeNotFound, ShowtimeClosed, NoSeatsChosen, DuplicateSeats, TooManySeats,
     InvalidSeats, SeatLimitExceeded (400); SeatsUnavailable (409) naming every taken
-    seat; IdempotencyKeyReused (422); ServiceBusy (503). Nothing is written on an error.
+    seat; NoBlockAvailable (409); IdempotencyKeyReused (422); ServiceBusy (503). Nothing is written on an error.
     """
     request = _Request(
         user=user,
         showtime_id=showtime_id,
-        seat_ids=tuple(seat_ids),
+        seat_ids=tuple(seat_ids or ()),
         # With PAYMENT_REQUIRED every booking is a hold, confirmed by its payment.
         hold=hold or settings.PAYMENT_REQUIRED,
         now=now or timezone.now(),
         counter=counter,
+        quantity=quantity,
+        seat_type=seat_type or None,
     )
     try:
         return _book(request, idempotency_key)

@@ -28,6 +28,7 @@ from bookings.exceptions import (
     InvalidIdempotencyKey,
     InvalidSeatNumber,
     InvalidSeats,
+    NoBlockAvailable,
     NoEmailAddress,
     NoSeatsChosen,
     NotConfirmed,
@@ -133,7 +134,27 @@ _CREATE_EXAMPLES = [
         value={"showtime": 12, "seats": [101, 102], "hold": True},
         request_only=True,
     ),
+    OpenApiExample(
+        "Best available: four seats together",
+        value={"showtime": 12, "quantity": 4},
+        request_only=True,
+    ),
+    OpenApiExample(
+        "Best available: two VIP seats",
+        value={"showtime": 12, "quantity": 2, "seat_type": "VIP"},
+        request_only=True,
+    ),
 ]
+_NO_BLOCK_EXAMPLE = OpenApiExample(
+    "No block that big",
+    value={
+        "detail": "No 6 adjacent free seats in one row; the largest block free has 4.",
+        "code": "no_block_available",
+        "largest": 4,
+    },
+    response_only=True,
+    status_codes=["409"],
+)
 
 
 class ReservationFilter(NoEmptyValuesFilterSet):
@@ -246,11 +267,21 @@ class SeatMapView(PublicReadsMixin, APIView):
         "(status HELD, `expires_at` set) until confirmed. With PAYMENT_REQUIRED on every "
         "booking is a hold, confirmed by its payment (`/checkout/` or the box office). "
         "Send an `Idempotency-Key` header to make retries safe. A `showtime` that names "
-        "none is 400 `showtime_not_found`.",
+        "none is 400 `showtime_not_found`.\n\n"
+        "Best available: `quantity` instead of `seats` (exactly one of the two) books the "
+        "best block of that many adjacent free seats in one row, chosen under the same "
+        "lock as any booking: the centre of the rows about two thirds back first, never "
+        "leaving a single seat alone between taken ones when the row allows otherwise; "
+        "`seat_type` keeps to seats of that type (left out: STANDARD or VIP, never mixed "
+        "in a block). No such block is 409 `no_block_available` with `largest`, the "
+        "largest block of adjacent free seats there is.",
         request=ReservationCreateSerializer,
         parameters=[IDEMPOTENCY_HEADER, *_CREATED_HEADERS],
-        examples=[*_CREATE_EXAMPLES, _SEATS_TAKEN_EXAMPLE],
-        responses={201: ReservationSerializer, **domain_errors(ShowtimeNotFound, *_BOOKING_ERRORS)},
+        examples=[*_CREATE_EXAMPLES, _SEATS_TAKEN_EXAMPLE, _NO_BLOCK_EXAMPLE],
+        responses={
+            201: ReservationSerializer,
+            **domain_errors(ShowtimeNotFound, *_BOOKING_ERRORS, NoBlockAvailable),
+        },
     ),
     destroy=extend_schema(
         tags=["reservations"],
@@ -339,7 +370,9 @@ class ReservationViewSet(
         result = services.reservation_create(
             user=request.user,
             showtime_id=serializer.validated_data["showtime"],
-            seat_ids=serializer.validated_data["seats"],
+            seat_ids=serializer.validated_data.get("seats"),
+            quantity=serializer.validated_data.get("quantity"),
+            seat_type=serializer.validated_data.get("seat_type"),
             hold=serializer.validated_data["hold"],
             idempotency_key=request.headers.get("Idempotency-Key"),
         )

@@ -1,7 +1,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from bookings.serializers import ReservationSerializer, SeatIdsField
+from bookings.serializers import BestAvailableMixin, ReservationSerializer
 from core.limits import MAX_ID
 from core.serializers import MoneyField, StrictCharField, StrictEmailField
 from payments import shift_selectors
@@ -31,9 +31,11 @@ class CounterCustomerSerializer(serializers.Serializer):
     )
 
 
-class CounterSaleCreateSerializer(serializers.Serializer):
+class CounterSaleCreateSerializer(BestAvailableMixin):
+    """``seats`` (seat ids) or ``quantity`` with an optional ``seat_type`` ("4 seats,
+    best"): exactly one of the two."""
+
     showtime = serializers.IntegerField(min_value=1, max_value=MAX_ID)
-    seats = SeatIdsField()
     method = serializers.ChoiceField(
         choices=COUNTER_METHODS,
         help_text="How the money is taken at the counter.",

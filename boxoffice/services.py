@@ -21,13 +21,15 @@ def counter_sale_create(
     *,
     cashier,
     showtime_id: int,
-    seat_ids: list[int],
+    seat_ids: list[int] | None = None,
     method: str,
     customer=None,
     customer_name: str = "",
     customer_email: str = "",
     idempotency_key: str | None = None,
     now: datetime | None = None,
+    quantity: int | None = None,
+    seat_type: str | None = None,
 ) -> BookingResult:
     """Sell ``seat_ids`` of a showtime at the counter, paid (``method``: cash or card
     terminal) and CONFIRMED, with its tickets: all or nothing.
@@ -40,6 +42,10 @@ def counter_sale_create(
     is for ``customer`` (an account) or a walk-in (no account is created), known by
     ``customer_name`` and ``customer_email`` where given; its emails go there.
 
+    ``quantity`` (and ``seat_type``) instead of ``seat_ids`` sells the best block of
+    that many adjacent free seats (the engine's best available; 409 no_block_available
+    when there is none).
+
     A repeat with the same ``idempotency_key`` (the cashier's) returns the first sale
     (``replayed``) and sells nothing more.
 
@@ -50,7 +56,7 @@ def counter_sale_create(
     Locks: the showtime row, then the reservation, its payments (the engine's order),
     then the cashier's shift.
     Errors: NoOpenShift (409); those of ``bookings.services.reservation_create`` (400
-    showtime_closed, invalid_seats, ...; 409 seats_unavailable; 422
+    showtime_closed, invalid_seats, ...; 409 seats_unavailable, no_block_available; 422
     idempotency_key_reused; 503 busy).
     """
     now = now or timezone.now()
@@ -60,6 +66,8 @@ def counter_sale_create(
         user=customer,
         showtime_id=showtime_id,
         seat_ids=seat_ids,
+        quantity=quantity,
+        seat_type=seat_type,
         hold=True,
         idempotency_key=idempotency_key,
         now=now,
@@ -79,7 +87,7 @@ def counter_sale_create(
         after={
             "status": payment.reservation.status,
             "showtime": showtime_id,
-            "seats": sorted(seat_ids),
+            "seats": sorted(seat.seat_id for seat in result.seats),
             "total": payment.amount,
             "method": method,
         },

@@ -16,6 +16,7 @@ from bookings.exceptions import (
     IdempotencyKeyReused,
     InvalidIdempotencyKey,
     InvalidSeats,
+    NoBlockAvailable,
     NoSeatsChosen,
     SeatsUnavailable,
     ShowtimeCancelled,
@@ -64,7 +65,10 @@ def sale_data(reservation_id: int, request) -> dict:
     "400 `showtime_closed`. No account is created for a walk-in; the confirmation goes "
     "to `customer.email` when given. Send an `Idempotency-Key` header: a double click or "
     "a retry sells nothing twice. The money goes into the cashier's open shift: without "
-    "one, nothing is sold (409 `no_open_shift`; open one with `POST /api/shifts/`).",
+    "one, nothing is sold (409 `no_open_shift`; open one with `POST /api/shifts/`).\n\n"
+    '"4 seats, best": `quantity` (and optionally `seat_type`) instead of `seats` sells '
+    "the best block of that many adjacent free seats in one row, as online (see `POST "
+    "/api/reservations/`); none free is 409 `no_block_available` with `largest`.",
     request=CounterSaleCreateSerializer,
     parameters=[IDEMPOTENCY_HEADER],
     examples=[
@@ -77,7 +81,12 @@ def sale_data(reservation_id: int, request) -> dict:
                 "customer": {"name": "Ada Lovelace", "email": "ada@example.com"},
             },
             request_only=True,
-        )
+        ),
+        OpenApiExample(
+            "Four seats, best available, card",
+            value={"showtime": 12, "quantity": 4, "method": "card"},
+            request_only=True,
+        ),
     ],
     responses={
         201: CounterSaleSerializer,
@@ -90,6 +99,7 @@ def sale_data(reservation_id: int, request) -> dict:
             ShowtimeClosed,
             InvalidIdempotencyKey,
             SeatsUnavailable,
+            NoBlockAvailable,
             IdempotencyKeyReused,
             NoOpenShift,
             ShowtimeCancelled,
@@ -107,7 +117,9 @@ class CounterSaleView(APIView):
         result = services.counter_sale_create(
             cashier=request.user,
             showtime_id=data["showtime"],
-            seat_ids=data["seats"],
+            seat_ids=data.get("seats"),
+            quantity=data.get("quantity"),
+            seat_type=data.get("seat_type"),
             method=data["method"],
             customer=customer.get("user"),
             customer_name=customer.get("name", ""),

@@ -251,3 +251,50 @@ def test_a_cancelled_screening_sells_nothing_at_the_counter(cashier_client, show
     assert response.status_code == 409
     assert response.data["code"] == "showtime_cancelled"
     assert nothing_written()
+
+
+# --- "4 seats, best" --------------------------------------------------------------------
+def test_quantity_sells_the_best_block(cashier_client, cashier, show):
+    # Rows A, B standard and C VIP: the best row is (3 - 1) * 2/3 = 1.33 -> B. Its
+    # centre pair would leave B1 and B4 alone, so the pair goes to its end.
+    response = cashier_client.post(
+        URL, {"showtime": show.pk, "quantity": 2, "method": "cash"}, format="json"
+    )
+
+    assert response.status_code == 201, response.data
+    assert [t["seat_label"] for t in response.data["tickets"]] == ["B1", "B2"]
+    assert response.data["payment"]["amount"] == "24.00"
+    assert response.data["sold_by"] == cashier.pk
+    assert Payment.objects.get().status == PaymentStatus.SUCCEEDED
+
+
+def test_quantity_with_seat_type_at_the_counter(cashier_client, show):
+    response = cashier_client.post(
+        URL,
+        {"showtime": show.pk, "quantity": 4, "seat_type": "VIP", "method": "card_terminal"},
+        format="json",
+    )
+
+    assert response.status_code == 201, response.data
+    assert [t["seat_label"] for t in response.data["tickets"]] == ["C1", "C2", "C3", "C4"]
+    assert response.data["payment"]["amount"] == "72.00"
+
+
+def test_quantity_without_a_block_sells_nothing(cashier_client, show):
+    response = cashier_client.post(
+        URL, {"showtime": show.pk, "quantity": 5, "method": "cash"}, format="json"
+    )
+
+    assert response.status_code == 409
+    assert (response.data["code"], response.data["largest"]) == ("no_block_available", 4)
+    assert nothing_written()
+
+
+def test_seats_and_quantity_together_are_refused(cashier_client, show):
+    body = {"showtime": show.pk, "seats": seat_ids(show, "A1"), "quantity": 1, "method": "cash"}
+
+    response = cashier_client.post(URL, body, format="json")
+
+    assert response.status_code == 400
+    assert "quantity" in response.data
+    assert nothing_written()

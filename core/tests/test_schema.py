@@ -103,7 +103,12 @@ def test_booking_errors_are_typed_per_operation(schema):
     assert error["properties"]["limit"] == {"type": "integer"}
     assert error["properties"]["seats"] == {"type": "array", "items": {"type": "integer"}}
     conflict = component(schema, response_schema(schema, "/api/reservations/", "post", 409))
-    assert sorted(codes(schema, conflict)) == ["seats_unavailable", "showtime_cancelled"]
+    assert sorted(codes(schema, conflict)) == [
+        "no_block_available",
+        "seats_unavailable",
+        "showtime_cancelled",
+    ]
+    assert conflict["properties"]["largest"] == {"type": "integer"}
     # A cancelled showtime's 409 names no seats: the taken seats are there when taken.
     assert conflict["required"] == ["detail", "code"]
     assert conflict["properties"]["seats"]["items"] == {"$ref": "#/components/schemas/TakenSeat"}
