@@ -35,9 +35,10 @@ from django.utils import timezone
 from bookings import services
 from bookings.models import Reservation, ReservationSeat, ReservationStatus
 from cinema.models import Seat, SeatType, Showtime
+from core.days import local_day_range, local_zone
 from demo.catalogue import PUBLISHED_AHEAD, popularity
 from demo.payments import demo_cards_paid, demo_pay_online, demo_refunds_paid_out
-from payments.models import Method, Payment
+from payments.models import Method, Payment, Shift
 from payments.services import payment_take_at_box_office
 from payments.shift_selectors import shift_expected, shift_queryset
 from payments.shift_services import shift_close, shift_open, shift_open_for
@@ -332,18 +333,60 @@ def seed_sales(*, showtimes: list[Showtime], customers: list, cashier, progress=
     )
     todo = [show for show in showtimes if show.pk not in sold]
     tally = SalesTally()
-    # The counter's sales and refunds go to a shift of the cashier's, closed at the end
-    # with the cash expected counted (its report then shows them), so the cashier
-    # starts the demo with no shift open, as at the start of a day.
+    # The counter's sales and refunds go to a shift of the cashier's while the demo
+    # sells (the services need one open), then become one closed shift per day: the
+    # cashier starts the demo with no shift open, as at the start of a day.
     shift = at_the_till(cashier) and shift_open_for(staff=cashier) if todo else None
     for index, showtime in enumerate(todo, start=1):
         tally.add(seed_showtime_sales(showtime, customers=customers, cashier=cashier, now=now))
         if progress:
             progress("Selling seats", index, len(todo))
     if shift is not None:
-        expected = shift_expected(shift_queryset().get(pk=shift.pk))
-        shift_close(shift_id=shift.pk, by=cashier, counted=expected)
+        shifts_per_day(shift)
     return tally
+
+
+def shifts_per_day(selling: Shift) -> int:
+    """Spread the money of the demo's selling shift over one shift per local day, as a
+    cashier would have worked them: each opened with DEMO_FLOAT a little before its first
+    sale, closed a little after its last with the cash expected counted (no difference).
+    The selling shift, then empty, goes. Returns how many days' shifts were made."""
+    zone = local_zone()
+    cashier = selling.cashier
+    taken = Payment.objects.filter(shift=selling)
+    handed_back = Payment.objects.filter(refund_shift=selling)
+    moments: dict[dt.date, list[dt.datetime]] = {}
+    times_taken = taken.values_list("succeeded_at", flat=True)
+    times_handed_back = handed_back.values_list("refunded_at", flat=True)
+    for when in [*times_taken, *times_handed_back]:
+        if when is not None:
+            moments.setdefault(timezone.localtime(when, zone).date(), []).append(when)
+    made = 0
+    for day, times in sorted(moments.items()):
+        start, end = local_day_range(day)
+        # Written closed (the selling shift is still the cashier's open one), its count
+        # set once its money is in: the history of a day that is over.
+        shift = Shift.objects.create(
+            cashier=cashier,
+            # Within its day: a sale just after midnight opens the day's shift at midnight.
+            opened_at=max(start, min(times) - dt.timedelta(minutes=20)),
+            opening_float=DEMO_FLOAT,
+            open=None,
+            closed_at=max(times) + dt.timedelta(minutes=20),
+            closed_by=cashier,
+            counted=DEMO_FLOAT,
+        )
+        taken.filter(succeeded_at__gte=start, succeeded_at__lt=end).update(shift=shift)
+        handed_back.filter(refunded_at__gte=start, refunded_at__lt=end).update(refund_shift=shift)
+        expected = shift_expected(shift_queryset().get(pk=shift.pk))
+        Shift.objects.filter(pk=shift.pk).update(counted=expected)
+        made += 1
+    if not Payment.objects.filter(shift=selling).exists() and not handed_back.exists():
+        selling.delete()
+    else:  # money without a time: left on the selling shift, closed as expected
+        expected = shift_expected(shift_queryset().get(pk=selling.pk))
+        shift_close(shift_id=selling.pk, by=cashier, counted=expected)
+    return made
 
 
 def _free_seats(showtime: Showtime, now: dt.datetime) -> tuple[_Seats, set[int]]:

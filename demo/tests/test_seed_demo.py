@@ -15,6 +15,8 @@ from cinema.models import Hall, Movie, Seat, SeatType, Showtime
 from core.days import local_zone
 from notifications.models import OutboxEmail, OutboxStatus
 from payments.models import CAPTURED_STATUSES, Method, Payment, PaymentStatus, Provider
+from payments.shift_selectors import shift_difference, shift_queryset
+from payments.shift_services import shift_open_for
 from reports.selectors import stats_report
 from tickets.models import Ticket, TicketStatus
 from users.models import Role, User
@@ -169,6 +171,32 @@ def test_seed_demo_makes_money(settings):
         (Provider.BOX_OFFICE, Method.CASH),
         (Provider.BOX_OFFICE, Method.CARD_TERMINAL),
     }
+
+
+def test_seed_demo_works_the_till_one_shift_a_day(settings):
+    """The counter's money is in one closed shift per day of the cashier's, each opened
+    before its first sale and closed after its last with the cash expected counted; the
+    cashier has no shift open when the demo starts."""
+    settings.DEBUG = True
+    _seed(*SMALL)
+    zone = local_zone()
+    cashier = User.objects.get(username="cashier")
+
+    shifts = list(shift_queryset().filter(cashier=cashier).order_by("opened_at"))
+    assert shift_open_for(staff=cashier) is None
+    days = [timezone.localtime(shift.opened_at, zone).date() for shift in shifts]
+    assert len(shifts) >= 2 and len(days) == len(set(days))  # one a day, several days
+    for shift in shifts:
+        assert shift.closed_at is not None and shift_difference(shift) == 0
+        day = timezone.localtime(shift.opened_at, zone).date()
+        taken = Payment.objects.filter(shift=shift).values_list("succeeded_at", flat=True)
+        back = Payment.objects.filter(refund_shift=shift).values_list("refunded_at", flat=True)
+        moments = [*taken, *back]
+        assert moments
+        assert all(timezone.localtime(m, zone).date() == day for m in moments)
+        assert shift.opened_at <= min(moments) and max(moments) < shift.closed_at
+    counter = Payment.objects.filter(provider=Provider.BOX_OFFICE, taken_by=cashier)
+    assert not counter.filter(shift__isnull=True).exists()
 
 
 def test_seed_demo_opens_the_doors_of_played_showtimes(settings):
