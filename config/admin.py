@@ -58,6 +58,11 @@ class MarqueeAdminSite(admin.AdminSite):
                 self.admin_view(self.report_export("payments")),
                 name="marquee-report-export-payments",
             ),
+            path(
+                "reports/export/shifts.csv",
+                self.admin_view(self.report_export("shifts")),
+                name="marquee-report-export-shifts",
+            ),
             path("box-office/sell/", page(counter.sell_index), name="marquee-sell-index"),
             path(
                 "box-office/sell/<int:showtime_id>/",

@@ -149,3 +149,12 @@ def shift_difference(shift: Shift) -> Decimal | None:
     if shift.counted is None:
         return None
     return shift.counted - shift_expected(shift)
+
+
+def shifts_opened(*, start: datetime, end: datetime) -> QuerySet[Shift]:
+    """The shifts opened in [start, end), oldest first, with their cashier (exports)."""
+    return (
+        Shift.objects.filter(opened_at__gte=start, opened_at__lt=end)
+        .select_related("cashier")
+        .order_by("opened_at", "pk")
+    )

@@ -155,6 +155,7 @@ EXPORT_LINKS = (
     ("sales", "day", "per day"),
     ("sales", "movie", "per movie"),
     ("payments", None, "payments ledger"),
+    ("shifts", None, "shift closes"),
 )
 
 
@@ -194,6 +195,8 @@ def export_view(request, *, kind: str, site: admin.AdminSite):
             movie_id=params.get("movie"),
             hall_id=params.get("hall"),
         )
+    elif kind == "shifts":
+        export = exports.shifts_export(date_from=params.get("from"), date_to=params.get("to"))
     else:
         export = exports.ledger_export(date_from=params.get("from"), date_to=params.get("to"))
     return exports.csv_response(export)

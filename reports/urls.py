@@ -12,4 +12,5 @@ urlpatterns = [
         views.PaymentsExportView.as_view(),
         name="admin-export-payments",
     ),
+    path("admin/exports/shifts.csv", views.ShiftsExportView.as_view(), name="admin-export-shifts"),
 ]

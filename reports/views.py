@@ -149,3 +149,36 @@ class PaymentsExportView(APIView):
         return exports.csv_response(
             exports.ledger_export(date_from=params.get("from"), date_to=params.get("to"))
         )
+
+
+class ShiftsExportView(APIView):
+    """The shifts and their close reports as CSV."""
+
+    permission_classes = [IsAdminRole]
+    content_negotiation_class = JSONWhateverTheAccept
+
+    @extend_schema(
+        tags=["reports"],
+        operation_id="admin_exports_shifts_csv",
+        summary="The shifts at the till and their close reports as CSV (ADMIN)",
+        description=(
+            "Every shift opened on the days `from`..`to` in the cinema's time zone, oldest "
+            "first, with its close report's figures (as `GET /api/shifts/{id}/`). Streamed, "
+            "UTF-8, a header row, amounts with two decimals and a dot. At most 366 days "
+            "(`range_too_long` beyond). File name: `marquee-shifts-<from>_<to>.csv`."
+        ),
+        parameters=RANGE_PARAMETERS,
+        responses=_csv_response(
+            "Columns: shift_id, cashier, opened, closed (local times), float, cash_in, "
+            "cash_out, expected (float + in - out), counted and difference (counted - "
+            "expected; empty while open), card_terminal_in, card_terminal_out, sales, "
+            "refunds (how many)."
+        ),
+    )
+    def get(self, request):
+        query = LedgerExportQuerySerializer(data=request.query_params.dict())
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        return exports.csv_response(
+            exports.shifts_export(date_from=params.get("from"), date_to=params.get("to"))
+        )

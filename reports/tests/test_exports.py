@@ -507,3 +507,53 @@ def test_ledger_puts_a_counter_refund_on_the_shift_that_paid_it_out(admin_client
         ("payment", price, "seller", str(sold_in.pk)),
         ("refund", f"-{price}", "other", str(paid_out.pk)),
     ]
+
+
+SHIFTS = "/api/admin/exports/shifts.csv"
+
+
+def test_shift_closes_export_has_each_close_report(admin_client):
+    """Two cashiers' shifts of the day: the export's figures are their close reports'
+    (GET /api/shifts/{id}/), the open one without a count."""
+    show = ShowtimeFactory(start_time=timezone.now() + dt.timedelta(hours=1))
+    anna, ben = CashierFactory(username="anna"), CashierFactory(username="ben")
+    closed = open_shift(anna, "100.00")
+    open_shift(ben, "50.00")
+    for who, labels, method in ((anna, ["A1", "A2"], "cash"), (anna, ["A3"], "card_terminal")):
+        counter_sale_create(
+            cashier=who, showtime_id=show.pk, seat_ids=seat_ids(show, *labels), method=method
+        )
+    counter_sale_create(
+        cashier=ben, showtime_id=show.pk, seat_ids=seat_ids(show, "B1"), method="cash"
+    )
+    client_for(anna).post(f"/api/shifts/{closed.pk}/close/", {"counted": "119.50"}, format="json")
+    report = admin_client.get(f"/api/shifts/{closed.pk}/").json()
+    today = str(timezone.localdate())
+
+    response = admin_client.get(SHIFTS, {"from": today, "to": today})
+
+    assert response.status_code == 200
+    assert (
+        response["Content-Disposition"]
+        == f'attachment; filename="marquee-shifts-{today}_{today}.csv"'
+    )
+    header, rows = read_csv(response)
+    assert header[:3] == ["shift_id", "cashier", "opened"]
+    # (The admin of the fixture has a shift of their own: with no money, it is listed too.)
+    first, second = [row for row in rows if row["cashier"] in {"anna", "ben"}]
+    assert (first["shift_id"], first["cashier"]) == (str(closed.pk), "anna")
+    for column in ("float", "cash_in", "cash_out", "expected", "counted", "difference"):
+        assert first[column] == report[column], column
+    assert (first["card_terminal_in"], first["sales"], first["refunds"]) == ("10.00", "2", "0")
+    assert (second["cashier"], second["counted"], second["difference"], second["closed"]) == (
+        "ben",
+        "",
+        "",
+        "",
+    )
+
+
+def test_shift_closes_export_refuses_ten_years(admin_client):
+    response = admin_client.get(SHIFTS, {"from": "2020-01-01", "to": "2030-01-01"})
+    assert response.status_code == 400
+    assert response.json()["code"] == "range_too_long"

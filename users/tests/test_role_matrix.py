@@ -134,6 +134,7 @@ API_MATRIX = [
     _row("post", "/api/box-office/sales/", {}, 401, 403, 403, 400, 400),
     # The audit trail: ADMIN only.
     _row("get", "/api/audit/", None, 401, 403, 403, 403, 200),
+    _row("get", "/api/admin/exports/shifts.csv", None, 401, 403, 403, 403, 200),
     # Shifts at the till: counter staff; a cashier sees and closes their own (the
     # {shift} is the cashier's, open; {admin_shift} the ADMIN's), an ADMIN any.
     _row("get", "/api/shifts/", None, 401, 403, 403, 200, 200),
@@ -156,6 +157,7 @@ ADMIN_MATRIX = [
     ("/admin/reports/", ADMIN),
     ("/admin/reports/export/sales.csv", ADMIN),
     ("/admin/reports/export/payments.csv", ADMIN),
+    ("/admin/reports/export/shifts.csv", ADMIN),
     ("/admin/box-office/sell/", COUNTER),
     ("/admin/box-office/sell/{showtime}/", COUNTER),
     ("/admin/box-office/sales/{sale}/", COUNTER),
