@@ -14,7 +14,7 @@ import audit
 from core.admin import GuardedDeleteMixin
 from users import services
 from users.exceptions import LastAdminError
-from users.models import User
+from users.models import Role, User
 from users.roles import ROLE_HELP
 from users.throttles import login_throttle_wait
 
@@ -168,7 +168,16 @@ class UserAdmin(GuardedDeleteMixin, BaseUserAdmin):
                     before={"role": form.initial.get("role")},
                     after={"role": obj.role},
                 )
-        # An added user was created by the form (UserAdminCreationForm._post_clean).
+        elif obj.role != Role.CUSTOMER:
+            # An added user was created by the form (UserAdminCreationForm._post_clean);
+            # made staff from the start, it is a role given like any change of one.
+            audit.record(
+                audit.Action.ROLE_CHANGE,
+                obj,
+                actor=request.user,
+                before={"role": None},
+                after={"role": obj.role},
+            )
 
     def delete_model(self, request, obj):
         services.users_delete(users=[obj])

@@ -232,6 +232,23 @@ def test_outside_a_request_the_system_acts(show):
 # --- the admin ---------------------------------------------------------------------------
 
 
+def test_a_staff_account_added_in_the_admin_is_a_role_given(boss, boss_admin):
+    form = {
+        "username": "newcashier",
+        "email": "newcashier@example.com",
+        "role": "CASHIER",
+        "password1": "Correct-Horse-42",
+        "password2": "Correct-Horse-42",
+    }
+
+    response = boss_admin.post("/admin/users/user/add/", form)
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    entry = only_entry(action=Action.ROLE_CHANGE)
+    assert (entry.before, entry.after) == ({"role": None}, {"role": "CASHIER"})
+    assert (entry.actor_username, entry.object_label) == ("boss", "newcashier")
+
+
 def test_admin_role_change_is_recorded(boss, boss_admin):
     someone = UserFactory(username="sam")
     form = {
