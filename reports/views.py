@@ -116,11 +116,24 @@ class SalesExportView(APIView):
         )
 
 
-class PaymentsExportView(APIView):
-    """The payments ledger as CSV."""
+class _RangeExportView(APIView):
+    """A CSV of the local days ``from``..``to`` (``export``: ``reports.exports``)."""
 
     permission_classes = [IsAdminRole]
     content_negotiation_class = JSONWhateverTheAccept
+    export = None  # staticmethod(date_from=, date_to=) -> exports.Export
+
+    def get(self, request):
+        query = LedgerExportQuerySerializer(data=request.query_params.dict())
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        return exports.csv_response(
+            self.export(date_from=params.get("from"), date_to=params.get("to"))
+        )
+
+
+class PaymentsExportView(_RangeExportView):
+    """The payments ledger as CSV."""
 
     @extend_schema(
         tags=["reports"],
@@ -143,19 +156,13 @@ class PaymentsExportView(APIView):
         ),
     )
     def get(self, request):
-        query = LedgerExportQuerySerializer(data=request.query_params.dict())
-        query.is_valid(raise_exception=True)
-        params = query.validated_data
-        return exports.csv_response(
-            exports.ledger_export(date_from=params.get("from"), date_to=params.get("to"))
-        )
+        return super().get(request)
+
+    export = staticmethod(exports.ledger_export)
 
 
-class ShiftsExportView(APIView):
+class ShiftsExportView(_RangeExportView):
     """The shifts and their close reports as CSV."""
-
-    permission_classes = [IsAdminRole]
-    content_negotiation_class = JSONWhateverTheAccept
 
     @extend_schema(
         tags=["reports"],
@@ -176,9 +183,6 @@ class ShiftsExportView(APIView):
         ),
     )
     def get(self, request):
-        query = LedgerExportQuerySerializer(data=request.query_params.dict())
-        query.is_valid(raise_exception=True)
-        params = query.validated_data
-        return exports.csv_response(
-            exports.shifts_export(date_from=params.get("from"), date_to=params.get("to"))
-        )
+        return super().get(request)
+
+    export = staticmethod(exports.shifts_export)
