@@ -72,6 +72,7 @@ serve: $(VENV)/.installed
 # passes options to bench/run.py (e.g. BENCH_ARGS="--skip-prod").
 BENCH_ARGS ?=
 bench: $(VENV)/.installed
+	scripts/install-system-deps.sh wrk
 	timeout -s TERM 1000 $(BIN)/python bench/run.py $(BENCH_ARGS)
 
 # --- the production topology on this machine (deploy/, docs/scaling.md) ----------------
