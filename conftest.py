@@ -117,6 +117,17 @@ def _schema_built_per_test():
 
 
 @pytest.fixture(autouse=True)
+def _ticket_types_read_per_test():
+    """Seat maps keep a price list's ticket types for a few seconds per process
+    (pricing.services.ticket_types): each test starts with none kept."""
+    from pricing.services import forget_ticket_types
+
+    forget_ticket_types()
+    yield
+    forget_ticket_types()
+
+
+@pytest.fixture(autouse=True)
 def _stripe_guard_reset():
     """The payment gateway's pause after an unreachable Stripe, and its count of calls in
     flight, are per process: a test that black-holed Stripe leaves none to the next."""

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Case, Q, Value, When
 
-from core.money import PRICE_DIGITS, money_field
+from core.money import PRICE_DIGITS, money_field, money_sum
 
 
 class ReservationStatus(models.TextChoices):
@@ -114,6 +114,13 @@ class ReservationSeatQuerySet(models.QuerySet):
 
 
 class ReservationQuerySet(models.QuerySet):
+    def live(self, now):
+        """CONFIRMED, or HELD and not lapsed: what holds seats (and uses a voucher)."""
+        return self.filter(
+            Q(status=ReservationStatus.CONFIRMED)
+            | Q(status=ReservationStatus.HELD, expires_at__gt=now)
+        )
+
     def lapsed_holds(self, now):
         """HELD reservations whose hold lapsed by ``now`` (not marked EXPIRED yet)."""
         return self.filter(status=ReservationStatus.HELD, expires_at__lte=now)
@@ -162,6 +169,15 @@ class Reservation(models.Model):
         default=PaymentState.NONE,
         db_default=PaymentState.NONE,
     )
+    # The voucher its seats were discounted with (pricing); a live reservation is one
+    # of the voucher's uses.
+    voucher = models.ForeignKey(
+        "pricing.Voucher",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reservations",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -192,6 +208,8 @@ class Reservation(models.Model):
             ("sell_at_counter", "Can sell seats at the counter"),
             ("cancel_counter_sale", "Can cancel and refund counter sales"),
             ("resend_confirmation", "Can re-send a confirmation email"),
+            ("price_by_hand", "Can sell a seat at a price set by hand, up to its list price"),
+            ("price_above_list", "Can sell a seat above its list price"),
         ]
 
     def __str__(self):
@@ -218,6 +236,11 @@ class Reservation(models.Model):
             return self.user.get_full_name() or self.user.username
         return self.customer_email or "walk-in"
 
+    @property
+    def discount(self) -> Decimal:
+        """What came off its seats' list prices (read from its prefetched seats)."""
+        return money_sum(seat.discount for seat in self.seats.all())
+
     def hold_lapsed(self, now: datetime) -> bool:
         """Expired, whether or not the clean-up has marked it so yet."""
         return self.status == ReservationStatus.EXPIRED or (
@@ -241,7 +264,13 @@ class ReservationSeat(models.Model):
         "cinema.Showtime", on_delete=models.PROTECT, related_name="seat_claims"
     )
     seat = models.ForeignKey("cinema.Seat", on_delete=models.PROTECT, related_name="claims")
-    price = money_field(max_digits=PRICE_DIGITS)
+    price = money_field(max_digits=PRICE_DIGITS)  # what is charged for it
+    # Its ticket type (a code of the showtime's price list) and the list price before a
+    # voucher or a price set by hand; the discount is ``list_price - price``. Database
+    # defaults: claims written by the previous release are Adult at the list price (a
+    # NULL list price is the price).
+    ticket_type = models.SlugField(max_length=20, default="adult", db_default="adult")
+    list_price = money_field(max_digits=PRICE_DIGITS, null=True, blank=True)
     active = models.BooleanField(null=True, default=True)
     # The hold's expiry, copied here so the seat map needs no join; NULL once confirmed.
     hold_expires_at = models.DateTimeField(null=True, blank=True)
@@ -267,6 +296,16 @@ class ReservationSeat(models.Model):
 
     def __str__(self):
         return f"{self.seat} for reservation {self.reservation_id}"
+
+    @property
+    def list_price_or_price(self) -> Decimal:
+        """Its list price (a claim of the previous release has none: its price)."""
+        return self.list_price if self.list_price is not None else self.price
+
+    @property
+    def discount(self) -> Decimal:
+        """What came off its list price (a voucher, a price set by hand)."""
+        return self.list_price_or_price - self.price
 
 
 class ShowtimeCounters(models.Model):

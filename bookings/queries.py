@@ -25,6 +25,7 @@ LOCKED_SHOWTIME_FIELDS = (
     "vip_price",
     "cancelled_at",
     "cancel_reason",
+    "price_list_id",
 )
 SEAT_FIELDS = ("id", "row", "number", "seat_type", "position", "hall_id")
 
@@ -84,6 +85,7 @@ seat_map_showtime = PreparedQuery(
             "hall__capacity",
             Subquery(Seat.objects.filter(hall_id=OuterRef("hall_id"), position=1).values("id")[:1]),
             "cancelled_at",
+            "price_list_id",
         )
     ),
 )
@@ -112,13 +114,23 @@ RESERVATION_FIELDS = (
     "expires_at",
     "cancelled_at",
     "payment_status",
+    "voucher_id",
     "created_at",
     "updated_at",
 )
 reservation_insert = PreparedInsert(Reservation, RESERVATION_FIELDS)
 claims_insert = PreparedInsert(
     ReservationSeat,
-    ("reservation_id", "showtime_id", "seat_id", "price", "active", "hold_expires_at"),
+    (
+        "reservation_id",
+        "showtime_id",
+        "seat_id",
+        "price",
+        "ticket_type",
+        "list_price",
+        "active",
+        "hold_expires_at",
+    ),
 )
 
 # ``seats`` more sold (fewer: services._count, which guards against going below zero).

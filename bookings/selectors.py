@@ -35,13 +35,16 @@ from core.db_router import read_from_replica
 from core.limits import MAX_ID
 from core.money import cents
 from core.ticket_codes import normalise as normalise_ticket_code
+from pricing.services import ticket_types
 from users import roles
 
 
 def reservation_queryset() -> QuerySet[Reservation]:
     """Reservations with everything their API representation needs: three queries for
     any page (reservations with showtime, movie and hall; their seats with seat)."""
-    return Reservation.objects.select_related("showtime__movie", "showtime__hall").prefetch_related(
+    return Reservation.objects.select_related(
+        "showtime__movie", "showtime__hall", "voucher"
+    ).prefetch_related(
         Prefetch(
             "seats",
             queryset=ReservationSeat.objects.select_related("seat").order_by("seat__position"),
@@ -227,6 +230,7 @@ class SeatMapState:
     row: tuple
     claims: tuple[tuple[int, str], ...]
     layout: tuple
+    ticket_types: tuple = ()
 
     @property
     def cancelled(self) -> bool:
@@ -244,7 +248,8 @@ class SeatMapState:
         name, the layout, or the booking cutoff passing. Hashing them costs far less
         than building and rendering the map, which a matching If-None-Match skips."""
         digest = hashlib.blake2b(
-            repr((_SEAT_MAP_FORMAT, self.row, self.bookable)).encode(), digest_size=16
+            repr((_SEAT_MAP_FORMAT, self.row, self.bookable, self.ticket_types)).encode(),
+            digest_size=16,
         )
         # The claims as one signed integer each (booked +id, held -id), sorted, as bytes:
         # a tenth of the cost of hashing their text (docs/performance.md).
@@ -254,7 +259,7 @@ class SeatMapState:
 
 
 # Part of every seat map's ETag: change it when the map's JSON changes shape.
-_SEAT_MAP_FORMAT = "seat-map-3"
+_SEAT_MAP_FORMAT = "seat-map-4"
 # A live claim's status in its seat map ETag (a new status must be added here).
 _CLAIM_SIGN = {SeatStatus.BOOKED.value: 1, SeatStatus.HELD.value: -1}
 
@@ -284,7 +289,11 @@ def seat_map_state(*, showtime_id: int, now: datetime | None = None) -> SeatMapS
             version=(hall_created_at, hall_capacity, first_seat_id),
             first_seat_id=first_seat_id,
         )
-    return SeatMapState(now=now, row=row, claims=tuple(map(tuple, claims)), layout=layout)
+        # The price list's types (a per-process copy of a few seconds: pricing).
+        types = ticket_types(row[13], fresh=False)
+    return SeatMapState(
+        now=now, row=row, claims=tuple(map(tuple, claims)), layout=layout, ticket_types=types
+    )
 
 
 def showtime_seat_map(*, showtime_id: int, now: datetime | None = None) -> dict:
@@ -331,6 +340,20 @@ def seat_map_build(state: SeatMapState) -> dict:
             "bookable": state.bookable,
             "cancelled": state.cancelled,
         },
+        "ticket_types": [
+            {
+                "code": info.code,
+                "name": info.name,
+                "max_age": info.max_age,
+                "prices": {
+                    seat_type: _money(info.prices[seat_type])
+                    if seat_type in info.prices
+                    else prices[seat_type]
+                    for seat_type in _TYPES
+                },
+            }
+            for info in state.ticket_types
+        ],
         "counts": {
             "available": len(seat_list) - tally[SeatStatus.HELD] - tally[SeatStatus.BOOKED],
             "held": tally[SeatStatus.HELD],

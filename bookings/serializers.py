@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from django.conf import settings
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
@@ -5,10 +7,10 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from bookings.models import PaymentState, Reservation, ReservationSeat, SeatStatus
-from bookings.services import BookingResult, ShowtimeCancellation
-from cinema.models import SeatType, Showtime
+from bookings.services import BookingResult, SeatChoice, ShowtimeCancellation
+from cinema.models import ADULT, SeatType, Showtime
 from core.limits import MAX_ID
-from core.money import PRICE_DIGITS
+from core.money import PRICE_DIGITS, money_sum
 from core.serializers import MoneyField, StrictCharField, StrictModelSerializer
 
 
@@ -32,11 +34,130 @@ class SeatIdsField(serializers.ListField):
     child = serializers.IntegerField(min_value=1, max_value=MAX_ID)
 
 
+class SeatChoiceSerializer(serializers.Serializer):
+    id = serializers.IntegerField(min_value=1, max_value=MAX_ID, help_text="The seat's id.")
+    type = serializers.SlugField(
+        max_length=20,
+        default=ADULT,
+        help_text="A ticket type of the showtime's price list (its seat map lists them), "
+        "e.g. `child`. Left out: `adult`.",
+    )
+
+
+class CounterSeatChoiceSerializer(SeatChoiceSerializer):
+    price = MoneyField(
+        max_digits=PRICE_DIGITS,
+        required=False,
+        min_value=Decimal("0"),
+        help_text="A price set by hand (with `price_reason`): down to "
+        "PRICE_OVERRIDE_FLOOR_PERCENT of the list price and up to it; above it only for an "
+        "ADMIN. Otherwise 403 `price_override_refused`.",
+    )
+
+
+_SEAT_ID_SCHEMA = {"type": "integer", "format": "int64", "minimum": 1, "maximum": MAX_ID}
+_TICKET_TYPE_SCHEMA = {
+    "type": "string",
+    "pattern": "^[-a-zA-Z0-9_]+$",
+    "maxLength": 20,
+    "default": ADULT,
+    "description": "A ticket type of the showtime's price list (its seat map lists them), "
+    "e.g. `child`. Left out: `adult`.",
+}
+_PRICE_SCHEMA = {
+    "type": "string",
+    "format": "decimal",
+    "pattern": r"^-?\d{0,6}(?:\.\d{0,2})?$",
+    "description": "A price set by hand (with `price_reason`): down to "
+    "PRICE_OVERRIDE_FLOOR_PERCENT of the list price and up to it; above it only for an "
+    "ADMIN. Otherwise 403 `price_override_refused`.",
+}
+
+
+def _seats_schema(*, with_price: bool) -> dict:
+    choice = {
+        "type": "object",
+        "properties": {
+            "id": _SEAT_ID_SCHEMA,
+            "type": _TICKET_TYPE_SCHEMA,
+            **({"price": _PRICE_SCHEMA} if with_price else {}),
+        },
+        "required": ["id"],
+    }
+    return {
+        "type": "array",
+        "items": {"oneOf": [_SEAT_ID_SCHEMA, choice]},
+        "minItems": 1,
+        "maxItems": settings.MAX_SEATS_PER_RESERVATION,
+        "description": "The seats, by id (an Adult ticket each) or as objects naming their "
+        'ticket type: `[101, {"id": 102, "type": "child"}]`. At most '
+        f"MAX_SEATS_PER_RESERVATION ({settings.MAX_SEATS_PER_RESERVATION}). An empty list "
+        "is 400 `no_seats`, a longer one 400 `too_many_seats`; a type the showtime does "
+        "not sell 400 `unknown_ticket_type`, one too young for the movie 400 "
+        "`age_restricted`.",
+    }
+
+
+class SeatChoicesField(serializers.ListField):
+    """Seat ids, or objects with a ticket type (``SeatChoiceSerializer``): validated to
+    a list of ``services.SeatChoice``."""
+
+    choice_serializer = SeatChoiceSerializer
+
+    def __init__(self, **kwargs):
+        super().__init__(child=serializers.JSONField(), **kwargs)
+
+    def to_internal_value(self, data):
+        items = super().to_internal_value(data)
+        choices, errors = [], {}
+        for index, item in enumerate(items):
+            if isinstance(item, dict):
+                serializer = self.choice_serializer(data=item)
+                if serializer.is_valid():
+                    choices.append(SeatChoice(**_choice_fields(serializer.validated_data)))
+                else:
+                    errors[index] = serializer.errors
+                continue
+            number = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+            try:
+                if isinstance(item, bool | float):
+                    raise serializers.ValidationError("A valid integer is required.")
+                choices.append(SeatChoice(seat_id=number.run_validation(item)))
+            except serializers.ValidationError as exc:
+                errors[index] = exc.detail
+        if errors:
+            raise serializers.ValidationError(errors)
+        return choices
+
+
+def _choice_fields(data: dict) -> dict:
+    return {"seat_id": data["id"], "ticket_type": data["type"], "price": data.get("price")}
+
+
+@extend_schema_field(_seats_schema(with_price=False))
+class OnlineSeatChoicesField(SeatChoicesField):
+    pass
+
+
+@extend_schema_field(_seats_schema(with_price=True))
+class CounterSeatChoicesField(SeatChoicesField):
+    choice_serializer = CounterSeatChoiceSerializer
+
+
 class BestAvailableMixin(serializers.Serializer):
     """``seats`` (the customer's choice) or ``quantity`` (best available, with an
     optional ``seat_type``): exactly one of the two."""
 
-    seats = SeatIdsField(required=False)
+    seats = OnlineSeatChoicesField(required=False)
+    voucher = StrictCharField(
+        required=False,
+        max_length=40,
+        help_text="A voucher code (any case): its discount applies to the seats it covers "
+        "and the reservation shows it. Unknown: 400 `voucher_invalid`; used up: 409 "
+        "`voucher_exhausted`; past its validity: 409 `voucher_expired`; not for this "
+        "showtime, movie or these ticket types: 409 `voucher_not_applicable`. Requests "
+        "naming a voucher are throttled (THROTTLE_VOUCHER_RATE).",
+    )
     # No maximum here: more than MAX_SEATS_PER_RESERVATION is the engine's
     # `too_many_seats`, with the limit, as for a list of seats.
     quantity = serializers.IntegerField(
@@ -72,6 +193,19 @@ class BestAvailableMixin(serializers.Serializer):
                 {"seat_type": ["Only with `quantity`: the seats named are what they are."]}
             )
         return attrs
+
+
+def seat_arguments(data: dict) -> dict:
+    """A booking serializer's seats (``SeatChoicesField``), voucher and best-available
+    fields as ``services.reservation_create``'s arguments."""
+    choices = data.get("seats")
+    return {
+        "seat_ids": None if choices is None else [choice.seat_id for choice in choices],
+        "choices": choices,
+        "quantity": data.get("quantity"),
+        "seat_type": data.get("seat_type"),
+        "voucher": data.get("voucher"),
+    }
 
 
 class ReservationCreateSerializer(BestAvailableMixin):
@@ -121,9 +255,36 @@ class ReservationSeatSerializer(StrictModelSerializer):
         source="seat.seat_type", choices=SeatType.choices, read_only=True
     )
 
+    ticket_type = serializers.CharField(
+        read_only=True, help_text="Its ticket type (a code of the showtime's price list)."
+    )
+    list_price = MoneyField(
+        source="list_price_or_price",
+        max_digits=PRICE_DIGITS,
+        read_only=True,
+        help_text="The price list's price for its ticket type and seat type.",
+    )
+    discount = MoneyField(
+        max_digits=PRICE_DIGITS,
+        read_only=True,
+        help_text="What came off the list price (a voucher, a price set at the counter): "
+        "`price` = `list_price` - `discount`.",
+    )
+
     class Meta:
         model = ReservationSeat
-        fields = ["id", "seat_id", "label", "row", "number", "seat_type", "price"]
+        fields = [
+            "id",
+            "seat_id",
+            "label",
+            "row",
+            "number",
+            "seat_type",
+            "ticket_type",
+            "list_price",
+            "discount",
+            "price",
+        ]
 
 
 class ReservationPaymentSerializer(serializers.Serializer):
@@ -172,6 +333,18 @@ class ReservationSerializer(StrictModelSerializer):
         read_only=True, help_text="The email given at the counter; empty online."
     )
     payment = serializers.SerializerMethodField()
+    voucher = serializers.CharField(
+        source="voucher.code",
+        read_only=True,
+        allow_null=True,
+        default=None,
+        help_text="The voucher code its seats were discounted with; null for none.",
+    )
+    discount = MoneyField(
+        read_only=True,
+        help_text="What came off the seats' list prices in all; `total_price` is what is "
+        "charged (the sum of the seats' prices).",
+    )
 
     class Meta:
         model = Reservation
@@ -184,6 +357,8 @@ class ReservationSerializer(StrictModelSerializer):
             "showtime",
             "status",
             "seats",
+            "voucher",
+            "discount",
             "total_price",
             "payment",
             "expires_at",
@@ -326,10 +501,15 @@ def booking_data(result: BookingResult) -> dict:
                 "row": seat.row,
                 "number": seat.number,
                 "seat_type": str(seat.seat_type),
+                "ticket_type": seat.ticket_type,
+                "list_price": _money.to_representation(seat.price + seat.discount),
+                "discount": _money.to_representation(seat.discount),
                 "price": _money.to_representation(seat.price),
             }
             for seat in result.seats
         ],
+        "voucher": result.voucher_code,
+        "discount": _money.to_representation(money_sum(seat.discount for seat in result.seats)),
         "total_price": _money.to_representation(reservation.total_price),
         "payment": payment_data(reservation),
         "expires_at": _dt(reservation.expires_at),
@@ -438,7 +618,22 @@ def showtime_cancellation_data(done: ShowtimeCancellation) -> dict:
     }
 
 
+class SeatMapTicketTypeSerializer(serializers.Serializer):
+    """A ticket type the showtime sells, with its price on each seat type (a seat's
+    `price` is the Adult one)."""
+
+    code = serializers.CharField(help_text='What a booking names: `{"id": 12, "type": code}`.')
+    name = serializers.CharField()
+    max_age = serializers.IntegerField(
+        allow_null=True, help_text="Its holders are under this age; null: any age."
+    )
+    prices = serializers.DictField(
+        child=MoneyField(max_digits=PRICE_DIGITS), help_text="Seat type -> price."
+    )
+
+
 class SeatMapSerializer(serializers.Serializer):
     showtime = SeatMapShowtimeSerializer()
+    ticket_types = SeatMapTicketTypeSerializer(many=True)
     counts = SeatMapCountsSerializer()
     seats = SeatMapSeatSerializer(many=True)

@@ -68,13 +68,14 @@ from bookings.models import (
     idempotency_key_hash,
     sales_open,
 )
-from cinema.models import Seat, Showtime
+from cinema.models import ADULT, Seat, Showtime
 from core.errors import ServiceBusy
 from core.locks import StuckLocks, retry_on_lock_errors
 from core.money import money_sum
 from core.queries import model_from_row
 from notifications.selectors import email_last_enqueued_at
 from notifications.services import email_enqueue
+from pricing.services import Line, Override, Pricing, seats_price
 from users import roles
 
 logger = logging.getLogger(__name__)
@@ -97,10 +98,27 @@ class BookedSeat:
     seat_type: str
     price: Decimal
     claim_id: int | None = None
+    ticket_type: str = ADULT
+    list_price: Decimal | None = None  # None: the price
 
     @property
     def label(self) -> str:
         return f"{self.row}{self.number}"
+
+    @property
+    def discount(self) -> Decimal:
+        return (self.list_price if self.list_price is not None else self.price) - self.price
+
+
+@dataclasses.dataclass(frozen=True)
+class SeatChoice:
+    """What a booking asks of one of its seats beyond the seat: its ticket type (a code
+    of the showtime's price list) and, at the counter, a price set by hand (None: the
+    list price)."""
+
+    seat_id: int
+    ticket_type: str = ADULT
+    price: Decimal | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -113,6 +131,7 @@ class BookingResult:
     movie_title: str | None = None
     hall_name: str | None = None
     replayed: bool = False
+    voucher_code: str | None = None
 
     @property
     def complete(self) -> bool:
@@ -153,6 +172,8 @@ class CounterSale:
     cashier: object
     customer_name: str = ""
     customer_email: str = ""
+    # Why a price was set by hand (for the audit trail).
+    price_reason: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -167,6 +188,11 @@ class _Request:
     # lock; ``seat_ids`` are then the chosen ones.
     quantity: int | None = None
     seat_type: str | None = None
+    # Ticket types and prices set by hand, for the seats that are not plain Adult at the
+    # list price; a voucher code; who may set prices by hand (the counter).
+    choices: tuple[SeatChoice, ...] = ()
+    voucher: str | None = None
+    override: Override | None = None
 
     @property
     def expires_at(self) -> datetime | None:
@@ -346,6 +372,18 @@ def _fingerprint(request: _Request) -> str:
                 if request.quantity is None
                 else {"quantity": request.quantity, "seat_type": request.seat_type}
             ),
+            # Likewise only for ticket types, prices set by hand and vouchers.
+            **(
+                {}
+                if not request.choices
+                else {
+                    "choices": sorted(
+                        [c.seat_id, c.ticket_type, None if c.price is None else str(c.price)]
+                        for c in request.choices
+                    )
+                }
+            ),
+            **({} if not request.voucher else {"voucher": request.voucher.strip().upper()}),
         },
         sort_keys=True,
     )
@@ -543,22 +581,47 @@ def _check_claims(showtime: Showtime, request: _Request, seats: list[_Seat]) -> 
         )
 
 
-def _price(showtime: Showtime, seats: list[_Seat]) -> list[BookedSeat]:
-    """Step 5: each seat at its showtime price for its type."""
-    return [
+def _price(
+    showtime: Showtime, request: _Request, seats: list[_Seat]
+) -> tuple[list[BookedSeat], Pricing]:
+    """Step 5: each seat's price for its ticket type, a price set by hand at the counter,
+    a voucher's discount (``pricing.services.seats_price``, which locks the voucher)."""
+    choices = {choice.seat_id: choice for choice in request.choices}
+    plain = SeatChoice(0)
+    lines = [
+        Line(
+            seat_id=seat.id,
+            seat_type=seat.seat_type,
+            ticket_type=choices.get(seat.id, plain).ticket_type,
+            price=choices.get(seat.id, plain).price,
+        )
+        for seat in seats
+    ]
+    pricing = seats_price(
+        showtime=showtime,
+        lines=lines,
+        voucher_code=request.voucher,
+        user_id=request.user.pk if request.user is not None else None,
+        now=request.now,
+        override=request.override,
+    )
+    booked = [
         BookedSeat(
             seat_id=seat.id,
             row=seat.row,
             number=seat.number,
             seat_type=seat.seat_type,
-            price=showtime.price_for(seat.seat_type),
+            price=line.price,
+            ticket_type=line.ticket_type,
+            list_price=line.list_price,
         )
-        for seat in seats
+        for seat, line in zip(seats, pricing.lines, strict=True)
     ]
+    return booked, pricing
 
 
 def _persist(
-    showtime: Showtime, request: _Request, seats: list[BookedSeat]
+    showtime: Showtime, request: _Request, seats: list[BookedSeat], pricing: Pricing
 ) -> tuple[Reservation, tuple[BookedSeat, ...]]:
     """Step 6: the reservation, its claims and the counters, in the booking's
     transaction; then, for a booking (not a hold), step 7: ``_mark_confirmed``. No
@@ -580,6 +643,7 @@ def _persist(
         "expires_at": expires_at,
         "cancelled_at": None,
         "payment_status": PaymentState.NONE,
+        "voucher_id": pricing.voucher.pk if pricing.voucher is not None else None,
         "created_at": created_at,
         "updated_at": created_at,
     }
@@ -594,6 +658,8 @@ def _persist(
                     "showtime_id": showtime.pk,
                     "seat_id": seat.seat_id,
                     "price": seat.price,
+                    "ticket_type": seat.ticket_type,
+                    "list_price": seat.list_price,
                     "active": True,
                     "hold_expires_at": expires_at,
                 }
@@ -613,6 +679,26 @@ def _persist(
         for seat, claim_id in zip(seats, claim_ids, strict=True)
     )
     return reservation, booked
+
+
+def _record_prices_by_hand(
+    reservation: Reservation, request: _Request, booked: tuple[BookedSeat, ...]
+) -> None:
+    """Prices set by hand at the counter go to the audit trail: each seat's list price
+    and the price given, and the seller's reason."""
+    by_hand = {choice.seat_id for choice in request.choices if choice.price is not None}
+    if not by_hand:
+        return
+    seats = [seat for seat in booked if seat.seat_id in by_hand]
+    audit.record(
+        audit.Action.OVERRIDE,
+        reservation,
+        before={seat.label: str(seat.list_price) for seat in seats},
+        after={
+            **{seat.label: str(seat.price) for seat in seats},
+            "reason": request.counter.price_reason if request.counter is not None else "",
+        },
+    )
 
 
 @transaction.atomic
@@ -636,7 +722,9 @@ def _book(request: _Request, idempotency_key: str | None) -> BookingResult:
         _check_open_for(showtime, request)
         seats = _seats_under_lock(showtime, request, seats)
     _check_claims(showtime, request, seats)
-    reservation, booked = _persist(showtime, request, _price(showtime, seats))
+    priced, pricing = _price(showtime, request, seats)
+    reservation, booked = _persist(showtime, request, priced, pricing)
+    _record_prices_by_hand(reservation, request, booked)
     if key_row is not None:
         key_row.reservation = reservation
         key_row.save(update_fields=["reservation"])
@@ -645,6 +733,7 @@ def _book(request: _Request, idempotency_key: str | None) -> BookingResult:
         seats=booked,
         movie_title=seats[0].movie_title,
         hall_name=seats[0].hall_name,
+        voucher_code=pricing.voucher.code if pricing.voucher is not None else None,
     )
 
 
@@ -837,6 +926,8 @@ def reservation_create(
     counter: CounterSale | None = None,
     quantity: int | None = None,
     seat_type: str | None = None,
+    choices: list[SeatChoice] | None = None,
+    voucher: str | None = None,
 ) -> BookingResult:
     """Book (or, with ``hold``, hold for HOLD_MINUTES) all of ``seat_ids`` or none. With
     PAYMENT_REQUIRED on, every booking is a hold, whatever ``hold`` says.
@@ -852,13 +943,22 @@ def reservation_create(
     confirms it is the caller's (``boxoffice.services.counter_sale_create``, in one
     transaction with this).
 
+    Prices (``pricing.services.seats_price``): each seat Adult at the list price unless
+    ``choices`` names its ticket type or, at the counter only and for a seller allowed
+    to, a price set by hand (recorded in the audit trail with the counter's
+    ``price_reason``); ``voucher``, a code, discounts the seats it applies to and uses
+    one of its uses.
+
     Steps: idempotency (with an ``idempotency_key``, the key row first; a repeat of the
     same request returns the first reservation, ``replayed``), validation, the showtime
     lock, the claim check, pricing, persisting (reservation, claims, counters).
 
     Errors: ShowtimeNotFound, ShowtimeClosed, NoSeatsChosen, DuplicateSeats, TooManySeats,
     InvalidSeats, SeatLimitExceeded (400); SeatsUnavailable (409) naming every taken
-    seat; NoBlockAvailable (409); IdempotencyKeyReused (422); ServiceBusy (503). Nothing is written on an error.
+    seat; NoBlockAvailable (409); IdempotencyKeyReused (422); ServiceBusy (503); the
+    pricing errors (UnknownTicketType, AgeRestricted, VoucherInvalid 400;
+    PriceOverrideRefused 403; VoucherExhausted, VoucherExpired, VoucherNotApplicable
+    409). Nothing is written on an error.
     """
     request = _Request(
         user=user,
@@ -870,6 +970,9 @@ def reservation_create(
         counter=counter,
         quantity=quantity,
         seat_type=seat_type or None,
+        choices=tuple(choice for choice in choices or () if choice != SeatChoice(choice.seat_id)),
+        voucher=(voucher or "").strip() or None,
+        override=_override_for(counter),
     )
     try:
         return _book(request, idempotency_key)
@@ -887,6 +990,14 @@ def reservation_create(
         raise SeatsUnavailable(
             seats=[{"id": claim.seat_id, "label": claim.seat.label} for claim in claims]
         ) from None
+
+
+def _override_for(counter: CounterSale | None) -> Override | None:
+    """Who may set prices by hand: a seller at the counter with the right to."""
+    role = getattr(counter.cashier, "role", None) if counter is not None else None
+    if role is None or not roles.role_may(role, roles.PRICE_BY_HAND):
+        return None
+    return Override(above_list=roles.role_may(role, roles.PRICE_ABOVE_LIST))
 
 
 def _lock_reservation(reservation: Reservation) -> Reservation:

@@ -56,6 +56,7 @@ from bookings.serializers import (
     ShowtimeCancelSerializer,
     booking_data,
     next_step_data,
+    seat_arguments,
     seat_map_data,
     showtime_cancellation_data,
 )
@@ -64,6 +65,15 @@ from core.conditional import cache_headers, not_modified
 from core.filters import IdFilter, NoEmptyValuesFilterSet, StableOrderingFilter
 from core.limits import MAX_ID
 from core.schema import NOT_MODIFIED, POLL_PARAMETERS, domain_errors, error_responses
+from pricing.exceptions import (
+    AgeRestricted,
+    UnknownTicketType,
+    VoucherExhausted,
+    VoucherExpired,
+    VoucherInvalid,
+    VoucherNotApplicable,
+)
+from pricing.throttles import VOUCHER_THROTTLES
 from users import roles
 from users.authentication import PublicReadsMixin
 from users.permissions import IsAdminRole, MayLookUpBookings, MayResendConfirmation
@@ -112,6 +122,16 @@ _BOOKING_ERRORS = (
     SeatsUnavailable,
     IdempotencyKeyReused,
 )
+# What prices can refuse: ticket types and vouchers (POST /api/reservations/ and the
+# counter's sales).
+PRICING_ERRORS = (
+    UnknownTicketType,
+    AgeRestricted,
+    VoucherInvalid,
+    VoucherExhausted,
+    VoucherExpired,
+    VoucherNotApplicable,
+)
 _SEATS_TAKEN_EXAMPLE = OpenApiExample(
     "Seats taken",
     value={
@@ -142,6 +162,15 @@ _CREATE_EXAMPLES = [
     OpenApiExample(
         "Best available: two VIP seats",
         value={"showtime": 12, "quantity": 2, "seat_type": "VIP"},
+        request_only=True,
+    ),
+    OpenApiExample(
+        "A family: two adults, two children, a voucher",
+        value={
+            "showtime": 12,
+            "seats": [101, 102, {"id": 103, "type": "child"}, {"id": 104, "type": "child"}],
+            "voucher": "FAMILY10",
+        },
         request_only=True,
     ),
 ]
@@ -280,7 +309,7 @@ class SeatMapView(PublicReadsMixin, APIView):
         examples=[*_CREATE_EXAMPLES, _SEATS_TAKEN_EXAMPLE, _NO_BLOCK_EXAMPLE],
         responses={
             201: ReservationSerializer,
-            **domain_errors(ShowtimeNotFound, *_BOOKING_ERRORS, NoBlockAvailable),
+            **domain_errors(ShowtimeNotFound, *_BOOKING_ERRORS, NoBlockAvailable, *PRICING_ERRORS),
         },
     ),
     destroy=extend_schema(
@@ -364,16 +393,20 @@ class ReservationViewSet(
             return Reservation.objects.none()
         return selectors.reservation_list(user=self.request.user)
 
+    def get_throttles(self):
+        if self.action == "create":
+            return [*super().get_throttles(), *(t() for t in VOUCHER_THROTTLES)]
+        return super().get_throttles()
+
     def create(self, request, *args, **kwargs):
         serializer = ReservationCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
         result = services.reservation_create(
             user=request.user,
-            showtime_id=serializer.validated_data["showtime"],
-            seat_ids=serializer.validated_data.get("seats"),
-            quantity=serializer.validated_data.get("quantity"),
-            seat_type=serializer.validated_data.get("seat_type"),
-            hold=serializer.validated_data["hold"],
+            showtime_id=data["showtime"],
+            **seat_arguments(data),
+            hold=data["hold"],
             idempotency_key=request.headers.get("Idempotency-Key"),
         )
         headers = {"Location": f"/api/reservations/{result.reservation.pk}/"}

@@ -146,6 +146,84 @@ class Seat(models.Model):
         return f"{self.row}{self.number}"
 
 
+# --- prices: ticket types in price lists (docs/pricing.md) -----------------------------
+ADULT = "adult"  # the base ticket type of every price list: the showtime's own prices
+
+
+class PriceList(models.Model):
+    """The ticket types a showtime sells (Adult, Child, Student, Senior...) and their
+    prices per seat type. Every list has the base type ``adult``, whose prices are each
+    showtime's own ``price`` and ``vip_price`` (so a showtime's prices stay where staff
+    and the API always set them); the other types have a price per seat type here. A
+    showtime without a list uses the default one (``is_default``, created with the
+    schema: Adult alone until staff add types to it)."""
+
+    name = models.CharField(max_length=100, unique=True)
+    is_default = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-is_default", "name", "id"]
+
+    def __str__(self):
+        return self.name
+
+
+class TicketType(models.Model):
+    """A kind of ticket in a price list: ``code`` is what a booking names
+    (``{"id": 12, "type": "child"}``). ``max_age``: its holders are under this age
+    (Child: 12), so it is not sold for a movie whose age rating they are all below."""
+
+    price_list = models.ForeignKey(PriceList, on_delete=models.CASCADE, related_name="ticket_types")
+    code = models.SlugField(max_length=20)
+    name = models.CharField(max_length=50)
+    max_age = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(120)],
+        help_text="Holders are under this age (Child: 12). Empty: any age.",
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["price_list_id", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["price_list", "code"], name="cinema_tickettype_unique_code"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_base(self) -> bool:
+        return self.code == ADULT
+
+
+class TicketPrice(models.Model):
+    """A ticket type's price on one seat type. A type with no price for a seat type
+    sells it at the showtime's own price for that seat type (the base type has none)."""
+
+    ticket_type = models.ForeignKey(TicketType, on_delete=models.CASCADE, related_name="prices")
+    seat_type = models.CharField(max_length=16, choices=SeatType.choices)
+    amount = money_field(max_digits=PRICE_DIGITS)
+
+    class Meta:
+        ordering = ["ticket_type_id", "seat_type"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ticket_type", "seat_type"], name="cinema_ticketprice_unique_seat_type"
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__gte=Decimal("0")), name="cinema_ticketprice_amount_non_negative"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.ticket_type} {self.seat_type}: {self.amount}"
+
+
 class Showtime(models.Model):
     """One screening of a movie in a hall. ``end_time`` is when the hall is free again:
     start + the movie's duration + the cleaning buffer, fixed when the showtime is
@@ -164,6 +242,16 @@ class Showtime(models.Model):
     # know the columns, keep inserting showtimes.
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.CharField(max_length=500, blank=True, default="", db_default="")
+    # The ticket types it sells; empty: the default list. Nullable, so the previous
+    # release's nodes keep inserting showtimes.
+    price_list = models.ForeignKey(
+        PriceList,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="showtimes",
+        help_text="The ticket types it sells and their prices; empty: the default list.",
+    )
 
     class Meta:
         ordering = ["start_time", "id"]

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "corsheaders",
     "users",
     "cinema",
+    "pricing",
     "bookings",
     "notifications",
     "tickets",
@@ -328,6 +329,9 @@ REST_FRAMEWORK = {
         # Check-ins per staff user (tickets/throttles.py): a door scans a queue, not a
         # dictionary of guessed codes.
         "check_in": env("THROTTLE_CHECK_IN_RATE", "120/min"),
+        # Requests that name a voucher, per account and per address (users/throttles.py):
+        # enough to use a few, too few to guess codes.
+        "voucher": env("THROTTLE_VOUCHER_RATE", "20/hour"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
@@ -460,6 +464,12 @@ BOOKING_CUTOFF_MINUTES = env_int("BOOKING_CUTOFF_MINUTES", 0)
 # Minutes after the start until which the counter still sells a showtime (a latecomer
 # at the till; online sales stop at the cutoff above).
 COUNTER_SALES_AFTER_START_MINUTES = env_int("COUNTER_SALES_AFTER_START_MINUTES", 15)
+# How far below the list price a price set by hand at the counter may go, as a
+# percentage of it (0: down to free); only an ADMIN may go above the list price.
+PRICE_OVERRIDE_FLOOR_PERCENT = env_int("PRICE_OVERRIDE_FLOOR_PERCENT", 0)
+# How long a process may show a price list's ticket types on seat maps before reading
+# them again (a booking always reads them).
+TICKET_TYPES_CACHE_SECONDS = env_int("TICKET_TYPES_CACHE_SECONDS", 5)
 # How long a hold keeps its seats before they are free again.
 HOLD_MINUTES = env_int("HOLD_MINUTES", 10)
 # Seats one reservation may cover.

@@ -15,6 +15,11 @@
   computes ever has a half cent to round: the rule only drops the noise a database adds
   (SQLite's SUM in floating point; every sum read from the database goes through
   ``cents``) and the trailing places of a zero-decimal currency.
+- **Percentages and shares** (discounts, docs/pricing.md): ``percent_of`` is a
+  percentage of one price to the cent by the same rule (15 % of 7.50 is 1.125, so
+  1.12; of 7.70, 1.155, so 1.16); ``allocate`` splits an amount over prices in
+  proportion, to the cent, with the cents left by rounding down given to the largest
+  remainders, so the shares add up to the amount exactly and none exceeds its price.
 - **Minor units** for the payment provider: ``to_minor`` and ``from_minor`` (cents, or
   whole units for the currencies Stripe counts without a minor unit,
   ``core.currencies``). A currency of three decimals is refused here as it is at start-up
@@ -25,7 +30,7 @@
 """
 
 from collections.abc import Iterable
-from decimal import ROUND_HALF_EVEN, Decimal, Inexact, localcontext
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal, Inexact, localcontext
 
 from babel.numbers import format_currency
 from django.conf import settings
@@ -55,6 +60,30 @@ def money_field(*, max_digits: int = AMOUNT_DIGITS, **kwargs) -> models.DecimalF
 def cents(value) -> Decimal:
     """``value`` (a Decimal, an int, a numeric string) to the cent, by the one rule."""
     return Decimal(value).quantize(CENT, rounding=ROUNDING)
+
+
+def percent_of(amount: Decimal, percent: Decimal) -> Decimal:
+    """``percent`` % of ``amount``, to the cent by the one rule (``cents``)."""
+    return cents(Decimal(amount) * Decimal(percent) / 100)
+
+
+def allocate(amount: Decimal, weights: list[Decimal]) -> list[Decimal]:
+    """``amount`` split over ``weights`` (prices) in proportion, to the cent: each share
+    rounded down, then the cents left one each to the largest remainders (the first
+    on a tie). The shares add up to ``amount`` exactly; ``amount`` may not exceed the
+    weights' sum, and then no share exceeds its weight."""
+    total = money_sum(weights)
+    if amount > total:
+        raise ValueError(f"cannot allocate {amount} over {total}")
+    if not total:
+        return [ZERO for _ in weights]
+    exact = [Decimal(amount) * weight / total for weight in weights]
+    shares = [share.quantize(CENT, rounding=ROUND_DOWN) for share in exact]
+    left = int((Decimal(amount) - money_sum(shares)) / CENT)
+    by_remainder = sorted(range(len(weights)), key=lambda i: (shares[i] - exact[i], i))
+    for i in by_remainder[:left]:
+        shares[i] += CENT
+    return shares
 
 
 def money_sum(amounts: Iterable[Decimal]) -> Decimal:

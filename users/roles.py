@@ -34,6 +34,10 @@ SELL = "bookings.sell_at_counter"
 VIEW_RESERVATIONS = "bookings.view_reservation"
 CANCEL_COUNTER_SALES = "bookings.cancel_counter_sale"
 RESEND_CONFIRMATION = "bookings.resend_confirmation"
+# A price set by hand at the counter: down to PRICE_OVERRIDE_FLOOR_PERCENT of the list
+# price; above it only with the second (ADMIN alone).
+PRICE_BY_HAND = "bookings.price_by_hand"
+PRICE_ABOVE_LIST = "bookings.price_above_list"
 TAKE_PAYMENT = "payments.take_at_counter"
 VIEW_PAYMENTS = "payments.view_payment"
 VIEW_SHIFTS = "payments.view_shift"  # their own (payments/admin.py scopes the rows)
@@ -45,6 +49,7 @@ _CASHIER = _USHER | {
     VIEW_RESERVATIONS,
     CANCEL_COUNTER_SALES,
     RESEND_CONFIRMATION,
+    PRICE_BY_HAND,
     TAKE_PAYMENT,
     VIEW_PAYMENTS,
     VIEW_SHIFTS,

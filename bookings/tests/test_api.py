@@ -76,7 +76,8 @@ def test_seat_map_query_count_does_not_grow_with_the_hall(
     seats = list(show.hall.seats.order_by("position")[:6])
     book(showtime=show, seats=seats[:3])
     book(showtime=show, seats=seats[3:6], hold=True)
-    with django_assert_max_num_queries(3):
+    # The showtime, its claims; cold, the hall's layout and the price list's ticket types.
+    with django_assert_max_num_queries(4):
         body = _seat_map(anon_client, show)
     assert body["counts"]["total"] == rows * per_row
     assert body["counts"]["booked"] == 3
@@ -108,6 +109,9 @@ def test_reservation_create_returns_the_reservation(customer_client, customer, s
         "row",
         "number",
         "seat_type",
+        "ticket_type",
+        "list_price",
+        "discount",
         "price",
     }
     assert response["Location"] == f"/api/reservations/{body['id']}/"
