@@ -378,7 +378,7 @@ def _fingerprint(request: _Request) -> str:
                 if not request.choices
                 else {
                     "choices": sorted(
-                        [c.seat_id, c.ticket_type, None if c.price is None else str(c.price)]
+                        [c.seat_id, c.ticket_type, "" if c.price is None else str(c.price)]
                         for c in request.choices
                     )
                 }

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from bookings import selectors as booking_selectors
 from bookings.models import Reservation, SeatStatus, counter_sales_open
+from bookings.serializers import seat_arguments
 from boxoffice import selectors, services
 from boxoffice.serializers import CounterSaleCreateSerializer
 from cinema.models import SeatType, Showtime
@@ -136,7 +137,7 @@ def _sell(request, site, showtime: Showtime) -> tuple[HttpResponseRedirect | Non
         result = services.counter_sale_create(
             cashier=request.user,
             showtime_id=showtime.pk,
-            seat_ids=data["seats"],
+            **seat_arguments(data),
             method=data["method"],
             customer_name=customer.get("name", ""),
             customer_email=customer.get("email", ""),

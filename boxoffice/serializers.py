@@ -1,7 +1,11 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from bookings.serializers import BestAvailableMixin, ReservationSerializer
+from bookings.serializers import (
+    BestAvailableMixin,
+    CounterSeatChoicesField,
+    ReservationSerializer,
+)
 from core.limits import MAX_ID
 from core.serializers import MoneyField, StrictCharField, StrictEmailField
 from payments import shift_selectors
@@ -41,6 +45,20 @@ class CounterSaleCreateSerializer(BestAvailableMixin):
         help_text="How the money is taken at the counter.",
     )
     customer = CounterCustomerSerializer(required=False)
+    seats = CounterSeatChoicesField(required=False)
+    price_reason = StrictCharField(
+        max_length=200,
+        required=False,
+        help_text="Why a seat's `price` was set by hand: required with one, and kept in "
+        "the audit trail.",
+    )
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        by_hand = any(choice.price is not None for choice in attrs.get("seats") or ())
+        if by_hand and not attrs.get("price_reason", "").strip():
+            raise serializers.ValidationError({"price_reason": ["Say why a price is set by hand."]})
+        return attrs
 
 
 # --- output -----------------------------------------------------------------------------

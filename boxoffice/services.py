@@ -8,7 +8,7 @@ from django.utils import timezone
 
 import audit
 from bookings import services as booking_services
-from bookings.services import BookingResult, CounterSale
+from bookings.services import BookingResult, CounterSale, SeatChoice
 from core.locks import retry_on_lock_errors
 from payments import services as payment_services
 from payments.exceptions import NoOpenShift
@@ -30,6 +30,9 @@ def counter_sale_create(
     now: datetime | None = None,
     quantity: int | None = None,
     seat_type: str | None = None,
+    choices: list[SeatChoice] | None = None,
+    voucher: str | None = None,
+    price_reason: str = "",
 ) -> BookingResult:
     """Sell ``seat_ids`` of a showtime at the counter, paid (``method``: cash or card
     terminal) and CONFIRMED, with its tickets: all or nothing.
@@ -45,6 +48,10 @@ def counter_sale_create(
     ``quantity`` (and ``seat_type``) instead of ``seat_ids`` sells the best block of
     that many adjacent free seats (the engine's best available; 409 no_block_available
     when there is none).
+
+    ``choices`` name ticket types and, for a seller allowed to (CASHIER: up to the list
+    price; ADMIN: above it too), prices set by hand, recorded in the audit trail with
+    ``price_reason``; ``voucher`` is a voucher code, as online.
 
     A repeat with the same ``idempotency_key`` (the cashier's) returns the first sale
     (``replayed``) and sells nothing more.
@@ -68,11 +75,16 @@ def counter_sale_create(
         seat_ids=seat_ids,
         quantity=quantity,
         seat_type=seat_type,
+        choices=choices,
+        voucher=voucher,
         hold=True,
         idempotency_key=idempotency_key,
         now=now,
         counter=CounterSale(
-            cashier=cashier, customer_name=customer_name, customer_email=customer_email
+            cashier=cashier,
+            customer_name=customer_name,
+            customer_email=customer_email,
+            price_reason=price_reason,
         ),
     )
     if result.replayed:

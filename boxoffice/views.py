@@ -24,7 +24,8 @@ from bookings.exceptions import (
     ShowtimeNotFound,
     TooManySeats,
 )
-from bookings.views import IDEMPOTENCY_HEADER
+from bookings.serializers import seat_arguments
+from bookings.views import IDEMPOTENCY_HEADER, PRICING_ERRORS
 from boxoffice import services
 from boxoffice.serializers import (
     CounterSaleCreateSerializer,
@@ -41,6 +42,8 @@ from core.schema import domain_errors
 from payments import shift_selectors, shift_services
 from payments.exceptions import NoOpenShift, NotYourShift, ShiftAlreadyOpen, ShiftClosed
 from payments.models import Shift
+from pricing.exceptions import PriceOverrideRefused
+from pricing.throttles import VOUCHER_THROTTLES
 from tickets.selectors import ticket_queryset
 from users.permissions import MaySell, MayTakePayment
 
@@ -68,7 +71,11 @@ def sale_data(reservation_id: int, request) -> dict:
     "one, nothing is sold (409 `no_open_shift`; open one with `POST /api/shifts/`).\n\n"
     '"4 seats, best": `quantity` (and optionally `seat_type`) instead of `seats` sells '
     "the best block of that many adjacent free seats in one row, as online (see `POST "
-    "/api/reservations/`); none free is 409 `no_block_available` with `largest`.",
+    "/api/reservations/`); none free is 409 `no_block_available` with `largest`.\n\n"
+    'Ticket types and vouchers as online (`{"id": 103, "type": "child"}`, '
+    "`voucher`). A seat's `price` set by hand, with `price_reason`, goes to the audit "
+    "trail: a CASHIER may go down to PRICE_OVERRIDE_FLOOR_PERCENT of the list price and "
+    "up to it, an ADMIN above it too; otherwise 403 `price_override_refused`.",
     request=CounterSaleCreateSerializer,
     parameters=[IDEMPOTENCY_HEADER],
     examples=[
@@ -87,6 +94,22 @@ def sale_data(reservation_id: int, request) -> dict:
             value={"showtime": 12, "quantity": 4, "method": "card"},
             request_only=True,
         ),
+        OpenApiExample(
+            "A family with a voucher, one seat at a price set by hand",
+            value={
+                "showtime": 12,
+                "seats": [
+                    101,
+                    102,
+                    {"id": 103, "type": "child"},
+                    {"id": 104, "type": "child", "price": "5.00"},
+                ],
+                "voucher": "FAMILY10",
+                "price_reason": "Seat with a broken armrest",
+                "method": "cash",
+            },
+            request_only=True,
+        ),
     ],
     responses={
         201: CounterSaleSerializer,
@@ -103,11 +126,14 @@ def sale_data(reservation_id: int, request) -> dict:
             IdempotencyKeyReused,
             NoOpenShift,
             ShowtimeCancelled,
+            *PRICING_ERRORS,
+            PriceOverrideRefused,
         ),
     },
 )
 class CounterSaleView(APIView):
     permission_classes = [MaySell]
+    throttle_classes = [*APIView.throttle_classes, *VOUCHER_THROTTLES]
 
     def post(self, request):
         serializer = CounterSaleCreateSerializer(data=request.data)
@@ -117,9 +143,8 @@ class CounterSaleView(APIView):
         result = services.counter_sale_create(
             cashier=request.user,
             showtime_id=data["showtime"],
-            seat_ids=data.get("seats"),
-            quantity=data.get("quantity"),
-            seat_type=data.get("seat_type"),
+            **seat_arguments(data),
+            price_reason=data.get("price_reason", ""),
             method=data["method"],
             customer=customer.get("user"),
             customer_name=customer.get("name", ""),

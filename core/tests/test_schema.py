@@ -99,6 +99,9 @@ def test_booking_errors_are_typed_per_operation(schema):
         "invalid_idempotency_key",
         "parse_error",
         "json_too_deep",
+        "unknown_ticket_type",
+        "age_restricted",
+        "voucher_invalid",
     }
     assert error["properties"]["limit"] == {"type": "integer"}
     assert error["properties"]["seats"] == {"type": "array", "items": {"type": "integer"}}
@@ -107,6 +110,9 @@ def test_booking_errors_are_typed_per_operation(schema):
         "no_block_available",
         "seats_unavailable",
         "showtime_cancelled",
+        "voucher_exhausted",
+        "voucher_expired",
+        "voucher_not_applicable",
     ]
     assert conflict["properties"]["largest"] == {"type": "integer"}
     # A cancelled showtime's 409 names no seats: the taken seats are there when taken.
