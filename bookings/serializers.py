@@ -98,6 +98,16 @@ def _seats_schema(*, with_price: bool) -> dict:
     }
 
 
+_SEAT_ID = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+
+
+class _AsSent(serializers.Field):
+    """A list item taken as parsed: ``SeatChoicesField`` decides what it is."""
+
+    def to_internal_value(self, data):
+        return data
+
+
 class SeatChoicesField(serializers.ListField):
     """Seat ids, or objects with a ticket type (``SeatChoiceSerializer``): validated to
     a list of ``services.SeatChoice``."""
@@ -105,7 +115,7 @@ class SeatChoicesField(serializers.ListField):
     choice_serializer = SeatChoiceSerializer
 
     def __init__(self, **kwargs):
-        super().__init__(child=serializers.JSONField(), **kwargs)
+        super().__init__(child=_AsSent(), **kwargs)
 
     def to_internal_value(self, data):
         items = super().to_internal_value(data)
@@ -118,11 +128,10 @@ class SeatChoicesField(serializers.ListField):
                 else:
                     errors[index] = serializer.errors
                 continue
-            number = serializers.IntegerField(min_value=1, max_value=MAX_ID)
             try:
                 if isinstance(item, bool | float):
                     raise serializers.ValidationError("A valid integer is required.")
-                choices.append(SeatChoice(seat_id=number.run_validation(item)))
+                choices.append(SeatChoice(seat_id=_SEAT_ID.run_validation(item)))
             except serializers.ValidationError as exc:
                 errors[index] = exc.detail
         if errors:

@@ -75,7 +75,8 @@ from core.money import money_sum
 from core.queries import model_from_row
 from notifications.selectors import email_last_enqueued_at
 from notifications.services import email_enqueue
-from pricing.services import Line, Override, Pricing, seats_price
+from pricing.exceptions import VoucherNotApplicable
+from pricing.services import Line, Override, PricedLine, Pricing, seats_price, voucher_apply
 from users import roles
 
 logger = logging.getLogger(__name__)
@@ -842,6 +843,39 @@ def reservation_cancel_refunded(*, reservation: Reservation, now: datetime) -> b
     if reservation.status not in (ReservationStatus.HELD, ReservationStatus.CONFIRMED):
         return False
     _mark_cancelled(reservation, now=now, at_counter=False)
+    return True
+
+
+def reservation_voucher_apply(*, reservation: Reservation, code: str, now: datetime) -> bool:
+    """Discount an unpaid live hold with the voucher ``code`` (at its checkout): its
+    claims' prices and its total change, and the hold becomes one of the voucher's uses.
+    The same voucher again changes nothing (False); another one, when it has one, is
+    VoucherNotApplicable. Caller holds the locks (``reservation_lock``) and has checked
+    that no payment is under way. Errors: those of ``pricing.services.voucher_apply``."""
+    if reservation.voucher_id is not None:
+        if reservation.voucher.code_key == code.strip().upper():
+            return False
+        raise VoucherNotApplicable(
+            detail=f"This reservation already has voucher {reservation.voucher.code}."
+        )
+    claims = list(reservation.seats.order_by("pk"))
+    pricing = voucher_apply(
+        code=code,
+        showtime=reservation.showtime,
+        lines=[
+            PricedLine(claim.seat_id, claim.ticket_type, claim.list_price_or_price, claim.price)
+            for claim in claims
+        ],
+        user_id=reservation.user_id,
+        now=now,
+    )
+    for claim, line in zip(claims, pricing.lines, strict=True):
+        if claim.price != line.price:
+            claim.price, claim.list_price = line.price, line.list_price
+            claim.save(update_fields=["price", "list_price"])
+    reservation.voucher = pricing.voucher
+    reservation.total_price = money_sum(claim.price for claim in claims)
+    reservation.save(update_fields=["voucher", "total_price", "updated_at"])
     return True
 
 

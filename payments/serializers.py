@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from core.serializers import StrictModelSerializer
+from core.serializers import StrictCharField, StrictModelSerializer
 from payments.models import COUNTER_METHODS, Payment, Provider
 
 
@@ -8,6 +8,13 @@ from payments.models import COUNTER_METHODS, Payment, Provider
 class CheckoutCreateSerializer(serializers.Serializer):
     provider = serializers.ChoiceField(
         choices=[Provider.STRIPE], help_text="The online provider: `stripe`."
+    )
+    voucher = StrictCharField(
+        required=False,
+        max_length=40,
+        help_text="A voucher code for the hold, applied before the payment is asked for "
+        "(the payment is for the discounted total); with the first checkout only (409 "
+        "`voucher_not_applicable` once a payment is under way). Errors as when booking.",
     )
 
 

@@ -61,6 +61,7 @@ from payments.models import (
     WebhookEvent,
 )
 from payments.shift_services import shift_open_for, shift_require_open
+from pricing.exceptions import VoucherNotApplicable
 
 logger = logging.getLogger(__name__)
 
@@ -157,7 +158,12 @@ class Checkout:
 
 
 def payment_checkout(
-    *, reservation_id: int, user, provider: str, now: datetime | None = None
+    *,
+    reservation_id: int,
+    user,
+    provider: str,
+    now: datetime | None = None,
+    voucher: str | None = None,
 ) -> Checkout:
     """Start paying a hold online: a Payment for the reservation's price and a Stripe
     PaymentIntent for it, whose ``client_secret`` the customer's browser confirms. A
@@ -167,6 +173,10 @@ def payment_checkout(
 
     Whether the reservation may be paid online is ``rules.payable`` (channel ONLINE: a
     live, unpaid hold before the showtime's cutoff).
+
+    ``voucher``, a code, discounts the hold first (``reservation_voucher_apply``), so
+    the payment is for the discounted total; only before a payment is under way (else
+    VoucherNotApplicable), and the same code again is no change.
 
     Steps: the Payment is committed (PENDING), then the PaymentIntent created outside
     any transaction, then its id stored (docs/payments.md).
@@ -179,7 +189,9 @@ def payment_checkout(
     if provider != Provider.STRIPE or not gateway.enabled():
         raise ProviderDisabled()
     now = now or timezone.now()
-    payment, created = _checkout_begin(reservation_id=reservation_id, user=user, now=now)
+    payment, created = _checkout_begin(
+        reservation_id=reservation_id, user=user, now=now, voucher=voucher
+    )
     if created:
         try:
             intent = gateway.create_intent(
@@ -235,7 +247,9 @@ def _why_not_payable(reservation_id: int, now: datetime) -> Exception:
 
 @retry_on_lock_errors
 @transaction.atomic
-def _checkout_begin(*, reservation_id: int, user, now: datetime) -> tuple[Payment, bool]:
+def _checkout_begin(
+    *, reservation_id: int, user, now: datetime, voucher: str | None = None
+) -> tuple[Payment, bool]:
     reservation = booking_services.reservation_lock(reservation_id=reservation_id)
     if reservation.user_id != user.pk:
         raise NotReservationOwner()
@@ -243,6 +257,8 @@ def _checkout_begin(*, reservation_id: int, user, now: datetime) -> tuple[Paymen
 
     online = Payment.objects.filter(reservation_id=reservation.pk, provider=Provider.STRIPE)
     pending = online.select_for_update().filter(status=PaymentStatus.PENDING).first()
+    if voucher and voucher.strip():
+        _checkout_voucher(reservation, voucher, pending=pending, now=now)
     if pending is not None:
         if pending.reference:
             return pending, False
@@ -268,6 +284,17 @@ def _checkout_begin(*, reservation_id: int, user, now: datetime) -> tuple[Paymen
         )
     _update_payment_state(reservation)
     return payment, True
+
+
+def _checkout_voucher(reservation, code: str, *, pending, now: datetime) -> None:
+    """A voucher given at checkout: on the hold before a payment is asked for (a pending
+    payment's amount is fixed at Stripe); the same voucher again changes nothing."""
+    if reservation.voucher_id is not None or pending is None:
+        booking_services.reservation_voucher_apply(reservation=reservation, code=code, now=now)
+        return
+    raise VoucherNotApplicable(
+        detail="A payment of this reservation is under way: a voucher goes with the first checkout."
+    )
 
 
 @retry_on_lock_errors

@@ -55,6 +55,13 @@ from payments.serializers import (
     PaymentSerializer,
     WebhookReceivedSerializer,
 )
+from pricing.exceptions import (
+    VoucherExhausted,
+    VoucherExpired,
+    VoucherInvalid,
+    VoucherNotApplicable,
+)
+from pricing.throttles import VOUCHER_THROTTLES
 from tickets.exceptions import NoTicketsToPrint, UnknownLayout
 from tickets.pdf import DEFAULT_LAYOUT, LAYOUTS
 from tickets.views import JSONWhateverTheAccept
@@ -82,7 +89,8 @@ def _visible_reservation(request, pk: int):
     "Stripe.js. The reservation becomes CONFIRMED when Stripe's webhook reports the "
     "payment. The first checkout extends the hold to PAYMENT_WINDOW_MINUTES from now "
     "(once). While a payment is pending, checking out again answers 200 with the same "
-    "payment and creates nothing.",
+    "payment and creates nothing. A `voucher` with the first checkout discounts the "
+    "hold first: the payment is for the discounted total.",
     request=CheckoutCreateSerializer,
     examples=[OpenApiExample("Stripe", value={"provider": "stripe"}, request_only=True)],
     responses={
@@ -101,11 +109,16 @@ def _visible_reservation(request, pk: int):
             TotalMismatch,
             PaymentProviderRefused,
             PaymentProviderUnavailable,
+            VoucherInvalid,
+            VoucherExhausted,
+            VoucherExpired,
+            VoucherNotApplicable,
         ),
     },
 )
 class CheckoutView(APIView):
     permission_classes = [IsAuthenticated]
+    throttle_classes = [*APIView.throttle_classes, *VOUCHER_THROTTLES]
 
     def post(self, request, pk: int):
         reservation = _visible_reservation(request, pk)
@@ -115,6 +128,7 @@ class CheckoutView(APIView):
             reservation_id=reservation.pk,
             user=request.user,
             provider=serializer.validated_data["provider"],
+            voucher=serializer.validated_data.get("voucher"),
         )
         payment = checkout.payment
         payment.expires_at = checkout.expires_at

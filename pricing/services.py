@@ -228,6 +228,28 @@ def seats_price(
     return Pricing(tuple(priced), voucher=voucher, overridden=overridden)
 
 
+def voucher_apply(
+    *, code: str, showtime: Showtime, lines: list[PricedLine], user_id: int | None, now: datetime
+) -> Pricing:
+    """A voucher on seats already priced (a hold paid later: the checkout): the seats at
+    their list price (none discounted or priced by hand before) of the voucher's ticket
+    type get its discount. Locks the voucher; errors as ``seats_price``."""
+    voucher = voucher_claim(code=code, showtime=showtime, user_id=user_id, now=now)
+    eligible = [
+        i
+        for i, line in enumerate(lines)
+        if line.price == line.list_price
+        and (not voucher.ticket_type or line.ticket_type == voucher.ticket_type)
+    ]
+    if not eligible:
+        raise VoucherNotApplicable(detail=f"Voucher {voucher.code} applies to none of these seats.")
+    priced = list(lines)
+    discounts = _discounts(voucher, [priced[i].list_price for i in eligible])
+    for i, discount in zip(eligible, discounts, strict=True):
+        priced[i] = dataclasses.replace(priced[i], price=priced[i].list_price - discount)
+    return Pricing(tuple(priced), voucher=voucher)
+
+
 def _discounts(voucher: Voucher, prices: list[Decimal]) -> list[Decimal]:
     if voucher.kind == DiscountKind.PERCENT:
         return [percent_of(price, voucher.value) for price in prices]

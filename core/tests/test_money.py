@@ -87,3 +87,41 @@ def test_from_minor(units, currency, amount):
 def test_a_three_decimal_currency_is_refused_rather_than_charged_a_tenth():
     with pytest.raises(ValueError, match="KWD has three decimals"):
         money.to_minor(Decimal("1.00"), "KWD")
+
+
+@pytest.mark.parametrize(
+    "amount, percent, expected",
+    [
+        ("7.50", "15", "1.12"),  # 1.125: half to even, down
+        ("7.70", "15", "1.16"),  # 1.155: half to even, up
+        ("12.00", "15", "1.80"),
+        ("10.00", "12.5", "1.25"),
+        ("0.05", "50", "0.02"),  # 0.025
+        ("9.99", "100", "9.99"),
+    ],
+)
+def test_percent_of_rounds_by_the_one_rule(amount, percent, expected):
+    assert str(money.percent_of(Decimal(amount), Decimal(percent))) == expected
+
+
+@pytest.mark.parametrize(
+    "amount, weights, shares",
+    [
+        ("10.00", ["12.00", "12.00", "7.50", "7.50"], ["3.08", "3.08", "1.92", "1.92"]),
+        ("0.05", ["1.00", "1.00", "1.00"], ["0.02", "0.02", "0.01"]),
+        ("30.00", ["12.00", "18.00"], ["12.00", "18.00"]),
+        ("0.01", ["0.01", "5.00"], ["0.00", "0.01"]),
+        ("5.00", ["0.00", "10.00"], ["0.00", "5.00"]),
+    ],
+)
+def test_allocate_splits_to_the_cent_and_adds_up_exactly(amount, weights, shares):
+    result = money.allocate(Decimal(amount), [Decimal(w) for w in weights])
+
+    assert [str(share) for share in result] == shares
+    assert money.money_sum(result) == Decimal(amount)
+    assert all(share <= Decimal(w) for share, w in zip(result, weights, strict=True))
+
+
+def test_allocate_refuses_more_than_the_weights():
+    with pytest.raises(ValueError):
+        money.allocate(Decimal("10.01"), [Decimal("10.00")])
