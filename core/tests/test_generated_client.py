@@ -13,6 +13,7 @@ import importlib
 import subprocess
 import sys
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 import httpx
@@ -20,6 +21,9 @@ import pytest
 from django.utils import timezone
 
 from cinema.tests.factories import HallFactory, MovieFactory, ShowtimeFactory
+from pricing.models import DiscountKind
+from pricing.services import forget_ticket_types
+from pricing.tests.factories import VoucherFactory, family_prices
 from users.models import Role, User
 from users.tests.factories import DEFAULT_PASSWORD, AdminFactory
 
@@ -130,6 +134,7 @@ def test_generated_client_drives_the_journeys(generated, live_server):
     june = _customer_registers_and_browses(api, show)
     seats = _customer_reads_the_seat_map(api, june, show)
     hold, ticket = _customer_books_cancels_and_rebooks(api, june, show, seats)
+    _a_family_books_with_a_voucher(api, june, show, seats)
     boss = api.signed_in(admin.username, DEFAULT_PASSWORD)
     scheduled, same_slot = _admin_schedules_and_reports(api, boss, start)
     _booking_errors_arrive_typed(api, boss, june, show, seats, hold)
@@ -208,6 +213,60 @@ def _customer_books_cancels_and_rebooks(api, june, show, seats):
     assert qr.status_code == 200
     assert qr.content.startswith(b"<?xml") or b"<svg" in qr.content[:200]
     return hold, ticket
+
+
+def _a_family_books_with_a_voucher(api, june, show, seats):
+    """Two adults and two children with a 15 % voucher, and each pricing refusal as its
+    typed model."""
+    m = api.m
+    family_prices()  # Child 7.50 (under 12), Student 8.00
+    VoucherFactory(code="FAMILY15", kind=DiscountKind.PERCENT, value=Decimal("15"))
+    VoucherFactory(code="USEDUP", max_uses=0)
+    forget_ticket_types()  # seat maps keep a list's types a few seconds; skip the wait
+    seat_map = api.op("showtimes_seats_retrieve").sync(show.pk, client=june)
+    child = next(kind for kind in seat_map.ticket_types if kind.code == "child")
+    assert (child.name, child.max_age, child.prices["STANDARD"]) == ("Child", 12, "7.50")
+
+    create = api.op("reservations_create")
+    child_seat = m.ReservationCreateRequestSeatsItemType1
+
+    def family(**extra):
+        return m.ReservationCreateRequest(
+            showtime=show.pk,
+            seats=[
+                seats["B1"].id,
+                seats["B2"].id,
+                child_seat(id=seats["B3"].id, type_="child"),
+                child_seat(id=seats["B4"].id, type_="child"),
+            ],
+            **extra,
+        )
+
+    unknown = create.sync(
+        client=june,
+        body=m.ReservationCreateRequest(
+            showtime=show.pk, seats=[child_seat(id=seats["B1"].id, type_="pensioner")]
+        ),
+    )
+    assert unknown.code == m.ReservationsCreateBadRequestErrorCode.UNKNOWN_TICKET_TYPE
+    assert unknown.ticket_types == ["adult", "child", "student"]
+    invalid = create.sync(client=june, body=family(voucher="NOSUCH"))
+    assert invalid.code == m.ReservationsCreateBadRequestErrorCode.VOUCHER_INVALID
+    exhausted = create.sync(client=june, body=family(voucher="usedup"))
+    assert isinstance(exhausted, m.ReservationsCreateConflictError)
+    assert exhausted.code == m.ReservationsCreateConflictErrorCode.VOUCHER_EXHAUSTED
+
+    booked = create.sync(client=june, body=family(voucher="family15"))
+    assert isinstance(booked, m.Reservation), booked
+    assert [(s.ticket_type, s.list_price, s.discount, s.price) for s in booked.seats] == [
+        ("adult", "10.00", "1.50", "8.50"),
+        ("adult", "10.00", "1.50", "8.50"),
+        ("child", "7.50", "1.12", "6.38"),
+        ("child", "7.50", "1.12", "6.38"),
+    ]
+    assert (booked.voucher, booked.discount, booked.total_price) == ("FAMILY15", "5.24", "29.76")
+    cancelled = api.op("reservations_destroy").sync(booked.id, client=june)
+    assert cancelled.status == m.ReservationStatusEnum.CANCELLED
 
 
 def _admin_schedules_and_reports(api, boss, start):
