@@ -258,6 +258,53 @@ def available(server: Server, scenario: dict, token: str) -> bool:
     return http_status(url) not in (404, 405)
 
 
+# --- CPU per request: what a request costs the app and the database, which a shared
+# machine's load disturbs far less than throughput (docs/performance.md).
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        with contextlib.suppress(OSError), open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime + stime
+    return total / _TICK
+
+
+def _app_pids(master: int) -> list[int]:
+    children = Path(f"/proc/{master}/task/{master}/children")
+    with contextlib.suppress(OSError):
+        return [int(pid) for pid in children.read_text().split()]
+    return []
+
+
+def _mariadbd_pids() -> list[int]:
+    """The server on 127.0.0.1:3306 (other MariaDB instances may be running)."""
+    out = subprocess.run(
+        ["ss", "-Hltnp", "sport = :3306"], capture_output=True, text=True, check=False
+    ).stdout
+    return [int(pid) for pid in re.findall(r"pid=(\d+)", out)][:1]
+
+
+@contextlib.contextmanager
+def cpu_meter(opts):
+    """Yields a dict filled, on exit, with the CPU seconds the app's workers and mariadbd
+    spent inside the block."""
+    app = _app_pids(opts.server_pid) if getattr(opts, "server_pid", None) else []
+    db = _mariadbd_pids()
+    app0, db0 = _cpu_seconds(app), _cpu_seconds(db)
+    spent: dict = {}
+    yield spent
+    spent["app"], spent["db"] = _cpu_seconds(app) - app0, _cpu_seconds(db) - db0
+
+
+def _per_request(row: dict, spent: dict, requests: int) -> None:
+    if requests and spent:
+        row["app_cpu_us"] = spent["app"] / requests * 1e6
+        row["db_cpu_us"] = spent["db"] / requests * 1e6
+
+
 def _measure_bookings(url: str, scenario: dict, opts) -> dict:
     from django.db import connections
 
@@ -269,10 +316,12 @@ def _measure_bookings(url: str, scenario: dict, opts) -> dict:
     offset = warm["requests"] + 10 * opts.connections
     before = bench_seed.claims_on(scenario["showtimes"])
     connections.close_all()
-    raw = wrk(url, scenario["script"], [*args, str(offset)], seconds=opts.duration, opts=opts)
+    with cpu_meter(opts) as spent:
+        raw = wrk(url, scenario["script"], [*args, str(offset)], seconds=opts.duration, opts=opts)
     booked = bench_seed.claims_on(scenario["showtimes"]) - before
     connections.close_all()
     row = summarise(raw)
+    _per_request(row, spent, raw["requests"])
     row["booked_seats"] = booked
     row["bookings_per_s"] = booked / row["seconds"]
     row["rate"] = row["bookings_per_s"]
@@ -305,7 +354,10 @@ def measure(url: str, scenario: dict, data: dict, opts) -> dict:
         return _measure_hot(url, scenario, data, opts)
     args = list(scenario["args"])
     wrk(url, scenario["script"], args, seconds=opts.warmup, opts=opts)
-    row = summarise(wrk(url, scenario["script"], args, seconds=opts.duration, opts=opts))
+    with cpu_meter(opts) as spent:
+        raw = wrk(url, scenario["script"], args, seconds=opts.duration, opts=opts)
+    row = summarise(raw)
+    _per_request(row, spent, raw["requests"])
     row["rate"] = row["rps"]
     return row
 
@@ -330,6 +382,7 @@ def run_pass(name: str, *, workers: int, threads: int, opts, env: dict) -> dict:
     print(f"\n== {name}: {workers} worker(s) x {threads} thread(s)", flush=True)
     try:
         server.start()
+        opts.server_pid = server.process.pid
         for scenario in scenarios(data):
             if opts.only and not any(o in scenario["name"] for o in opts.only):
                 continue
@@ -375,6 +428,11 @@ def console_line(row: dict) -> str:
     text = (
         f"{row['scenario']:<34} {row['rate']:>8.1f}/s  ratio {row['ratio'] or 0:.3f}  "
         f"p50 {row['p50_ms']:.1f} ms  p99 {row['p99_ms']:.1f} ms  {statuses_text(row)}"
+        + (
+            f"  CPU/request: app {row['app_cpu_us']:.0f} µs, db {row['db_cpu_us']:.0f} µs"
+            if "app_cpu_us" in row
+            else ""
+        )
     )
     if "booked_seats" in row:
         text += f"  booked {row['booked_seats']} seats (database)"
@@ -432,6 +490,10 @@ def machine() -> dict:
     return {"cores": os.cpu_count(), "cpu": model, "kernel": platform.release()}
 
 
+def _us(row: dict, key: str) -> str:
+    return f"{row[key]:.0f}" if key in row else "-"
+
+
 def markdown(report: dict) -> str:
     out = [
         f"# Marquee benchmark, {report['date']}",
@@ -456,17 +518,19 @@ def markdown(report: dict) -> str:
             + " and ".join(f"{c:.0f}" for c in run["ceiling_measurements"])
             + f" requests/s at the start and the end; ratios use their mean, {run['ceiling_rps']:.0f}.",
             "",
-            "| scenario | rate /s | ratio to ceiling | p50 ms | p99 ms | responses | 5xx |",
-            "| --- | ---: | ---: | ---: | ---: | --- | ---: |",
+            "| scenario | rate /s | ratio to ceiling | p50 ms | p99 ms | responses | 5xx "
+            "| app CPU µs/request | db CPU µs/request |",
+            "| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |",
         ]
         notes = []
         for row in run["results"]:
             if "skipped" in row:
-                out.append(f"| {row['scenario']} | - | - | - | - | {row['skipped']} | - |")
+                out.append(f"| {row['scenario']} | - | - | - | - | {row['skipped']} | - | - | - |")
                 continue
             out.append(
                 f"| {row['scenario']} | {row['rate']:.1f} | {row['ratio']:.3f} | "
-                f"{row['p50_ms']:.1f} | {row['p99_ms']:.1f} | {statuses_text(row)} | {row['5xx']} |"
+                f"{row['p50_ms']:.1f} | {row['p99_ms']:.1f} | {statuses_text(row)} | {row['5xx']} | "
+                f"{_us(row, 'app_cpu_us')} | {_us(row, 'db_cpu_us')} |"
             )
             if "booked_seats" in row:
                 spread = "showtimes" in row["scenario"]
