@@ -76,7 +76,15 @@ from core.queries import model_from_row
 from notifications.selectors import email_last_enqueued_at
 from notifications.services import email_enqueue
 from pricing.exceptions import VoucherNotApplicable
-from pricing.services import Line, Override, PricedLine, Pricing, seats_price, voucher_apply
+from pricing.services import (
+    Line,
+    Override,
+    PricedLine,
+    Pricing,
+    base_price,
+    seats_price,
+    voucher_apply,
+)
 from users import roles
 
 logger = logging.getLogger(__name__)
@@ -582,11 +590,28 @@ def _check_claims(showtime: Showtime, request: _Request, seats: list[_Seat]) -> 
         )
 
 
+_LIST_PRICES = Pricing(lines=())  # no voucher, no price set by hand
+
+
 def _price(
     showtime: Showtime, request: _Request, seats: list[_Seat]
 ) -> tuple[list[BookedSeat], Pricing]:
     """Step 5: each seat's price for its ticket type, a price set by hand at the counter,
     a voucher's discount (``pricing.services.seats_price``, which locks the voucher)."""
+    if not request.choices and request.voucher is None:
+        # Every seat Adult at its list price, no voucher: the showtime's own prices, with
+        # no pricing work (the booking benchmark's path).
+        return [
+            BookedSeat(
+                seat_id=seat.id,
+                row=seat.row,
+                number=seat.number,
+                seat_type=seat.seat_type,
+                price=(price := base_price(showtime, seat.seat_type)),
+                list_price=price,
+            )
+            for seat in seats
+        ], _LIST_PRICES
     choices = {choice.seat_id: choice for choice in request.choices}
     plain = SeatChoice(0)
     lines = [

@@ -34,6 +34,11 @@ from pricing.exceptions import (
 from pricing.models import DiscountKind, Voucher
 
 
+def base_price(showtime: Showtime, seat_type: str) -> Decimal:
+    """The base type's (Adult's) price of a seat type: the showtime's own."""
+    return showtime.price_for(seat_type)
+
+
 @dataclasses.dataclass(frozen=True)
 class TicketTypeInfo:
     """A ticket type as a showtime sells it: its own prices per seat type (the rest are
@@ -45,7 +50,8 @@ class TicketTypeInfo:
     prices: dict[str, Decimal]
 
     def price(self, showtime: Showtime, seat_type: str) -> Decimal:
-        return self.prices.get(seat_type, showtime.price_for(seat_type))
+        own = self.prices.get(seat_type)
+        return own if own is not None else base_price(showtime, seat_type)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -359,3 +359,13 @@ def test_a_replayed_booking_with_a_voucher_books_once_and_a_new_voucher_is_a_new
     assert replay.json()["id"] == first.json()["id"]
     assert other.status_code == 422
     assert Reservation.objects.count() == 1
+
+
+def test_a_free_ticket_type_costs_nothing(client, show):
+    ticket_type("infant", "Infant on a lap", max_age=2, STANDARD="0.00")
+    body = {"showtime": show.pk, "seats": [{"id": seat(show, "B2").pk, "type": "infant"}]}
+
+    response = client.post(RESERVATIONS, body, format="json")
+
+    assert response.status_code == 201, response.json()
+    assert response.json()["total_price"] == "0.00"
