@@ -10,8 +10,18 @@ from django.utils import timezone
 
 from cinema import services
 from cinema.exceptions import ShowtimeOverlap
-from cinema.models import Genre, Hall, Movie, Showtime
+from cinema.models import (
+    Genre,
+    Hall,
+    Movie,
+    PriceList,
+    SeatType,
+    Showtime,
+    TicketPrice,
+    TicketType,
+)
 from core.days import local_zone
+from pricing.models import DiscountKind, Voucher
 
 HALLS = [
     # name, rows, seats per row, VIP back rows, accessible seats -> 280, 120, 192 seats
@@ -70,6 +80,41 @@ def seed_movies() -> list[Movie]:
         )
         movies.append(movie)
     return movies
+
+
+# The default price list's ticket types beside Adult (the showtime's own prices):
+# code, name, under this age, STANDARD price, VIP price.
+TICKET_TYPES = (
+    ("child", "Child", 12, "7.50", "11.00"),
+    ("student", "Student", None, "8.50", "13.00"),
+    ("senior", "Senior", None, "8.00", "12.50"),
+)
+# A voucher the demo's customers use now and then: 10 % off.
+DEMO_VOUCHER = "WELCOME10"
+
+
+def seed_prices() -> None:
+    """Child, Student and Senior in the default list, and the demo voucher; left as
+    they are when they exist."""
+    default = PriceList.objects.get(is_default=True)
+    for position, (code, name, max_age, standard, vip) in enumerate(TICKET_TYPES, start=1):
+        kind, created = TicketType.objects.get_or_create(
+            price_list=default,
+            code=code,
+            defaults={"name": name, "max_age": max_age, "position": position},
+        )
+        if created:
+            for seat_type, amount in ((SeatType.STANDARD, standard), (SeatType.VIP, vip)):
+                TicketPrice.objects.create(
+                    ticket_type=kind, seat_type=seat_type, amount=Decimal(amount)
+                )
+    if not Voucher.objects.filter(code_key=DEMO_VOUCHER).exists():
+        Voucher(
+            code=DEMO_VOUCHER,
+            description="Welcome: 10 % off every seat",
+            kind=DiscountKind.PERCENT,
+            value=Decimal("10"),
+        ).save()
 
 
 def popularity(movie: Movie) -> float:

@@ -36,7 +36,7 @@ from bookings import services
 from bookings.models import Reservation, ReservationSeat, ReservationStatus
 from cinema.models import Seat, SeatType, Showtime
 from core.days import local_day_range, local_zone
-from demo.catalogue import PUBLISHED_AHEAD, popularity
+from demo.catalogue import DEMO_VOUCHER, PUBLISHED_AHEAD, popularity
 from demo.payments import demo_cards_paid, demo_pay_online, demo_refunds_paid_out
 from payments.models import Method, Payment, Shift
 from payments.services import payment_take_at_box_office
@@ -56,6 +56,11 @@ COUNTER_SHARE = 0.12  # groups that buy at the counter rather than online
 WALK_IN_SHARE = 0.5  # of counter sales: to someone without an account
 CASH_SHARE = 0.55  # of counter sales: cash (the rest on the card terminal)
 COUNTER_CANCEL_SHARE = 0.04  # counter sales handed back before the start
+# Groups of three or more at a film children may see bring this many children at most;
+# a share of the other seats are students or seniors; some groups bring the voucher.
+CHILDREN_MAX = 2
+CONCESSION_SHARE = 0.15
+VOUCHER_SHARE = 0.05
 ATTENDANCE = 0.9  # groups of a played showtime that came (the rest are no-shows)
 
 
@@ -292,14 +297,37 @@ def _sell_at_counter(showtime, customer, seats, booked_at, *, cashier, now, rng)
     return tally
 
 
+def _tickets(showtime: Showtime, seats, rng) -> tuple[list, str | None]:
+    """A group's ticket types (children in families at films they may see, now and then
+    a student or a senior; Adult otherwise) and, sometimes, the demo voucher."""
+    children = 0
+    if len(seats) >= 3 and int(showtime.movie.age_rating) < 12 and rng.random() < 0.5:
+        children = rng.randint(1, CHILDREN_MAX)
+    choices = []
+    for index, seat in enumerate(seats):
+        if index >= len(seats) - children:
+            choices.append(services.SeatChoice(seat.pk, "child"))
+        elif rng.random() < CONCESSION_SHARE:
+            choices.append(services.SeatChoice(seat.pk, rng.choice(("student", "senior"))))
+    voucher = DEMO_VOUCHER if rng.random() < VOUCHER_SHARE else None
+    return choices, voucher
+
+
 def _sell(showtime, customer, seats, booked_at, *, now, rng, cards: _CardPayments) -> SalesTally:
     """One group's reservation: booked, or held first (then confirmed a few minutes
     later, or left to lapse), and perhaps cancelled before the start."""
     seat_ids = [seat.pk for seat in seats]
     roll = rng.random()
     hold = roll < HOLD_SHARE
+    choices, voucher = _tickets(showtime, seats, rng)
     result = services.reservation_create(
-        user=customer, showtime_id=showtime.pk, seat_ids=seat_ids, hold=hold, now=booked_at
+        user=customer,
+        showtime_id=showtime.pk,
+        seat_ids=seat_ids,
+        choices=choices,
+        voucher=voucher,
+        hold=hold,
+        now=booked_at,
     )
     reservation = result.reservation
     tally = SalesTally(reservations=1, seats=len(seat_ids), holds=int(hold))

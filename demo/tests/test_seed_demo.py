@@ -234,7 +234,8 @@ def test_seed_demo_opens_the_doors_of_played_showtimes(settings):
 
 def test_seed_demo_keeps_the_booking_invariants(settings):
     """Made through the services: one live claim per seat, totals equal to the seats'
-    prices at the showtime's tariff, counters equal to a recount."""
+    prices, each seat at its ticket type's list price (Adult: the showtime's tariff) less
+    the voucher's discount, counters equal to a recount."""
     settings.DEBUG = True
     _seed(*SMALL)
     now = timezone.now()
@@ -252,7 +253,15 @@ def test_seed_demo_keeps_the_booking_invariants(settings):
         claims = list(reservation.seats.all())
         assert reservation.total_price == sum(claim.price for claim in claims)
         for claim in claims:
-            assert claim.price == reservation.showtime.price_for(claim.seat.seat_type)
+            if claim.ticket_type == "adult":
+                assert claim.list_price == reservation.showtime.price_for(claim.seat.seat_type)
+            # A voucher (10 %) takes something off every seat; nothing else does.
+            discounted = claim.price < claim.list_price
+            assert discounted == (reservation.voucher_id is not None), claim
+    # Families, concessions and the voucher are all there.
+    types = set(ReservationSeat.objects.values_list("ticket_type", flat=True))
+    assert {"adult", "child", "student", "senior"} <= types
+    assert Reservation.objects.filter(voucher__code="WELCOME10").exists()
     for counters in ShowtimeCounters.objects.all():
         claims = ReservationSeat.objects.filter(showtime_id=counters.showtime_id)
         assert counters.sold == claims.booked().count()

@@ -78,6 +78,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             halls = catalogue.seed_halls()
             movies = catalogue.seed_movies()
+            catalogue.seed_prices()
         showtimes, created = catalogue.seed_schedule(
             halls=halls,
             movies=movies,
