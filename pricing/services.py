@@ -228,10 +228,7 @@ def seats_price(
             if voucher.ticket_type
             else f"Voucher {voucher.code} does not apply to seats priced by hand."
         )
-    discounts = _discounts(voucher, [priced[i].list_price for i in eligible])
-    for i, discount in zip(eligible, discounts, strict=True):
-        priced[i] = dataclasses.replace(priced[i], price=priced[i].list_price - discount)
-    return Pricing(tuple(priced), voucher=voucher, overridden=overridden)
+    return Pricing(_discounted(priced, eligible, voucher), voucher=voucher, overridden=overridden)
 
 
 def voucher_apply(
@@ -249,11 +246,17 @@ def voucher_apply(
     ]
     if not eligible:
         raise VoucherNotApplicable(detail=f"Voucher {voucher.code} applies to none of these seats.")
-    priced = list(lines)
+    return Pricing(_discounted(list(lines), eligible, voucher), voucher=voucher)
+
+
+def _discounted(
+    priced: list[PricedLine], eligible: list[int], voucher: Voucher
+) -> tuple[PricedLine, ...]:
+    """``priced`` with the voucher's discount on the lines at ``eligible``."""
     discounts = _discounts(voucher, [priced[i].list_price for i in eligible])
     for i, discount in zip(eligible, discounts, strict=True):
         priced[i] = dataclasses.replace(priced[i], price=priced[i].list_price - discount)
-    return Pricing(tuple(priced), voucher=voucher)
+    return tuple(priced)
 
 
 def _discounts(voucher: Voucher, prices: list[Decimal]) -> list[Decimal]:
