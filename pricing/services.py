@@ -79,17 +79,10 @@ class PricedLine:
 
 @dataclasses.dataclass(frozen=True)
 class Pricing:
+    """Each seat's prices, in the order asked, and the voucher used (its row locked)."""
+
     lines: tuple[PricedLine, ...]
     voucher: Voucher | None = None
-    overridden: tuple[PricedLine, ...] = ()
-
-    @property
-    def total(self) -> Decimal:
-        return money_sum(line.price for line in self.lines)
-
-    @property
-    def discount(self) -> Decimal:
-        return money_sum(line.discount for line in self.lines)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -212,9 +205,8 @@ def seats_price(
                 line.seat_id, line.ticket_type, list_price, _override(line, list_price, override)
             )
         )
-    overridden = tuple(p for p, line in zip(priced, lines, strict=True) if line.price is not None)
     if not voucher_code:
-        return Pricing(tuple(priced), overridden=overridden)
+        return Pricing(tuple(priced))
     voucher = voucher_claim(code=voucher_code, showtime=showtime, user_id=user_id, now=now)
     eligible = [
         i
@@ -228,7 +220,7 @@ def seats_price(
             if voucher.ticket_type
             else f"Voucher {voucher.code} does not apply to seats priced by hand."
         )
-    return Pricing(_discounted(priced, eligible, voucher), voucher=voucher, overridden=overridden)
+    return Pricing(_discounted(priced, eligible, voucher), voucher=voucher)
 
 
 def voucher_apply(
