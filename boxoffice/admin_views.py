@@ -10,6 +10,7 @@ drawn, so a double click or a reload of the POST sells nothing twice.
 """
 
 import uuid
+from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, HttpResponseRedirect
@@ -22,7 +23,7 @@ from bookings.models import Reservation, SeatStatus, counter_sales_open
 from bookings.serializers import seat_arguments
 from boxoffice import selectors, services
 from boxoffice.serializers import CounterSaleCreateSerializer
-from cinema.models import SeatType, Showtime
+from cinema.models import ADULT, SeatType, Showtime
 from core.errors import DomainError
 from core.exceptions import http_status
 from core.money import format_money, money_sum
@@ -101,16 +102,47 @@ def _seat_rows(seat_map: dict, chosen: set[int]) -> list[dict]:
     return [{"row": row, "seats": seats} for row, seats in rows.items()]
 
 
-def _sale_body(request, showtime: Showtime) -> dict:
+def _type_counts(request, ticket_types: list[dict]) -> list[tuple[str, int]]:
+    """How many tickets of each type (beside Adult) the form asks for, in the list's
+    order: ``type_<code>`` fields, blank or not a number counting as none."""
+    counts = []
+    for kind in ticket_types:
+        raw = request.POST.get(f"type_{kind['code']}", "").strip()
+        counts.append((kind["code"], int(raw) if raw.isdigit() else 0))
+    return counts
+
+
+def _sale_body(request, showtime: Showtime, ticket_types: list[dict]) -> dict:
+    """The form as the API's body. The chosen seats, in hall order, take the ticket
+    types asked for first, in the list's order; the rest are Adult."""
+    seats: list = request.POST.getlist("seat")
+    types = [code for code, count in _type_counts(request, ticket_types) for _ in range(count)]
+    if len(types) > len(seats):
+        raise _TooManyTickets(len(types), len(seats))
     body = {
         "showtime": showtime.pk,
-        "seats": request.POST.getlist("seat"),
+        "seats": [
+            {"id": seat, "type": kind}
+            for seat, kind in zip(seats[: len(types)], types, strict=True)
+        ]
+        + seats[len(types) :],
         "method": request.POST.get("method", ""),
     }
+    voucher = request.POST.get("voucher", "").strip()
+    if voucher:
+        body["voucher"] = voucher
     name, email = request.POST.get("customer_name", ""), request.POST.get("customer_email", "")
     if name.strip() or email.strip():
         body["customer"] = {"name": name, "email": email}
     return body
+
+
+class _TooManyTickets(Exception):
+    def __init__(self, tickets: int, seats: int):
+        super().__init__(
+            f"{tickets} tickets of other types than Adult, but {seats} seat(s) chosen: choose "
+            "a seat for each ticket."
+        )
 
 
 def _errors_text(errors) -> list[str]:
@@ -125,10 +157,16 @@ def _errors_text(errors) -> list[str]:
     return lines
 
 
-def _sell(request, site, showtime: Showtime) -> tuple[HttpResponseRedirect | None, list[str]]:
+def _sell(
+    request, site, showtime: Showtime, ticket_types: list[dict]
+) -> tuple[HttpResponseRedirect | None, list[str]]:
     """Validate the form as the API does and sell: the redirect to the sale, or the
     problems to show."""
-    serializer = CounterSaleCreateSerializer(data=_sale_body(request, showtime))
+    try:
+        body = _sale_body(request, showtime, ticket_types)
+    except _TooManyTickets as problem:
+        return None, [str(problem)]
+    serializer = CounterSaleCreateSerializer(data=body)
     if not serializer.is_valid():
         return None, _errors_text(serializer.errors)
     data = serializer.validated_data
@@ -159,12 +197,16 @@ def sell_showtime(request, showtime_id: int, *, site):
     if showtime is None:
         raise Http404
     problems: list[str] = []
+    seat_map = booking_selectors.showtime_seat_map(showtime_id=showtime.pk)
+    # Beside Adult (each seat's own price), the types the showtime sells.
+    ticket_types = [kind for kind in seat_map["ticket_types"] if kind["code"] != ADULT]
     if request.method == "POST":
-        redirect, problems = _sell(request, site, showtime)
+        redirect, problems = _sell(request, site, showtime, ticket_types)
         if redirect is not None:
             return redirect
+        seat_map = booking_selectors.showtime_seat_map(showtime_id=showtime.pk)
     chosen = {int(x) for x in request.POST.getlist("seat") if x.isdigit()}
-    seat_map = booking_selectors.showtime_seat_map(showtime_id=showtime.pk)
+    counts = dict(_type_counts(request, ticket_types))
     context = _context(
         request,
         site,
@@ -178,6 +220,19 @@ def sell_showtime(request, showtime_id: int, *, site):
         method=request.POST.get("method", COUNTER_METHODS[0][0]),
         customer_name=request.POST.get("customer_name", ""),
         customer_email=request.POST.get("customer_email", ""),
+        ticket_types=[
+            {
+                **kind,
+                "count": counts.get(kind["code"], 0),
+                "prices_text": " / ".join(
+                    f"{format_money(Decimal(price))} {seat_type.lower()}"
+                    for seat_type, price in kind["prices"].items()
+                    if seat_type != SeatType.ACCESSIBLE
+                ),
+            }
+            for kind in ticket_types
+        ],
+        voucher=request.POST.get("voucher", ""),
         # A new key each time the form is drawn: a resubmission of this one is a replay.
         key=uuid.uuid4().hex,
         problems=problems,

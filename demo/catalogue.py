@@ -96,7 +96,10 @@ DEMO_VOUCHER = "WELCOME10"
 def seed_prices() -> None:
     """Child, Student and Senior in the default list, and the demo voucher; left as
     they are when they exist."""
-    default = PriceList.objects.get(is_default=True)
+    default, _ = PriceList.objects.get_or_create(is_default=True, defaults={"name": "Standard"})
+    TicketType.objects.get_or_create(
+        price_list=default, code="adult", defaults={"name": "Adult", "position": 0}
+    )
     for position, (code, name, max_age, standard, vip) in enumerate(TICKET_TYPES, start=1):
         kind, created = TicketType.objects.get_or_create(
             price_list=default,
