@@ -136,6 +136,16 @@ def forget_ticket_types() -> None:
     _types_cache.clear()
 
 
+def ticket_type_name(price_list_id: int | None, code: str) -> str:
+    """How people read a ticket type: its name in the price list (None: the default
+    one), from this process' copy of a few seconds; a type the list no longer has, by
+    its code."""
+    for info in ticket_types(price_list_id, fresh=False):
+        if info.code == code:
+            return info.name
+    return code.replace("-", " ").replace("_", " ").capitalize()
+
+
 def _check_types(showtime: Showtime, lines: list[Line]) -> dict[str, TicketTypeInfo]:
     asked = {line.ticket_type for line in lines}
     if asked == {ADULT}:

@@ -24,8 +24,9 @@ from django.utils import dateformat, timezone
 from bookings.models import PaymentState, Reservation, ReservationStatus
 from bookings.services import CONFIRMATION_EMAIL
 from core.days import local_zone
-from core.money import format_money
+from core.money import format_money, money_sum
 from notifications import registry
+from pricing.services import ticket_type_name
 from tickets.qr import qr_png
 from tickets.selectors import reservation_tickets
 
@@ -36,7 +37,9 @@ _QR_SCALE = 5
 
 
 def _reservation(message) -> Reservation:
-    return Reservation.objects.select_related("user", "showtime__movie", "showtime__hall").get(
+    return Reservation.objects.select_related(
+        "user", "showtime__movie", "showtime__hall", "voucher"
+    ).get(
         pk=message.context["reservation"]
     )
 
@@ -44,7 +47,8 @@ def _reservation(message) -> Reservation:
 def _context(reservation: Reservation) -> dict:
     showtime = reservation.showtime
     start = timezone.localtime(showtime.start_time, local_zone())
-    claims = reservation.seats.select_related("seat").order_by("seat__position")
+    claims = list(reservation.seats.select_related("seat").order_by("seat__position"))
+    discount = money_sum(claim.discount for claim in claims)
     return {
         "name": _greeting_name(reservation),
         "reservation": reservation,
@@ -57,10 +61,17 @@ def _context(reservation: Reservation) -> dict:
             {
                 "label": claim.seat.label,
                 "type": claim.seat.get_seat_type_display(),
+                "ticket": ticket_type_name(showtime.price_list_id, claim.ticket_type),
+                "list_price": format_money(claim.list_price_or_price),
+                "discount": format_money(claim.discount) if claim.discount else "",
                 "price": format_money(claim.price),
             }
             for claim in claims
         ],
+        # What came off the list prices (a voucher, a price set at the counter), and
+        # the voucher's code, shown above the total.
+        "discount": format_money(discount) if discount else "",
+        "voucher": reservation.voucher.code if reservation.voucher_id else "",
         "total": format_money(reservation.total_price),
         # Confirmed with no payment (PAYMENT_REQUIRED off): the money is taken at the
         # box office, so the email says so instead of "paid".

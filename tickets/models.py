@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from pricing.services import ticket_type_name
 from tickets.codes import CODE_LENGTH, display
 
 
@@ -67,6 +68,20 @@ class Ticket(models.Model):
 
     def __str__(self):
         return self.display_code
+
+    @property
+    def ticket_type(self) -> str:
+        """Its seat's ticket type (a code of the price list): read with the ticket by
+        ``tickets.selectors`` (``claim_ticket_type``), or from its claim."""
+        annotated = getattr(self, "claim_ticket_type", None)
+        if annotated is not None:
+            return annotated
+        claim = self.reservation.seats.filter(seat_id=self.seat_id).order_by("-pk").first()
+        return claim.ticket_type if claim is not None else "adult"
+
+    @property
+    def ticket_type_name(self) -> str:
+        return ticket_type_name(self.showtime.price_list_id, self.ticket_type)
 
     @property
     def display_code(self) -> str:

@@ -5,6 +5,7 @@ from datetime import datetime
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
+from bookings.models import ReservationSeat
 from cinema.models import Showtime
 from tickets.models import Ticket, TicketStatus
 from users import roles
@@ -12,10 +13,26 @@ from users import roles
 _DOOR_JOINS = ("seat", "showtime__movie", "showtime__hall")
 
 
+def _with_ticket_type(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    """Each ticket's ticket type, from its seat's claim (``Ticket.ticket_type``), in
+    the same query."""
+    return tickets.annotate(
+        claim_ticket_type=Subquery(
+            ReservationSeat.objects.filter(
+                reservation_id=OuterRef("reservation_id"), seat_id=OuterRef("seat_id")
+            )
+            .order_by("-pk")
+            .values("ticket_type")[:1]
+        )
+    )
+
+
 def ticket_queryset() -> QuerySet[Ticket]:
-    """Tickets with what their API representation shows (seat, movie, hall), in the
-    order of the hall's seats."""
-    return Ticket.objects.select_related(*_DOOR_JOINS).order_by("seat__position", "pk")
+    """Tickets with what their API representation shows (seat, movie, hall, ticket
+    type), in the order of the hall's seats."""
+    return _with_ticket_type(Ticket.objects.select_related(*_DOOR_JOINS)).order_by(
+        "seat__position", "pk"
+    )
 
 
 def reservation_tickets(*, reservation_id: int) -> QuerySet[Ticket]:
@@ -33,7 +50,7 @@ def ticket_for_user(*, code: str, user) -> Ticket | None:
 
 
 def ticket_at_door(*, code: str) -> Ticket | None:
-    return Ticket.objects.select_related(*_DOOR_JOINS).filter(code=code).first()
+    return _with_ticket_type(Ticket.objects.select_related(*_DOOR_JOINS)).filter(code=code).first()
 
 
 def checked_in_seat_ids(*, showtime_id: int) -> set[int]:

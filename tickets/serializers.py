@@ -50,6 +50,12 @@ class TicketSerializer(StrictModelSerializer):
     seat_type = serializers.ChoiceField(
         source="seat.seat_type", choices=SeatType.choices, read_only=True
     )
+    ticket_type = serializers.CharField(
+        read_only=True, help_text="Its ticket type: a code of the showtime's price list."
+    )
+    ticket_type_name = serializers.CharField(
+        read_only=True, help_text="The ticket type as people read it (e.g. `Child`)."
+    )
     showtime = serializers.IntegerField(source="showtime_id", read_only=True)
     movie_title = serializers.CharField(source="showtime.movie.title", read_only=True)
     hall_name = serializers.CharField(source="showtime.hall.name", read_only=True)
@@ -66,6 +72,8 @@ class TicketSerializer(StrictModelSerializer):
             "reservation",
             "seat_label",
             "seat_type",
+            "ticket_type",
+            "ticket_type_name",
             "showtime",
             "movie_title",
             "hall_name",

@@ -47,6 +47,8 @@ def test_api_tickets_list_shows_each_seat_with_showtime(customer_client, custome
         "reservation": reservation.pk,
         "seat_label": "A2",
         "seat_type": "STANDARD",
+        "ticket_type": "adult",
+        "ticket_type_name": "Adult",
         "showtime": show.pk,
         "movie_title": "Orbit of Ashes",
         "hall_name": show.hall.name,
