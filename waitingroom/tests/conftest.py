@@ -28,37 +28,38 @@ def redis_reachable() -> bool:
     return False
 
 
-def redis_cache(location: str, prefix: str) -> dict:
-    return {
+@contextlib.contextmanager
+def default_cache_on_redis(settings, port: int = REDIS[1]):
+    """The default cache, and so the waiting room, on Redis at ``port`` (the shared
+    Redis, or a fault proxy in front of it), under a key prefix deleted afterwards."""
+    if not redis_reachable():
+        pytest.fail("needs Redis on 127.0.0.1:6379 (.ci/run starts it)")
+    prefix = f"marquee-test-{uuid.uuid4().hex}"
+    settings.CACHES = {
         "default": {
             "BACKEND": "core.cache.ResilientRedisCache",
-            "LOCATION": location,
+            "LOCATION": f"redis://127.0.0.1:{port}/{REDIS_DB}",
             "KEY_PREFIX": prefix,
             "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.25, "retry_seconds": 1},
         }
     }
-
-
-def delete_prefix(prefix: str) -> None:
-    client = redis_lib.Redis(*REDIS, db=REDIS_DB)
-    keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
-    if keys:
-        client.delete(*keys)
-    client.close()
+    resilient_cache._BREAKERS.clear()
+    try:
+        yield prefix
+    finally:
+        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+        resilient_cache._BREAKERS.clear()
+        client = redis_lib.Redis(*REDIS, db=REDIS_DB)
+        keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+        if keys:
+            client.delete(*keys)
+        client.close()
 
 
 @pytest.fixture
 def redis_queue(settings):
-    """The default cache, and so the waiting room, on Redis."""
-    if not redis_reachable():
-        pytest.fail("needs Redis on 127.0.0.1:6379 (.ci/run starts it)")
-    prefix = f"marquee-test-{uuid.uuid4().hex}"
-    settings.CACHES = redis_cache(f"redis://{REDIS[0]}:{REDIS[1]}/{REDIS_DB}", prefix)
-    resilient_cache._BREAKERS.clear()
-    yield prefix
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    resilient_cache._BREAKERS.clear()
-    delete_prefix(prefix)
+    with default_cache_on_redis(settings) as prefix:
+        yield prefix
 
 
 class Clock:

@@ -4,41 +4,24 @@ opening its gates; a showtime without a queue still sells; back at once after.""
 
 import datetime as dt
 import time
-import uuid
 
 import pytest
 
 from bookings.models import Reservation
 from bookings.tests.factories import seat_ids
 from cinema.tests.factories import HallFactory, ShowtimeFactory
-from core import cache as resilient_cache
 from testsupport.faultproxy import BLACKHOLE, PASS, REFUSE, FaultProxy
 from testsupport.testing import client_for
 from users.tests.factories import UserFactory
-from waitingroom.tests.conftest import (
-    REDIS,
-    REDIS_DB,
-    delete_prefix,
-    make_queue,
-    redis_cache,
-    redis_reachable,
-)
+from waitingroom.tests.conftest import REDIS, default_cache_on_redis, make_queue
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def redis_through_proxy(settings):
-    if not redis_reachable():
-        pytest.fail("needs Redis on 127.0.0.1:6379 (.ci/run starts it)")
-    prefix = f"marquee-test-{uuid.uuid4().hex}"
-    with FaultProxy(REDIS) as proxy:
-        settings.CACHES = redis_cache(f"redis://127.0.0.1:{proxy.port}/{REDIS_DB}", prefix)
-        resilient_cache._BREAKERS.clear()
+    with FaultProxy(REDIS) as proxy, default_cache_on_redis(settings, proxy.port):
         yield proxy
-        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    resilient_cache._BREAKERS.clear()
-    delete_prefix(prefix)
 
 
 def _book(client, showtime, label, queue_pass=None):
