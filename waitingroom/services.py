@@ -26,6 +26,7 @@ from waitingroom.exceptions import (
     QueueClosed,
     QueuePassRequired,
     QueueTokenInvalid,
+    QueueUnavailable,
 )
 from waitingroom.models import ShowtimeQueue
 
@@ -262,6 +263,16 @@ def queue_update(*, queue: ShowtimeQueue, **changes) -> ShowtimeQueue:
 
 
 def queue_delete(*, queue: ShowtimeQueue) -> None:
-    """Remove a showtime's waiting room: it sells without passes again."""
+    """Remove a showtime's waiting room: it sells without passes again, and its places
+    are gone (a waiting room made for it later starts empty). With Redis down the
+    places stay until they expire, a day after the showtime."""
+    showtime_id = queue.showtime_id
     queue.delete()
+    _forget_queued()
     transaction.on_commit(_forget_queued)
+    try:
+        store.forget(showtime_id=showtime_id)
+    except QueueUnavailable:
+        logger.warning(
+            "waiting room of showtime %s: Redis down, places left to expire", showtime_id
+        )

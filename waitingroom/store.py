@@ -146,7 +146,16 @@ if member then at = redis.call('HGET', KEYS[3], member) end
 return {closed or '0', at or '0'}
 """
 
-_SOURCE = {"join": _JOIN, "status": _STATUS, "configure": _CONFIGURE, "pass": _PASS}
+# KEYS: all of a queue's.
+_FORGET = "return redis.call('DEL', unpack(KEYS))"
+
+_SOURCE = {
+    "join": _JOIN,
+    "status": _STATUS,
+    "configure": _CONFIGURE,
+    "pass": _PASS,
+    "forget": _FORGET,
+}
 # EVALSHA names a script by its SHA-1 (Redis's choice, not a security use).
 _SHA = {
     name: hashlib.sha1(script.encode(), usedforsecurity=False).hexdigest()
@@ -278,3 +287,8 @@ def admission(*, showtime_id: int, user_id: int) -> tuple[bool, int]:
     raw = _checked(_run("pass", _keys(showtime_id, "cfg", "mem", "adm"), [user_id]))
     closed, at = (v.decode() if isinstance(v, bytes) else str(v) for v in raw)
     return closed == "1", int(at)
+
+
+def forget(*, showtime_id: int) -> None:
+    """Drop the queue's whole state (its places, counter and admissions)."""
+    _run("forget", _keys(showtime_id, "cfg", "z", "seq", "mem", "adm"), [])

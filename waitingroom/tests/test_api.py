@@ -274,3 +274,13 @@ def test_queue_check_costs_no_query_for_an_unqueued_showtime(
 def test_queue_anonymous_may_not_join(open_queue, premiere):
     response = client_for().post(_queue_url(premiere))
     assert response.status_code == 401
+
+
+def test_queue_deleted_sells_without_a_pass_and_a_new_one_starts_empty(open_queue, premiere, clock):
+    ann, bob = client_for(UserFactory()), client_for(UserFactory())
+    _join(ann, premiere)
+    services.queue_delete(queue=open_queue)
+    assert _book(bob, premiere, "B1").status_code == 201
+
+    make_queue(premiere, opens_at=clock.moment)
+    assert _join(bob, premiere).json()["position"] == 1
