@@ -124,3 +124,22 @@ def test_admin_queue_pages_are_for_admins_only(queue):
     client.force_login(CashierFactory())
     assert client.get(CHANGELIST).status_code == 403
     assert client.get(f"{CHANGELIST}{queue.pk}/live/").status_code == 403
+
+
+def test_admin_queue_add_without_redis_is_refused_and_saves_nothing(staff, premiere):
+    """The local-memory cache of a development set-up: no Redis, no waiting room."""
+    local = timezone.localtime(timezone.now() + dt.timedelta(hours=1))
+    response = staff.post(
+        f"{CHANGELIST}add/",
+        {
+            "showtime": premiere.pk,
+            "enabled": "on",
+            "admit_per_minute": "120",
+            "opens_at_0": local.strftime("%Y-%m-%d"),
+            "opens_at_1": local.strftime("%H:%M:%S"),
+            "pass_minutes": "5",
+        },
+    )
+    assert response.status_code == 200
+    assert "The waiting room needs Redis (REDIS_URL)" in response.content.decode()
+    assert not ShowtimeQueue.objects.exists()
