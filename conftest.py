@@ -59,7 +59,11 @@ ENGINE_MODULES = (
 # Test modules that measure how fast the app answers under a fault (a hung database or
 # Redis, a locked showtime): CI runs them on MariaDB on their own, after the two halves
 # of the suite that run side by side, so a neighbour's CPU does not decide them.
-TIMING_MODULES = ("core/tests/test_faults.py", "payments/tests/test_stripe_guard.py")
+TIMING_MODULES = (
+    "core/tests/test_faults.py",
+    "payments/tests/test_stripe_guard.py",
+    "waitingroom/tests/test_faults.py",
+)
 
 
 def pytest_collection_modifyitems(config, items):

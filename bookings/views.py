@@ -77,6 +77,8 @@ from pricing.throttles import VOUCHER_THROTTLES
 from users import roles
 from users.authentication import PublicReadsMixin
 from users.permissions import IsAdminRole, MayLookUpBookings, MayResendConfirmation
+from waitingroom.exceptions import QueueClosed, QueuePassRequired, QueueUnavailable
+from waitingroom.services import queue_pass_check
 
 # What the 201 of a booking carries besides its body.
 _CREATED_HEADERS = [
@@ -109,8 +111,22 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
     "different body is 422. Keys are remembered for IDEMPOTENCY_KEY_HOURS (24).",
 )
 
+QUEUE_PASS_HEADER = OpenApiParameter(
+    name="Queue-Pass",
+    type=str,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description="The pass of the showtime's waiting room (GET "
+    "/api/showtimes/{id}/queue/ once admitted). Needed only for a showtime with a waiting "
+    "room: without a valid one (yours, this showtime's, unexpired) 403 "
+    "`queue_pass_required`.",
+)
+
 # Everything a booking can refuse, on both booking routes.
 _BOOKING_ERRORS = (
+    QueuePassRequired,
+    QueueClosed,
+    QueueUnavailable,
     NoSeatsChosen,
     DuplicateSeats,
     TooManySeats,
@@ -297,6 +313,11 @@ class SeatMapView(PublicReadsMixin, APIView):
         "booking is a hold, confirmed by its payment (`/checkout/` or the box office). "
         "Send an `Idempotency-Key` header to make retries safe. A `showtime` that names "
         "none is 400 `showtime_not_found`.\n\n"
+        "A showtime with a waiting room sells only with its pass in the `Queue-Pass` "
+        "header (see POST /api/showtimes/{id}/queue/): without a valid one 403 "
+        "`queue_pass_required`; a closed (sold-out) queue 409 `queue_closed`; the queue's "
+        "store (Redis) down 503 `queue_unavailable` with Retry-After, for that showtime "
+        "only.\n\n"
         "Best available: `quantity` instead of `seats` (exactly one of the two) books the "
         "best block of that many adjacent free seats in one row, chosen under the same "
         "lock as any booking: the centre of the rows about two thirds back first, never "
@@ -305,7 +326,7 @@ class SeatMapView(PublicReadsMixin, APIView):
         "in a block). No such block is 409 `no_block_available` with `largest`, the "
         "largest block of adjacent free seats there is.",
         request=ReservationCreateSerializer,
-        parameters=[IDEMPOTENCY_HEADER, *_CREATED_HEADERS],
+        parameters=[IDEMPOTENCY_HEADER, QUEUE_PASS_HEADER, *_CREATED_HEADERS],
         examples=[*_CREATE_EXAMPLES, _SEATS_TAKEN_EXAMPLE, _NO_BLOCK_EXAMPLE],
         responses={
             201: ReservationSerializer,
@@ -402,6 +423,11 @@ class ReservationViewSet(
         serializer = ReservationCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
+        queue_pass_check(
+            user=request.user,
+            showtime_id=data["showtime"],
+            queue_pass=request.headers.get("Queue-Pass"),
+        )
         result = services.reservation_create(
             user=request.user,
             showtime_id=data["showtime"],
@@ -512,7 +538,7 @@ class ShowtimeCancelView(APIView):
     "`showtime_not_found` (its path exists; the body names the showtime). With "
     "PAYMENT_REQUIRED on the booking is a hold, and `next` says how to pay for it.",
     request=ShowBookSerializer,
-    parameters=[IDEMPOTENCY_HEADER],
+    parameters=[IDEMPOTENCY_HEADER, QUEUE_PASS_HEADER],
     examples=[
         OpenApiExample("Seat 7", value={"seat_number": 7}, request_only=True),
         _SEATS_TAKEN_EXAMPLE,
@@ -546,6 +572,9 @@ class ShowBookView(APIView):
             raise InvalidSeatNumber(
                 detail=f"The hall has no seat number {number}.", seat_number=number
             )
+        queue_pass_check(
+            user=request.user, showtime_id=showtime_id, queue_pass=request.headers.get("Queue-Pass")
+        )
         try:
             result = services.reservation_create(
                 user=request.user,

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "users",
     "cinema",
     "pricing",
+    "waitingroom",
     "bookings",
     "notifications",
     "tickets",
@@ -240,6 +241,9 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Seconds each node may keep the list of queued showtimes (waitingroom/services.py);
+# it is dropped at once in the shared cache when a waiting room changes.
+QUEUED_CACHE_SECONDS = env_int("QUEUED_CACHE_SECONDS", 10)
 
 # --- Passwords ------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -296,7 +300,12 @@ SECURE_REDIRECT_EXEMPT = [r"^api/health/$"]
 # allowed; the headers a client must send or read are listed.
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", "")
 CORS_URLS_REGEX = r"^/api/.*$"
-CORS_ALLOW_HEADERS = (*cors_default_headers, "idempotency-key", "if-none-match")
+CORS_ALLOW_HEADERS = (
+    *cors_default_headers,
+    "idempotency-key",
+    "if-none-match",
+    "queue-pass",
+)
 CORS_EXPOSE_HEADERS = ["Retry-After", "Idempotent-Replayed", "ETag", "Location"]
 
 # How many reverse proxies sit in front of the app. 0 means: trust REMOTE_ADDR only, so

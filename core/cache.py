@@ -36,6 +36,9 @@ _OUTAGES = (
     TryAgainError,
     OSError,
 )
+# For code that talks to Redis itself through the cache's connection pool (the waiting
+# room's scripts): the same outages, the same breaker.
+REDIS_OUTAGES = _OUTAGES
 
 
 class CacheUnavailable(Exception):

@@ -39,9 +39,7 @@ _QR_SCALE = 5
 def _reservation(message) -> Reservation:
     return Reservation.objects.select_related(
         "user", "showtime__movie", "showtime__hall", "voucher"
-    ).get(
-        pk=message.context["reservation"]
-    )
+    ).get(pk=message.context["reservation"])
 
 
 def _context(reservation: Reservation) -> dict:

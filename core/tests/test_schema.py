@@ -108,6 +108,7 @@ def test_booking_errors_are_typed_per_operation(schema):
     conflict = component(schema, response_schema(schema, "/api/reservations/", "post", 409))
     assert sorted(codes(schema, conflict)) == [
         "no_block_available",
+        "queue_closed",  # a showtime whose waiting room closed (waitingroom)
         "seats_unavailable",
         "showtime_cancelled",
         "voucher_exhausted",

@@ -14,6 +14,7 @@ import pytest
 from django.contrib import admin
 from django.test import Client
 from django.urls import get_resolver
+from django.utils import timezone
 
 from audit.models import AuditEntry
 from bookings.tests.factories import book
@@ -26,6 +27,7 @@ from payments.tests.factories import open_shift
 from testsupport.testing import client_for
 from users.models import Role
 from users.tests.factories import AdminFactory, CashierFactory, UserFactory, UsherFactory
+from waitingroom.models import ShowtimeQueue
 
 ROLES = ("anonymous", "CUSTOMER", "USHER", "CASHIER", "ADMIN")
 
@@ -82,6 +84,10 @@ API_MATRIX = [
     _row("delete", "/api/showtimes/{showtime}/", None, 401, 403, 403, 403, 409),
     _row("delete", "/api/showtimes/{spare_showtime}/", None, 401, 403, 403, 403, 204),
     _row("get", "/api/showtimes/{showtime}/seats/", None, 200, 200, 200, 200, 200),
+    # A showtime's waiting room: any account joins and asks (this one has none: 409; no
+    # token: 400).
+    _row("post", "/api/showtimes/{showtime}/queue/", {}, 401, 409, 409, 409, 409),
+    _row("get", "/api/showtimes/{showtime}/queue/", None, 401, 400, 400, 400, 400),
     # The cinema cancels a screening: ADMIN only (the empty body lacks its reason).
     _row("post", "/api/showtimes/{showtime}/cancel/", {}, 401, 403, 403, 403, 400),
     # A showtime's guest list: counter staff.
@@ -232,6 +238,14 @@ ADMIN_MATRIX = [
     ("/admin/notifications/outboxemail/{email}/history/", ADMIN),
     ("/admin/notifications/outboxemail/{email}/delete/", NOBODY),
     # The audit trail: ADMIN reads it; nobody adds, changes or deletes an entry.
+    # Waiting rooms: ADMIN watches and steers them (figures live from <id>/live/).
+    ("/admin/waitingroom/", ADMIN),
+    ("/admin/waitingroom/showtimequeue/", ADMIN),
+    ("/admin/waitingroom/showtimequeue/add/", ADMIN),
+    ("/admin/waitingroom/showtimequeue/{queue}/change/", ADMIN),
+    ("/admin/waitingroom/showtimequeue/{queue}/history/", ADMIN),
+    ("/admin/waitingroom/showtimequeue/{queue}/delete/", ADMIN),
+    ("/admin/waitingroom/showtimequeue/{queue}/live/", ADMIN),
     ("/admin/audit/", ADMIN),
     ("/admin/audit/auditentry/", ADMIN),
     ("/admin/audit/auditentry/add/", NOBODY),
@@ -285,6 +299,8 @@ def world(people):
         "webhook": WebhookEvent.objects.create(provider="stripe", event_id="evt_1", type="x"),
         "email": OutboxEmail.objects.first(),
         "audit_entry": AuditEntry.objects.first(),
+        # Written directly: the matrix runs without Redis (the admin shows "Redis down").
+        "queue": ShowtimeQueue.objects.create(showtime=ShowtimeFactory(), opens_at=timezone.now()),
     }
 
 
