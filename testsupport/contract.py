@@ -38,15 +38,19 @@ class ContractRecorder:
         self.checked = 0
         self._api = None
         self._lock = threading.Lock()
+        self._schema_lock = threading.Lock()
         self._original = None
 
     def _openapi(self):
-        if self._api is None:
-            from drf_spectacular.generators import SchemaGenerator
-            from openapi_core import OpenAPI
+        # Built once, by the first thread that needs it: threads of a race test all ask
+        # at once, and a half-built schema is no contract.
+        with self._schema_lock:
+            if self._api is None:
+                from drf_spectacular.generators import SchemaGenerator
+                from openapi_core import OpenAPI
 
-            schema = SchemaGenerator().get_schema(request=None, public=True)
-            self._api = OpenAPI.from_dict(_plain(schema))
+                schema = SchemaGenerator().get_schema(request=None, public=True)
+                self._api = OpenAPI.from_dict(_plain(schema))
         return self._api
 
     def check(self, request, response) -> None:
