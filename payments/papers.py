@@ -11,7 +11,9 @@ from django.utils import timezone
 
 from bookings.models import Reservation
 from core.days import local_zone
+from core.money import money_sum
 from payments.models import Payment, PaymentStatus, Provider
+from pricing.services import ticket_type_name
 from tickets import pdf
 
 
@@ -35,15 +37,24 @@ def counter_receipt(*, reservation: Reservation) -> pdf.Receipt | None:
     cashier = payment.taken_by
     showtime = reservation.showtime
     zone = local_zone()
+    claims = list(reservation.seats.select_related("seat").order_by("seat__position"))
+    discount = money_sum(claim.discount for claim in claims)
+    voucher = reservation.voucher.code if reservation.voucher_id else ""
     return pdf.Receipt(
         reservation=reservation.pk,
         movie=showtime.movie.title,
         hall=showtime.hall.name,
         start=timezone.localtime(showtime.start_time, zone),
+        # Each seat at its list price, the discount below them, then the total paid.
         seats=[
-            (claim.seat.label, claim.price)
-            for claim in reservation.seats.select_related("seat").order_by("seat__position")
+            (
+                f"{claim.seat.label} · {ticket_type_name(showtime.price_list_id, claim.ticket_type)}",
+                claim.list_price_or_price,
+            )
+            for claim in claims
         ],
+        discount=discount,
+        discount_reason=f"Voucher {voucher}" if voucher else "Discount",
         total=payment.amount,
         method=payment.get_method_display(),
         cashier=(cashier.get_full_name() or cashier.username) if cashier else "",

@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from cinema.models import ADULT
 from core.days import local_day_range
 from core.limits import MAX_ID
 from tickets import selectors, services
@@ -88,9 +89,10 @@ def _local(value):
 def _ticket_fields(ticket) -> dict:
     return {
         "seat": ticket.seat.label,
-        # Ticket types (adult, child...) are not sold yet; the seat's type is what the
-        # usher can check against the seat.
-        "ticket_type": ticket.seat.get_seat_type_display(),
+        # The seat's type and, for any ticket but Adult, its ticket type, which the
+        # usher checks against the person: "Standard · Child".
+        "ticket_type": ticket.seat.get_seat_type_display()
+        + ("" if ticket.ticket_type == ADULT else f" · {ticket.ticket_type_name}"),
         "display_code": ticket.display_code,
     }
 

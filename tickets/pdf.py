@@ -83,6 +83,7 @@ class PrintedTicket:
     seat_type: str
     start: datetime  # in the cinema's time zone
     price: Decimal
+    ticket_type: str = "Adult"  # its name, as people read it
 
 
 @dataclasses.dataclass(frozen=True)
@@ -93,11 +94,14 @@ class Receipt:
     movie: str
     hall: str
     start: datetime
-    seats: Sequence[tuple[str, Decimal]]  # (seat label, price)
+    seats: Sequence[tuple[str, Decimal]]  # (seat label with its ticket type, price)
     total: Decimal
     method: str  # as people read it ("Cash")
     cashier: str
     paid_at: datetime
+    # What came off the list prices, and why ("Voucher FAMILY10"); none: 0.00.
+    discount: Decimal = Decimal("0.00")
+    discount_reason: str = ""
 
 
 # --- what is printed ------------------------------------------------------------------------
@@ -118,6 +122,7 @@ def printable_tickets(*, reservation: Reservation) -> list[PrintedTicket]:
             seat_type=ticket.seat.get_seat_type_display(),
             start=timezone.localtime(ticket.showtime.start_time, local_zone()),
             price=prices[ticket.seat_id],
+            ticket_type=ticket.ticket_type_name,
         )
         for ticket in reservation_tickets(reservation_id=reservation.pk).filter(
             status=TicketStatus.VALID
@@ -236,7 +241,7 @@ def _ticket_page(pages: _Pages, ticket: PrintedTicket, number: int, of: int) -> 
             _Line(_when(ticket.start), text, gap=0.3),
             _Line(f"Hall: {ticket.hall}", text),
             _Line(f"Seat {ticket.seat_label}", layout.title_size, bold=True, gap=0.3),
-            _Line(ticket.seat_type, text),
+            _Line(f"{ticket.seat_type} · {ticket.ticket_type}", text),
             _Line("Price", text, right=format_money(ticket.price), gap=0.3),
         ],
         qr=ticket.code,
@@ -258,6 +263,11 @@ def _receipt_page(pages: _Pages, receipt: Receipt) -> None:
             _Line(_when(receipt.start), text),
             _Line(f"Hall: {receipt.hall}", text),
             *seats,
+            *(
+                [_Line(receipt.discount_reason, text, right=f"-{format_money(receipt.discount)}")]
+                if receipt.discount
+                else []
+            ),
             _Line("Total", text, bold=True, right=format_money(receipt.total), gap=0.5),
             _Line("Payment", text, right=receipt.method, gap=0.5),
             _Line("Cashier", text, right=receipt.cashier),
