@@ -86,6 +86,7 @@ class StatsReport:
     per_showtime: list[dict] = field(default_factory=list)
     per_day: list[dict] = field(default_factory=list)
     money: dict = field(default_factory=dict)
+    prices: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return {
@@ -97,6 +98,7 @@ class StatsReport:
             "per_showtime": self.per_showtime,
             "per_day": self.per_day,
             "money": self.money,
+            "prices": self.prices,
         }
 
 
@@ -233,7 +235,60 @@ def stats_report(
     ]
     report.per_day = [{"date": day, **figures.as_dict()} for day, figures in days.items()]
     report.money = money_figures(start=start, end=end, movie_id=movie_id, hall_id=hall_id)
+    report.prices = price_figures(start=start, end=end, movie_id=movie_id, hall_id=hall_id)
     return report
+
+
+def price_figures(*, start: dt.datetime, end: dt.datetime, movie_id=None, hall_id=None) -> dict:
+    """The sold seats of the showtimes starting in [start, end) by ticket type and by
+    voucher: tickets, list prices, discounts and what was charged. Two queries."""
+    sold = ReservationSeat.objects.filter(
+        showtime__start_time__gte=start, showtime__start_time__lt=end
+    ).booked()
+    if movie_id is not None:
+        sold = sold.filter(showtime__movie_id=movie_id)
+    if hall_id is not None:
+        sold = sold.filter(showtime__hall_id=hall_id)
+    list_price = Coalesce(F("list_price"), F("price"))
+    sums = {
+        "tickets_sold": Count("pk"),
+        "list_revenue": money_total(list_price),
+        "revenue": money_total("price"),
+    }
+
+    def figures(row: dict) -> dict:
+        list_revenue, revenue = cents(row["list_revenue"]), cents(row["revenue"])
+        return {
+            "tickets_sold": row["tickets_sold"],
+            "list_revenue": list_revenue,
+            "discount": list_revenue - revenue,
+            "revenue": revenue,
+        }
+
+    per_type = [
+        {"ticket_type": row["ticket_type"], **figures(row)}
+        for row in sold.order_by("ticket_type").values("ticket_type").annotate(**sums)
+    ]
+    per_voucher = [
+        {
+            "voucher": row["reservation__voucher__code"],
+            "reservations": row["reservations"],
+            **{k: v for k, v in figures(row).items() if k != "list_revenue"},
+        }
+        for row in sold.filter(reservation__voucher__isnull=False)
+        .order_by("reservation__voucher__code")
+        .values("reservation__voucher__code")
+        .annotate(reservations=Count("reservation", distinct=True), **sums)
+    ]
+    list_revenue = sum((row["list_revenue"] for row in per_type), ZERO)
+    revenue = sum((row["revenue"] for row in per_type), ZERO)
+    return {
+        "list_revenue": list_revenue,
+        "discount": list_revenue - revenue,
+        "revenue": revenue,
+        "per_ticket_type": per_type,
+        "per_voucher": per_voucher,
+    }
 
 
 # --- tonight ----------------------------------------------------------------------------

@@ -147,6 +147,38 @@ class MoneySerializer(MoneyFiguresSerializer):
     per_method = MethodMoneySerializer(many=True)
 
 
+class TicketTypeFiguresSerializer(serializers.Serializer):
+    ticket_type = serializers.CharField(help_text="The code of the price lists (`adult`...).")
+    tickets_sold = serializers.IntegerField(help_text="Seats of confirmed reservations.")
+    list_revenue = serializers.DecimalField(
+        **_MONEY, help_text="What they would have paid at the list prices."
+    )
+    discount = serializers.DecimalField(**_MONEY, help_text="What came off the list prices.")
+    revenue = serializers.DecimalField(
+        **_MONEY, help_text="What was charged: list_revenue - discount."
+    )
+
+
+class VoucherFiguresSerializer(serializers.Serializer):
+    voucher = serializers.CharField(help_text="The voucher's code.")
+    reservations = serializers.IntegerField(help_text="Confirmed reservations that used it.")
+    tickets_sold = serializers.IntegerField()
+    discount = serializers.DecimalField(**_MONEY, help_text="What it took off.")
+    revenue = serializers.DecimalField(**_MONEY, help_text="What its seats were charged.")
+
+
+class PricesSerializer(serializers.Serializer):
+    """The sold seats of the report's showtimes by ticket type and by voucher: revenue
+    (as in `totals`, net of discounts) and the discounts given. A discount with no
+    voucher is a price set by hand at the counter."""
+
+    list_revenue = serializers.DecimalField(**_MONEY)
+    discount = serializers.DecimalField(**_MONEY, help_text="Vouchers and prices set by hand.")
+    revenue = serializers.DecimalField(**_MONEY, help_text="Equals `totals.revenue`.")
+    per_ticket_type = TicketTypeFiguresSerializer(many=True)
+    per_voucher = VoucherFiguresSerializer(many=True)
+
+
 class StatsSerializer(serializers.Serializer):
     date_from = serializers.DateField()
     date_to = serializers.DateField()
@@ -156,3 +188,4 @@ class StatsSerializer(serializers.Serializer):
     per_showtime = ShowtimeFiguresSerializer(many=True)
     per_day = DayFiguresSerializer(many=True)
     money = MoneySerializer()
+    prices = PricesSerializer()

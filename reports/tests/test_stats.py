@@ -5,9 +5,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
+from bookings import services as booking_services
 from bookings.models import ReservationStatus
 from bookings.tests.factories import reserve, seats_of
 from cinema.tests.factories import HallFactory, MovieFactory, ShowtimeFactory
+from pricing.models import DiscountKind
+from pricing.tests.factories import VoucherFactory, family_prices
 from users.tests.factories import UserFactory
 
 URL = "/api/admin/stats/"
@@ -270,9 +273,69 @@ def test_stats_query_count_is_constant(admin_client, scene, django_assert_max_nu
         reserve(buyer, show, seats_of(show)[:2], ReservationStatus.CONFIRMED)
         reserve(buyer, show, seats_of(show)[2:3], ReservationStatus.CANCELLED)
 
-    # One query for the user behind the token, one for the report, one for its money.
-    with django_assert_max_num_queries(3):
+    # One query for the user behind the token, one for the report, one for its money,
+    # two for its prices (per ticket type, per voucher).
+    with django_assert_max_num_queries(5):
         response = admin_client.get(URL, {"from": "2030-02-01", "to": "2030-03-12"})
 
     assert response.status_code == 200
     assert response.json()["totals"]["showtimes"] == 27 + 4
+
+
+def test_stats_show_revenue_net_of_discounts_per_ticket_type_and_voucher(admin_client):
+    family_prices()  # Child 7.50
+    VoucherFactory(code="FAMILY15", kind=DiscountKind.PERCENT, value=Decimal("15"))
+    show = ShowtimeFactory(
+        hall=HallFactory(layout={"rows": 2, "seats_per_row": 4}),
+        start_time=local(2030, 3, 14, 18),
+        price=Decimal("12.00"),
+    )
+    seats = [seat.pk for seat in seats_of(show)]
+    child = booking_services.SeatChoice
+    # A family of four with the voucher (33.16), and two adults without (24.00).
+    booking_services.reservation_create(
+        user=UserFactory(),
+        showtime_id=show.pk,
+        seat_ids=seats[:4],
+        choices=[child(seats[2], "child"), child(seats[3], "child")],
+        voucher="FAMILY15",
+        now=local(2030, 3, 1, 12),
+    )
+    booking_services.reservation_create(
+        user=UserFactory(), showtime_id=show.pk, seat_ids=seats[4:6], now=local(2030, 3, 1, 12)
+    )
+
+    body = admin_client.get(URL, {"from": "2030-03-14", "to": "2030-03-14"}).json()
+
+    assert body["totals"]["revenue"] == "57.16"
+    prices = body["prices"]
+    assert (prices["list_revenue"], prices["discount"], prices["revenue"]) == (
+        "63.00",
+        "5.84",
+        "57.16",
+    )
+    assert prices["per_ticket_type"] == [
+        {
+            "ticket_type": "adult",
+            "tickets_sold": 4,
+            "list_revenue": "48.00",
+            "discount": "3.60",
+            "revenue": "44.40",
+        },
+        {
+            "ticket_type": "child",
+            "tickets_sold": 2,
+            "list_revenue": "15.00",
+            "discount": "2.24",
+            "revenue": "12.76",
+        },
+    ]
+    assert prices["per_voucher"] == [
+        {
+            "voucher": "FAMILY15",
+            "reservations": 1,
+            "tickets_sold": 4,
+            "discount": "5.84",
+            "revenue": "33.16",
+        }
+    ]
