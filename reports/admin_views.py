@@ -217,6 +217,12 @@ def _report_context(params: dict, *, movies: dict, halls: dict) -> dict:
     data["totals"]["revenue_text"] = money(report.totals.revenue)
     for movie in data["per_movie"]:
         movie["revenue_text"] = money(movie["revenue"])
+    prices = data["prices"]
+    prices["discount_text"] = money(prices["discount"])
+    for row in [*prices["per_ticket_type"], *prices["per_voucher"]]:
+        row["revenue_text"], row["discount_text"] = money(row["revenue"]), money(row["discount"])
+    for row in prices["per_ticket_type"]:
+        row["name"] = row["ticket_type"].replace("-", " ").replace("_", " ").capitalize()
     movie_id, hall_id = params.get("movie"), params.get("hall")
     return {
         "report": data,

@@ -1,16 +1,21 @@
 import re
+from decimal import Decimal
 
 import pytest
 from django.contrib import admin
 from django.test import Client
 from django.urls import reverse
 
+from bookings import services as booking_services
 from bookings.models import ReservationStatus
 from bookings.tests.factories import reserve, seats_of
 from cinema.tests.factories import HallFactory, MovieFactory, ShowtimeFactory
 from config.admin import MarqueeAdminSite
+from pricing.models import DiscountKind
+from pricing.tests.factories import VoucherFactory, family_prices
 from reports.admin_views import nice_axis
 from reports.tests.test_stats import local
+from users.tests.factories import UserFactory
 
 REPORTS = "/admin/reports/"
 
@@ -184,3 +189,28 @@ def test_reports_tell_a_day_without_showtimes_from_a_day_that_sold_nothing(staff
     assert float(sold_nothing.group(1)) > 0  # a flat bar on the axis, visible
     assert '<rect class="no-shows" data-day="2030-03-10"' in html
     assert "no showtimes that day" in html  # in the legend
+
+
+def test_reports_page_shows_discounts_per_ticket_type_and_voucher(staff_browser):
+    family_prices()
+    VoucherFactory(code="FAMILY15", kind=DiscountKind.PERCENT, value=Decimal("15"))
+    show = ShowtimeFactory(start_time=local(2030, 3, 14, 18), price=Decimal("12.00"))
+    seats = [seat.pk for seat in seats_of(show)][:4]
+    booking_services.reservation_create(
+        user=UserFactory(),
+        showtime_id=show.pk,
+        seat_ids=seats,
+        choices=[booking_services.SeatChoice(seats[3], "child")],
+        voucher="FAMILY15",
+        now=local(2030, 3, 1, 12),
+    )
+
+    html = staff_browser.get(REPORTS, {"from": "2030-03-14", "to": "2030-03-14"}).content.decode()
+
+    per_type = html[html.index('id="per-ticket-type"') :]
+    assert re.search(
+        r"<td>Child</td><td class=\"num\">1</td><td class=\"num\">€6\.38</td>", per_type
+    )
+    per_voucher = html[html.index('id="per-voucher"') :]
+    assert "<td>FAMILY15</td>" in per_voucher
+    assert "€6.52" in per_voucher  # 3 x 1.80 + 1.12 off
