@@ -101,11 +101,14 @@ def _seat_rows(seat_map: dict, chosen: set[int]) -> list[dict]:
 
 
 def _sale_body(request, showtime: Showtime) -> dict:
-    body = {
-        "showtime": showtime.pk,
-        "seats": request.POST.getlist("seat"),
-        "method": request.POST.get("method", ""),
-    }
+    body = {"showtime": showtime.pk, "method": request.POST.get("method", "")}
+    if "best" in request.POST:
+        # "N seats, best": the quantity (and seat type) instead of the seats on the map.
+        body["quantity"] = request.POST.get("quantity", "")
+        if request.POST.get("seat_type"):
+            body["seat_type"] = request.POST["seat_type"]
+    else:
+        body["seats"] = request.POST.getlist("seat")
     name, email = request.POST.get("customer_name", ""), request.POST.get("customer_email", "")
     if name.strip() or email.strip():
         body["customer"] = {"name": name, "email": email}
@@ -136,13 +139,16 @@ def _sell(request, site, showtime: Showtime) -> tuple[HttpResponseRedirect | Non
         result = services.counter_sale_create(
             cashier=request.user,
             showtime_id=showtime.pk,
-            seat_ids=data["seats"],
+            seat_ids=data.get("seats"),
+            quantity=data.get("quantity"),
+            seat_type=data.get("seat_type"),
             method=data["method"],
             customer_name=customer.get("name", ""),
             customer_email=customer.get("email", ""),
             idempotency_key=request.POST.get("key") or None,
         )
     except DomainError as error:
+        # A seat taken meanwhile is named; no block of N says the largest free.
         taken = [seat["label"] for seat in getattr(error, "extra", {}).get("seats", [])]
         detail = str(error.detail)
         return None, [f"{detail} ({', '.join(taken)})" if taken else detail]
@@ -174,6 +180,9 @@ def sell_showtime(request, showtime_id: int, *, site):
         rows=_seat_rows(seat_map, chosen),
         counts=seat_map["counts"],
         methods=COUNTER_METHODS,
+        seat_types=SeatType.choices,
+        quantity=request.POST.get("quantity", ""),
+        seat_type=request.POST.get("seat_type", ""),
         method=request.POST.get("method", COUNTER_METHODS[0][0]),
         customer_name=request.POST.get("customer_name", ""),
         customer_email=request.POST.get("customer_email", ""),
