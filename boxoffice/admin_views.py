@@ -112,22 +112,28 @@ def _type_counts(request, ticket_types: list[dict]) -> list[tuple[str, int]]:
     return counts
 
 
-def _sale_body(request, showtime: Showtime, ticket_types: list[dict]) -> dict:
-    """The form as the API's body. The chosen seats, in hall order, take the ticket
-    types asked for first, in the list's order; the rest are Adult."""
+def _chosen_seats(request, ticket_types: list[dict]) -> list:
+    """The seats ticked on the map, in hall order, the first ones with the ticket
+    types asked for, in the list's order; the rest are Adult."""
     seats: list = request.POST.getlist("seat")
     types = [code for code, count in _type_counts(request, ticket_types) for _ in range(count)]
     if len(types) > len(seats):
         raise _TooManyTickets(len(types), len(seats))
-    body = {
-        "showtime": showtime.pk,
-        "seats": [
-            {"id": seat, "type": kind}
-            for seat, kind in zip(seats[: len(types)], types, strict=True)
-        ]
-        + seats[len(types) :],
-        "method": request.POST.get("method", ""),
-    }
+    return [
+        {"id": seat, "type": kind} for seat, kind in zip(seats[: len(types)], types, strict=True)
+    ] + seats[len(types) :]
+
+
+def _sale_body(request, showtime: Showtime, ticket_types: list[dict]) -> dict:
+    """The form as the API's body."""
+    body = {"showtime": showtime.pk, "method": request.POST.get("method", "")}
+    if "best" in request.POST:
+        # "N seats, best": the quantity (and seat type) instead of the seats on the map.
+        body["quantity"] = request.POST.get("quantity", "")
+        if request.POST.get("seat_type"):
+            body["seat_type"] = request.POST["seat_type"]
+    else:
+        body["seats"] = _chosen_seats(request, ticket_types)
     voucher = request.POST.get("voucher", "").strip()
     if voucher:
         body["voucher"] = voucher
@@ -182,6 +188,7 @@ def _sell(
             idempotency_key=request.POST.get("key") or None,
         )
     except DomainError as error:
+        # A seat taken meanwhile is named; no block of N says the largest free.
         taken = [seat["label"] for seat in getattr(error, "extra", {}).get("seats", [])]
         detail = str(error.detail)
         return None, [f"{detail} ({', '.join(taken)})" if taken else detail]
@@ -217,6 +224,9 @@ def sell_showtime(request, showtime_id: int, *, site):
         rows=_seat_rows(seat_map, chosen),
         counts=seat_map["counts"],
         methods=COUNTER_METHODS,
+        seat_types=SeatType.choices,
+        quantity=request.POST.get("quantity", ""),
+        seat_type=request.POST.get("seat_type", ""),
         method=request.POST.get("method", COUNTER_METHODS[0][0]),
         customer_name=request.POST.get("customer_name", ""),
         customer_email=request.POST.get("customer_email", ""),

@@ -2,7 +2,14 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
-from core.docs import FaviconView, LandingView, RedocView, SchemaView, SwaggerView
+from core.docs import (
+    FaviconView,
+    LandingView,
+    RedocView,
+    SchemaView,
+    SwaggerView,
+    redoc_bundle_view,
+)
 from core.views import HealthView, outside_api
 from tickets import door
 from users.admin import admin_login
@@ -12,6 +19,7 @@ api_patterns = [
     path("schema/", SchemaView.as_view(), name="schema"),
     path("docs/", SwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("redoc/", RedocView.as_view(url_name="schema"), name="redoc"),
+    path("redoc/redoc.standalone.js", redoc_bundle_view, name="redoc-bundle"),
     path("", include("users.urls")),
     path("", include("cinema.urls")),
     path("", include("waitingroom.urls")),

@@ -134,3 +134,30 @@ def test_dashboard_offers_the_sell_screen_to_cashiers_only(till, usher):
     client = Client()
     client.force_login(usher)
     assert b"/admin/box-office/sell/" not in client.get("/admin/").content
+
+
+def test_n_seats_best_sells_a_block_of_adjacent_seats(till, show):
+    response = till.post(
+        sell_url(show),
+        {"best": "1", "quantity": "3", "seat_type": "STANDARD", "method": "cash", "key": "b-1"},
+    )
+
+    sale = Reservation.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"/admin/box-office/sales/{sale.pk}/"
+    seats = [line.seat for line in sale.seats.select_related("seat")]
+    assert len(seats) == 3 and len({seat.row for seat in seats}) == 1
+    assert seats[0].row != "C"  # a standard row, not the VIP one
+    numbers = sorted(seat.number for seat in seats)
+    assert numbers == list(range(numbers[0], numbers[0] + 3))
+    assert Payment.objects.get().reservation == sale
+
+
+def test_n_seats_best_with_no_such_block_names_the_largest_and_sells_nothing(till, show):
+    response = till.post(
+        sell_url(show), {"best": "1", "quantity": "5", "method": "cash", "key": "b-2"}
+    )
+
+    assert response.status_code == 409
+    assert "the largest block free has 4." in response.content.decode()
+    assert Reservation.objects.count() == Payment.objects.count() == 0

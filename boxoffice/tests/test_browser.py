@@ -17,6 +17,7 @@ from django.core.management import call_command
 from django.db import connections
 from django.utils import timezone
 
+from bookings.models import Reservation
 from cinema.tests.factories import HallFactory, MovieFactory, ShowtimeFactory
 from core.tests.conftest import browser_page, chromium, open_page  # noqa: F401  (fixtures)
 from notifications.delivery import deliver_due
@@ -243,3 +244,48 @@ def test_sell_screen_on_a_ten_inch_tablet(night, open_page, live_server):  # noq
         page.wait_for_url(re.compile(rf"{url}/admin/box-office/sales/\d+/"))
         assert page.evaluate("document.documentElement.scrollWidth") <= 800
         _clean(page)
+
+
+def _sale_seats(url: str) -> list[tuple[str, int]]:
+    sale_id = int(url.rstrip("/").rsplit("/", 1)[1])
+    return _in_a_thread(
+        lambda: sorted(
+            Reservation.objects.get(pk=sale_id).seats.values_list("seat__row", "seat__number")
+        )
+    )
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_n_seats_best_at_the_counter(night, open_page, live_server, width):  # noqa: F811
+    """The cashier types 4 and Sell best: the sale has four adjacent seats of one row. A
+    block that does not exist (2 VIP seats in a hall without VIP rows) is said with the
+    largest block free, and nothing is sold."""
+    url = live_server.url
+    page = open_page(width=width, height=900)
+    with screenshot_on_failure(page, f"test_n_seats_best_at_the_counter_{width}"):
+        _sign_in(page, url, CASHIER)
+        page.goto(f"{url}/admin/box-office/sell/{night.showtime_id}/")
+        _open_shift(page, "20.00")
+        button = page.locator(".sell-best-submit")
+        box = button.bounding_box()
+        assert box["x"] + box["width"] <= width
+        page.fill('input[name="quantity"]', "4")
+        button.click()
+        page.wait_for_url(re.compile(rf"{url}/admin/box-office/sales/\d+/"))
+        seats = _sale_seats(page.url)
+        assert len(seats) == 4 and len({row for row, _ in seats}) == 1
+        numbers = [number for _, number in seats]
+        assert numbers == list(range(numbers[0], numbers[0] + 4))
+
+        page.goto(f"{url}/admin/box-office/sell/{night.showtime_id}/")
+        page.fill('input[name="quantity"]', "2")
+        page.select_option('select[name="seat_type"]', "VIP")
+        page.locator(".sell-best-submit").click()
+        page.wait_for_load_state()
+        said = page.inner_text("#content")
+        assert "No 2 adjacent free seats of type VIP in one row" in said
+        assert "the largest block free has 0." in said
+        # The refused sale's page answers 409; nothing else may fail.
+        assert [e for e in page.failed_responses if not e.startswith("409 ")] == []
+        assert [e for e in page.console_errors if "409" not in e] == []
+        assert page.script_errors == [] and page.outside_requests == []

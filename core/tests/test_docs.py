@@ -28,6 +28,27 @@ def test_docs_pages_load_everything_from_this_host(path):
     assert "default-src 'self'" in policy and "img-src 'self' data:" in policy
 
 
+def test_redoc_bundle_is_ours_without_the_outside_logo_compressed_and_kept():
+    """The ReDoc page loads the sidecar's bundle from a URL of ours that names its
+    version; the bundle asks for nothing elsewhere (its Redocly logo came from a CDN),
+    arrives gzipped and is kept by the browser."""
+    html = Client().get("/api/redoc/").content.decode()
+    url = re.search(r'<script src="(/api/redoc/redoc\.standalone\.js\?v=\w+)"', html).group(1)
+
+    plain = Client().get(url)
+    packed = Client().get(url, HTTP_ACCEPT_ENCODING="gzip, deflate, br")
+
+    assert plain.status_code == packed.status_code == 200
+    assert plain["Content-Type"].startswith("application/javascript")
+    assert b"Redoc" in plain.content and b"API docs by Redocly" in plain.content
+    assert b"cdn.redoc.ly" not in plain.content
+    assert packed["Content-Encoding"] == "gzip" and "Content-Encoding" not in plain
+    assert gzip.decompress(packed.content) == plain.content
+    assert len(packed.content) < len(plain.content) / 2
+    assert "Accept-Encoding" in packed["Vary"]
+    assert "max-age=31536000" in packed["Cache-Control"]
+
+
 def test_redoc_uses_the_system_fonts():
     html = Client().get("/api/redoc/").content.decode()
     assert "system-ui" in html
