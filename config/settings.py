@@ -442,6 +442,7 @@ SPECTACULAR_SETTINGS = {
         # and so has the compatibility booking's answer (with `next`).
         "ReservationStatusEnum": "bookings.models.ReservationStatus",
         "SeatStatusEnum": "bookings.models.SeatStatus",
+        "DiscountKindEnum": "pricing.models.DiscountKind",
         "CheckInRefusalCodeEnum": "tickets.exceptions.DOOR_REFUSAL_CODES",
         # Payments: a payment's status, and a reservation's payment state.
         "PaymentStatusEnum": "payments.models.PaymentStatus",

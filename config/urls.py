@@ -14,6 +14,7 @@ api_patterns = [
     path("redoc/", RedocView.as_view(url_name="schema"), name="redoc"),
     path("", include("users.urls")),
     path("", include("cinema.urls")),
+    path("", include("pricing.urls")),
     path("", include("bookings.urls")),
     path("", include("reports.urls")),
     path("", include("tickets.urls")),
