@@ -723,6 +723,8 @@ class PriceListAdmin(admin.ModelAdmin):
                 name=data["name"], ticket_types=specs, is_default=data["is_default"]
             )
         form.instance.pk = saved.pk
+        for formset in formsets:  # the change message lists no rows: the service wrote them
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
 
     # --- deleting: not the default list, nor one that showtimes sell ---
     def has_delete_permission(self, request, obj=None):
