@@ -587,9 +587,23 @@ def _price_field(seat_type: str) -> str:
     return f"price_{seat_type.lower()}"
 
 
+def _seat_price(seat_type: str) -> forms.DecimalField:
+    return forms.DecimalField(
+        max_digits=PRICE_DIGITS,
+        decimal_places=PLACES,
+        min_value=0,
+        required=False,
+        label=f"{SeatType(seat_type).label} price",
+    )
+
+
 class TicketTypeInlineForm(forms.ModelForm):
     """A ticket type with its price per seat type as fields of its row; an empty price
     sells that seat type at the showtime's own price."""
+
+    price_standard = _seat_price(SeatType.STANDARD)
+    price_vip = _seat_price(SeatType.VIP)
+    price_accessible = _seat_price(SeatType.ACCESSIBLE)
 
     class Meta:
         model = TicketType
@@ -597,18 +611,9 @@ class TicketTypeInlineForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        prices = {}
         if self.instance.pk is not None:
-            prices = {price.seat_type: price.amount for price in self.instance.prices.all()}
-        for seat_type, label in SeatType.choices:
-            self.fields[_price_field(seat_type)] = forms.DecimalField(
-                max_digits=PRICE_DIGITS,
-                decimal_places=PLACES,
-                min_value=0,
-                required=False,
-                label=f"{label} price",
-                initial=prices.get(seat_type),
-            )
+            for price in self.instance.prices.all():
+                self.initial[_price_field(price.seat_type)] = price.amount
 
     def spec(self) -> services.TicketTypeSpec:
         data = self.cleaned_data
@@ -652,6 +657,10 @@ class TicketTypeInline(admin.TabularInline):
         f'Ticket types (the base type "{ADULT}" takes no prices: it sells at each '
         "showtime's own; an empty price sells that seat type at the showtime's own too)"
     )
+
+    def get_extra(self, request, obj=None, **kwargs):
+        # A new list: its base type (filled in) and a row for another type.
+        return 2 if obj is None else 1
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("prices")
