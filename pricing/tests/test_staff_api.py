@@ -302,3 +302,22 @@ def test_vouchers_are_for_admins_only():
     voucher = VoucherFactory()
     assert client_for(UserFactory()).get("/api/vouchers/").status_code == 403
     assert client_for(None).get(f"/api/vouchers/{voucher.pk}/").status_code == 401
+
+
+def test_the_seat_map_shows_a_price_list_change_at_once(admin, django_capture_on_commit_callbacks):
+    show = ShowtimeFactory(hall=HallFactory(layout={"rows": 1, "seats_per_row": 2}))
+    seats = f"/api/showtimes/{show.pk}/seats/"
+    assert [kind["code"] for kind in admin.get(seats).json()["ticket_types"]] == ["adult"]
+    default = PriceList.objects.get(is_default=True)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin.patch(
+            f"/api/price-lists/{default.pk}/",
+            {"ticket_types": MATINEE["ticket_types"]},
+            format="json",
+        )
+
+    assert response.status_code == 200
+    types = client_for(None).get(seats).json()["ticket_types"]
+    assert [kind["code"] for kind in types] == ["adult", "child"]
+    assert types[1]["prices"]["STANDARD"] == "7.50"
