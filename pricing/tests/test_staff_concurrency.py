@@ -40,7 +40,7 @@ def test_deleting_a_list_racing_a_schedule_with_it_never_500(attempt):
             response = clients[1].post("/api/showtimes/", body, format="json")
         return i, response.status_code, response.json() if response.content else None
 
-    results = dict((i, (status, body)) for i, status, body in run_concurrently(act, 2))
+    results = {i: (status, body) for i, status, body in run_concurrently(act, 2)}
     assert results[0][0] in {204, 409}, results
     if results[0][0] == 204:
         assert results[1][0] == 400 and "price_list" in results[1][1], results
