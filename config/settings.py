@@ -398,6 +398,11 @@ SPECTACULAR_SETTINGS = {
             "description": "The schedule, a day at a time, and each showtime's live seat map.",
         },
         {
+            "name": "prices",
+            "description": "Price lists: the ticket types a showtime sells (Adult, Child...) "
+            "and their prices per seat type, public; vouchers (ADMIN).",
+        },
+        {
             "name": "reservations",
             "description": "Book or hold seats, all or nothing; confirm a hold; list and "
             "cancel reservations.",

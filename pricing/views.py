@@ -9,7 +9,7 @@ from pricing.exceptions import VoucherInUse
 from pricing.serializers import VoucherSerializer, VoucherWriteSerializer
 from users.permissions import IsAdminRole
 
-_TAGS = ["vouchers"]
+_TAGS = ["prices"]
 
 
 @extend_schema_view(
