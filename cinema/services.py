@@ -653,6 +653,30 @@ def _make_default(price_list: PriceList) -> None:
         price_list.save(update_fields=["is_default"])
 
 
+def _price_list_snapshot(price_list: PriceList) -> dict:
+    """What the audit trail keeps of a list: its name, whether default, and each type
+    with its prices."""
+    return {
+        "name": price_list.name,
+        "is_default": price_list.is_default,
+        "ticket_types": {
+            kind.code: {
+                "name": kind.name,
+                "max_age": kind.max_age,
+                "prices": {price.seat_type: str(price.amount) for price in kind.prices.all()},
+            }
+            for kind in price_list.ticket_types.prefetch_related("prices").order_by("position")
+        },
+    }
+
+
+def _audit_price_list(price_list: PriceList, before: dict, *, deleted: bool = False) -> None:
+    after = {} if deleted else _price_list_snapshot(price_list)
+    old, new = audit.changed(before, after) if before and after else (before, after)
+    if old or new:
+        audit.record(audit.Action.PRICE_LIST_CHANGE, price_list, before=old, after=new)
+
+
 def _changed_after_commit() -> None:
     transaction.on_commit(lambda: price_list_changed.send(sender=PriceList))
 
@@ -673,6 +697,7 @@ def price_list_create(
     _write_ticket_types(price_list, specs)
     if is_default:
         _make_default(price_list)
+    _audit_price_list(price_list, {})
     _changed_after_commit()
     return price_list
 
@@ -695,6 +720,7 @@ def price_list_update(
         raise ValidationError(
             {"is_default": "There is always one default list: make another list the default."}
         )
+    before = _price_list_snapshot(locked)
     if ticket_types is not _UNSET:
         specs = check_ticket_types(ticket_types)
     if name is not _UNSET:
@@ -708,6 +734,7 @@ def price_list_update(
         _write_ticket_types(locked, specs)
     if is_default is True:
         _make_default(locked)
+    _audit_price_list(locked, before)
     _changed_after_commit()
     return locked
 
@@ -723,6 +750,8 @@ def price_list_delete(*, price_list: PriceList) -> None:
         raise PriceListIsDefault()
     if locked.showtimes.exists():
         raise PriceListInUse()
+    # Written first (while the row has its id), in the same transaction.
+    _audit_price_list(locked, _price_list_snapshot(locked), deleted=True)
     try:
         with transaction.atomic():
             locked.delete()

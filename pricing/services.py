@@ -23,6 +23,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 
+import audit
 from cinema.models import ADULT, Movie, Showtime, TicketType
 from core.money import allocate, money_sum, percent_of
 from pricing.exceptions import (
@@ -326,13 +327,17 @@ def _check_voucher(voucher: Voucher) -> None:
         raise ValidationError(errors)
 
 
-def _save_voucher(voucher: Voucher) -> Voucher:
+def _save_voucher(voucher: Voucher, before: dict) -> Voucher:
     _check_voucher(voucher)
     try:
         with transaction.atomic():
             voucher.save()
     except IntegrityError as exc:  # the same code saved at the same moment
         raise ValidationError({"code": "A voucher with this code exists (in any case)."}) from exc
+    after = audit.snapshot(voucher, VOUCHER_FIELDS)
+    old, new = audit.changed(before, after) if before else ({}, after)
+    if old or new:
+        audit.record(audit.Action.VOUCHER_CHANGE, voucher, before=old, after=new)
     return voucher
 
 
@@ -340,7 +345,7 @@ def _save_voucher(voucher: Voucher) -> Voucher:
 def voucher_create(**fields) -> Voucher:
     """A new voucher: ``VOUCHER_FIELDS``; field errors as ``ValidationError``."""
     return _save_voucher(
-        Voucher(**{name: value for name, value in fields.items() if name in VOUCHER_FIELDS})
+        Voucher(**{name: value for name, value in fields.items() if name in VOUCHER_FIELDS}), {}
     )
 
 
@@ -350,10 +355,11 @@ def voucher_update(*, voucher: Voucher, **fields) -> Voucher:
     locked = Voucher.objects.select_for_update().filter(pk=voucher.pk).first()
     if locked is None:
         raise Voucher.DoesNotExist("This voucher was just deleted.")
+    before = audit.snapshot(locked, VOUCHER_FIELDS)
     for name, value in fields.items():
         if name in VOUCHER_FIELDS:
             setattr(locked, name, value)
-    return _save_voucher(locked)
+    return _save_voucher(locked, before)
 
 
 @transaction.atomic
@@ -365,6 +371,7 @@ def voucher_delete(*, voucher: Voucher) -> None:
         return
     if locked.reservations.exists():
         raise VoucherInUse()
+    audit.record(audit.Action.VOUCHER_CHANGE, locked, before=audit.snapshot(locked, VOUCHER_FIELDS))
     try:
         with transaction.atomic():
             locked.delete()

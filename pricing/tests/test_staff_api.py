@@ -321,3 +321,28 @@ def test_the_seat_map_shows_a_price_list_change_at_once(admin, django_capture_on
     types = client_for(None).get(seats).json()["ticket_types"]
     assert [kind["code"] for kind in types] == ["adult", "child"]
     assert types[1]["prices"]["STANDARD"] == "7.50"
+
+
+def test_price_list_and_voucher_changes_are_in_the_audit_trail(admin):
+    from audit.models import Action, AuditEntry
+
+    created = _create(admin).json()
+    admin.patch(f"/api/price-lists/{created['id']}/", {"name": "Early"}, format="json")
+    admin.delete(f"/api/price-lists/{created['id']}/")
+    voucher = admin.post("/api/vouchers/", SCHOOL, format="json").json()
+    admin.patch(f"/api/vouchers/{voucher['id']}/", {"value": "25.00"}, format="json")
+
+    entries = list(
+        AuditEntry.objects.order_by("id").values_list("action", "before", "after", "actor_id")
+    )
+    assert [entry[0] for entry in entries] == [Action.PRICE_LIST_CHANGE] * 3 + [
+        Action.VOUCHER_CHANGE
+    ] * 2
+    assert entries[0][1] == {} and entries[0][2]["ticket_types"]["child"]["prices"] == {
+        "STANDARD": "7.50",
+        "VIP": "11.00",
+    }
+    assert entries[1][1:3] == ({"name": "Matinee"}, {"name": "Early"})
+    assert entries[2][1]["name"] == "Early" and entries[2][2] == {}
+    assert entries[4][1:3] == ({"value": "20.00"}, {"value": "25.00"})
+    assert all(entry[3] is not None for entry in entries)
