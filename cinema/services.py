@@ -643,11 +643,16 @@ def _write_ticket_types(price_list: PriceList, specs: list[TicketTypeSpec]) -> N
         raise ValidationError({"ticket_types": [f"{k}: {' '.join(v)}" for k, v in errors.items()]})
 
 
+def _lock_all_lists() -> None:
+    """Making a list the default locks every list first, by id: two lists made the
+    default at once are serialised (each sees the other's commit), and cannot deadlock."""
+    list(PriceList.objects.select_for_update().order_by("pk").values_list("pk", flat=True))
+
+
 def _make_default(price_list: PriceList) -> None:
-    """Exactly one default: this one, the others no longer."""
-    PriceList.objects.select_for_update().filter(is_default=True).exclude(pk=price_list.pk).update(
-        is_default=False
-    )
+    """Exactly one default: this one, the others no longer. Call with ``_lock_all_lists``
+    held."""
+    PriceList.objects.filter(is_default=True).exclude(pk=price_list.pk).update(is_default=False)
     if not price_list.is_default:
         price_list.is_default = True
         price_list.save(update_fields=["is_default"])
@@ -688,6 +693,8 @@ def price_list_create(
     """A new price list with its ticket types (which must include ``adult``). Made the
     default when ``is_default``: the previous default stops being one."""
     specs = check_ticket_types(ticket_types)
+    if is_default:
+        _lock_all_lists()
     name = check_price_list_name(name)
     try:
         with transaction.atomic():
@@ -713,6 +720,8 @@ def price_list_update(
     """Rename a list, replace its ticket types (all of them, ``adult`` included), or make
     it the default. The default cannot stop being one by itself (400): make another
     list the default. New prices apply to new bookings only."""
+    if is_default is True:
+        _lock_all_lists()
     locked = PriceList.objects.select_for_update().filter(pk=price_list.pk).first()
     if locked is None:
         raise PriceList.DoesNotExist("This price list was just deleted.")
