@@ -677,9 +677,12 @@ class PriceListAdminForm(forms.ModelForm):
         }
 
     def clean_name(self):
-        return services.check_price_list_name(
-            self.cleaned_data["name"], exclude_pk=self.instance.pk
-        )
+        try:
+            return services.check_price_list_name(
+                self.cleaned_data["name"], exclude_pk=self.instance.pk
+            )
+        except ValidationError as exc:
+            raise ValidationError(exc.message_dict["name"]) from exc
 
     def clean_is_default(self):
         value = self.cleaned_data["is_default"]

@@ -152,3 +152,12 @@ def test_admin_voucher_errors_are_on_their_fields(staff_client):
     errors = response.context["adminform"].form.errors
     assert "code" in errors and "value" in errors
     assert Voucher.objects.count() == 1
+
+
+def test_admin_list_name_taken_in_another_case_is_a_field_error(staff_client):
+    response = staff_client.post(
+        "/admin/cinema/pricelist/add/", {"name": "standard", **_types_form([ADULT_ROW])}
+    )
+    assert response.status_code == 200
+    assert "name" in response.context["adminform"].form.errors
+    assert PriceList.objects.count() == 1
