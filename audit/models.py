@@ -34,6 +34,10 @@ class Action(models.TextChoices):
     SHOWTIME_DELETE = "showtime.delete", "Showtime deleted"
     PRICE_CHANGE = "showtime.price_change", "Showtime price changed"
     ROLE_CHANGE = "user.role_change", "Role changed"
+    # Price lists (their ticket types and prices) and vouchers: created, changed or
+    # deleted (an empty before: created; an empty after: deleted).
+    PRICE_LIST_CHANGE = "price_list.change", "Price list changed"
+    VOUCHER_CHANGE = "voucher.change", "Voucher changed"
 
 
 class AuditEntryQuerySet(models.QuerySet):

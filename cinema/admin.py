@@ -23,7 +23,16 @@ from django.utils.html import format_html
 
 from cinema import selectors, services
 from cinema.exceptions import ShowtimeOverlap
-from cinema.models import MOVIE_EDITABLE_FIELDS, Hall, Movie, Showtime
+from cinema.models import (
+    ADULT,
+    MOVIE_EDITABLE_FIELDS,
+    Hall,
+    Movie,
+    PriceList,
+    SeatType,
+    Showtime,
+    TicketType,
+)
 from cinema.seat_grid import seat_grid_html
 from core.admin import GuardedDeleteMixin
 from core.days import day_in_range
@@ -248,7 +257,7 @@ class ShowtimeAdminForm(ServiceFormMixin, forms.ModelForm):
 
     class Meta:
         model = Showtime
-        fields = ["movie", "hall", "start_time", "price", "vip_price"]
+        fields = ["movie", "hall", "start_time", "price", "vip_price", "price_list"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -265,10 +274,11 @@ class ShowtimeAdminForm(ServiceFormMixin, forms.ModelForm):
                 start_time=data["start_time"],
                 price=data["price"],
                 vip_price=data.get("vip_price"),
+                price_list=data.get("price_list"),
             )
         changes = {
             name: data[name]
-            for name in ("movie", "hall", "start_time", "price")
+            for name in ("movie", "hall", "start_time", "price", "price_list")
             if name in self.changed_data
         }
         if "vip_price" in self.changed_data and data.get("vip_price") is not None:
@@ -462,8 +472,17 @@ class ShowtimeAdmin(GuardedDeleteMixin, admin.ModelAdmin):
     # --- the form ---
     def get_fields(self, request, obj=None):
         if obj is None:
-            return ["movie", "hall", "start_time", "price", "vip_price"]
-        fields = ["movie", "hall", "start_time", "film_ends", "hall_free", "price", "vip_price"]
+            return ["movie", "hall", "start_time", "price", "vip_price", "price_list"]
+        fields = [
+            "movie",
+            "hall",
+            "start_time",
+            "film_ends",
+            "hall_free",
+            "price",
+            "vip_price",
+            "price_list",
+        ]
         # The read-only extras of the admins that extend this one (the seat map, who is
         # inside), on a saved showtime's page only.
         return [*fields, *(name for name in self.readonly_fields if name not in fields)]
@@ -556,3 +575,179 @@ class ShowtimeAdmin(GuardedDeleteMixin, admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         for showtime in queryset.order_by("pk"):
             services.showtime_delete(showtime=showtime)
+
+
+# --- Price lists ----------------------------------------------------------------------
+# A list and its ticket types are written together by cinema.services (the API's
+# rules): the inline formset checks them (``check_ticket_types``) and the admin's
+# ``save_related`` hands them to ``price_list_create`` / ``price_list_update``.
+
+
+def _price_field(seat_type: str) -> str:
+    return f"price_{seat_type.lower()}"
+
+
+def _seat_price(seat_type: str) -> forms.DecimalField:
+    return forms.DecimalField(
+        max_digits=PRICE_DIGITS,
+        decimal_places=PLACES,
+        min_value=0,
+        required=False,
+        label=f"{SeatType(seat_type).label} price",
+    )
+
+
+class TicketTypeInlineForm(forms.ModelForm):
+    """A ticket type with its price per seat type as fields of its row; an empty price
+    sells that seat type at the showtime's own price."""
+
+    price_standard = _seat_price(SeatType.STANDARD)
+    price_vip = _seat_price(SeatType.VIP)
+    price_accessible = _seat_price(SeatType.ACCESSIBLE)
+
+    class Meta:
+        model = TicketType
+        fields = ["code", "name", "max_age"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            for price in self.instance.prices.all():
+                self.initial[_price_field(price.seat_type)] = price.amount
+
+    def spec(self) -> services.TicketTypeSpec:
+        data = self.cleaned_data
+        prices = {
+            seat_type: data[_price_field(seat_type)]
+            for seat_type in SeatType.values
+            if data.get(_price_field(seat_type)) is not None
+        }
+        return services.TicketTypeSpec(data["code"], data["name"], data.get("max_age"), prices)
+
+
+class TicketTypeFormSet(forms.BaseInlineFormSet):
+    def kept_forms(self):
+        return [
+            form
+            for form in self.forms
+            if form.has_changed() or form.instance.pk is not None
+            if not self._should_delete_form(form)
+        ]
+
+    def specs(self) -> list[services.TicketTypeSpec]:
+        return [form.spec() for form in self.kept_forms()]
+
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        try:
+            services.check_ticket_types(self.specs())
+        except ValidationError as exc:
+            raise ValidationError(exc.message_dict["ticket_types"]) from exc
+
+
+class TicketTypeInline(admin.TabularInline):
+    model = TicketType
+    form = TicketTypeInlineForm
+    formset = TicketTypeFormSet
+    extra = 1
+    verbose_name = "ticket type"
+    verbose_name_plural = (
+        f'Ticket types (the base type "{ADULT}" takes no prices: it sells at each '
+        "showtime's own; an empty price sells that seat type at the showtime's own too)"
+    )
+
+    def get_extra(self, request, obj=None, **kwargs):
+        # A new list: its base type (filled in) and a row for another type.
+        return 2 if obj is None else 1
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("prices")
+
+
+class PriceListAdminForm(forms.ModelForm):
+    class Meta:
+        model = PriceList
+        fields = ["name", "is_default"]
+        labels = {"is_default": "Default list"}
+        help_texts = {
+            "is_default": "Showtimes without a price list sell the default one; making this "
+            "list the default un-makes the previous one."
+        }
+
+    def clean_name(self):
+        try:
+            return services.check_price_list_name(
+                self.cleaned_data["name"], exclude_pk=self.instance.pk
+            )
+        except ValidationError as exc:
+            raise ValidationError(exc.message_dict["name"]) from exc
+
+    def clean_is_default(self):
+        value = self.cleaned_data["is_default"]
+        if self.instance.is_default and not value:
+            raise ValidationError(
+                "There is always one default list: make another list the default."
+            )
+        return value
+
+
+@admin.register(PriceList)
+class PriceListAdmin(admin.ModelAdmin):
+    form = PriceListAdminForm
+    inlines = [TicketTypeInline]
+    list_display = ["name", "is_default", "ticket_type_names", "showtime_count"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("ticket_types")
+
+    @admin.display(description="ticket types")
+    def ticket_type_names(self, obj):
+        return ", ".join(kind.name for kind in obj.ticket_types.all())
+
+    @admin.display(description="showtimes")
+    def showtime_count(self, obj):
+        return obj.showtimes.count()
+
+    def get_formset_kwargs(self, request, obj, inline, prefix):
+        kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
+        if obj.pk is None and request.method == "GET":
+            # A new list starts with its base type.
+            kwargs["initial"] = [{"code": ADULT, "name": "Adult"}]
+        return kwargs
+
+    def save_model(self, request, obj, form, change):
+        pass  # saved with its ticket types by the service (save_related)
+
+    def save_related(self, request, form, formsets, change):
+        specs = next(fs for fs in formsets if isinstance(fs, TicketTypeFormSet)).specs()
+        data = form.cleaned_data
+        if change:
+            saved = services.price_list_update(
+                price_list=form.instance,
+                name=data["name"],
+                ticket_types=specs,
+                is_default=data["is_default"],
+            )
+        else:
+            saved = services.price_list_create(
+                name=data["name"], ticket_types=specs, is_default=data["is_default"]
+            )
+        form.instance.pk = saved.pk
+        for formset in formsets:  # the change message lists no rows: the service wrote them
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+
+    # --- deleting: not the default list, nor one that showtimes sell ---
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and (obj.is_default or obj.showtimes.exists()):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def delete_model(self, request, obj):
+        services.price_list_delete(price_list=obj)

@@ -59,3 +59,14 @@ class HallInUse(ProtectedObject):
 
 class ShowtimeInUse(ProtectedObject):
     detail = "This showtime has reservations and cannot be deleted."
+
+
+class PriceListInUse(ProtectedObject):
+    detail = "Showtimes sell this price list; give them another list first."
+
+
+class PriceListIsDefault(ProtectedObject):
+    detail = (
+        "This is the default price list (showtimes without a list sell it); make another "
+        "list the default first."
+    )

@@ -50,6 +50,7 @@ SHOWTIME_LIST_COLUMNS = (
     "available_seats",
     "cancelled_at",
     "cancel_reason",
+    "price_list_id",
 )
 
 

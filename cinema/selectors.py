@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from cinema import queries
 from cinema.availability import available_seats
-from cinema.models import Hall, Movie, Showtime
+from cinema.models import Hall, Movie, PriceList, Showtime
 from core.days import local_day_range
 
 
@@ -103,3 +103,10 @@ def showtimes_on(queryset: QuerySet[Showtime], day: dt.date) -> QuerySet[Showtim
 
 def movie_upcoming_showtimes(*, movie: Movie) -> QuerySet[Showtime]:
     return showtime_list(upcoming_only=True, listed_only=True).filter(movie=movie)
+
+
+def price_list_list() -> QuerySet[PriceList]:
+    """Price lists, the default first, with their ticket types and prices (3 queries)."""
+    return PriceList.objects.prefetch_related("ticket_types__prices").order_by(
+        "-is_default", "name", "id"
+    )

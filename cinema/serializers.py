@@ -13,8 +13,11 @@ from cinema.models import (
     Genre,
     Hall,
     Movie,
+    PriceList,
     Seat,
+    SeatType,
     Showtime,
+    TicketType,
     validate_release_date,
 )
 from cinema.services import MAX_ROWS, MAX_SEATS_PER_ROW
@@ -24,6 +27,7 @@ from core.serializers import (
     StrictCharField,
     StrictChoiceField,
     StrictModelSerializer,
+    StrictSlugField,
 )
 
 # --- Movies ---------------------------------------------------------------------------
@@ -214,8 +218,12 @@ class ShowtimeSerializer(StrictModelSerializer):
             "available_seats",
             "cancelled_at",
             "cancel_reason",
+            "price_list",
         ]
         read_only_fields = fields
+        extra_kwargs = {
+            "price_list": {"help_text": "The id of the price list it sells; null: the default."}
+        }
 
 
 @extend_schema_field(
@@ -231,6 +239,16 @@ class PriceField(MoneyField):
         super().__init__(max_digits=PRICE_DIGITS, min_value=CENT, **kwargs)
 
 
+def price_list_field(**kwargs):
+    return serializers.PrimaryKeyRelatedField(
+        queryset=PriceList.objects.all(),
+        allow_null=True,
+        required=False,
+        help_text="The id of the price list (its ticket types) it sells; null: the default.",
+        **kwargs,
+    )
+
+
 class ShowtimeCreateSerializer(serializers.Serializer):
     movie = serializers.PrimaryKeyRelatedField(queryset=Movie.objects.all())
     hall = serializers.PrimaryKeyRelatedField(queryset=Hall.objects.all())
@@ -240,6 +258,7 @@ class ShowtimeCreateSerializer(serializers.Serializer):
         required=False,
         help_text="Price of a VIP seat, at least 0.01; defaults to `price`, never below it.",
     )
+    price_list = price_list_field()
 
 
 class ShowtimeUpdateSerializer(serializers.Serializer):
@@ -248,6 +267,85 @@ class ShowtimeUpdateSerializer(serializers.Serializer):
     start_time = AwareDateTimeField(required=False)
     price = PriceField(required=False)
     vip_price = PriceField(required=False)
+    price_list = price_list_field()
+
+
+# --- Price lists ------------------------------------------------------------------------
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "properties": {
+            seat_type: {
+                "type": "string",
+                "format": "decimal",
+                "pattern": r"^\d{1,6}(?:\.\d{1,2})?$",
+            }
+            for seat_type in SeatType.values
+        },
+        "additionalProperties": False,
+        "description": "Its price per seat type (a seat type left out sells at the "
+        "showtime's own price for it); the base type `adult` has none.",
+    }
+)
+class TicketPricesField(serializers.DictField):
+    def __init__(self, **kwargs):
+        super().__init__(child=MoneyField(max_digits=PRICE_DIGITS, min_value=0), **kwargs)
+
+    def to_internal_value(self, data):
+        prices = super().to_internal_value(data)
+        unknown = sorted(set(prices) - set(SeatType.values))
+        if unknown:
+            raise serializers.ValidationError(
+                f"Unknown seat type(s): {', '.join(unknown)}; give {', '.join(SeatType.values)}."
+            )
+        return prices
+
+
+class TicketTypeSerializer(StrictModelSerializer):
+    prices = serializers.SerializerMethodField()
+
+    class Meta:
+        model = TicketType
+        fields = ["code", "name", "max_age", "prices"]
+        read_only_fields = fields
+
+    @extend_schema_field(TicketPricesField)
+    def get_prices(self, kind) -> dict:
+        to_price = _price.to_representation
+        return {price.seat_type: to_price(price.amount) for price in kind.prices.all()}
+
+
+class PriceListSerializer(StrictModelSerializer):
+    """A price list with its ticket types; needs them and their prices prefetched."""
+
+    ticket_types = TicketTypeSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = PriceList
+        fields = ["id", "name", "is_default", "ticket_types"]
+        read_only_fields = fields
+
+
+class TicketTypeWriteSerializer(serializers.Serializer):
+    code = StrictSlugField(max_length=20)
+    name = StrictCharField(max_length=50)
+    max_age = serializers.IntegerField(min_value=1, max_value=120, required=False, allow_null=True)
+    prices = TicketPricesField(required=False, default=dict)
+
+
+class PriceListWriteSerializer(serializers.Serializer):
+    name = StrictCharField(max_length=100)
+    is_default = serializers.BooleanField(
+        required=False,
+        help_text="Make it the default list (the previous default stops being one).",
+    )
+    ticket_types = TicketTypeWriteSerializer(
+        many=True,
+        help_text="All its ticket types, in their order; the base type `adult` always, "
+        "without prices. On a change, the list given replaces the list's types.",
+    )
 
 
 # --- fast list rendering ----------------------------------------------------------------
@@ -305,6 +403,7 @@ def showtime_list_data(rows) -> list[dict]:
             "available_seats": available,
             "cancelled_at": None if cancelled_at is None else to_time(cancelled_at),
             "cancel_reason": cancel_reason,
+            "price_list": price_list_id,
         }
         for (
             pk,
@@ -324,5 +423,6 @@ def showtime_list_data(rows) -> list[dict]:
             available,
             cancelled_at,
             cancel_reason,
+            price_list_id,
         ) in rows
     ]

@@ -7,10 +7,11 @@ DRF field errors, the admin shows them on the form); business-rule errors are th
 ``DomainError``s of ``cinema.exceptions``.
 """
 
+import dataclasses
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -24,11 +25,25 @@ from cinema.exceptions import (
     HallLayoutLocked,
     MovieDurationLocked,
     MovieInUse,
+    PriceListInUse,
+    PriceListIsDefault,
     ShowtimeHasReservations,
     ShowtimeInUse,
     ShowtimeOverlap,
 )
-from cinema.models import MOVIE_EDITABLE_FIELDS, Hall, Movie, Seat, SeatType, Showtime
+from cinema.models import (
+    ADULT,
+    MOVIE_EDITABLE_FIELDS,
+    Hall,
+    Movie,
+    PriceList,
+    Seat,
+    SeatType,
+    Showtime,
+    TicketPrice,
+    TicketType,
+)
+from cinema.signals import price_list_changed
 
 MAX_ROWS = 100
 # How far ahead a showtime may be scheduled (two years).
@@ -37,8 +52,16 @@ MAX_SEATS_PER_ROW = 100
 
 _UNSET = object()
 # What the audit trail keeps of a showtime, and which of it is a price.
-SCHEDULE_FIELDS = ("movie", "hall", "start_time", "end_time", "price", "vip_price")
-PRICE_FIELDS = frozenset({"price", "vip_price"})
+SCHEDULE_FIELDS = (
+    "movie",
+    "hall",
+    "start_time",
+    "end_time",
+    "price",
+    "vip_price",
+    "price_list",
+)
+PRICE_FIELDS = frozenset({"price", "vip_price", "price_list"})
 
 
 # --- Movies ---------------------------------------------------------------------------
@@ -331,6 +354,17 @@ def _lock_movie(movie_id: int) -> Movie:
     return movie
 
 
+def _lock_price_list(price_list: PriceList | None) -> PriceList | None:
+    """Share-lock the list a showtime is to sell (``price_list_delete`` takes its row
+    lock first): a list deleted meanwhile is a field error, not a foreign key error."""
+    if price_list is None:
+        return None
+    locked = PriceList.objects.select_for_update().filter(pk=price_list.pk).first()
+    if locked is None:
+        raise ValidationError({"price_list": "This price list no longer exists."})
+    return locked
+
+
 def _check_no_overlap(*, hall: Hall, start: dt.datetime, end: dt.datetime, exclude_pk=None):
     """Half-open ranges [start, end): a show may begin exactly when the previous one
     (including its cleaning buffer) ends. Call with the hall row locked."""
@@ -364,6 +398,7 @@ def showtime_create(
     start_time: dt.datetime,
     price: Decimal,
     vip_price: Decimal | None = None,
+    price_list: PriceList | None = None,
     now: dt.datetime | None = None,
 ) -> Showtime:
     """Schedule a showtime. ``vip_price`` defaults to ``price``. ``now`` is the moment
@@ -375,8 +410,10 @@ def showtime_create(
     movie is scheduled), then the overlap query, then the insert; two admins scheduling
     the same hall at once are serialised by the hall lock, so exactly one of two clashing
     showtimes is created.
+    ``price_list``: the ticket types it sells (None: the default list).
     Errors: field ``ValidationError`` (naive or past start, price <= 0, a VIP price below
-    the price) and ``ShowtimeOverlap`` (400, naming the clashing showtime).
+    the price, a price list just deleted) and ``ShowtimeOverlap`` (400, naming the
+    clashing showtime).
     """
     _check_start(start_time, now=now)
     if vip_price is None:
@@ -386,6 +423,7 @@ def showtime_create(
         _check_prices(price, vip_price)
     hall = _lock_halls(hall.pk)[hall.pk]
     movie = _lock_movie(movie.pk)
+    price_list = _lock_price_list(price_list)
     end_time = showtime_end(movie=movie, start_time=start_time)
     _check_no_overlap(hall=hall, start=start_time, end=end_time)
     showtime = Showtime.objects.create(
@@ -395,6 +433,7 @@ def showtime_create(
         end_time=end_time,
         price=price,
         vip_price=vip_price,
+        price_list=price_list,
     )
     audit.record(
         audit.Action.SHOWTIME_CREATE, showtime, after=audit.snapshot(showtime, SCHEDULE_FIELDS)
@@ -411,8 +450,10 @@ def showtime_update(
     start_time: dt.datetime = _UNSET,
     price: Decimal = _UNSET,
     vip_price: Decimal = _UNSET,
+    price_list: PriceList | None = _UNSET,
 ) -> Showtime:
-    """Change a showtime; only the arguments given change.
+    """Change a showtime; only the arguments given change (``price_list=None``: the
+    default list).
 
     Once a showtime has any reservation (even a cancelled one, whose seats still point
     to this hall) only its prices may change: moving it would break tickets already
@@ -460,6 +501,8 @@ def showtime_update(
     current.start_time = new_start
     current.price = new_price
     current.vip_price = new_vip_price
+    if price_list is not _UNSET:
+        current.price_list = _lock_price_list(price_list)
     current.save()
     _audit_update(current, before)
     return current
@@ -508,3 +551,219 @@ def showtime_delete(*, showtime: Showtime) -> None:
             locked.delete()
     except (ProtectedError, IntegrityError) as exc:
         raise ShowtimeInUse() from exc
+
+
+# --- Price lists ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TicketTypeSpec:
+    """A ticket type as staff give it: its prices per seat type (``SeatType`` values);
+    the base type ``adult`` takes none (it sells at each showtime's own prices)."""
+
+    code: str
+    name: str
+    max_age: int | None = None
+    prices: Mapping[str, Decimal] = dataclasses.field(default_factory=dict)
+
+
+def check_ticket_types(specs: list[TicketTypeSpec]) -> list[TicketTypeSpec]:
+    """The rules of a list's ticket types, for the API and the admin alike: the base type
+    ``adult`` is there and has no prices, codes are unique, prices are per known seat
+    type and not negative. Field errors under ``ticket_types``."""
+    problems = []
+    codes = [spec.code.strip().lower() for spec in specs]
+    if ADULT not in codes:
+        problems.append(f'A price list always sells the base type "{ADULT}".')
+    duplicates = sorted({code for code in codes if codes.count(code) > 1})
+    if duplicates:
+        problems.append(f"Each code once: {', '.join(duplicates)} repeated.")
+    for spec, code in zip(specs, codes, strict=True):
+        if code == ADULT and spec.prices:
+            problems.append(f'"{ADULT}" takes no prices: it sells at each showtime\'s own prices.')
+        unknown = sorted(set(spec.prices) - set(SeatType.values))
+        if unknown:
+            problems.append(
+                f"{code}: unknown seat type(s) {', '.join(unknown)} "
+                f"(give {', '.join(SeatType.values)})."
+            )
+        for amount in spec.prices.values():
+            if not _valid_amount(amount):
+                problems.append(f"{code}: give prices from 0 to 999999.99.")
+                break
+    if problems:
+        raise ValidationError({"ticket_types": problems})
+    return [
+        TicketTypeSpec(code, spec.name.strip(), spec.max_age, dict(spec.prices))
+        for spec, code in zip(specs, codes, strict=True)
+    ]
+
+
+def _valid_amount(amount) -> bool:
+    try:
+        value = Decimal(amount)
+    except (InvalidOperation, TypeError, ValueError):
+        return False
+    return value.is_finite() and Decimal("0") <= value < Decimal("1000000")
+
+
+def check_price_list_name(name: str, *, exclude_pk=None) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": "A price list needs a name."})
+    taken = PriceList.objects.filter(name__iexact=name)
+    if exclude_pk is not None:
+        taken = taken.exclude(pk=exclude_pk)
+    if taken.exists():
+        raise ValidationError({"name": "A price list with this name already exists."})
+    return name
+
+
+def _write_ticket_types(price_list: PriceList, specs: list[TicketTypeSpec]) -> None:
+    """Replace the list's ticket types with ``specs`` (checked), in their order: a type
+    whose code stays keeps its row; the others go. Reservations name types by code."""
+    existing = {kind.code: kind for kind in price_list.ticket_types.all()}
+    price_list.ticket_types.exclude(code__in=[spec.code for spec in specs]).delete()
+    errors = {}
+    for position, spec in enumerate(specs):
+        kind = existing.get(spec.code) or TicketType(price_list=price_list, code=spec.code)
+        kind.name, kind.max_age, kind.position = spec.name, spec.max_age, position
+        try:
+            kind.full_clean(exclude=["price_list"], validate_unique=False)
+        except ValidationError as exc:
+            errors.update({f"{spec.code or '?'} {k}": v for k, v in exc.message_dict.items()})
+            continue
+        kind.save()
+        kind.prices.all().delete()
+        TicketPrice.objects.bulk_create(
+            TicketPrice(ticket_type=kind, seat_type=seat_type, amount=Decimal(amount))
+            for seat_type, amount in sorted(spec.prices.items())
+        )
+    if errors:
+        raise ValidationError({"ticket_types": [f"{k}: {' '.join(v)}" for k, v in errors.items()]})
+
+
+def _lock_all_lists() -> None:
+    """Making a list the default locks every list first, by id: two lists made the
+    default at once are serialised (each sees the other's commit), and cannot deadlock."""
+    list(PriceList.objects.select_for_update().order_by("pk").values_list("pk", flat=True))
+
+
+def _make_default(price_list: PriceList) -> None:
+    """Exactly one default: this one, the others no longer. Call with ``_lock_all_lists``
+    held."""
+    PriceList.objects.filter(is_default=True).exclude(pk=price_list.pk).update(is_default=False)
+    if not price_list.is_default:
+        price_list.is_default = True
+        price_list.save(update_fields=["is_default"])
+
+
+def _price_list_snapshot(price_list: PriceList) -> dict:
+    """What the audit trail keeps of a list: its name, whether default, and each type
+    with its prices."""
+    return {
+        "name": price_list.name,
+        "is_default": price_list.is_default,
+        "ticket_types": {
+            kind.code: {
+                "name": kind.name,
+                "max_age": kind.max_age,
+                "prices": {price.seat_type: str(price.amount) for price in kind.prices.all()},
+            }
+            for kind in price_list.ticket_types.prefetch_related("prices").order_by("position")
+        },
+    }
+
+
+def _audit_price_list(price_list: PriceList, before: dict, *, deleted: bool = False) -> None:
+    after = {} if deleted else _price_list_snapshot(price_list)
+    old, new = audit.changed(before, after) if before and after else (before, after)
+    if old or new:
+        audit.record(audit.Action.PRICE_LIST_CHANGE, price_list, before=old, after=new)
+
+
+def _changed_after_commit() -> None:
+    transaction.on_commit(lambda: price_list_changed.send(sender=PriceList))
+
+
+@transaction.atomic
+def price_list_create(
+    *, name: str, ticket_types: list[TicketTypeSpec], is_default: bool = False
+) -> PriceList:
+    """A new price list with its ticket types (which must include ``adult``). Made the
+    default when ``is_default``: the previous default stops being one."""
+    specs = check_ticket_types(ticket_types)
+    if is_default:
+        _lock_all_lists()
+    name = check_price_list_name(name)
+    try:
+        with transaction.atomic():
+            price_list = PriceList.objects.create(name=name)
+    except IntegrityError as exc:  # the same name created at the same moment
+        raise ValidationError({"name": "A price list with this name already exists."}) from exc
+    _write_ticket_types(price_list, specs)
+    if is_default:
+        _make_default(price_list)
+    _audit_price_list(price_list, {})
+    _changed_after_commit()
+    return price_list
+
+
+@transaction.atomic
+def price_list_update(
+    *,
+    price_list: PriceList,
+    name: str = _UNSET,
+    ticket_types: list[TicketTypeSpec] = _UNSET,
+    is_default: bool = _UNSET,
+) -> PriceList:
+    """Rename a list, replace its ticket types (all of them, ``adult`` included), or make
+    it the default. The default cannot stop being one by itself (400): make another
+    list the default. New prices apply to new bookings only."""
+    if is_default is True:
+        _lock_all_lists()
+    locked = PriceList.objects.select_for_update().filter(pk=price_list.pk).first()
+    if locked is None:
+        raise PriceList.DoesNotExist("This price list was just deleted.")
+    if is_default is False and locked.is_default:
+        raise ValidationError(
+            {"is_default": "There is always one default list: make another list the default."}
+        )
+    before = _price_list_snapshot(locked)
+    if ticket_types is not _UNSET:
+        specs = check_ticket_types(ticket_types)
+    if name is not _UNSET:
+        locked.name = check_price_list_name(name, exclude_pk=locked.pk)
+        try:
+            with transaction.atomic():
+                locked.save(update_fields=["name"])
+        except IntegrityError as exc:
+            raise ValidationError({"name": "A price list with this name already exists."}) from exc
+    if ticket_types is not _UNSET:
+        _write_ticket_types(locked, specs)
+    if is_default is True:
+        _make_default(locked)
+    _audit_price_list(locked, before)
+    _changed_after_commit()
+    return locked
+
+
+@transaction.atomic
+def price_list_delete(*, price_list: PriceList) -> None:
+    """Refused (409 ``protected``) for the default list and while a showtime sells the
+    list. Locks its row first, the lock scheduling a showtime with it takes."""
+    locked = PriceList.objects.select_for_update().filter(pk=price_list.pk).first()
+    if locked is None:
+        return
+    if locked.is_default:
+        raise PriceListIsDefault()
+    if locked.showtimes.exists():
+        raise PriceListInUse()
+    # Written first (while the row has its id), in the same transaction.
+    _audit_price_list(locked, _price_list_snapshot(locked), deleted=True)
+    try:
+        with transaction.atomic():
+            locked.delete()
+    except (ProtectedError, IntegrityError) as exc:
+        raise PriceListInUse() from exc
+    _changed_after_commit()

@@ -19,6 +19,8 @@ from cinema.exceptions import (
     HallLayoutLocked,
     MovieDurationLocked,
     MovieInUse,
+    PriceListInUse,
+    PriceListIsDefault,
     ShowtimeHasReservations,
     ShowtimeInUse,
     ShowtimeOverlap,
@@ -33,6 +35,8 @@ from cinema.serializers import (
     HallUpdateSerializer,
     MovieSerializer,
     MovieWriteSerializer,
+    PriceListSerializer,
+    PriceListWriteSerializer,
     ShowtimeCreateSerializer,
     ShowtimeSerializer,
     ShowtimeUpdateSerializer,
@@ -438,4 +442,120 @@ class ShowtimeViewSet(
 
     def destroy(self, request, *args, **kwargs):
         services.showtime_delete(showtime=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- Price lists ----------------------------------------------------------------------
+
+_PRICE_LIST_EXAMPLE = OpenApiExample(
+    "Matinee prices with a child ticket",
+    value={
+        "name": "Matinee",
+        "ticket_types": [
+            {"code": "adult", "name": "Adult"},
+            {
+                "code": "child",
+                "name": "Child",
+                "max_age": 12,
+                "prices": {"STANDARD": "7.50", "VIP": "11.00"},
+            },
+        ],
+    },
+    request_only=True,
+)
+
+
+def _ticket_type_specs(data: dict) -> dict:
+    """The write serializer's data as the service's arguments."""
+    if "ticket_types" in data:
+        data = {
+            **data,
+            "ticket_types": [services.TicketTypeSpec(**kind) for kind in data["ticket_types"]],
+        }
+    return data
+
+
+@extend_schema_view(
+    list=extend_schema(
+        tags=["prices"],
+        auth=[],
+        summary="Price lists with their ticket types",
+        description="The default list first. A ticket type's `prices` are per seat type; "
+        "a seat type it leaves out (and every seat of the base type `adult`) sells at the "
+        "showtime's own `price` / `vip_price`.",
+        responses={200: PriceListSerializer(many=True)},
+    ),
+    retrieve=extend_schema(
+        tags=["prices"],
+        auth=[],
+        summary="One price list",
+        responses={200: PriceListSerializer},
+    ),
+    create=extend_schema(
+        tags=["prices"],
+        summary="Add a price list (ADMIN)",
+        description="With all its ticket types: the base type `adult` always, without "
+        "prices; codes unique in the list.",
+        request=PriceListWriteSerializer,
+        responses={201: PriceListSerializer},
+        examples=[_PRICE_LIST_EXAMPLE],
+    ),
+    partial_update=extend_schema(
+        tags=["prices"],
+        summary="Change a price list (ADMIN)",
+        description="`ticket_types`, when given, replaces all of the list's types. "
+        "`is_default: true` makes it the default (the previous one stops being it); the "
+        "default cannot be un-made by itself. New prices apply to new bookings.",
+        request=PriceListWriteSerializer,
+        responses={200: PriceListSerializer},
+    ),
+    destroy=extend_schema(
+        tags=["prices"],
+        summary="Delete a price list (ADMIN)",
+        description="Refused with 409 `protected` for the default list and while a "
+        "showtime sells it.",
+        responses={204: _DELETED, **domain_errors(PriceListInUse, PriceListIsDefault)},
+    ),
+)
+class PriceListViewSet(
+    PublicReadsMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    permission_classes = [IsAdminOrReadOnly]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    filter_backends = []
+    queryset = selectors.price_list_list()
+
+    def get_serializer_class(self):
+        if self.action in ("create", "partial_update"):
+            return PriceListWriteSerializer
+        return PriceListSerializer
+
+    def _detail(self, price_list, status_code=status.HTTP_200_OK):
+        # From the primary: a replica may not have the rows just written yet.
+        price_list = selectors.price_list_list().using(DEFAULT_DB_ALIAS).get(pk=price_list.pk)
+        return Response(PriceListSerializer(price_list).data, status=status_code)
+
+    def create(self, request, *args, **kwargs):
+        serializer = PriceListWriteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        price_list = services.price_list_create(**_ticket_type_specs(serializer.validated_data))
+        return self._detail(price_list, status.HTTP_201_CREATED)
+
+    def partial_update(self, request, *args, **kwargs):
+        price_list = self.get_object()
+        serializer = PriceListWriteSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        price_list = services.price_list_update(
+            price_list=price_list, **_ticket_type_specs(serializer.validated_data)
+        )
+        return self._detail(price_list)
+
+    def destroy(self, request, *args, **kwargs):
+        services.price_list_delete(price_list=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)

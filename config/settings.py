@@ -407,6 +407,11 @@ SPECTACULAR_SETTINGS = {
             "description": "The schedule, a day at a time, and each showtime's live seat map.",
         },
         {
+            "name": "prices",
+            "description": "Price lists: the ticket types a showtime sells (Adult, Child...) "
+            "and their prices per seat type, public; vouchers (ADMIN).",
+        },
+        {
             "name": "reservations",
             "description": "Book or hold seats, all or nothing; confirm a hold; list and "
             "cancel reservations.",
@@ -451,6 +456,7 @@ SPECTACULAR_SETTINGS = {
         # and so has the compatibility booking's answer (with `next`).
         "ReservationStatusEnum": "bookings.models.ReservationStatus",
         "SeatStatusEnum": "bookings.models.SeatStatus",
+        "DiscountKindEnum": "pricing.models.DiscountKind",
         "CheckInRefusalCodeEnum": "tickets.exceptions.DOOR_REFUSAL_CODES",
         # Payments: a payment's status, and a reservation's payment state.
         "PaymentStatusEnum": "payments.models.PaymentStatus",

@@ -23,6 +23,7 @@ api_patterns = [
     path("", include("users.urls")),
     path("", include("cinema.urls")),
     path("", include("waitingroom.urls")),
+    path("", include("pricing.urls")),
     path("", include("bookings.urls")),
     path("", include("reports.urls")),
     path("", include("tickets.urls")),

@@ -9,3 +9,16 @@ class PricingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "pricing"
     verbose_name = "Prices and vouchers"
+
+    def ready(self):
+        from cinema.models import PriceList
+        from cinema.signals import price_list_changed
+        from pricing.services import forget_ticket_types
+
+        # Staff changed a price list: this process' copy of its ticket types is stale.
+        price_list_changed.connect(
+            lambda **kwargs: forget_ticket_types(),
+            sender=PriceList,
+            weak=False,
+            dispatch_uid="pricing.forget_ticket_types",
+        )

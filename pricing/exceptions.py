@@ -1,7 +1,7 @@
 """Pricing errors: a ticket type the showtime does not sell, one its movie's age rating
 rules out, a voucher that does not apply, a price override out of bounds."""
 
-from core.errors import Conflict, Forbidden, InvalidRequest
+from core.errors import Conflict, Forbidden, InvalidRequest, ProtectedObject
 
 
 class UnknownTicketType(InvalidRequest):
@@ -43,6 +43,10 @@ class PriceOverrideRefused(Forbidden):
     detail = "You may not sell this seat at that price."
     code = "price_override_refused"
     fields = {"lowest": str, "highest": str}
+
+
+class VoucherInUse(ProtectedObject):
+    detail = "Reservations used this voucher; deactivate it instead of deleting it."
 
 
 class VoucherAttemptsThrottled(Exception):

@@ -19,7 +19,11 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
 
+import audit
 from cinema.models import ADULT, Movie, Showtime, TicketType
 from core.money import allocate, money_sum, percent_of
 from pricing.exceptions import (
@@ -28,6 +32,7 @@ from pricing.exceptions import (
     UnknownTicketType,
     VoucherExhausted,
     VoucherExpired,
+    VoucherInUse,
     VoucherInvalid,
     VoucherNotApplicable,
 )
@@ -313,3 +318,95 @@ def _check_uses(voucher: Voucher, *, user_id: int | None, now: datetime) -> None
             detail=f"You have used voucher {voucher.code} {voucher.max_uses_per_customer} "
             "time(s), as often as one customer may."
         )
+
+
+# --- staff write vouchers (the API and the admin) -----------------------------------------
+
+VOUCHER_FIELDS = (
+    "code",
+    "description",
+    "kind",
+    "value",
+    "valid_from",
+    "valid_until",
+    "movie",
+    "showtime",
+    "ticket_type",
+    "max_uses",
+    "max_uses_per_customer",
+    "active",
+)
+
+
+def _check_voucher(voucher: Voucher) -> None:
+    """Field errors for what the table's constraints would refuse without naming a
+    field (a percentage above 100, a window ending before it starts), a code taken in
+    any case, and the model's own validators."""
+    errors: dict[str, list[str]] = {}
+    voucher.code = (voucher.code or "").strip()
+    if voucher.kind == DiscountKind.PERCENT and voucher.value is not None and voucher.value > 100:
+        errors.setdefault("value", []).append("A percentage is at most 100.")
+    if voucher.valid_from and voucher.valid_until and voucher.valid_until <= voucher.valid_from:
+        errors.setdefault("valid_until", []).append("The window ends after it starts.")
+    taken = Voucher.objects.filter(code_key=voucher.code.upper()).exclude(pk=voucher.pk)
+    if voucher.code and taken.exists():
+        errors.setdefault("code", []).append("A voucher with this code exists (in any case).")
+    try:
+        voucher.full_clean(exclude=["code_key", "created_at"], validate_constraints=False)
+    except ValidationError as exc:
+        for name, messages in exc.message_dict.items():
+            errors.setdefault(name, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
+
+
+def _save_voucher(voucher: Voucher, before: dict) -> Voucher:
+    _check_voucher(voucher)
+    try:
+        with transaction.atomic():
+            voucher.save()
+    except IntegrityError as exc:  # the same code saved at the same moment
+        raise ValidationError({"code": "A voucher with this code exists (in any case)."}) from exc
+    after = audit.snapshot(voucher, VOUCHER_FIELDS)
+    old, new = audit.changed(before, after) if before else ({}, after)
+    if old or new:
+        audit.record(audit.Action.VOUCHER_CHANGE, voucher, before=old, after=new)
+    return voucher
+
+
+@transaction.atomic
+def voucher_create(**fields) -> Voucher:
+    """A new voucher: ``VOUCHER_FIELDS``; field errors as ``ValidationError``."""
+    return _save_voucher(
+        Voucher(**{name: value for name, value in fields.items() if name in VOUCHER_FIELDS}), {}
+    )
+
+
+@transaction.atomic
+def voucher_update(*, voucher: Voucher, **fields) -> Voucher:
+    """Change the fields given. Uses already made stay; new limits count them."""
+    locked = Voucher.objects.select_for_update().filter(pk=voucher.pk).first()
+    if locked is None:
+        raise Voucher.DoesNotExist("This voucher was just deleted.")
+    before = audit.snapshot(locked, VOUCHER_FIELDS)
+    for name, value in fields.items():
+        if name in VOUCHER_FIELDS:
+            setattr(locked, name, value)
+    return _save_voucher(locked, before)
+
+
+@transaction.atomic
+def voucher_delete(*, voucher: Voucher) -> None:
+    """Refused (409 ``protected``) once a reservation used it (even one cancelled since:
+    it keeps its discount's history); deactivate it instead."""
+    locked = Voucher.objects.select_for_update().filter(pk=voucher.pk).first()
+    if locked is None:
+        return
+    if locked.reservations.exists():
+        raise VoucherInUse()
+    audit.record(audit.Action.VOUCHER_CHANGE, locked, before=audit.snapshot(locked, VOUCHER_FIELDS))
+    try:
+        with transaction.atomic():
+            locked.delete()
+    except (ProtectedError, IntegrityError) as exc:
+        raise VoucherInUse() from exc

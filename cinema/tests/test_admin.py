@@ -236,7 +236,7 @@ def test_admin_add_showtime_form_shows_only_what_can_be_given(staff_client):
     response = staff_client.get("/admin/cinema/showtime/add/")
     html = response.content.decode()
     assert list(response.context["adminform"].form.fields) == [
-        "movie", "hall", "start_time", "price", "vip_price"
+        "movie", "hall", "start_time", "price", "vip_price", "price_list"
     ]  # fmt: skip
     assert "field-end_time" not in html and "field-seat_map" not in html
 

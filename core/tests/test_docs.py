@@ -94,7 +94,7 @@ def _schema() -> dict:
 def test_schema_groups_come_in_order_with_descriptions_compatibility_last():
     tags = _schema()["tags"]
     assert [tag["name"] for tag in tags] == [
-        "auth", "users", "movies", "halls", "showtimes", "reservations", "payments", "tickets", "box-office", "reports", "audit", "health",
+        "auth", "users", "movies", "halls", "showtimes", "prices", "reservations", "payments", "tickets", "box-office", "reports", "audit", "health",
         "compatibility",
     ]  # fmt: skip
     assert all(tag["description"] for tag in tags)

@@ -19,11 +19,14 @@ from django.utils import timezone
 from audit.models import AuditEntry
 from bookings.tests.factories import book
 from boxoffice.services import counter_sale_create
+from cinema.models import PriceList
+from cinema.services import TicketTypeSpec, price_list_create
 from cinema.tests.factories import HallFactory, MovieFactory, ShowtimeFactory
 from notifications.models import OutboxEmail
 from payments.models import WebhookEvent
 from payments.services import payment_take_at_box_office
 from payments.tests.factories import open_shift
+from pricing.tests.factories import VoucherFactory
 from testsupport.testing import client_for
 from users.models import Role
 from users.tests.factories import AdminFactory, CashierFactory, UserFactory, UsherFactory
@@ -89,6 +92,22 @@ API_MATRIX = [
     # token: 400).
     _row("post", "/api/showtimes/{showtime}/queue/", {}, 401, 409, 409, 409, 409),
     _row("get", "/api/showtimes/{showtime}/queue/", None, 401, 400, 400, 400, 400),
+    # Price lists: anyone reads (customers see prices), ADMIN writes; the default list
+    # cannot be deleted.
+    _row("get", "/api/price-lists/", None, 200, 200, 200, 200, 200),
+    _row("post", "/api/price-lists/", {}, 401, 403, 403, 403, 400),
+    _row("get", "/api/price-lists/{price_list}/", None, 200, 200, 200, 200, 200),
+    _row("put", "/api/price-lists/{spare_price_list}/", {}, 401, 403, 403, 403, 405),
+    _row("patch", "/api/price-lists/{spare_price_list}/", {}, 401, 403, 403, 403, 200),
+    _row("delete", "/api/price-lists/{price_list}/", None, 401, 403, 403, 403, 409),
+    _row("delete", "/api/price-lists/{spare_price_list}/", None, 401, 403, 403, 403, 204),
+    # Vouchers: ADMIN only, reads too (a code is worth money).
+    _row("get", "/api/vouchers/", None, 401, 403, 403, 403, 200),
+    _row("post", "/api/vouchers/", {}, 401, 403, 403, 403, 400),
+    _row("get", "/api/vouchers/{voucher}/", None, 401, 403, 403, 403, 200),
+    _row("put", "/api/vouchers/{voucher}/", {}, 401, 403, 403, 403, 400),
+    _row("patch", "/api/vouchers/{voucher}/", {}, 401, 403, 403, 403, 200),
+    _row("delete", "/api/vouchers/{voucher}/", None, 401, 403, 403, 403, 204),
     # The cinema cancels a screening: ADMIN only (the empty body lacks its reason).
     _row("post", "/api/showtimes/{showtime}/cancel/", {}, 401, 403, 403, 403, 400),
     # A showtime's guest list: counter staff.
@@ -198,6 +217,20 @@ ADMIN_MATRIX = [
     ("/admin/cinema/showtime/{spare_showtime}/delete/", ADMIN),
     # The confirmation page of cancelling a screening (it asks for the reason).
     ("/admin/cinema/showtime/{showtime}/cancel-screening/", ADMIN),
+    # Price lists (with their ticket types and prices inline): ADMIN only; the default
+    # list has no delete page.
+    ("/admin/cinema/pricelist/", ADMIN),
+    ("/admin/cinema/pricelist/add/", ADMIN),
+    ("/admin/cinema/pricelist/{price_list}/change/", ADMIN),
+    ("/admin/cinema/pricelist/{price_list}/history/", ADMIN),
+    ("/admin/cinema/pricelist/{price_list}/delete/", NOBODY),
+    ("/admin/cinema/pricelist/{spare_price_list}/delete/", ADMIN),
+    ("/admin/pricing/", ADMIN),
+    ("/admin/pricing/voucher/", ADMIN),
+    ("/admin/pricing/voucher/add/", ADMIN),
+    ("/admin/pricing/voucher/{voucher}/change/", ADMIN),
+    ("/admin/pricing/voucher/{voucher}/history/", ADMIN),
+    ("/admin/pricing/voucher/{voucher}/delete/", ADMIN),
     ("/admin/bookings/", COUNTER),
     ("/admin/bookings/reservation/", COUNTER),
     ("/admin/bookings/reservation/add/", NOBODY),
@@ -302,6 +335,11 @@ def world(people):
         "audit_entry": AuditEntry.objects.first(),
         # Written directly: the matrix runs without Redis (the admin shows "Redis down").
         "queue": ShowtimeQueue.objects.create(showtime=ShowtimeFactory(), opens_at=timezone.now()),
+        "price_list": PriceList.objects.get(is_default=True),
+        "spare_price_list": price_list_create(
+            name="Matinee", ticket_types=[TicketTypeSpec("adult", "Adult")]
+        ),
+        "voucher": VoucherFactory(),
     }
 
 
