@@ -69,7 +69,11 @@ class Watch:
                 await self._read()
 
     async def _read(self) -> list[tuple[int, dict]]:
-        data, etag, next_lapse = await sync_to_async(seat_map_now)(self.showtime_id)
+        # On the executor's few threads, not the stream's request thread (each of which
+        # would keep a database connection for as long as its stream lasts).
+        data, etag, next_lapse = await sync_to_async(seat_map_now, thread_sensitive=False)(
+            self.showtime_id
+        )
         statuses = {seat["id"]: seat["status"] for seat in data["seats"]}
         events = []
         if self.data is not None and etag != self.etag:

@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from django.db import transaction
+from django.db import close_old_connections, transaction
 from django.db.models import Min
 from django.utils import timezone
 
@@ -16,6 +16,7 @@ def seat_map_now(showtime_id: int) -> tuple[dict, str, datetime | None]:
     Read on the primary, in one transaction (the router sends no read of an atomic
     block to the replica): the change was announced right after its commit, which the
     replica may not have applied yet, and a map read before it would show no change."""
+    close_old_connections()  # no request cycle here: drop a broken or expired one
     now = timezone.now()
     with transaction.atomic():
         state = selectors.seat_map_state(showtime_id=showtime_id, now=now)

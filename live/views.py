@@ -10,6 +10,7 @@ import asyncio
 
 from django.conf import settings
 from django.core.handlers.asgi import ASGIRequest
+from django.db import connections
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -158,6 +159,10 @@ class SeatMapStreamView(PublicReadsMixin, APIView):
     def get(self, request, showtime_id: int):
         if isinstance(request._request, ASGIRequest):
             selectors.seat_map_state(showtime_id=showtime_id)  # 404 for an unknown one
+            # The stream outlives the request's thread: it must not keep its database
+            # connection (a thousand streams would hold a thousand). The maps are read
+            # by the hub, on a few shared threads.
+            connections.close_all()
             body = _stream(showtime_id, request.headers.get("Last-Event-ID"))
         else:
             data, etag, _ = seat_map_now(showtime_id)
