@@ -270,6 +270,7 @@ def main() -> int:
             list(pool.map(storm, pairs))
         storm_seconds = time.monotonic() - started
         time.sleep(3)
+        topology.wait_replica_caught_up()  # /seats/ reads the replica
         truth = call(topology.ports.node2, "GET", f"/api/showtimes/{showtime}/seats/")
         expected = {s["id"]: s["status"] for s in truth.json()["seats"]}
         equal = sum(
@@ -282,6 +283,10 @@ def main() -> int:
             "clients": len(clients),
             "maps_equal_to_seats": equal,
             "stream_errors": sum(1 for c in clients if c.error),
+            "seats_differing_per_client_max": max(
+                sum(1 for k, v in expected.items() if c.statuses.get(k) != v) for c in clients
+            ),
+            "etags_equal": sum(1 for c in clients if c.etag == truth.headers["etag"]),
         }
         log(f"storm {figures['storm']}")
         loop.close(clients)
