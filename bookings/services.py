@@ -290,6 +290,8 @@ def _count(showtime_id: int, *, sold: int = 0, held: int = 0, holds_until=None) 
     and ``held`` seats more (or fewer); ``holds_until`` is the expiry of new holds.
     Caller holds the showtime lock.
 
+    Announces ``seats_changed`` once the transaction commits.
+
     A booking (seats sold) and a hold (seats held) are prepared updates; when holds
     leave ``held`` the earliest expiry is recounted from the claims that remain."""
     if held < 0 or sold < 0:
@@ -316,13 +318,21 @@ def _count(showtime_id: int, *, sold: int = 0, held: int = 0, holds_until=None) 
         updated = queries.counters_sell.execute(showtime_id=showtime_id, seats=sold)
     else:
         return
+    _announce(showtime_id)
     if not updated:
         # A showtime created without signals (bulk_create, loaddata) has no row until
         # its first claims: count them.
         _recount(showtime_id)
 
 
+def _announce(showtime_id: int) -> None:
+    transaction.on_commit(
+        lambda: signals.seats_changed.send(sender=Showtime, showtime_id=showtime_id), robust=True
+    )
+
+
 def _recount(showtime_id: int) -> ShowtimeCounters:
+    _announce(showtime_id)
     claims = ReservationSeat.objects.filter(showtime_id=showtime_id)
     holds = claims.holds().aggregate(count=Count("pk"), earliest=Min("hold_expires_at"))
     counters, _ = ShowtimeCounters.objects.update_or_create(

@@ -52,3 +52,10 @@ reservation_cancelling = Signal(use_caching=True)
 
 # The reservation has just been CANCELLED, its seats released.
 reservation_cancelled = Signal(use_caching=True)
+
+# The seats of a showtime changed (claims held, sold, released or lapsed), sent once the
+# transaction that changed them has committed (``transaction.on_commit``), with
+# ``sender=Showtime`` and ``showtime_id``. Sent from the counters
+# (``_count``/``_recount``), the one place every claim change passes; a receiver must
+# not fail the booking (live.receivers publishes it and swallows a Redis fault).
+seats_changed = Signal(use_caching=True)

@@ -828,6 +828,94 @@ class ClusterTest:
 
     # -- running --
 
+    # -- the live seat map --
+
+    @staticmethod
+    def _open_stream(port: int, showtime: int):
+        connection = http.client.HTTPConnection(HOST, port, timeout=10)
+        connection.request(
+            "GET",
+            f"/api/showtimes/{showtime}/seats/stream/",
+            headers={"Accept": "text/event-stream"},
+        )
+        return connection, connection.getresponse()
+
+    @staticmethod
+    def _next_event(response) -> dict:
+        """The next Server-Sent Event's fields (comments skipped), data parsed."""
+        fields: dict = {}
+        while True:
+            line = response.readline()
+            if not line:
+                raise EOFError("the stream ended")
+            line = line.decode().rstrip("\n")
+            if not line:
+                if fields:
+                    fields["data"] = json.loads(fields.get("data", "null"))
+                    return fields
+            elif not line.startswith(":"):
+                name, _, value = line.partition(": ")
+                fields[name] = value
+
+    def _seat_events(self, response, seat: int, sent: float, want: str) -> tuple[float, str]:
+        while True:
+            event = self._next_event(response)
+            data = event["data"] if event.get("event") == "seat" else {}
+            if data.get("seat") == seat and data.get("status") == want:
+                return time.monotonic() - sent, event["data"]["etag"]
+
+    def step_live(self, step: Step) -> None:
+        showtime, _, token = self.show_lines(12)[0]
+        token = self.tokens[token]
+        seats = self.get(f"/api/showtimes/{showtime}/seats/").json()["seats"]
+        seat = next(s["id"] for s in seats if s["status"] == "available")
+        # A client of node 2's stream process, directly and through nginx; the change is
+        # made on node 1 (gunicorn): it reaches them only through Redis.
+        streams = {
+            "node 2": self._open_stream(self.ports.stream2, showtime),
+            "nginx": self._open_stream(self.ports.http, showtime),
+        }
+        try:
+            for name, (_, response) in streams.items():
+                snapshot = self._next_event(response)
+                step.check(
+                    response.status == 200 and snapshot.get("event") == "snapshot",
+                    f"{name}: 200, first event the snapshot ({response.status}, "
+                    f"{snapshot.get('event')})",
+                )
+            latencies = {}
+            for want in ("booked", "available"):
+                sent = time.monotonic()
+                if want == "booked":
+                    reply = self.book(showtime, [seat], token, port=self.ports.node1)
+                    reservation = reply.json().get("id")
+                    step.check(reply.status == 201, f"booked on node 1: {reply.status}")
+                else:
+                    reply = call(
+                        self.ports.node1,
+                        "DELETE",
+                        f"/api/reservations/{reservation}/",
+                        token=token,
+                    )
+                    step.check(reply.status == 200, f"cancelled on node 1: {reply.status}")
+                for name, (_, response) in streams.items():
+                    seconds, etag = self._seat_events(response, seat, sent, want)
+                    latencies[f"{name} {want}"] = round(seconds * 1000)
+                    current = self.get(f"/api/showtimes/{showtime}/seats/", port=self.ports.node2)
+                    step.check(
+                        etag == current.headers.get("etag"),
+                        f"{name}: seat {want} in {seconds * 1000:.0f} ms, "
+                        "its ETag the one /seats/ gives",
+                    )
+            step.figures["change_to_client_ms"] = latencies
+            step.check(
+                max(latencies.values()) < 2000,
+                f"every change reached both clients within 2 s: {latencies}",
+            )
+        finally:
+            for connection, _ in streams.values():
+                connection.close()
+
     def run(self) -> int:
         started = time.monotonic()
         self.setup_django()
@@ -842,6 +930,7 @@ class ClusterTest:
             ("5. app node killed under load", self.step_node_killed),
             ("6. slow clients", self.step_slow_clients),
             ("7. throughput, 1 and 2 nodes", self.step_throughput),
+            ("8. live seat map across nodes", self.step_live),
         ):
             step = Step(name)
             self.steps.append(step)

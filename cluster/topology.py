@@ -52,13 +52,15 @@ class Ports:
     primary: int
     replica: int
     redis: int
+    stream1: int  # node 1's ASGI process (the live seat maps)
+    stream2: int
 
     @classmethod
     def from_env(cls) -> "Ports":
         http = int(os.environ.get("CLUSTER_HTTP_PORT", "8410"))
         db = int(os.environ.get("CLUSTER_DB_PORT", "3410"))
         redis = int(os.environ.get("CLUSTER_REDIS_PORT", "6410"))
-        return cls(http, http + 1, http + 2, http + 3, db, db + 1, redis)
+        return cls(http, http + 1, http + 2, http + 3, db, db + 1, redis, http + 4, http + 5)
 
 
 # --- processes ------------------------------------------------------------------------
@@ -453,12 +455,41 @@ class Topology:
             what=f"app {name} on port {port}",
         )
 
+    def start_stream(self, name: str) -> None:
+        """The ASGI process beside a node (deploy/systemd/marquee-stream.service)."""
+        port = getattr(self.ports, name)
+        self._spawn(
+            name,
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "config.asgi:application",
+                "--host",
+                HOST,
+                "--port",
+                str(port),
+                "--lifespan",
+                "off",
+                "--no-access-log",
+                "--timeout-graceful-shutdown",
+                "2",
+            ],
+            env=self.app_env(),
+            cwd=ROOT,
+        )
+        wait_for(
+            lambda: http_get(port, "/api/health/") == 200,
+            timeout=60,
+            what=f"stream process {name} on port {port}",
+        )
+
     def stop_node(self, name: str, sig=signal.SIGTERM) -> None:
         stop_process(self.pid(name), name, sig=sig)
 
     # -- nginx --
 
-    def _nginx_site(self, *, upstream: str, port: int, nodes: list[int]) -> str:
+    def _nginx_site(self, *, upstream: str, port: int, nodes: list[int], streams: list[int]) -> str:
         """deploy/nginx/marquee.conf with this cluster's ports, paths and, for the
         one-node front door, its own upstream name."""
         site = (DEPLOY / "nginx" / "marquee.conf").read_text()
@@ -466,6 +497,10 @@ class Topology:
             "server 127.0.0.1:8001 max_fails=2 fail_timeout=5s;\n    "
             "server 127.0.0.1:8002 max_fails=2 fail_timeout=5s;\n": "".join(
                 f"server {HOST}:{node} max_fails=2 fail_timeout=5s;\n    " for node in nodes
+            ),
+            "server 127.0.0.1:8003 max_fails=2 fail_timeout=5s;\n    "
+            "server 127.0.0.1:8004 max_fails=2 fail_timeout=5s;\n": "".join(
+                f"server {HOST}:{stream} max_fails=2 fail_timeout=5s;\n    " for stream in streams
             ),
             "listen 80;": f"listen {HOST}:{port};",
             "/srv/marquee/staticfiles/": f"{self.dir / 'static'}/",
@@ -481,12 +516,13 @@ class Topology:
     def start_nginx(self) -> None:
         prefix = self.dir / "nginx"
         prefix.mkdir()
-        for name, port, nodes in (
-            ("marquee_app", self.ports.http, [self.ports.node1, self.ports.node2]),
-            ("marquee_single", self.ports.single, [self.ports.node1]),
+        ports = self.ports
+        for name, port, nodes, streams in (
+            ("marquee_app", ports.http, [ports.node1, ports.node2], [ports.stream1, ports.stream2]),
+            ("marquee_single", ports.single, [ports.node1], [ports.stream1]),
         ):
             (prefix / f"{name}.conf").write_text(
-                self._nginx_site(upstream=name, port=port, nodes=nodes)
+                self._nginx_site(upstream=name, port=port, nodes=nodes, streams=streams)
             )
         (prefix / "nginx.conf").write_text(
             "\n".join(
@@ -549,6 +585,9 @@ class Topology:
         for name in ("node1", "node2"):
             self.start_node(name)
         log(f"app nodes on {self.ports.node1} and {self.ports.node2}")
+        for name in ("stream1", "stream2"):
+            self.start_stream(name)
+        log(f"stream processes (ASGI) on {self.ports.stream1} and {self.ports.stream2}")
         self.start_nginx()
         log(
             f"up in {time.monotonic() - started:.0f} s: http://{HOST}:{self.ports.http}/ "
@@ -556,7 +595,16 @@ class Topology:
         )
 
     def down(self) -> None:
-        for name in ("nginx", "node2", "node1", "redis", "mariadb-replica", "mariadb-primary"):
+        for name in (
+            "nginx",
+            "stream2",
+            "stream1",
+            "node2",
+            "node1",
+            "redis",
+            "mariadb-replica",
+            "mariadb-primary",
+        ):
             stop_process(self.pid(name), name, timeout=60 if name.startswith("mariadb") else 30)
         shutil.rmtree(self.dir, ignore_errors=True)
         STATE_FILE.unlink(missing_ok=True)

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "demo",
     "boxoffice",
     "audit",
+    "live",
 ]
 
 MIDDLEWARE = [
@@ -498,6 +499,18 @@ IDEMPOTENCY_KEY_HOURS = env_int("IDEMPOTENCY_KEY_HOURS", 24)
 # Seconds a client may reuse a seat map or showtime before asking again (Cache-Control:
 # max-age); after that it revalidates with If-None-Match and gets 304 while unchanged.
 POLL_MAX_AGE_SECONDS = env_int("POLL_MAX_AGE_SECONDS", 2)
+
+# --- Live seat maps (live/, GET /api/showtimes/{id}/seats/stream/) --------------------
+# The Redis that carries "the seats of showtime X changed" to every node's streams (the
+# cache's by default; none: streams answer at once with a hint to poll /seats/).
+LIVE_REDIS_URL = env("LIVE_REDIS_URL", REDIS_URL)
+LIVE_CHANNEL = env("LIVE_CHANNEL", "marquee:seats-changed")
+# Seconds between heartbeats (comment lines) on an idle stream, so proxies keep it open.
+LIVE_HEARTBEAT_SECONDS = env_float("LIVE_HEARTBEAT_SECONDS", 15)
+# The retry hint (milliseconds) a stream sends before it ends for a Redis fault.
+LIVE_RETRY_MS = env_int("LIVE_RETRY_MS", 5000)
+# Changes a process remembers per showtime for clients that resume with Last-Event-ID.
+LIVE_REPLAY_EVENTS = env_int("LIVE_REPLAY_EVENTS", 512)
 
 # --- Tickets and check-in (tickets/, docs/tickets.md) ---------------------------------
 # Minutes before a showtime's start from which its tickets are admitted at the door.

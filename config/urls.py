@@ -30,6 +30,7 @@ api_patterns = [
     path("", include("payments.urls")),
     path("", include("boxoffice.urls")),
     path("", include("audit.urls")),
+    path("", include("live.urls")),
 ]
 
 urlpatterns = [

@@ -108,6 +108,7 @@ API_MATRIX = [
     _row("put", "/api/vouchers/{voucher}/", {}, 401, 403, 403, 403, 400),
     _row("patch", "/api/vouchers/{voucher}/", {}, 401, 403, 403, 403, 200),
     _row("delete", "/api/vouchers/{voucher}/", None, 401, 403, 403, 403, 204),
+    _row("get", "/api/showtimes/{showtime}/seats/stream/", None, 200, 200, 200, 200, 200),
     # The cinema cancels a screening: ADMIN only (the empty body lacks its reason).
     _row("post", "/api/showtimes/{showtime}/cancel/", {}, 401, 403, 403, 403, 400),
     # A showtime's guest list: counter staff.
