@@ -162,6 +162,119 @@ def book_rounds(ct: ClusterTest, lines: list, seconds: float, threads: int) -> t
     return ok, other
 
 
+def _throughput(ct, topology, loop, opts, figures, watched, throughput_lines) -> None:
+    """1. Booking throughput with and without streams open on node 1."""
+    # 1. booking throughput with and without streams on node 1
+    rounds = []
+    for _ in range(opts.rounds):
+        without, _ = book_rounds(ct, throughput_lines, opts.seconds, 12)
+        clients = loop.open(topology.ports.stream1, watched, opts.streams)
+        with_streams, _ = book_rounds(ct, throughput_lines, opts.seconds, 12)
+        errors = sum(1 for c in clients if c.error)
+        loop.close(clients)
+        rounds.append(
+            {
+                "without_per_s": round(without / opts.seconds, 1),
+                "with_per_s": round(with_streams / opts.seconds, 1),
+                "stream_errors": errors,
+            }
+        )
+        log(
+            f"bookings/s without streams {rounds[-1]['without_per_s']}, with {rounds[-1]['with_per_s']}"
+        )
+    ratio = sum(r["with_per_s"] for r in rounds) / sum(r["without_per_s"] for r in rounds)
+    figures["throughput"] = {"rounds": rounds, "ratio_with_to_without": round(ratio, 3)}
+
+
+def _latency(ct, topology, loop, opts, figures):
+    """2. Change-to-client latency across nodes: streams on node 2, changes on node 1.
+    Returns the showtime watched, its lines and the clients, for the storm."""
+    # 2. latency across nodes: streams on node 2, changes on node 1, one at a time
+    showtime_lines = ct.show_lines(20)
+    showtime = showtime_lines[0][0]
+    clients = loop.open(topology.ports.stream2, [showtime], opts.streams)
+    samples, missing = [], 0
+    for showtime_, seat, token in showtime_lines[: opts.changes // 2]:
+        reservation = None
+        for status in ("booked", "available"):
+            waiter = loop.waiting[(showtime_, seat, status)] = (time.monotonic(), [])
+            if status == "booked":
+                reply = ct.book(showtime_, [seat], ct.tokens[token], port=topology.ports.node1)
+                reservation = reply.json()["id"]
+            else:
+                call(
+                    topology.ports.node1,
+                    "DELETE",
+                    f"/api/reservations/{reservation}/",
+                    token=ct.tokens[token],
+                )
+            deadline = time.monotonic() + 5
+            while len(waiter[1]) < len(clients) and time.monotonic() < deadline:
+                time.sleep(0.01)
+            missing += len(clients) - len(waiter[1])
+            samples.extend(waiter[1])
+    figures["latency_ms"] = {
+        "changes": opts.changes,
+        "samples": len(samples),
+        "missing": missing,
+        "p50": round(percentile(samples, 0.5) * 1000, 1),
+        "p99": round(percentile(samples, 0.99) * 1000, 1),
+        "max": round(max(samples, default=float("nan")) * 1000, 1),
+    }
+    log(f"latency {figures['latency_ms']}")
+
+    return showtime, showtime_lines, clients
+
+
+def _storm(ct, topology, loop, opts, figures, showtime, showtime_lines, clients) -> None:
+    """3. Bookings and cancels in parallel, then every client's map against /seats/."""
+    # 3. the storm: bookings and cancels in parallel, then every map against /seats/
+    pairs = showtime_lines[opts.changes // 2 :]
+    operations = []
+
+    def storm(line):
+        showtime_, seat, token = line
+        for _ in range(max(1, opts.storm // (2 * len(pairs)) + 1)):
+            if len(operations) >= opts.storm:
+                break
+            reply = ct.book(showtime_, [seat], ct.tokens[token], port=topology.ports.node1)
+            operations.append(reply.status)
+            if reply.status == 201:
+                reply = call(
+                    topology.ports.node1,
+                    "DELETE",
+                    f"/api/reservations/{reply.json()['id']}/",
+                    token=ct.tokens[token],
+                )
+                operations.append(reply.status)
+        # The last booking stays: the storm ends with seats taken.
+        ct.book(showtime_, [seat], ct.tokens[token], port=topology.ports.node1)
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(12) as pool:
+        list(pool.map(storm, pairs))
+    storm_seconds = time.monotonic() - started
+    time.sleep(3)
+    topology.wait_replica_caught_up()  # /seats/ reads the replica
+    truth = call(topology.ports.node2, "GET", f"/api/showtimes/{showtime}/seats/")
+    expected = {s["id"]: s["status"] for s in truth.json()["seats"]}
+    equal = sum(1 for c in clients if c.statuses == expected and c.etag == truth.headers["etag"])
+    figures["storm"] = {
+        "operations": len(operations),
+        "seconds": round(storm_seconds, 1),
+        "statuses": {str(k): operations.count(k) for k in set(operations)},
+        "clients": len(clients),
+        "maps_equal_to_seats": equal,
+        "stream_errors": sum(1 for c in clients if c.error),
+        "seats_differing_per_client_max": max(
+            sum(1 for k, v in expected.items() if c.statuses.get(k) != v) for c in clients
+        ),
+        "etags_equal": sum(1 for c in clients if c.etag == truth.headers["etag"]),
+    }
+    log(f"storm {figures['storm']}")
+    loop.close(clients)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--streams", type=int, default=1000)
@@ -188,108 +301,9 @@ def main() -> int:
         watched = sorted({line[0] for line in ct.show_lines(0, 10)})
         throughput_lines = list(reversed(ct.show_lines(0, 10)))
 
-        # 1. booking throughput with and without streams on node 1
-        rounds = []
-        for _ in range(opts.rounds):
-            without, _ = book_rounds(ct, throughput_lines, opts.seconds, 12)
-            clients = loop.open(topology.ports.stream1, watched, opts.streams)
-            with_streams, _ = book_rounds(ct, throughput_lines, opts.seconds, 12)
-            errors = sum(1 for c in clients if c.error)
-            loop.close(clients)
-            rounds.append(
-                {
-                    "without_per_s": round(without / opts.seconds, 1),
-                    "with_per_s": round(with_streams / opts.seconds, 1),
-                    "stream_errors": errors,
-                }
-            )
-            log(
-                f"bookings/s without streams {rounds[-1]['without_per_s']}, with {rounds[-1]['with_per_s']}"
-            )
-        ratio = sum(r["with_per_s"] for r in rounds) / sum(r["without_per_s"] for r in rounds)
-        figures["throughput"] = {"rounds": rounds, "ratio_with_to_without": round(ratio, 3)}
-
-        # 2. latency across nodes: streams on node 2, changes on node 1, one at a time
-        showtime_lines = ct.show_lines(20)
-        showtime = showtime_lines[0][0]
-        clients = loop.open(topology.ports.stream2, [showtime], opts.streams)
-        samples, missing = [], 0
-        for showtime_, seat, token in showtime_lines[: opts.changes // 2]:
-            reservation = None
-            for status in ("booked", "available"):
-                waiter = loop.waiting[(showtime_, seat, status)] = (time.monotonic(), [])
-                if status == "booked":
-                    reply = ct.book(showtime_, [seat], ct.tokens[token], port=topology.ports.node1)
-                    reservation = reply.json()["id"]
-                else:
-                    call(
-                        topology.ports.node1,
-                        "DELETE",
-                        f"/api/reservations/{reservation}/",
-                        token=ct.tokens[token],
-                    )
-                deadline = time.monotonic() + 5
-                while len(waiter[1]) < len(clients) and time.monotonic() < deadline:
-                    time.sleep(0.01)
-                missing += len(clients) - len(waiter[1])
-                samples.extend(waiter[1])
-        figures["latency_ms"] = {
-            "changes": opts.changes,
-            "samples": len(samples),
-            "missing": missing,
-            "p50": round(percentile(samples, 0.5) * 1000, 1),
-            "p99": round(percentile(samples, 0.99) * 1000, 1),
-            "max": round(max(samples, default=float("nan")) * 1000, 1),
-        }
-        log(f"latency {figures['latency_ms']}")
-
-        # 3. the storm: bookings and cancels in parallel, then every map against /seats/
-        pairs = showtime_lines[opts.changes // 2 :]
-        operations = []
-
-        def storm(line):
-            showtime_, seat, token = line
-            for _ in range(max(1, opts.storm // (2 * len(pairs)) + 1)):
-                if len(operations) >= opts.storm:
-                    break
-                reply = ct.book(showtime_, [seat], ct.tokens[token], port=topology.ports.node1)
-                operations.append(reply.status)
-                if reply.status == 201:
-                    reply = call(
-                        topology.ports.node1,
-                        "DELETE",
-                        f"/api/reservations/{reply.json()['id']}/",
-                        token=ct.tokens[token],
-                    )
-                    operations.append(reply.status)
-            # The last booking stays: the storm ends with seats taken.
-            ct.book(showtime_, [seat], ct.tokens[token], port=topology.ports.node1)
-
-        started = time.monotonic()
-        with ThreadPoolExecutor(12) as pool:
-            list(pool.map(storm, pairs))
-        storm_seconds = time.monotonic() - started
-        time.sleep(3)
-        topology.wait_replica_caught_up()  # /seats/ reads the replica
-        truth = call(topology.ports.node2, "GET", f"/api/showtimes/{showtime}/seats/")
-        expected = {s["id"]: s["status"] for s in truth.json()["seats"]}
-        equal = sum(
-            1 for c in clients if c.statuses == expected and c.etag == truth.headers["etag"]
-        )
-        figures["storm"] = {
-            "operations": len(operations),
-            "seconds": round(storm_seconds, 1),
-            "statuses": {str(k): operations.count(k) for k in set(operations)},
-            "clients": len(clients),
-            "maps_equal_to_seats": equal,
-            "stream_errors": sum(1 for c in clients if c.error),
-            "seats_differing_per_client_max": max(
-                sum(1 for k, v in expected.items() if c.statuses.get(k) != v) for c in clients
-            ),
-            "etags_equal": sum(1 for c in clients if c.etag == truth.headers["etag"]),
-        }
-        log(f"storm {figures['storm']}")
-        loop.close(clients)
+        _throughput(ct, topology, loop, opts, figures, watched, throughput_lines)
+        showtime, showtime_lines, clients = _latency(ct, topology, loop, opts, figures)
+        _storm(ct, topology, loop, opts, figures, showtime, showtime_lines, clients)
     finally:
         signal.alarm(0)
         topology.down()
