@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from django.db import close_old_connections, transaction
+from django.db import close_old_connections, connection, transaction
 from django.db.models import Min
 from django.utils import timezone
 
@@ -16,7 +16,10 @@ def seat_map_now(showtime_id: int) -> tuple[dict, str, datetime | None]:
     Read on the primary, in one transaction (the router sends no read of an atomic
     block to the replica): the change was announced right after its commit, which the
     replica may not have applied yet, and a map read before it would show no change."""
-    close_old_connections()  # no request cycle here: drop a broken or expired one
+    if not connection.in_atomic_block:
+        # No request cycle on the hub's threads: drop a broken or expired connection.
+        # Never inside a transaction (a test's, or a caller's): closing would break it.
+        close_old_connections()
     now = timezone.now()
     with transaction.atomic():
         state = selectors.seat_map_state(showtime_id=showtime_id, now=now)

@@ -11,7 +11,7 @@ from users.tests.factories import UserFactory
 pytestmark = [pytest.mark.browser, needs_chromium, pytest.mark.django_db(transaction=True)]
 
 GROUPS = [
-    "auth", "users", "movies", "halls", "showtimes", "reservations", "payments", "tickets", "box-office", "reports", "audit", "health",
+    "auth", "users", "movies", "halls", "showtimes", "prices", "reservations", "payments", "tickets", "box-office", "reports", "audit", "health",
     "compatibility",
 ]  # fmt: skip
 
