@@ -7,7 +7,8 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from bookings.tests.factories import book
+from bookings import services as booking_services
+from bookings.tests.factories import book, seat
 from cinema.models import PriceList, Showtime, TicketPrice, TicketType
 from cinema.tests.factories import HallFactory, MovieFactory, ShowtimeFactory
 from pricing.models import DiscountKind, Voucher
@@ -346,3 +347,27 @@ def test_price_list_and_voucher_changes_are_in_the_audit_trail(admin):
     assert entries[2][1]["name"] == "Early" and entries[2][2] == {}
     assert entries[4][1:3] == ({"value": "20.00"}, {"value": "25.00"})
     assert all(entry[3] is not None for entry in entries)
+
+
+def test_the_voucher_list_counts_uses_in_one_query(admin, django_assert_max_num_queries):
+    show = ShowtimeFactory()
+    for index, label in enumerate(("A1", "A2", "A3")):
+        VoucherFactory(code=f"LIST{index}")
+        booking_services.reservation_create(
+            user=UserFactory(),
+            showtime_id=show.pk,
+            seat_ids=[seat(show, label).pk],
+            voucher=f"LIST{index}",
+        )
+    VoucherFactory(code="UNUSED")
+
+    # The user behind the token, the page's count, the page.
+    with django_assert_max_num_queries(3):
+        body = admin.get("/api/vouchers/").json()
+
+    assert {v["code"]: v["uses"] for v in body["results"]} == {
+        "LIST0": 1,
+        "LIST1": 1,
+        "LIST2": 1,
+        "UNUSED": 0,
+    }
