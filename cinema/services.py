@@ -643,6 +643,17 @@ def _write_ticket_types(price_list: PriceList, specs: list[TicketTypeSpec]) -> N
         raise ValidationError({"ticket_types": [f"{k}: {' '.join(v)}" for k, v in errors.items()]})
 
 
+def price_list_default() -> PriceList:
+    """The default price list, with its base type Adult: the one the schema's migration
+    made, or made again where it is gone (a database emptied since, e.g. by a
+    transactional test's flush)."""
+    default, _ = PriceList.objects.get_or_create(is_default=True, defaults={"name": "Standard"})
+    TicketType.objects.get_or_create(
+        price_list=default, code=ADULT, defaults={"name": "Adult", "position": 0}
+    )
+    return default
+
+
 def _lock_all_lists() -> None:
     """Making a list the default locks every list first, by id: two lists made the
     default at once are serialised (each sees the other's commit), and cannot deadlock."""

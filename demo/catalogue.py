@@ -14,7 +14,6 @@ from cinema.models import (
     Genre,
     Hall,
     Movie,
-    PriceList,
     SeatType,
     Showtime,
     TicketPrice,
@@ -96,10 +95,7 @@ DEMO_VOUCHER = "WELCOME10"
 def seed_prices() -> None:
     """Child, Student and Senior in the default list, and the demo voucher; left as
     they are when they exist."""
-    default, _ = PriceList.objects.get_or_create(is_default=True, defaults={"name": "Standard"})
-    TicketType.objects.get_or_create(
-        price_list=default, code="adult", defaults={"name": "Adult", "position": 0}
-    )
+    default = services.price_list_default()
     for position, (code, name, max_age, standard, vip) in enumerate(TICKET_TYPES, start=1):
         kind, created = TicketType.objects.get_or_create(
             price_list=default,

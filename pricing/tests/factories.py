@@ -3,17 +3,14 @@ from decimal import Decimal
 import factory
 
 from cinema.models import PriceList, TicketPrice, TicketType
+from cinema.services import price_list_default
 from pricing.models import DiscountKind, Voucher
 
 
 def default_list() -> PriceList:
     """The default list, made again (with Adult) where a transactional test's flush
     removed what the migration made."""
-    default, _ = PriceList.objects.get_or_create(is_default=True, defaults={"name": "Standard"})
-    TicketType.objects.get_or_create(
-        price_list=default, code="adult", defaults={"name": "Adult", "position": 0}
-    )
-    return default
+    return price_list_default()
 
 
 def ticket_type(
