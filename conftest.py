@@ -36,6 +36,9 @@ ENGINE_MODULES = (
     "core/tests/test_plumbing.py",
     "core/tests/test_queries.py",
     "demo/tests/test_seed_demo.py",
+    # Its stream reads the map on the hub's threads while the test writes: in-memory
+    # SQLite's shared cache answers "table is locked" where MariaDB waits.
+    "live/tests/test_stream.py",
     "notifications/tests/test_delivery.py",
     "payments/tests/test_api.py",
     "payments/tests/test_checkout.py",
