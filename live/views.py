@@ -8,6 +8,7 @@ snapshot and at once the ``fallback`` event: the client polls ``/seats/`` instea
 
 import asyncio
 
+from asgiref.sync import async_to_sync, sync_to_async
 from django.conf import settings
 from django.core.handlers.asgi import ASGIRequest
 from django.db import connections
@@ -77,6 +78,28 @@ def _fallback(showtime_id: int) -> bytes:
 
 
 HEARTBEAT = b": heartbeat\n\n"
+
+
+async def _check(showtime_id: int) -> None:
+    """Http404 for an unknown showtime, read through the hub's watch: a burst of streams
+    for one showtime costs one read on the hub's few threads, not a database connection
+    per request. When live updates are down the stream will only send ``fallback``: the
+    check reads the database itself."""
+    hub = get_hub()
+    try:
+        await hub.start()
+    except LiveUnavailable:
+        await sync_to_async(selectors.seat_map_state, thread_sensitive=False)(
+            showtime_id=showtime_id
+        )
+        return
+    watch = hub.watch(showtime_id)
+    probe = asyncio.Queue(maxsize=1)
+    watch.listeners.add(probe)
+    try:
+        await watch.load()
+    finally:
+        hub.leave(watch, probe)
 
 
 async def _stream(showtime_id: int, last_event_id: str | None):
@@ -158,10 +181,10 @@ class SeatMapStreamView(PublicReadsMixin, APIView):
 
     def get(self, request, showtime_id: int):
         if isinstance(request._request, ASGIRequest):
-            selectors.seat_map_state(showtime_id=showtime_id)  # 404 for an unknown one
-            # The stream outlives the request's thread: it must not keep its database
-            # connection (a thousand streams would hold a thousand). The maps are read
-            # by the hub, on a few shared threads.
+            # On the event loop: the request's thread (one per request under ASGI)
+            # never opens a database connection (a thousand streams would open a
+            # thousand); the maps are read by the hub, on a few shared threads.
+            async_to_sync(_check)(showtime_id)
             connections.close_all()
             body = _stream(showtime_id, request.headers.get("Last-Event-ID"))
         else:
