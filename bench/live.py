@@ -19,6 +19,7 @@ import argparse
 import asyncio
 import datetime as dt
 import json
+import os
 import signal
 import sys
 import threading
@@ -57,22 +58,25 @@ class Client:
                 "\r\n\r\n".encode()
             )
             await writer.drain()
-            await reader.readuntil(b"\r\n\r\n")
-            fields: dict = {}
+            head = (await reader.readuntil(b"\r\n\r\n")).decode()
+            status = head.split(" ", 2)[1]
+            if status != "200":
+                body = (await reader.read(300)).decode(errors="replace")
+                self.error = f"HTTP {status} {body}"
+                return
             while True:
-                line = (await reader.readline()).decode()
-                if not line:
+                try:
+                    block = (await reader.readuntil(b"\n\n")).decode()
+                except asyncio.IncompleteReadError:
                     self.error = "ended"
                     return
-                line = line.rstrip("\n")
-                if line:
-                    if not line.startswith(":"):
-                        name, _, value = line.partition(": ")
-                        fields[name] = value
-                    continue
+                fields = dict(
+                    line.partition(": ")[::2]
+                    for line in block.split("\n")
+                    if line and not line.startswith(":")
+                )
                 if fields:
                     self._apply(fields.get("event"), json.loads(fields["data"]))
-                    fields = {}
         except Exception as exc:  # counted and reported as stream errors
             self.error = repr(exc)
         finally:
@@ -129,6 +133,24 @@ class Loop:
         asyncio.run_coroutine_threadsafe(stop(), self.loop).result(60)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time so far of a process and its children (uvicorn runs
+    WEB_CONCURRENCY worker processes under a supervisor), from Linux's /proc."""
+    stats = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        stats[int(stat.parent.name)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
+    family = {pid}
+    for child, (parent, _) in sorted(stats.items()):
+        if parent in family:
+            family.add(child)
+    ticks = sum(stats[p][1] for p in family if p in stats)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     if not ordered:
@@ -166,17 +188,24 @@ def _throughput(ct, topology, loop, opts, figures, watched, throughput_lines) ->
     """1. Booking throughput with and without streams open on node 1."""
     # 1. booking throughput with and without streams on node 1
     rounds = []
+    stream_pid = topology.pid("stream1")
     for _ in range(opts.rounds):
         without, _ = book_rounds(ct, throughput_lines, opts.seconds, 12)
         clients = loop.open(topology.ports.stream1, watched, opts.streams)
+        cpu_before = cpu_seconds(stream_pid)
         with_streams, _ = book_rounds(ct, throughput_lines, opts.seconds, 12)
-        errors = sum(1 for c in clients if c.error)
+        stream_cpu = cpu_seconds(stream_pid) - cpu_before
+        errors = [c.error for c in clients if c.error]
         loop.close(clients)
         rounds.append(
             {
                 "without_per_s": round(without / opts.seconds, 1),
                 "with_per_s": round(with_streams / opts.seconds, 1),
-                "stream_errors": errors,
+                "stream_errors": len(errors),
+                "stream_error_sample": errors[:2],
+                # What the open streams cost the machine while the bookings ran: the
+                # stream process's CPU, as a share of one core.
+                "stream_process_cpu_share": round(stream_cpu / opts.seconds, 3),
             }
         )
         log(
@@ -258,13 +287,22 @@ def _storm(ct, topology, loop, opts, figures, showtime, showtime_lines, clients)
     topology.wait_replica_caught_up()  # /seats/ reads the replica
     truth = call(topology.ports.node2, "GET", f"/api/showtimes/{showtime}/seats/")
     expected = {s["id"]: s["status"] for s in truth.json()["seats"]}
-    equal = sum(1 for c in clients if c.statuses == expected and c.etag == truth.headers["etag"])
+
+    def equal() -> int:
+        return sum(1 for c in clients if c.statuses == expected and c.etag == truth.headers["etag"])
+
+    # The clients (one Python thread parsing every stream) may still be reading the
+    # storm's events: wait until each map is the truth, or --settle seconds.
+    settle_started = time.monotonic()
+    while equal() < len(clients) and time.monotonic() - settle_started < opts.settle:
+        time.sleep(0.5)
     figures["storm"] = {
         "operations": len(operations),
         "seconds": round(storm_seconds, 1),
+        "settled_after_seconds": round(time.monotonic() - settle_started, 1),
         "statuses": {str(k): operations.count(k) for k in set(operations)},
         "clients": len(clients),
-        "maps_equal_to_seats": equal,
+        "maps_equal_to_seats": equal(),
         "stream_errors": sum(1 for c in clients if c.error),
         "seats_differing_per_client_max": max(
             sum(1 for k, v in expected.items() if c.statuses.get(k) != v) for c in clients
@@ -282,6 +320,9 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--changes", type=int, default=40)
     parser.add_argument("--storm", type=int, default=2000, help="bookings and cancels")
+    parser.add_argument(
+        "--settle", type=float, default=120, help="seconds the maps may take to catch up"
+    )
     parser.add_argument("--max-seconds", type=int, default=900)
     opts = parser.parse_args()
 
