@@ -13,7 +13,10 @@ to a node to show what nginx spares it), bounded in count and time.
 5. an app node killed under booking load: only in-flight requests fail, the invariants
    hold;
 6. slow clients trickling request bodies: /api/health/ through nginx stays under 100 ms;
-7. throughput through nginx with one and with two app nodes, as ratios to the ceiling.
+7. throughput through nginx with one and with two app nodes, as ratios to the ceiling;
+8. the live seat map: a change on node 1 reaches clients of node 2 and of nginx;
+9. a premiere (bench/premiere.py, shorter): a queued showtime sold out through nginx,
+   its figures checked as the bench checks them.
 
 Each step prints its figures and PASS/FAIL; the last line is "cluster: N passed, M
 failed". Results also go to cluster/results/latest.{md,json}.
@@ -44,6 +47,11 @@ from cluster.topology import (
 
 RESULTS = ROOT / "cluster" / "results"
 HEALTH_LIMIT_MS = 100
+# Step 9: bench/premiere.py's run made small enough for CI (about half a minute).
+PREMIERE_ARGS = [
+    "--customers", "300", "--arrive", "10", "--opens-after", "4", "--rate", "600",
+    "--window", "12", "--rows", "2", "--settle", "20", "--sell-out-grace", "20",
+]  # fmt: skip
 
 
 # --- HTTP -----------------------------------------------------------------------------
@@ -916,6 +924,21 @@ class ClusterTest:
             for connection, _ in streams.values():
                 connection.close()
 
+    def step_premiere(self, step: Step) -> None:
+        """bench/premiere.py, shorter: 300 customers for a 40-seat showtime behind a
+        waiting room, each with a live seat map, through nginx and both nodes."""
+        from bench import premiere
+
+        opts = premiere.parser().parse_args(PREMIERE_ARGS)
+        figures = premiere.simulate(self.t, opts)
+        step.figures.update(figures)
+        for name in ("sold", "outcomes", "statuses", "movie_list", "admissions"):
+            step.note(f"{name}: {figures[name]}")
+        step.note(f"queue order: {figures['queue_order']}")
+        step.note(f"streams: {figures['streams']}")
+        for text, met in figures["checks"].items():
+            step.check(met, text)
+
     def run(self) -> int:
         started = time.monotonic()
         self.setup_django()
@@ -931,6 +954,7 @@ class ClusterTest:
             ("6. slow clients", self.step_slow_clients),
             ("7. throughput, 1 and 2 nodes", self.step_throughput),
             ("8. live seat map across nodes", self.step_live),
+            ("9. a premiere, shorter", self.step_premiere),
         ):
             step = Step(name)
             self.steps.append(step)

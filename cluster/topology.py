@@ -531,7 +531,10 @@ class Topology:
                     "worker_processes auto;",
                     f"pid {prefix / 'nginx.pid'};",
                     f"error_log {prefix / 'error.log'} warn;",
-                    "events { worker_connections 1024; }",
+                    # A live seat map holds two connections (the client's and the
+                    # stream process's) for as long as it lasts: thousands of them.
+                    "worker_rlimit_nofile 16384;",
+                    "events { worker_connections 8192; }",
                     "http {",
                     "    include /etc/nginx/mime.types;",
                     "    default_type application/octet-stream;",
