@@ -507,6 +507,10 @@ LIVE_REDIS_URL = env("LIVE_REDIS_URL", REDIS_URL)
 LIVE_CHANNEL = env("LIVE_CHANNEL", "marquee:seats-changed")
 # Seconds between heartbeats (comment lines) on an idle stream, so proxies keep it open.
 LIVE_HEARTBEAT_SECONDS = env_float("LIVE_HEARTBEAT_SECONDS", 15)
+# Seconds a stream process waits to open its one subscription. Longer than the request
+# path's REDIS_CONNECT_TIMEOUT: the first connect of a process happens in a burst of new
+# streams, on an event loop busy with them, and failing it ends every one of them.
+LIVE_REDIS_CONNECT_TIMEOUT = env_float("LIVE_REDIS_CONNECT_TIMEOUT", 2)
 # The retry hint (milliseconds) a stream sends before it ends for a Redis fault.
 LIVE_RETRY_MS = env_int("LIVE_RETRY_MS", 5000)
 # Changes a process remembers per showtime for clients that resume with Last-Event-ID.

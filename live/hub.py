@@ -176,7 +176,7 @@ class Hub:
     async def _listen(self) -> None:
         client = aioredis.Redis.from_url(
             settings.LIVE_REDIS_URL,
-            socket_connect_timeout=settings.REDIS_CONNECT_TIMEOUT,
+            socket_connect_timeout=settings.LIVE_REDIS_CONNECT_TIMEOUT,
             health_check_interval=max(settings.LIVE_HEARTBEAT_SECONDS, 1),
         )
         pubsub = client.pubsub(ignore_subscribe_messages=True)
