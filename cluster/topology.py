@@ -469,6 +469,10 @@ class Topology:
                 HOST,
                 "--port",
                 str(port),
+                # One process (uvicorn would take WEB_CONCURRENCY from the node's env):
+                # each process re-reads a changed map once for all its streams.
+                "--workers",
+                "1",
                 "--lifespan",
                 "off",
                 "--no-access-log",
