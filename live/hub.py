@@ -54,6 +54,7 @@ class Watch:
         self.etag = ""
         self.statuses: dict[int, str] = {}
         self.recent: collections.deque = collections.deque(maxlen=settings.LIVE_REPLAY_EVENTS)
+        self.rendered: dict[int, bytes] = {}  # seat events as sent, by sequence (views)
         self.lock = asyncio.Lock()
         self._pending = False
         self._task: asyncio.Task | None = None

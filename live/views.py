@@ -124,26 +124,40 @@ async def _stream(showtime_id: int, last_event_id: str | None):
         yield first or HEARTBEAT
         while True:
             try:
-                seq, event = await asyncio.wait_for(queue.get(), settings.LIVE_HEARTBEAT_SECONDS)
+                items = [await asyncio.wait_for(queue.get(), settings.LIVE_HEARTBEAT_SECONDS)]
             except TimeoutError:
                 yield HEARTBEAT
                 continue
-            if event is FALLBACK:
-                yield _fallback(showtime_id)
-                return
-            if seq is not None and seq <= horizon:
-                continue
-            if event is RESYNC:
-                horizon = watch.seq
-                yield _watch_snapshot(watch)
-            else:
-                yield _change(watch, seq, event)
+            # What is already waiting goes out in the same write: a process with
+            # thousands of streams wakes each once per batch, not once per seat.
+            while not queue.empty():
+                items.append(queue.get_nowait())
+            out = []
+            for seq, event in items:
+                if event is FALLBACK:
+                    yield b"".join(out) + _fallback(showtime_id)
+                    return
+                if seq is not None and seq <= horizon:
+                    continue
+                if event is RESYNC:  # the map as it is now replaces the events before
+                    horizon = watch.seq
+                    out = [_watch_snapshot(watch)]
+                else:
+                    out.append(_change(watch, seq, event))
+            if out:
+                yield b"".join(out)
     finally:
         hub.leave(watch, queue)
 
 
 def _change(watch, seq: int, event: dict) -> bytes:
-    return _event("seat", event, watch.event_id(seq))
+    """A seat event, rendered once for all the watch's streams."""
+    rendered = watch.rendered.get(seq)
+    if rendered is None:
+        rendered = watch.rendered[seq] = _event("seat", event, watch.event_id(seq))
+        while len(watch.rendered) > settings.LIVE_REPLAY_EVENTS:
+            del watch.rendered[next(iter(watch.rendered))]
+    return rendered
 
 
 @extend_schema(
