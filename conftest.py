@@ -106,10 +106,15 @@ def pytest_configure(config):
 
 @pytest.fixture(autouse=True)
 def _isolated_cache():
-    """Throttle counters and cached keys never leak from one test into the next."""
+    """Throttle counters and cached keys never leak from one test into the next (nor a
+    process's copy of the queued showtimes)."""
+    from waitingroom.services import forget_local_copies
+
     cache.clear()
+    forget_local_copies()
     yield
     cache.clear()
+    forget_local_copies()
 
 
 @pytest.fixture(autouse=True)

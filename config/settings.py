@@ -245,6 +245,9 @@ else:
 # Seconds each node may keep the list of queued showtimes (waitingroom/services.py);
 # it is dropped at once in the shared cache when a waiting room changes.
 QUEUED_CACHE_SECONDS = env_int("QUEUED_CACHE_SECONDS", 10)
+# Seconds each process keeps the list it read from the shared cache (0: ask every time):
+# a waiting room switched on applies in other processes up to this much later.
+QUEUED_LOCAL_SECONDS = env_float("QUEUED_LOCAL_SECONDS", 1)
 
 # --- Passwords ------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
