@@ -185,6 +185,12 @@ def client() -> stripe.StripeClient:
     )
 
 
+def _paused(what: str) -> "ProviderUnavailable":
+    return ProviderUnavailable(
+        f"not asking Stripe for {what}: it did not answer a moment ago", code="provider_paused"
+    )
+
+
 class _Guard:
     """What stands between a worker thread and a Stripe that does not answer.
 
@@ -211,6 +217,12 @@ class _Guard:
         with self._lock:
             return max(0.0, self._paused_until.get(address, 0.0) - time.monotonic())
 
+    def refusal(self, what: str, address: str) -> "ProviderUnavailable | None":
+        """What ``call`` would raise now because of the pause (None: no pause)."""
+        if self.paused_for(address) > 0:
+            return _paused(what)
+        return None
+
     def reset(self) -> None:
         with self._lock:
             self._paused_until.clear()
@@ -220,10 +232,7 @@ class _Guard:
     def call(self, what: str, address: str):
         with self._lock:
             if time.monotonic() < self._paused_until.get(address, 0.0):
-                raise ProviderUnavailable(
-                    f"not asking Stripe for {what}: it did not answer a moment ago",
-                    code="provider_paused",
-                )
+                raise _paused(what)
             if self._in_flight >= max(1, settings.STRIPE_MAX_CONCURRENT_CALLS):
                 raise ProviderUnavailable(
                     f"not asking Stripe for {what}: {self._in_flight} calls already wait on it",
@@ -263,11 +272,14 @@ def _call(what: str, call):
         raise ProviderUnavailable(str(exc) or type(exc).__name__) from exc
 
 
+CREATE_INTENT = "payment_intents.create"
+
+
 def create_intent(
     *, amount: Decimal, currency: str, metadata: dict, idempotency_key: str
 ) -> Intent:
     intent = _call(
-        "payment_intents.create",
+        CREATE_INTENT,
         lambda: client().v1.payment_intents.create(
             params={
                 # Minor units (core.money): cents, or whole units (JPY...).

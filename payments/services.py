@@ -37,6 +37,7 @@ import audit
 from bookings import services as booking_services
 from bookings.exceptions import NotReservationOwner, ReservationCheckedIn
 from bookings.models import PaymentState, Reservation, ReservationStatus
+from cinema.models import Showtime
 from core.locks import retry_on_lock_errors
 from core.money import cents, from_minor, money_total, to_minor
 from payments import gateway, rules
@@ -184,11 +185,28 @@ def payment_checkout(
     AlreadyConfirmed, AlreadyCancelled, HoldExpired, CheckoutInProgress (409),
     ShowtimeClosed (400), PaymentProviderRefused (422: the provider refused, e.g. an amount
     below its minimum), PaymentProviderUnavailable (503); after either, nothing changed
-    but a FAILED payment and the hold's extension.
+    but a FAILED payment and the hold's extension (while Stripe is paused after an
+    outage, a FAILED payment only, recorded without the showtime's lock).
     """
     if provider != Provider.STRIPE or not gateway.enabled():
         raise ProviderDisabled()
     now = now or timezone.now()
+    # Stripe did not answer a moment ago (the guard's pause): a new checkout is recorded
+    # as failed at once, under the reservation's lock alone. Through the usual path each
+    # refusal took its showtime's lock twice, and 40 clients retrying checkouts of one
+    # showtime queued on it and took the node's threads from every other route.
+    refused = gateway.guard.refusal(gateway.CREATE_INTENT, settings.STRIPE_API_BASE)
+    if (
+        refused is not None
+        and not voucher
+        and _checkout_refused(reservation_id=reservation_id, user=user, now=now, refused=refused)
+    ):
+        raise PaymentProviderUnavailable(
+            retry_after=max(
+                math.ceil(gateway.guard.paused_for(settings.STRIPE_API_BASE)),
+                PaymentProviderUnavailable.retry_after,
+            )
+        )
     payment, created = _checkout_begin(
         reservation_id=reservation_id, user=user, now=now, voucher=voucher
     )
@@ -284,6 +302,39 @@ def _checkout_begin(
         )
     _update_payment_state(reservation)
     return payment, True
+
+
+@retry_on_lock_errors
+@transaction.atomic
+def _checkout_refused(
+    *, reservation_id: int, user, now: datetime, refused: gateway.ProviderUnavailable
+) -> bool:
+    """A checkout while Stripe is paused: the same checks as ``_checkout_begin``, then a
+    FAILED payment, as ``_checkout_failed`` records one; the hold is not extended (no
+    payment is under way). False, and nothing done, when a payment is pending: the
+    usual path answers that one. Locks the reservation and its payments only, in the
+    engine's order without the showtime's row: nothing of its seats changes."""
+    # Its own row (a join would lock the showtime's too), then the showtime, read.
+    reservation = Reservation.objects.select_for_update().get(pk=reservation_id)
+    reservation.showtime = Showtime.objects.get(pk=reservation.showtime_id)
+    if reservation.user_id != user.pk:
+        raise NotReservationOwner()
+    rules.payable(reservation, now=now, channel=rules.Channel.ONLINE)
+    online = Payment.objects.filter(reservation_id=reservation.pk, provider=Provider.STRIPE)
+    if online.select_for_update().filter(status=PaymentStatus.PENDING).exists():
+        return False
+    payment = Payment(
+        reservation=reservation,
+        provider=Provider.STRIPE,
+        method=Method.CARD,
+        amount=_amount_due(reservation),
+        currency=settings.CURRENCY,
+    )
+    payment.set_status(PaymentStatus.FAILED)
+    payment.reason, payment.detail = "provider_unavailable", refused.message[:500]
+    payment.save()
+    _update_payment_state(reservation)
+    return True
 
 
 def _checkout_voucher(reservation, code: str, *, pending, now: datetime) -> None:
