@@ -80,6 +80,25 @@ def _visible_reservation(request, pk: int):
     return reservation
 
 
+def _visible_reservation_id(request, pk: int) -> int:
+    """``_visible_reservation``'s answer for a view that needs only the id: the same
+    scoping, without loading the reservation, its seats and payments (the service reads
+    what it needs under its locks)."""
+    if not 0 < pk <= MAX_ID:
+        raise NotFound()
+    found = (
+        booking_selectors.reservation_list(user=request.user)
+        .filter(pk=pk)
+        .select_related(None)
+        .prefetch_related(None)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if found is None:
+        raise NotFound()
+    return found
+
+
 @extend_schema(
     tags=["payments"],
     summary="Pay a hold online (owner)",
@@ -121,11 +140,11 @@ class CheckoutView(APIView):
     throttle_classes = [*APIView.throttle_classes, *VOUCHER_THROTTLES]
 
     def post(self, request, pk: int):
-        reservation = _visible_reservation(request, pk)
+        reservation_id = _visible_reservation_id(request, pk)
         serializer = CheckoutCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         checkout = services.payment_checkout(
-            reservation_id=reservation.pk,
+            reservation_id=reservation_id,
             user=request.user,
             provider=serializer.validated_data["provider"],
             voucher=serializer.validated_data.get("voucher"),
