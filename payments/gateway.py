@@ -218,10 +218,15 @@ class _Guard:
             return max(0.0, self._paused_until.get(address, 0.0) - time.monotonic())
 
     def refusal(self, what: str, address: str) -> "ProviderUnavailable | None":
-        """What ``call`` would raise now because of the pause (None: no pause)."""
-        if self.paused_for(address) > 0:
-            return _paused(what)
-        return None
+        """What ``call`` would raise now because of the pause (None: no pause). Its
+        ``pause`` is the moment (``time.monotonic``) the pause ends, which names it."""
+        with self._lock:
+            until = self._paused_until.get(address, 0.0)
+        if until <= time.monotonic():
+            return None
+        refused = _paused(what)
+        refused.pause = until
+        return refused
 
     def reset(self) -> None:
         with self._lock:

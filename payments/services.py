@@ -186,7 +186,8 @@ def payment_checkout(
     ShowtimeClosed (400), PaymentProviderRefused (422: the provider refused, e.g. an amount
     below its minimum), PaymentProviderUnavailable (503); after either, nothing changed
     but a FAILED payment and the hold's extension (while Stripe is paused after an
-    outage, a FAILED payment only, recorded without the showtime's lock).
+    outage, a FAILED payment only, recorded without the showtime's lock, and once per
+    reservation and pause in each process: the customer's retries record nothing).
     """
     if provider != Provider.STRIPE or not gateway.enabled():
         raise ProviderDisabled()
@@ -195,18 +196,21 @@ def payment_checkout(
     # as failed at once, under the reservation's lock alone. Through the usual path each
     # refusal took its showtime's lock twice, and 40 clients retrying checkouts of one
     # showtime queued on it and took the node's threads from every other route.
+    # A customer's retries in one pause are recorded once: the first refusal's FAILED
+    # payment says what happened, and the retries then cost no query at all.
     refused = gateway.guard.refusal(gateway.CREATE_INTENT, settings.STRIPE_API_BASE)
-    if (
-        refused is not None
-        and not voucher
-        and _checkout_refused(reservation_id=reservation_id, user=user, now=now, refused=refused)
-    ):
-        raise PaymentProviderUnavailable(
-            retry_after=max(
-                math.ceil(gateway.guard.paused_for(settings.STRIPE_API_BASE)),
-                PaymentProviderUnavailable.retry_after,
+    if refused is not None and not voucher:
+        asked = (reservation_id, user.pk)
+        if _refusals_recorded.get(asked) == refused.pause or _checkout_refused(
+            reservation_id=reservation_id, user=user, now=now, refused=refused
+        ):
+            _remember_refusal(asked, refused.pause)
+            raise PaymentProviderUnavailable(
+                retry_after=max(
+                    math.ceil(gateway.guard.paused_for(settings.STRIPE_API_BASE)),
+                    PaymentProviderUnavailable.retry_after,
+                )
             )
-        )
     payment, created = _checkout_begin(
         reservation_id=reservation_id, user=user, now=now, voucher=voucher
     )
@@ -302,6 +306,18 @@ def _checkout_begin(
         )
     _update_payment_state(reservation)
     return payment, True
+
+
+# (reservation id, user id) -> the pause (``ProviderUnavailable.pause``) in which a refused
+# checkout of it was recorded. Per process, like the guard; a new pause is a new key.
+_refusals_recorded: dict[tuple[int, int], float] = {}
+_REFUSALS_KEPT = 10_000
+
+
+def _remember_refusal(asked: tuple[int, int], pause: float) -> None:
+    if len(_refusals_recorded) >= _REFUSALS_KEPT:
+        _refusals_recorded.clear()
+    _refusals_recorded[asked] = pause
 
 
 @retry_on_lock_errors
