@@ -4,8 +4,9 @@ One message per committed change, the showtime's id on one channel (``LIVE_CHANN
 each ASGI process re-reads the maps it streams (live/hub.py). The booking never waits
 for Redis: the receiver notes the showtime and a thread of the process publishes what
 is noted, gathered for ``_GATHER_SECONDS`` (50 ms) after the first change: several
-changes of one showtime become one message, and a burst of bookings one round trip (measured in
-process: a round trip per booking cost the worker 6–22 % more CPU per booking). A Redis fault never fails the booking that caused it: the message is lost,
+changes of one showtime become one message, and a burst of bookings one round trip
+(measured in process: a round trip per booking cost the worker 6-22 % more CPU per
+booking). A Redis fault never fails the booking that caused it: the message is lost,
 logged once per outage, and the streams of every node end with a hint to poll
 ``/seats/`` (their own subscription broke too, or breaks soon). After a failure Redis
 is not asked again for REDIS_RETRY_SECONDS, as core/cache.py does.
