@@ -273,11 +273,7 @@ def _checkout_begin(
     *, reservation_id: int, user, now: datetime, voucher: str | None = None
 ) -> tuple[Payment, bool]:
     reservation = booking_services.reservation_lock(reservation_id=reservation_id)
-    if reservation.user_id != user.pk:
-        raise NotReservationOwner()
-    rules.payable(reservation, now=now, channel=rules.Channel.ONLINE)
-
-    online = Payment.objects.filter(reservation_id=reservation.pk, provider=Provider.STRIPE)
+    online = _online_payments(reservation, user=user, now=now)
     pending = online.select_for_update().filter(status=PaymentStatus.PENDING).first()
     if voucher and voucher.strip():
         _checkout_voucher(reservation, voucher, pending=pending, now=now)
@@ -290,15 +286,7 @@ def _checkout_begin(
         pending.reason, pending.detail = "checkout_abandoned", "The checkout was never completed."
         pending.save()
     first_checkout = not online.exists()
-    payment = Payment(
-        reservation=reservation,
-        provider=Provider.STRIPE,
-        method=Method.CARD,
-        amount=_amount_due(reservation),
-        currency=settings.CURRENCY,
-    )
-    payment.set_status(PaymentStatus.PENDING)
-    payment.save()
+    payment = _online_payment_record(reservation, PaymentStatus.PENDING)
     if first_checkout:
         booking_services.reservation_extend_hold(
             reservation=reservation,
@@ -306,6 +294,32 @@ def _checkout_begin(
         )
     _update_payment_state(reservation)
     return payment, True
+
+
+def _online_payments(reservation: Reservation, *, user, now: datetime):
+    """The reservation's Stripe payments, once ``user`` may pay it online now (its owner,
+    ``rules.payable`` channel ONLINE); the checks both ways into a checkout make."""
+    if reservation.user_id != user.pk:
+        raise NotReservationOwner()
+    rules.payable(reservation, now=now, channel=rules.Channel.ONLINE)
+    return Payment.objects.filter(reservation_id=reservation.pk, provider=Provider.STRIPE)
+
+
+def _online_payment_record(
+    reservation: Reservation, status: str, *, reason: str = "", detail: str = ""
+) -> Payment:
+    """A new card payment of the reservation's amount due, saved with ``status``."""
+    payment = Payment(
+        reservation=reservation,
+        provider=Provider.STRIPE,
+        method=Method.CARD,
+        amount=_amount_due(reservation),
+        currency=settings.CURRENCY,
+    )
+    payment.set_status(status)
+    payment.reason, payment.detail = reason, detail[:500]
+    payment.save()
+    return payment
 
 
 # (reservation id, user id) -> the pause (``ProviderUnavailable.pause``) in which a refused
@@ -333,22 +347,12 @@ def _checkout_refused(
     # Its own row (a join would lock the showtime's too), then the showtime, read.
     reservation = Reservation.objects.select_for_update().get(pk=reservation_id)
     reservation.showtime = Showtime.objects.get(pk=reservation.showtime_id)
-    if reservation.user_id != user.pk:
-        raise NotReservationOwner()
-    rules.payable(reservation, now=now, channel=rules.Channel.ONLINE)
-    online = Payment.objects.filter(reservation_id=reservation.pk, provider=Provider.STRIPE)
+    online = _online_payments(reservation, user=user, now=now)
     if online.select_for_update().filter(status=PaymentStatus.PENDING).exists():
         return False
-    payment = Payment(
-        reservation=reservation,
-        provider=Provider.STRIPE,
-        method=Method.CARD,
-        amount=_amount_due(reservation),
-        currency=settings.CURRENCY,
+    _online_payment_record(
+        reservation, PaymentStatus.FAILED, reason="provider_unavailable", detail=refused.message
     )
-    payment.set_status(PaymentStatus.FAILED)
-    payment.reason, payment.detail = "provider_unavailable", refused.message[:500]
-    payment.save()
     _update_payment_state(reservation)
     return True
 

@@ -70,11 +70,16 @@ from users.permissions import MayTakePayment
 logger = logging.getLogger(__name__)
 
 
-def _visible_reservation(request, pk: int):
-    """The reservation as the caller may see it (their own; an ADMIN: any), else 404."""
+def _visible(request, pk: int):
+    """The caller's reservations (their own; an ADMIN: any) with this id: empty, or one."""
     if not 0 < pk <= MAX_ID:
         raise NotFound()
-    reservation = booking_selectors.reservation_list(user=request.user).filter(pk=pk).first()
+    return booking_selectors.reservation_list(user=request.user).filter(pk=pk)
+
+
+def _visible_reservation(request, pk: int):
+    """The reservation as the caller may see it, else 404."""
+    reservation = _visible(request, pk).first()
     if reservation is None:
         raise NotFound()
     return reservation
@@ -84,11 +89,8 @@ def _visible_reservation_id(request, pk: int) -> int:
     """``_visible_reservation``'s answer for a view that needs only the id: the same
     scoping, without loading the reservation, its seats and payments (the service reads
     what it needs under its locks)."""
-    if not 0 < pk <= MAX_ID:
-        raise NotFound()
     found = (
-        booking_selectors.reservation_list(user=request.user)
-        .filter(pk=pk)
+        _visible(request, pk)
         .select_related(None)
         .prefetch_related(None)
         .values_list("pk", flat=True)
