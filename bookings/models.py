@@ -268,8 +268,11 @@ class ReservationSeat(models.Model):
     # Its ticket type (a code of the showtime's price list) and the list price before a
     # voucher or a price set by hand; the discount is ``list_price - price``. Database
     # defaults: claims written by the previous release are Adult at the list price (a
-    # NULL list price is the price).
-    ticket_type = models.SlugField(max_length=20, default="adult", db_default="adult")
+    # NULL list price is the price). No index of its own (a SlugField has one unless
+    # told): nothing looks claims up by type alone, and every booking would keep it.
+    ticket_type = models.SlugField(
+        max_length=20, default="adult", db_default="adult", db_index=False
+    )
     list_price = money_field(max_digits=PRICE_DIGITS, null=True, blank=True)
     active = models.BooleanField(null=True, default=True)
     # The hold's expiry, copied here so the seat map needs no join; NULL once confirmed.
