@@ -1,3 +1,5 @@
+from importlib import import_module
+
 from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
@@ -14,25 +16,33 @@ from core.views import HealthView, outside_api
 from tickets import door
 from users.admin import admin_login
 
+
+def _routes(app: str) -> list:
+    """An app's API routes (``<app>/urls.py``, which names no namespace)."""
+    return import_module(f"{app}.urls").urlpatterns
+
+
 api_patterns = [
     path("health/", HealthView.as_view(), name="health"),
     path("schema/", SchemaView.as_view(), name="schema"),
     path("docs/", SwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("redoc/", RedocView.as_view(url_name="schema"), name="redoc"),
     path("redoc/redoc.standalone.js", redoc_bundle_view, name="redoc-bundle"),
-    path("", include("users.urls")),
-    path("", include("cinema.urls")),
-    # Bookings before the rest: a URL is resolved by trying the patterns in order, and
-    # the booking is the hot path.
-    path("", include("bookings.urls")),
-    path("", include("waitingroom.urls")),
-    path("", include("pricing.urls")),
-    path("", include("reports.urls")),
-    path("", include("tickets.urls")),
-    path("", include("payments.urls")),
-    path("", include("boxoffice.urls")),
-    path("", include("audit.urls")),
-    path("", include("live.urls")),
+    # Each app's routes in one flat list rather than an include() each: Django resolves
+    # a URL by trying the patterns in order, and an include that does not match raises
+    # and lists every route it tried, which cost each booking about as much as the rest
+    # of the URL's resolution. The bookings' routes come before the rest: the hot path.
+    *_routes("users"),
+    *_routes("cinema"),
+    *_routes("bookings"),
+    *_routes("waitingroom"),
+    *_routes("pricing"),
+    *_routes("reports"),
+    *_routes("tickets"),
+    *_routes("payments"),
+    *_routes("boxoffice"),
+    *_routes("audit"),
+    *_routes("live"),
 ]
 
 urlpatterns = [
