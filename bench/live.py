@@ -419,11 +419,17 @@ def main() -> int:
     finally:
         signal.alarm(0)
         topology.down()
+    write_results("live", figures)
+    return 0
+
+
+def write_results(name: str, figures: dict) -> None:
+    """A run's figures: printed, and kept in bench/results/<name>-<UTC time>.json (ignored
+    by git)."""
     RESULTS.mkdir(exist_ok=True)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    (RESULTS / f"live-{stamp}.json").write_text(json.dumps(figures, indent=2) + "\n")
+    (RESULTS / f"{name}-{stamp}.json").write_text(json.dumps(figures, indent=2) + "\n")
     print(json.dumps(figures, indent=2))
-    return 0
 
 
 if __name__ == "__main__":

@@ -46,10 +46,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.live import RawStream, cpu_seconds  # noqa: E402
+from bench.live import RawStream, cpu_seconds, write_results  # noqa: E402
 from cluster.topology import HOST, Topology, log  # noqa: E402
 
-RESULTS = ROOT / "bench" / "results"
 MOVIE_LIST_P99_LIMIT = 1.0  # seconds
 ADMISSION_TOLERANCE = 0.10
 QUANTITIES = (1, 2, 2, 2, 3, 4, 4)
@@ -586,10 +585,7 @@ def main() -> int:
     finally:
         signal.alarm(0)
         topology.down()
-    RESULTS.mkdir(exist_ok=True)
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    (RESULTS / f"premiere-{stamp}.json").write_text(json.dumps(figures, indent=2) + "\n")
-    print(json.dumps(figures, indent=2))
+    write_results("premiere", figures)
     return 0 if all(figures["checks"].values()) else 1
 
 
