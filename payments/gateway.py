@@ -38,6 +38,9 @@ class ProviderError(Exception):
 class ProviderUnavailable(ProviderError):
     """Not reached, timed out, or failed on its side: the outcome is unknown or nil."""
 
+    # Refused during the guard's pause: when that pause ends (``time.monotonic``).
+    pause: float | None = None
+
 
 class ProviderRefused(ProviderError):
     """The provider answered and refused (4xx): retrying the same call will not help."""
