@@ -9,9 +9,12 @@ authentication resolves it (``User.objects.natural_key_filter``: case, accents a
 compatibility forms do not matter), and a name that matches no account is keyed by its
 folded form, so ``ADMIN``, ``admín`` and ``ádmin`` all count against ``admin``.
 
-Counters are fixed windows in the default cache (Redis in production, shared by every
-worker): ``add`` opens a window, ``incr`` counts in it; both are atomic in Redis, so
-simultaneous attempts cannot all read the same count and all pass.
+Counters are sliding windows in the default cache (Redis in production, shared by every
+worker), estimated from two fixed ones: ``add`` opens a window, ``incr`` counts in it
+(both atomic in Redis, so simultaneous attempts cannot all read the same count and all
+pass), and the previous window's count weighs in by the share of it the sliding window
+still covers. A burst just before a window's end therefore cannot be followed by a
+second one just after it.
 
 When the cache cannot be reached the throttles fail open with a logged warning: a lost
 throttle window is better than a dead login (core/cache.py bounds how long asking
@@ -77,8 +80,20 @@ def _submitted_username(request) -> str | None:
     return username
 
 
+def _seconds_until_allowed(
+    limit: int, period: int, elapsed: float, count: int, previous: int
+) -> float:
+    """How long until one more request fits: within this window once the previous
+    window's weight has faded enough, else in the next one, where this window's
+    ``count`` is the previous one."""
+    if count + 1 <= limit and previous:
+        return max(period * (1 - (limit - count - 1) / previous) - elapsed, 0.0)
+    fade = period * (1 - (limit - 1) / count) if count > limit - 1 else 0.0
+    return period - elapsed + fade
+
+
 class CountingThrottle(BaseThrottle):
-    """A fixed-window request counter per ``scope`` and ident; the rate comes from
+    """A sliding-window request counter per ``scope`` and ident; the rate comes from
     REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"][scope]."""
 
     scope: str
@@ -100,15 +115,18 @@ class CountingThrottle(BaseThrottle):
         limit, period = _parse_rate(rate)
         now = time.time()
         window = int(now // period)
-        key = f"throttle:{self.scope}:{ident}:{window}"
+        key = f"throttle:{self.scope}:{ident}"
         try:
-            count = self._hit(key, period)
+            # Kept through the next window, where it is the previous one.
+            count = self._hit(f"{key}:{window}", 2 * period)
+            previous = cache.get(f"{key}:{window - 1}") or 0
         except CacheUnavailable as exc:
             if exc.fresh:
                 logger.warning("throttle %s failed open: %s", self.scope, exc)
             return True
-        if count > limit:
-            self._wait = (window + 1) * period - now
+        elapsed = now - window * period
+        if previous * (1 - elapsed / period) + count > limit:
+            self._wait = _seconds_until_allowed(limit, period, elapsed, count, previous)
             return False
         return True
 

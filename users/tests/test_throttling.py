@@ -4,6 +4,7 @@ X-Forwarded-For does not open a new bucket (NUM_PROXIES=0 trusts REMOTE_ADDR onl
 import pytest
 from django.conf import settings
 
+from users import throttles
 from users.models import User
 
 pytestmark = pytest.mark.django_db
@@ -64,6 +65,56 @@ def test_throttled_login_does_not_log_in_even_with_the_right_password(anon_clien
 
     assert response.status_code == 429
     assert "access" not in response.json()
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """The throttles' clock, set by the test: a minute's window starts at 60,000."""
+    now = {"t": 60_000.0}
+    monkeypatch.setattr(throttles.time, "time", lambda: now["t"])
+    return now
+
+
+def test_a_burst_at_a_minutes_end_cannot_follow_with_another_after_it(anon_client, clock):
+    clock["t"] = 60_059.9
+    statuses = [attempt_login(anon_client, f"user{i}").status_code for i in range(LOGIN_LIMIT)]
+
+    clock["t"] = 60_060.1  # a new fixed window, but the sliding one still holds them all
+    blocked = attempt_login(anon_client, "someone-else")
+
+    assert statuses == [401] * LOGIN_LIMIT
+    assert blocked.status_code == 429
+    assert 1 <= int(blocked["Retry-After"]) <= 60
+
+
+def test_the_previous_minutes_attempts_fade_out(anon_client, clock):
+    clock["t"] = 60_059.9
+    for i in range(LOGIN_LIMIT):
+        attempt_login(anon_client, f"user{i}")
+
+    clock["t"] = 60_060 + 60 / LOGIN_LIMIT + 0.5  # one of them no longer weighs
+    first = attempt_login(anon_client, "someone-else")
+    blocked = attempt_login(anon_client, "someone-else")
+    clock["t"] = 60_120.5  # a whole minute later
+    again = attempt_login(anon_client, "someone-else")
+
+    assert first.status_code == 401
+    assert blocked.status_code == 429
+    assert again.status_code == 401
+
+
+def test_retry_after_names_the_moment_the_next_attempt_fits(anon_client, clock):
+    clock["t"] = 60_000.0
+    for i in range(LOGIN_LIMIT):
+        attempt_login(anon_client, f"user{i}")
+    blocked = attempt_login(anon_client, "someone-else")
+    wait = int(blocked["Retry-After"])
+
+    clock["t"] += wait
+    allowed = attempt_login(anon_client, "someone-else")
+
+    assert blocked.status_code == 429
+    assert allowed.status_code == 401
 
 
 def test_register_is_throttled_per_ip(anon_client):
