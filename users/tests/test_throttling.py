@@ -1,6 +1,8 @@
 """Login and register are throttled per IP and per username, and a forged
 X-Forwarded-For does not open a new bucket (NUM_PROXIES=0 trusts REMOTE_ADDR only)."""
 
+from types import SimpleNamespace
+
 import pytest
 from django.conf import settings
 
@@ -71,7 +73,7 @@ def test_throttled_login_does_not_log_in_even_with_the_right_password(anon_clien
 def clock(monkeypatch):
     """The throttles' clock, set by the test: a minute's window starts at 60,000."""
     now = {"t": 60_000.0}
-    monkeypatch.setattr(throttles.time, "time", lambda: now["t"])
+    monkeypatch.setattr(throttles, "time", SimpleNamespace(time=lambda: now["t"]))
     return now
 
 
