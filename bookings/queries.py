@@ -10,7 +10,7 @@ of these requests' throughput (docs/performance.md); everything else is plain OR
 from django.db.models import Case, DateTimeField, F, IntegerField, OuterRef, Q, Subquery, When
 
 from bookings.models import Reservation, ReservationSeat, ShowtimeCounters
-from cinema.models import Seat, Showtime
+from cinema.models import Hall, Movie, Seat, Showtime
 from core.queries import PreparedInsert, PreparedQuery, PreparedUpdate
 
 # The fields of the locked showtime a booking needs. Only the showtime row is locked:
@@ -39,14 +39,32 @@ locked_showtime = PreparedQuery(
     ),
 )
 
-# The requested seats that belong to the showtime's hall, in hall order, with the hall's
-# name and the movie's title (for the response).
-seats_of_showtime = PreparedQuery(
-    "seats_of_showtime",
+# The showtime locked for a booking of named seats: the fields above, then its hall's
+# name and its movie's title (for the answer) and the marker of its hall's layout
+# (creation time, capacity, id of seat number 1), which tells whether the process's copy
+# of the layout (bookings/selectors.py) may stand in for reading the seats. Subqueries,
+# not joins: a locking read does not lock what its subqueries read.
+LOCKED_TO_BOOK_EXTRAS = ("hall_name", "movie_title", "hall_created_at", "hall_capacity", "seat_1")
+
+
+def _of_hall(field: str) -> Subquery:
+    return Subquery(Hall.objects.filter(pk=OuterRef("hall_id")).values(field)[:1])
+
+
+locked_showtime_to_book = PreparedQuery(
+    "locked_showtime_to_book",
     lambda p: (
-        Seat.objects.filter(pk__in=p.list("seat_ids"), hall__showtimes=p("showtime_id"))
-        .order_by("position")
-        .values_list(*SEAT_FIELDS, "hall__name", "hall__showtimes__movie__title")
+        Showtime.objects.select_for_update()
+        .filter(pk=p("showtime_id"))
+        .order_by()
+        .values_list(
+            *LOCKED_SHOWTIME_FIELDS,
+            _of_hall("name"),
+            Subquery(Movie.objects.filter(pk=OuterRef("movie_id")).values("title")[:1]),
+            _of_hall("created_at"),
+            _of_hall("capacity"),
+            Subquery(Seat.objects.filter(hall_id=OuterRef("hall_id"), position=1).values("id")[:1]),
+        )
     ),
 )
 

@@ -156,12 +156,12 @@ def showtime_guest_list(*, showtime_id: int) -> QuerySet[Reservation]:
 
 
 # A hall's seat layout, per process: {hall_id: (version, [(id, row, number, label,
-# type), ...], {prices: templates})}. Seats never change while a hall has showtimes (its
+# type), ...], {prices: templates}, {seat id: index in the list})}. Seats never change while a hall has showtimes (its
 # layout is locked), and a replaced layout gets new seat ids, so the version - the hall's
 # creation time, capacity and the id of its seat number 1, read with the showtime through
 # a unique index - tells a stale entry apart (the creation time also tells apart two halls
 # that got the same id, as in tests whose transactions rolled back).
-_LAYOUTS: dict[int, tuple[tuple, list[tuple], dict]] = {}
+_LAYOUTS: dict[int, tuple[tuple, list[tuple], dict, dict[int, int]]] = {}
 _LAYOUTS_MAX = 512
 _TEMPLATES_MAX = 16  # price pairs kept per hall
 
@@ -176,7 +176,7 @@ def _hall_layout(*, hall_id: int, version: tuple, first_seat_id: int | None) -> 
         .order_by("position")
         .values_list("id", "row", "number", "seat_type")
     ]
-    entry = (version, layout, {})
+    entry = (version, layout, {}, {seat[0]: index for index, seat in enumerate(layout)})
     if (layout[0][0] if layout else None) != first_seat_id:
         return entry  # the layout changed between the two reads: do not keep it
     if len(_LAYOUTS) >= _LAYOUTS_MAX:
@@ -185,11 +185,20 @@ def _hall_layout(*, hall_id: int, version: tuple, first_seat_id: int | None) -> 
     return entry
 
 
+def hall_seats(*, hall_id: int, marker: tuple) -> tuple[list[tuple], dict[int, int]]:
+    """The hall's seats in hall order as ``(id, row, number, label, seat_type)``, and
+    each seat's index in that list by id: the process's copy while ``marker`` (the hall's
+    creation time, capacity and id of seat number 1, read with its showtime) matches,
+    else read afresh."""
+    _, layout, _, index = _hall_layout(hall_id=hall_id, version=marker, first_seat_id=marker[2])
+    return layout, index
+
+
 def _seat_templates(entry: tuple, prices: dict[str, str]) -> list[tuple]:
     """Per seat of the layout ``(id, {status: dict})``: the seat's dict in each status
     at these prices. Kept with the layout per price pair; the seat map copies them (a
     copy is cheaper than building a dict, and no caller can change the cached ones)."""
-    _, layout, templates = entry
+    _, layout, templates, _ = entry
     key = tuple(sorted(prices.items()))
     built = templates.get(key)
     if built is None:

@@ -31,7 +31,7 @@ from django.db.models import Count, F, Min, Subquery
 from django.utils import timezone
 
 import audit
-from bookings import queries, seat_picking, signals
+from bookings import queries, seat_picking, selectors, signals
 from bookings.exceptions import (
     AlreadyCancelled,
     AlreadyConfirmed,
@@ -155,8 +155,9 @@ class BookingResult:
 
 
 class _Seat(NamedTuple):
-    """A requested seat as the booking reads it, with its hall's name and the movie's
-    title for the response (None when read again under the lock)."""
+    """A requested seat as the booking reads it: ``position`` orders the hall's seats;
+    its hall's name and the movie's title are for the answer (None for best available,
+    whose answer is read back)."""
 
     id: int
     row: str
@@ -238,13 +239,30 @@ def _lock_showtime(showtime_id: int) -> Showtime:
     primary), with the fields a booking needs; waiting for the lock at most the whole
     seconds left of the booking's budget, or not at all for a showtime whose lock is
     known to be stuck (``core.locks.StuckLocks``)."""
+    return _showtime_of(_locked_row(queries.locked_showtime, showtime_id))
+
+
+def _lock_showtime_to_book(showtime_id: int) -> tuple[Showtime, dict]:
+    """``_lock_showtime``, with what a booking of named seats needs besides, in the same
+    round trip: ``queries.LOCKED_TO_BOOK_EXTRAS`` by name."""
+    row = _locked_row(queries.locked_showtime_to_book, showtime_id)
+    fields = len(queries.LOCKED_SHOWTIME_FIELDS)
+    return _showtime_of(row[:fields]), dict(
+        zip(queries.LOCKED_TO_BOOK_EXTRAS, row[fields:], strict=True)
+    )
+
+
+def _locked_row(query, showtime_id: int) -> tuple:
     rows = _stuck_showtimes.take(
-        showtime_id,
-        lambda wait: queries.locked_showtime.rows(showtime_id=showtime_id, lock_wait=wait),
+        showtime_id, lambda wait: query.rows(showtime_id=showtime_id, lock_wait=wait)
     )
     if not rows:
         raise ShowtimeNotFound()
-    values = dict(zip(queries.LOCKED_SHOWTIME_FIELDS, rows[0], strict=True))
+    return tuple(rows[0])
+
+
+def _showtime_of(row: tuple) -> Showtime:
+    values = dict(zip(queries.LOCKED_SHOWTIME_FIELDS, row, strict=True))
     return model_from_row(Showtime, DEFAULT_DB_ALIAS, values)
 
 
@@ -523,33 +541,31 @@ def _pick_best(showtime: Showtime, request: _Request) -> tuple[_Request, list[_S
     )
 
 
-def _seats_of_showtime(*, showtime_id: int, seat_ids: tuple[int, ...]) -> list[_Seat]:
-    """The requested seats that belong to the showtime's hall, in hall order. Read on
-    the primary before the lock: a hall's seats cannot change while it has showtimes
-    (its layout is locked), and ``_seats_under_lock`` checks that the showtime is still
-    in the same hall."""
-    rows = queries.seats_of_showtime.rows(showtime_id=showtime_id, seat_ids=list(seat_ids))
-    return [_Seat(*row) for row in rows]
-
-
-def _seats_under_lock(showtime: Showtime, request: _Request, seats: list[_Seat]) -> list[_Seat]:
-    """Step 2 again, under the lock: every requested seat is one of the showtime's hall.
-    Unknown seats, or a showtime moved to another hall meanwhile, are decided on the
-    hall as it is now."""
-    if len(seats) != len(request.seat_ids) or any(s.hall_id != showtime.hall_id for s in seats):
-        seats = [
-            _Seat(*row)
-            for row in Seat.objects.filter(hall_id=showtime.hall_id, pk__in=request.seat_ids)
-            .order_by("position")
-            .values_list(*queries.SEAT_FIELDS)
-        ]
-    if len(seats) != len(request.seat_ids):
-        found = {seat.id for seat in seats}
-        invalid = [seat_id for seat_id in request.seat_ids if seat_id not in found]
+def _seats_to_book(showtime: Showtime, request: _Request, hall: dict) -> list[_Seat]:
+    """Step 3b, under the lock: the requested seats, in hall order, every one of them of
+    the showtime's hall as it is now (400 ``invalid_seats`` naming the others). They
+    come from the process's copy of the hall's layout (``selectors.hall_seats``): a
+    hall's seats cannot change while it has showtimes, and the layout's marker, read
+    with the locked showtime, tells a copy of a replaced layout apart."""
+    layout, index = selectors.hall_seats(
+        hall_id=showtime.hall_id,
+        marker=(hall["hall_created_at"], hall["hall_capacity"], hall["seat_1"]),
+    )
+    invalid = [seat_id for seat_id in request.seat_ids if seat_id not in index]
+    if invalid:
         raise InvalidSeats(
             detail="These seats do not exist in this showtime's hall: "
             f"{', '.join(map(str, invalid))}.",
             seats=invalid,
+        )
+    hall_name, movie_title = hall["hall_name"], hall["movie_title"]
+    seats = []
+    for place in sorted(index[seat_id] for seat_id in request.seat_ids):
+        seat_id, row, number, _, seat_type = layout[place]
+        seats.append(
+            _Seat(
+                seat_id, row, number, seat_type, place + 1, showtime.hall_id, hall_name, movie_title
+            )
         )
     return seats
 
@@ -751,12 +767,9 @@ def _book(request: _Request, idempotency_key: str | None) -> BookingResult:
         request, seats = _pick_best(showtime, request)
     else:
         _validate_seat_list(request.seat_ids)
-        # Seats come from the primary: the booking decides on fresh data, never a
-        # replica. Read before the lock, which then stays shorter by one round trip.
-        seats = _seats_of_showtime(showtime_id=request.showtime_id, seat_ids=request.seat_ids)
-        showtime = _lock_showtime(request.showtime_id)  # step 3, the lock
+        showtime, hall = _lock_showtime_to_book(request.showtime_id)  # step 3, the lock
         _check_open_for(showtime, request)
-        seats = _seats_under_lock(showtime, request, seats)
+        seats = _seats_to_book(showtime, request, hall)
     _check_claims(showtime, request, seats)
     priced, pricing = _price(showtime, request, seats)
     reservation, booked = _persist(showtime, request, priced, pricing)

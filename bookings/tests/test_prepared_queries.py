@@ -2,6 +2,7 @@
 core/queries.py); each must give what the ORM gives for the same queryset, and the
 lock must still be a lock."""
 
+import dataclasses
 import datetime as dt
 from decimal import Decimal
 
@@ -11,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from bookings import queries, services
-from bookings.exceptions import ShowtimeNotFound
+from bookings.exceptions import InvalidSeats, ShowtimeNotFound
 from bookings.models import Reservation, ReservationSeat, SeatStatus, claim_status
 from bookings.tests.factories import book, seat
 from cinema.models import Showtime
@@ -47,12 +48,36 @@ def test_lock_of_unknown_showtime_is_not_found():
         services._lock_showtime(987654321)
 
 
-def test_seats_of_showtime_is_what_the_orm_gives(small_show):
+def test_showtime_locked_to_book_carries_its_hall_and_movie(small_show):
     show = small_show
-    ids = (seat(show, "B3").pk, seat(show, "A1").pk, 987654321)
-    rows = services._seats_of_showtime(showtime_id=show.pk, seat_ids=ids)
-    assert [row.id for row in rows] == [ids[1], ids[0]]  # hall order, unknown left out
-    assert rows[1]._asdict() == {
+    expected = Showtime.objects.get(pk=show.pk)
+    with transaction.atomic(), CaptureQueriesContext(connection) as captured:
+        locked, hall = services._lock_showtime_to_book(show.pk)
+    for name in queries.LOCKED_SHOWTIME_FIELDS:
+        assert getattr(locked, name) == getattr(expected, name), name
+    assert hall == {
+        "hall_name": show.hall.name,
+        "movie_title": show.movie.title,
+        "hall_created_at": show.hall.created_at,
+        "hall_capacity": 6,
+        "seat_1": seat(show, "A1").pk,
+    }
+    assert len(captured) == 1
+    if connection.features.has_select_for_update:
+        assert captured[0]["sql"].rstrip().endswith("FOR UPDATE")
+
+
+def test_seats_to_book_are_in_hall_order_with_what_the_answer_needs(small_show):
+    show = small_show
+    with transaction.atomic():
+        locked, hall = services._lock_showtime_to_book(show.pk)
+    ids = (seat(show, "B3").pk, seat(show, "A1").pk)
+    request = services._Request(
+        user=None, showtime_id=show.pk, seat_ids=ids, hold=False, now=timezone.now()
+    )
+    seats = services._seats_to_book(locked, request, hall)
+    assert [s.id for s in seats] == [ids[1], ids[0]]  # hall order
+    assert seats[1]._asdict() == {
         "id": ids[0],
         "row": "B",
         "number": 3,
@@ -62,8 +87,10 @@ def test_seats_of_showtime_is_what_the_orm_gives(small_show):
         "hall_name": show.hall.name,
         "movie_title": show.movie.title,
     }
-    other = ShowtimeFactory()
-    assert services._seats_of_showtime(showtime_id=other.pk, seat_ids=ids[:2]) == []
+    unknown = dataclasses.replace(request, seat_ids=(*ids, 987654321))
+    with pytest.raises(InvalidSeats) as refused:
+        services._seats_to_book(locked, unknown, hall)
+    assert refused.value.extra == {"seats": [987654321]}
 
 
 def test_claims_in_the_way_are_the_requested_seats_and_the_customers_own(small_show):
@@ -135,7 +162,7 @@ def _values(show, user, now):
     seats = list(show.hall.seats.order_by("position").values_list("pk", flat=True))
     return {
         "locked_showtime": {"showtime_id": show.pk},
-        "seats_of_showtime": {"showtime_id": show.pk, "seat_ids": [seats[4], seats[0], 99]},
+        "locked_showtime_to_book": {"showtime_id": show.pk},
         "claims_in_the_way": {"showtime_id": show.pk, "seat_ids": seats[:3], "user_id": user.pk},
         "seat_map_showtime": {"showtime_id": show.pk},
         "seat_map_claims": {"showtime_id": show.pk, "now": now},
@@ -146,7 +173,7 @@ def _values(show, user, now):
     "name",
     [
         "locked_showtime",
-        "seats_of_showtime",
+        "locked_showtime_to_book",
         "claims_in_the_way",
         "seat_map_showtime",
         "seat_map_claims",

@@ -2,12 +2,10 @@
 what the slow ones did (docs/performance.md)."""
 
 import datetime as dt
-from unittest import mock
 
 import pytest
 from django.utils import timezone
 
-from bookings import services
 from bookings.models import Reservation, ReservationSeat, ReservationStatus
 from bookings.tests.factories import book, seat, seat_ids
 from cinema import services as cinema_services
@@ -22,14 +20,18 @@ RESERVATIONS = "/api/reservations/"
 
 @pytest.mark.parametrize("labels", [("A1",), ("A1", "C4", "B2")])
 def test_booking_query_budget(customer_client, show, django_assert_max_num_queries, labels):
-    # user, savepoint, seats, lock, expire holds, live claims, reservation, claims,
-    # tickets, the confirmation email's outbox row, release savepoint (the test's
-    # transaction stands in for the request's)
+    # user, savepoint, lock (with the hall's marker; its seats come from the process's
+    # copy), live claims, reservation, claims, counters, tickets, the confirmation
+    # email's outbox row, release savepoint (the test's transaction stands in for the
+    # request's)
     body = {"showtime": show.pk, "seats": seat_ids(show, *labels)}
     # Which showtimes have a waiting room is cached for every node (QUEUED_CACHE_SECONDS):
     # read once here, as any earlier booking would have, it costs the booking nothing.
     is_queued(show.pk)
-    with django_assert_max_num_queries(11):
+    # The hall's layout is kept per process: any earlier booking or seat map of the hall
+    # (this one) has read it.
+    assert customer_client.get(f"/api/showtimes/{show.pk}/seats/").status_code == 200
+    with django_assert_max_num_queries(10):
         response = customer_client.post(RESERVATIONS, body, format="json")
     assert response.status_code == 201
     assert ReservationSeat.objects.filter(showtime=show, active=True).count() == len(labels)
@@ -116,26 +118,63 @@ def test_seat_cap_counts_own_seats_while_taken_check_sees_others(customer, show,
     assert ok.status_code == 201
 
 
-def test_seats_read_before_a_hall_move_are_checked_again_under_the_lock(
-    customer_client, show, counts
-):
-    """Seats are read before the showtime lock. If the showtime moved to another hall in
-    between (possible while it has no reservations), the booking decides on the hall it
-    finds under the lock."""
+def test_a_booking_after_a_hall_move_decides_on_the_new_hall(customer_client, show, counts):
+    """The seats come from the process's copy of the hall's layout, chosen by the hall
+    the locked showtime is in now: after a move (possible while it has no
+    reservations), the old hall's seats are unknown and the new hall's are booked."""
     old_seat = seat(show, "A1").pk
-    stale = services._seats_of_showtime(showtime_id=show.pk, seat_ids=[old_seat])
-    assert len(stale) == 1
+    # The process's copy of the old hall's layout (a seat map reads it as a booking does).
+    assert customer_client.get(f"/api/showtimes/{show.pk}/seats/").status_code == 200
     other_hall = HallFactory(layout={"rows": 1, "seats_per_row": 2})
     show.hall = other_hall
     show.save(update_fields=["hall"])
     before = counts()
-    with mock.patch.object(services, "_seats_of_showtime", return_value=stale):
-        response = customer_client.post(
-            RESERVATIONS, {"showtime": show.pk, "seats": [old_seat]}, format="json"
-        )
+
+    response = customer_client.post(
+        RESERVATIONS, {"showtime": show.pk, "seats": [old_seat]}, format="json"
+    )
     assert response.status_code == 400
     assert response.json()["code"] == "invalid_seats"
+    assert response.json()["seats"] == [old_seat]
     assert counts() == before
+
+    new_seat = other_hall.seats.order_by("position").last()
+    booked = customer_client.post(
+        RESERVATIONS, {"showtime": show.pk, "seats": [new_seat.pk]}, format="json"
+    )
+    assert booked.status_code == 201
+    assert [s["label"] for s in booked.json()["seats"]] == ["A2"]
+    assert booked.json()["showtime"]["hall_name"] == other_hall.name
+
+
+def test_a_booking_never_uses_the_seats_of_a_replaced_layout(customer_client):
+    """Once a hall's showtimes are gone its layout may be replaced (new seat ids): a
+    booking of the next showtime must know the new seats and refuse the old ones, though
+    the process still holds a copy of the old layout (read by the old showtime's seat
+    map, as its bookings would)."""
+    show = ShowtimeFactory(hall=HallFactory(layout={"rows": 2, "seats_per_row": 3}))
+    hall, start = show.hall, show.start_time
+    old_ids = list(hall.seats.order_by("position").values_list("id", flat=True))
+    assert customer_client.get(f"/api/showtimes/{show.pk}/seats/").status_code == 200
+    cinema_services.showtime_delete(showtime=show)
+    cinema_services.hall_update(
+        hall=hall, layout=cinema_services.Layout(rows=2, seats_per_row=3, vip_rows=("B",))
+    )
+    new_show = ShowtimeFactory(hall=hall, start_time=start)
+    new_ids = list(hall.seats.order_by("position").values_list("id", flat=True))
+
+    stale = customer_client.post(
+        RESERVATIONS, {"showtime": new_show.pk, "seats": old_ids[-1:]}, format="json"
+    )
+    fresh = customer_client.post(
+        RESERVATIONS, {"showtime": new_show.pk, "seats": new_ids[-1:]}, format="json"
+    )
+
+    assert stale.status_code == 400
+    assert stale.json()["code"] == "invalid_seats"
+    assert fresh.status_code == 201
+    assert fresh.json()["seats"][0]["seat_type"] == "VIP"
+    assert ReservationSeat.objects.filter(showtime=new_show, active=True).count() == 1
 
 
 # --- seat map ---------------------------------------------------------------------------
