@@ -13,18 +13,12 @@ rules for a replica that hangs.
 And a connection that a request started using less than ``DB_HEALTH_CHECK_GRACE_SECONDS``
 ago is not pinged again: under load every request would otherwise pay a round trip to
 learn what the last one just showed (docs/performance.md).
-
-And an atomic block opens its transaction with ``BEGIN`` rather than ``SET autocommit=0``:
-the server stays in autocommit mode, so after the ``COMMIT`` (or ``ROLLBACK``) mysqlclient
-knows from the server's answer that autocommit is on and sends no ``SET autocommit=1``.
-One round trip fewer per transaction, the same transaction.
 """
 
 import time
 
 from django.conf import settings
 from django.db.backends.mysql import base
-from django.db.backends.utils import debug_transaction
 from django.db.utils import OperationalError
 
 # MySQL client error: the server did not answer in time ("Lost connection to server
@@ -40,12 +34,6 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def connect(self):
         super().connect()
         self._proven_at = time.monotonic()
-
-    def _start_transaction_under_autocommit(self):
-        # Django calls this, when a backend has it, where it would turn autocommit off
-        # for an atomic block; logged as Django logs its own BEGIN.
-        with debug_transaction(self, "BEGIN"), self.connection.cursor() as cursor:
-            cursor.execute("BEGIN")
 
     def close_if_health_check_failed(self):
         if self.connection is None or not self.health_check_enabled or self.health_check_done:
