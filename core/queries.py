@@ -30,28 +30,57 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, connections, models
 from django.db.models import Expression, Field, QuerySet
 from django.db.models.sql import InsertQuery, UpdateQuery
 
 _PLAIN_FIELD = Field()
 
 
+# Django's fields whose preparation gives back a value of these types unchanged (it only
+# converts other types: int("5"), str(x)). Exact classes: a subclass may prepare more.
+_INTEGERS = (
+    models.AutoField,
+    models.BigAutoField,
+    models.SmallAutoField,
+    models.IntegerField,
+    models.BigIntegerField,
+    models.SmallIntegerField,
+    models.PositiveIntegerField,
+    models.PositiveBigIntegerField,
+    models.PositiveSmallIntegerField,
+)
+_TAKEN_AS_THEY_ARE = {
+    **dict.fromkeys(_INTEGERS, (int, type(None))),
+    **dict.fromkeys((models.CharField, models.TextField, models.SlugField), (str, type(None))),
+    models.BooleanField: (bool, type(None)),
+}
+
+
+def _taken_as_they_are(field: Field) -> tuple[type, ...]:
+    if type(field) is models.ForeignKey:
+        field = field.target_field
+    return _TAKEN_AS_THEY_ARE.get(type(field), ())
+
+
 class _Slot:
     """Where a value goes in the compiled SQL's parameters, and how the field that takes
-    it prepares it (as a lookup's value, or as a value saved to the field)."""
+    it prepares it (as a lookup's value, or as a value saved to the field). A value of a
+    type the field takes as it is (an int for an integer column or a foreign key to one,
+    a str for text) skips the field's preparation, which would give it back unchanged."""
 
-    __slots__ = ("field", "index", "name", "save")
+    __slots__ = ("as_is", "field", "index", "name", "save")
 
     def __init__(self, name: str, index: int | None, field: Field, *, save: bool = False):
         self.name, self.index, self.field, self.save = name, index, field, save
+        self.as_is = () if field is _PLAIN_FIELD else _taken_as_they_are(field)
 
     def prepare(self, values: dict, connection):
         value = values[self.name]
         if self.index is not None:
             value = value[self.index]
-        if self.field is _PLAIN_FIELD:
-            return value  # no field to prepare it: the driver takes it as it is
+        if self.field is _PLAIN_FIELD or type(value) in self.as_is:
+            return value  # nothing to prepare: the driver takes it as it is
         if self.save:
             return self.field.get_db_prep_save(value, connection)
         return self.field.get_db_prep_value(value, connection, prepared=False)

@@ -10,10 +10,10 @@ from django.db.models import DateTimeField, F, IntegerField
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from bookings.models import Reservation, ReservationSeat, ShowtimeCounters
+from bookings.models import Reservation, ReservationSeat, ReservationStatus, ShowtimeCounters
 from cinema.models import Movie, Seat, Showtime
 from cinema.tests.factories import HallFactory, MovieFactory, ShowtimeFactory
-from core.queries import PreparedInsert, PreparedQuery, PreparedUpdate
+from core.queries import PreparedInsert, PreparedQuery, PreparedUpdate, _Slot
 
 pytestmark = pytest.mark.django_db
 
@@ -74,6 +74,30 @@ def test_prepared_query_prepares_a_value_with_its_field():
     )
     until = timezone.localtime(timezone.now() + dt.timedelta(days=1))  # not in UTC
     assert query.rows(until=until) == [(early.pk,)] == list(query.queryset(until=until))
+
+
+@pytest.mark.parametrize(
+    ("model", "name", "value", "sent"),
+    [
+        (Reservation, "showtime_id", 7, 7),  # an int for a foreign key: as it is
+        (Reservation, "showtime_id", "7", 7),  # anything else: through the field
+        (Reservation, "showtime_id", True, 1),
+        (Reservation, "customer_name", "Walk In", "Walk In"),
+        (Reservation, "customer_name", 42, "42"),
+        (Reservation, "status", ReservationStatus.CONFIRMED, "CONFIRMED"),
+        (ReservationSeat, "active", True, True),
+        (ReservationSeat, "active", None, None),
+    ],
+)
+def test_prepared_values_are_sent_as_their_field_prepares_them(model, name, value, sent):
+    """Ints for integer columns, strs for text and bools for booleans skip their field's
+    preparation, which would give them back unchanged; any other value goes through it."""
+    field = model._meta.get_field(name)
+    slot = _Slot(field.attname, None, field, save=True)
+    prepared = slot.prepare({field.attname: value}, connection)
+    assert prepared == sent
+    assert type(prepared) is type(field.get_db_prep_save(value, connection))
+    assert prepared == field.get_db_prep_save(value, connection)
 
 
 def test_prepared_query_pages_with_limit_and_offset():
