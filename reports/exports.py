@@ -42,6 +42,8 @@ FIGURE_COLUMNS = (
     "cancellations",
     "checked_in",
     "no_shows",
+    "list_revenue",
+    "discount",
 )
 SALES_COLUMNS = {
     "showtime": ("date", "start", "showtime_id", "movie_id", "movie", "hall_id", "hall"),
@@ -112,6 +114,8 @@ def _figures(row: dict) -> list:
         row["cancellations"],
         row["checked_in"],
         row["no_shows"],
+        amount(row["list_revenue"]),
+        amount(row["discount"]),
     ]
 
 

@@ -41,6 +41,7 @@ class Figures:
 
     showtimes: int = 0
     revenue: Decimal = ZERO
+    list_revenue: Decimal = ZERO
     tickets_sold: int = 0
     reservations: int = 0
     cancellations: int = 0
@@ -55,6 +56,7 @@ class Figures:
     def add(self, other: Figures) -> None:
         self.showtimes += other.showtimes
         self.revenue += other.revenue
+        self.list_revenue += other.list_revenue
         self.tickets_sold += other.tickets_sold
         self.reservations += other.reservations
         self.cancellations += other.cancellations
@@ -73,6 +75,8 @@ class Figures:
             "occupancy": self.occupancy,
             "checked_in": self.checked_in,
             "no_shows": self.no_shows,
+            "list_revenue": self.list_revenue,
+            "discount": self.list_revenue - self.revenue,
         }
 
 
@@ -108,6 +112,10 @@ def default_stats_range(*, today: dt.date | None = None) -> tuple[dt.date, dt.da
     return today - dt.timedelta(days=30), today + dt.timedelta(days=7)
 
 
+# A sold seat's list price; a claim from before ticket types has none: its price was it.
+_LIST_PRICE = Coalesce(F("list_price"), F("price"))
+
+
 def _count(expression):
     return Coalesce(expression, Value(0), output_field=IntegerField())
 
@@ -128,6 +136,9 @@ def _showtime_rows(*, start: dt.datetime, end: dt.datetime, movie_id=None, hall_
         queryset.annotate(
             revenue=money_or_zero(
                 Subquery(sold_seats.annotate(v=money_total("price")).values("v")[:1])
+            ),
+            list_revenue=money_or_zero(
+                Subquery(sold_seats.annotate(v=money_total(_LIST_PRICE)).values("v")[:1])
             ),
             tickets_sold=_count(Subquery(sold_seats.annotate(v=Count("pk")).values("v")[:1])),
             confirmed=_count(
@@ -158,6 +169,7 @@ def _showtime_rows(*, start: dt.datetime, end: dt.datetime, movie_id=None, hall_
             "hall_id",
             "hall__name",
             "revenue",
+            "list_revenue",
             "tickets_sold",
             "confirmed",
             "cancelled",
@@ -203,6 +215,7 @@ def stats_report(
         figures = Figures(
             showtimes=1,
             revenue=cents(row["revenue"]),
+            list_revenue=cents(row["list_revenue"]),
             tickets_sold=row["tickets_sold"],
             reservations=row["confirmed"],
             cancellations=row["cancelled"],
@@ -249,10 +262,9 @@ def price_figures(*, start: dt.datetime, end: dt.datetime, movie_id=None, hall_i
         sold = sold.filter(showtime__movie_id=movie_id)
     if hall_id is not None:
         sold = sold.filter(showtime__hall_id=hall_id)
-    list_price = Coalesce(F("list_price"), F("price"))
     sums = {
         "tickets_sold": Count("pk"),
-        "list_revenue": money_total(list_price),
+        "list_revenue": money_total(_LIST_PRICE),
         "revenue": money_total("price"),
     }
 

@@ -90,6 +90,17 @@ class FiguresSerializer(serializers.Serializer):
     no_shows = serializers.IntegerField(
         help_text="Tickets never checked in, of showtimes that have ended."
     )
+    list_revenue = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        help_text="What the confirmed seats would have paid at their list prices.",
+    )
+    discount = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        help_text="What came off the list prices (vouchers, prices set at the counter): "
+        "revenue = list_revenue - discount.",
+    )
 
 
 class MovieFiguresSerializer(FiguresSerializer):

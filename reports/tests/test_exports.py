@@ -85,7 +85,8 @@ COUNTS = (*FIGURES, "checked_in", "no_shows")
 
 
 def _same_figures(csv_row: dict, api_row: dict) -> None:
-    assert csv_row["revenue"] == api_row["revenue"]  # both "84.25": to the cent
+    for name in ("revenue", "list_revenue", "discount"):
+        assert csv_row[name] == api_row[name], name  # both "84.25": to the cent
     assert float(csv_row["occupancy"]) == pytest.approx(api_row["occupancy"], abs=5e-5)
     for name in COUNTS:
         assert int(csv_row[name]) == api_row[name], name
@@ -108,7 +109,7 @@ def test_sales_export_has_the_stats_figures_to_the_cent(
 
     assert response.status_code == 200
     header, rows = read_csv(response)
-    assert header[-9:] == [
+    assert header[-11:] == [
         "showtimes",
         "capacity",
         "tickets_sold",
@@ -118,6 +119,8 @@ def test_sales_export_has_the_stats_figures_to_the_cent(
         "cancellations",
         "checked_in",
         "no_shows",
+        "list_revenue",
+        "discount",
     ]
     api_rows = {str(row[api_key]): row for row in stats[api_list]}
     assert [row[key] for row in rows] == list(api_rows)  # same rows, same order
@@ -201,7 +204,8 @@ def test_sales_export_is_streamed_row_by_row_with_a_file_name(admin_client, scen
     assert len(chunks) == 1 + 4  # the header, then one chunk per showtime
     assert chunks[0] == (
         b"date,start,showtime_id,movie_id,movie,hall_id,hall,showtimes,capacity,"
-        b"tickets_sold,occupancy,revenue,reservations,cancellations,checked_in,no_shows\r\n"
+        b"tickets_sold,occupancy,revenue,reservations,cancellations,checked_in,no_shows,"
+        b"list_revenue,discount\r\n"
     )
 
 

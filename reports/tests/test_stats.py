@@ -1,4 +1,6 @@
+import csv
 import datetime as dt
+import io
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -224,6 +226,8 @@ def test_stats_empty_range_reports_zeros(admin_client, db):
         "occupancy": 0.0,
         "checked_in": 0,
         "no_shows": 0,
+        "list_revenue": "0.00",
+        "discount": "0.00",
     }
     assert [row["date"] for row in body["per_day"]] == ["2031-01-01", "2031-01-02"]
 
@@ -339,3 +343,12 @@ def test_stats_show_revenue_net_of_discounts_per_ticket_type_and_voucher(admin_c
             "revenue": "33.16",
         }
     ]
+    # Every group shows what came off its list prices, and so does the sales export.
+    money = ("list_revenue", "discount", "revenue")
+    for group in (body["totals"], *body["per_showtime"], *body["per_day"], *body["per_movie"]):
+        assert tuple(group[name] for name in money) == ("63.00", "5.84", "57.16")
+    sales = admin_client.get(
+        "/api/admin/exports/sales.csv", {"from": "2030-03-14", "to": "2030-03-14"}
+    )
+    (row,) = csv.DictReader(io.StringIO(b"".join(sales.streaming_content).decode()))
+    assert tuple(row[name] for name in money) == ("63.00", "5.84", "57.16")
