@@ -155,9 +155,10 @@ class BookingResult:
 
 
 class _Seat(NamedTuple):
-    """A requested seat as the booking reads it: ``position`` orders the hall's seats;
-    its hall's name and the movie's title are for the answer (None for best available,
-    whose answer is read back)."""
+    """A requested seat as the booking reads it. ``position`` orders the hall's seats:
+    the stored one for best available, the place in the cached layout (which is in
+    position order) for named seats. Its hall's name and the movie's title are for the
+    answer (None for best available, whose answer is read back)."""
 
     id: int
     row: str

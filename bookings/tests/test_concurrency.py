@@ -3,9 +3,11 @@ connection. On SQLite these skip (it serialises every writer, so they would prov
 nothing); .ci/run fails if they skip on MariaDB."""
 
 import datetime as dt
+import threading
 from collections import Counter
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 
 from bookings import services
@@ -182,3 +184,34 @@ def test_concurrency_idempotency_keys_differing_only_in_case_are_two_bookings(at
     assert results[0][1]["id"] != results[1][1]["id"]
     assert _live_claims(show).count() == 2
     assert sorted(IdempotencyKey.objects.values_list("key", flat=True)) == sorted(keys)
+
+
+def test_concurrency_a_locked_showtime_does_not_hold_up_another_of_its_hall_and_movie():
+    """The lock a booking takes reads the hall's and the movie's rows through subqueries,
+    which a locking read does not lock: while one booking of a showtime holds its lock,
+    a booking of another showtime of the same hall and movie goes through at once."""
+    first = ShowtimeFactory()
+    second = ShowtimeFactory(hall=first.hall, movie=first.movie, start_time=first.end_time)
+    other_seat = seat(second, "A1").pk
+    locked, booked = threading.Event(), threading.Event()
+    released_before_the_booking = []
+
+    def hold_the_first_lock():
+        with transaction.atomic():
+            services._lock_showtime_to_book(first.pk)
+            locked.set()
+            booked.wait(timeout=10)  # only a lock on another row keeps the booking out
+            released_before_the_booking.append(not booked.is_set())
+
+    def book_the_second():
+        locked.wait(timeout=10)
+        try:
+            return _post(client_for(UserFactory()), {"showtime": second.pk, "seats": [other_seat]})
+        finally:
+            booked.set()
+
+    results = run_concurrently(lambda i: (hold_the_first_lock, book_the_second)[i](), 2)
+
+    assert results[1][0] == 201, results
+    assert released_before_the_booking == [False]
+    assert _live_claims(second).count() == 1
