@@ -48,7 +48,7 @@ LOCKED_TO_BOOK_EXTRAS = ("hall_name", "movie_title", "hall_created_at", "hall_ca
 
 
 def _of_hall(field: str) -> Subquery:
-    return Subquery(Hall.objects.filter(pk=OuterRef("hall_id")).values(field)[:1])
+    return Subquery(Hall.objects.filter(pk=OuterRef("hall_id")).order_by().values(field)[:1])
 
 
 locked_showtime_to_book = PreparedQuery(
@@ -60,25 +60,39 @@ locked_showtime_to_book = PreparedQuery(
         .values_list(
             *LOCKED_SHOWTIME_FIELDS,
             _of_hall("name"),
-            Subquery(Movie.objects.filter(pk=OuterRef("movie_id")).values("title")[:1]),
+            Subquery(Movie.objects.filter(pk=OuterRef("movie_id")).order_by().values("title")[:1]),
             _of_hall("created_at"),
             _of_hall("capacity"),
-            Subquery(Seat.objects.filter(hall_id=OuterRef("hall_id"), position=1).values("id")[:1]),
+            Subquery(
+                Seat.objects.filter(hall_id=OuterRef("hall_id"), position=1)
+                .order_by()
+                .values("id")[:1]
+            ),
         )
     ),
 )
 
+
 # The showtime's active claims that are on one of the requested seats or belong to the
 # customer, with their owner and hold expiry: the taken check and the per-customer count
-# in one query.
+# in one query. A union of two index lookups (the requested seats; the customer's
+# reservations), not one filter with an OR: the OR read every live claim of the
+# showtime, up to a full hall's, for every booking.
+def _live_claims(p):
+    return (
+        ReservationSeat.objects.filter(showtime_id=p("showtime_id"))
+        .active()
+        .order_by()
+        .values_list("seat_id", "reservation__user_id", "hold_expires_at")
+    )
+
+
 claims_in_the_way = PreparedQuery(
     "claims_in_the_way",
     lambda p: (
-        ReservationSeat.objects.filter(showtime_id=p("showtime_id"))
-        .active()
-        .filter(Q(seat_id__in=p.list("seat_ids")) | Q(reservation__user_id=p("user_id")))
-        .order_by()
-        .values_list("seat_id", "reservation__user_id", "hold_expires_at")
+        _live_claims(p)
+        .filter(seat_id__in=p.list("seat_ids"))
+        .union(_live_claims(p).filter(reservation__user_id=p("user_id")))
     ),
 )
 
@@ -101,7 +115,11 @@ seat_map_showtime = PreparedQuery(
             "hall__name",
             "hall__created_at",
             "hall__capacity",
-            Subquery(Seat.objects.filter(hall_id=OuterRef("hall_id"), position=1).values("id")[:1]),
+            Subquery(
+                Seat.objects.filter(hall_id=OuterRef("hall_id"), position=1)
+                .order_by()
+                .values("id")[:1]
+            ),
             "cancelled_at",
             "price_list_id",
         )

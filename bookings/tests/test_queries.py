@@ -118,6 +118,22 @@ def test_seat_cap_counts_own_seats_while_taken_check_sees_others(customer, show,
     assert ok.status_code == 201
 
 
+def test_a_customers_own_seat_asked_again_counts_once_toward_the_cap(customer, show, settings):
+    """The customer's own claim on a requested seat is both "in the way" and "theirs":
+    it counts once, so at the cap's edge the answer is that the seat is taken."""
+    settings.MAX_SEATS_PER_CUSTOMER_PER_SHOWTIME = 3
+    book(user=customer, showtime=show, seats=[seat(show, "A1"), seat(show, "A2")])
+    client = client_for(customer)
+
+    again = client.post(
+        RESERVATIONS, {"showtime": show.pk, "seats": seat_ids(show, "A2")}, format="json"
+    )
+
+    assert again.status_code == 409
+    assert again.json()["code"] == "seats_unavailable"
+    assert again.json()["seats"] == [{"id": seat(show, "A2").pk, "label": "A2"}]
+
+
 def test_a_booking_after_a_hall_move_decides_on_the_new_hall(customer_client, show, counts):
     """The seats come from the process's copy of the hall's layout, chosen by the hall
     the locked showtime is in now: after a move (possible while it has no
