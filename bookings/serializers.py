@@ -225,6 +225,33 @@ class ReservationCreateSerializer(BestAvailableMixin):
     )
 
 
+_PLAIN_KEYS = frozenset(("showtime", "seats", "hold"))
+
+
+def _an_id(value) -> bool:
+    return type(value) is int and 0 < value <= MAX_ID
+
+
+def plain_booking(data) -> dict | None:
+    """What ``ReservationCreateSerializer`` validates the plain booking body to
+    (``{"showtime": id, "seats": [ids], "hold"?: bool}``, JSON-typed, every id in
+    range), read without building the serializer (about 180 µs a booking); None for any
+    other body, which the serializer then decides, errors included. Pinned to the
+    serializer by bookings/tests/test_plain_booking.py."""
+    if type(data) is not dict or not data.keys() <= _PLAIN_KEYS:
+        return None
+    showtime, seats, hold = data.get("showtime"), data.get("seats"), data.get("hold", False)
+    if not _an_id(showtime) or type(seats) is not list or type(hold) is not bool:
+        return None
+    if not all(_an_id(seat_id) for seat_id in seats):
+        return None
+    return {
+        "showtime": showtime,
+        "seats": [SeatChoice(seat_id=seat_id) for seat_id in seats],
+        "hold": hold,
+    }
+
+
 @extend_schema_field(
     {
         "type": "integer",

@@ -56,6 +56,7 @@ from bookings.serializers import (
     ShowtimeCancelSerializer,
     booking_data,
     next_step_data,
+    plain_booking,
     seat_arguments,
     seat_map_data,
     showtime_cancellation_data,
@@ -420,9 +421,11 @@ class ReservationViewSet(
         return super().get_throttles()
 
     def create(self, request, *args, **kwargs):
-        serializer = ReservationCreateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = plain_booking(request.data)
+        if data is None:
+            serializer = ReservationCreateSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            data = serializer.validated_data
         queue_pass_check(
             user=request.user,
             showtime_id=data["showtime"],
