@@ -7,6 +7,12 @@ replica) with a query prepared once (users/queries.py: every request makes it, a
 ORM's query building was most of its cost), answers a user id that is not a valid
 primary key as an unknown user (401, not 500), and leaves the checks after the read
 (active account, revoked token) to simplejwt.
+
+It also keeps the access tokens it has verified, by their text, per process: a client
+sends one token with many requests, and PyJWT's decode (which prepares the key again on
+every call) is then paid once per token. Only the expiry can change for a verified
+token, and it is checked on every request. Access tokens have no per-request check
+that this would skip (no blacklist: logout blacklists refresh tokens).
 """
 
 import contextlib
@@ -19,9 +25,10 @@ from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework.exceptions import AuthenticationFailed as DRFAuthenticationFailed
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework_simplejwt.authentication import JWTAuthentication
-from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
+from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken, TokenError
 from rest_framework_simplejwt.settings import api_settings
-from rest_framework_simplejwt.utils import get_md5_hash_password
+from rest_framework_simplejwt.tokens import AccessToken
+from rest_framework_simplejwt.utils import aware_utcnow, get_md5_hash_password
 
 from core.queries import model_from_row
 from users import queries
@@ -36,9 +43,31 @@ def user_by_pk(pk):
     return model_from_row(get_user_model(), DEFAULT_DB_ALIAS, values)
 
 
+# Verified access tokens by their text (see the module's docstring); emptied when full.
+_VERIFIED: dict[bytes, AccessToken] = {}
+_VERIFIED_MAX = 10_000
+
+
 class UserJWTAuthentication(JWTAuthentication):
     """simplejwt's JWTAuthentication with the user read by ``user_by_pk``; the checks
-    after it (active account, revoked token) are simplejwt's."""
+    after it (active account, revoked token) are simplejwt's. An access token verified
+    before in this process is checked for its expiry only."""
+
+    def get_validated_token(self, raw_token: bytes):
+        token = _VERIFIED.get(raw_token)
+        if token is not None:
+            try:
+                token.check_exp(current_time=aware_utcnow())
+            except TokenError:
+                _VERIFIED.pop(raw_token, None)  # simplejwt answers it below, as ever
+            else:
+                return token
+        token = super().get_validated_token(raw_token)
+        if type(token) is AccessToken:
+            if len(_VERIFIED) >= _VERIFIED_MAX:
+                _VERIFIED.clear()
+            _VERIFIED[raw_token] = token
+        return token
 
     def get_user(self, validated_token):
         if self.user_model._meta.pk.name != api_settings.USER_ID_FIELD:

@@ -5,9 +5,13 @@ import datetime as dt
 
 import pytest
 from django.utils import timezone
+from rest_framework_simplejwt import tokens
+from rest_framework_simplejwt.backends import TokenBackend
+from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import AccessToken
 
 from testsupport.testing import client_for
+from users import authentication
 from users.authentication import user_by_pk
 from users.models import Role, User
 from users.tests.factories import AdminFactory, UserFactory
@@ -73,3 +77,59 @@ def test_token_without_user_claim_is_401():
     client = client_for()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     assert client.get("/api/users/me/").status_code == 401
+
+
+# --- verified tokens, kept per process ---------------------------------------------------
+def _bearer(token) -> dict:
+    return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+
+
+def test_a_token_is_decoded_once_and_its_expiry_checked_on_every_request(monkeypatch):
+    user = UserFactory()
+    token = AccessToken.for_user(user)
+    client = client_for()
+    decodes = []
+    real_decode = TokenBackend.decode
+
+    def counting_decode(self, *args, **kwargs):
+        decodes.append(1)
+        return real_decode(self, *args, **kwargs)
+
+    monkeypatch.setattr(TokenBackend, "decode", counting_decode)
+
+    answers = [client.get("/api/users/me/", **_bearer(token)).status_code for _ in range(3)]
+    assert answers == [200, 200, 200]
+    assert len(decodes) == 1
+
+    # Past its expiry the token is refused, as simplejwt refuses an expired token.
+    later = timezone.now() + api_settings.ACCESS_TOKEN_LIFETIME + dt.timedelta(minutes=1)
+    monkeypatch.setattr(authentication, "aware_utcnow", lambda: later)
+    monkeypatch.setattr(tokens, "aware_utcnow", lambda: later)
+    expired = client.get("/api/users/me/", **_bearer(token))
+    assert expired.status_code == 401
+    assert expired.json()["code"] == "token_not_valid"
+
+
+def test_a_forged_token_is_refused_even_after_the_real_one_was_verified():
+    user = UserFactory()
+    token = str(AccessToken.for_user(user))
+    client = client_for()
+    assert client.get("/api/users/me/", **_bearer(token)).status_code == 200
+
+    header, payload, signature = token.split(".")
+    forged = f"{header}.{payload}.{signature[:-2]}{'AA' if signature[-2:] != 'AA' else 'BB'}"
+    response = client.get("/api/users/me/", **_bearer(forged))
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "token_not_valid"
+
+
+def test_a_verified_token_still_loses_a_deactivated_user_at_once():
+    user = UserFactory()
+    token = AccessToken.for_user(user)
+    client = client_for()
+    assert client.get("/api/users/me/", **_bearer(token)).status_code == 200
+
+    User.objects.filter(pk=user.pk).update(is_active=False)
+
+    assert client.get("/api/users/me/", **_bearer(token)).status_code == 401
