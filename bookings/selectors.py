@@ -156,11 +156,12 @@ def showtime_guest_list(*, showtime_id: int) -> QuerySet[Reservation]:
 
 
 # A hall's seat layout, per process: {hall_id: (version, [(id, row, number, label,
-# type), ...], {prices: templates}, {seat id: index in the list})}. Seats never change while a hall has showtimes (its
-# layout is locked), and a replaced layout gets new seat ids, so the version - the hall's
-# creation time, capacity and the id of its seat number 1, read with the showtime through
-# a unique index - tells a stale entry apart (the creation time also tells apart two halls
-# that got the same id, as in tests whose transactions rolled back).
+# type), ...], {prices: templates}, {seat id: index in the list})}. Seats never change
+# while a hall has showtimes (its layout is locked), and a replaced layout gets new seat
+# ids, so the version - the hall's creation time, capacity and the id of its seat number
+# 1, read with the showtime through a unique index - tells a stale entry apart (the
+# creation time also tells apart two halls that got the same id, as in tests whose
+# transactions rolled back).
 _LAYOUTS: dict[int, tuple[tuple, list[tuple], dict, dict[int, int]]] = {}
 _LAYOUTS_MAX = 512
 _TEMPLATES_MAX = 16  # price pairs kept per hall
