@@ -26,7 +26,7 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, IntegrityError, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, models, transaction
 from django.db.models import Count, F, Min, Subquery
 from django.utils import timezone
 
@@ -84,6 +84,7 @@ from pricing.services import (
     base_price,
     seats_price,
     voucher_apply,
+    voucher_use_again,
 )
 from users import roles
 
@@ -152,6 +153,26 @@ class BookingResult:
             and self.hall_name is not None
             and all(seat.claim_id is not None for seat in self.seats)
         )
+
+
+class Unsettled(models.TextChoices):
+    """Why a paid reservation could not be confirmed (``reservation_settle``): the
+    payment's refund reason."""
+
+    SEATS_TAKEN = (
+        "seats_taken",
+        "The hold lapsed and its seats were taken before the payment arrived.",
+    )
+    SHOWTIME_CLOSED = (
+        "showtime_closed",
+        "The hold lapsed and the showtime closed before the payment arrived.",
+    )
+    VOUCHER_EXHAUSTED = (
+        "voucher_exhausted",
+        "The hold lapsed and its voucher was used up before the payment arrived.",
+    )
+    CANCELLED = "cancelled", "The reservation was cancelled."
+    SCREENING_CANCELLED = "screening_cancelled", "The screening was cancelled."
 
 
 class _Seat(NamedTuple):
@@ -943,9 +964,11 @@ def reservation_extend_hold(*, reservation: Reservation, until: datetime) -> boo
     return True
 
 
-def _reclaim(reservation: Reservation, *, now: datetime) -> bool:
-    """A lapsed or expired hold takes its seats back, as a hold, if no one has taken any
-    of them since and the showtime is still open. Caller holds the locks."""
+def _reclaim(reservation: Reservation, *, now: datetime) -> str | None:
+    """A lapsed or expired hold takes its seats back, as a hold, if the showtime is still
+    open, no one has taken any of them since, and its voucher (if any) has a use left:
+    the lapse gave its use back. Returns None, or why not (``Unsettled``). Caller holds
+    the locks; the voucher's is taken last, as at booking."""
     # Lapsed holds (this one too, if it was not marked yet) release their claims first,
     # so the claims taken back cannot meet one of them in the unique key.
     _release_lapsed_holds(showtime_id=reservation.showtime_id, now=now)
@@ -953,7 +976,7 @@ def _reclaim(reservation: Reservation, *, now: datetime) -> bool:
     try:
         _check_open(reservation.showtime, now)
     except (ShowtimeClosed, ShowtimeCancelled):
-        return False
+        return Unsettled.SHOWTIME_CLOSED
     seat_ids = list(reservation.seats.values_list("seat_id", flat=True))
     taken = (
         ReservationSeat.objects.filter(showtime_id=reservation.showtime_id, seat_id__in=seat_ids)
@@ -962,38 +985,46 @@ def _reclaim(reservation: Reservation, *, now: datetime) -> bool:
         .exists()
     )
     if taken:
-        return False
+        return Unsettled.SEATS_TAKEN
+    if reservation.voucher_id is not None and not voucher_use_again(
+        voucher_id=reservation.voucher_id, user_id=reservation.user_id, now=now
+    ):
+        return Unsettled.VOUCHER_EXHAUSTED
     until = now + timedelta(minutes=settings.HOLD_MINUTES)
     reclaimed = reservation.seats.update(active=True, hold_expires_at=until)
     _count(reservation.showtime_id, held=reclaimed, holds_until=until)
     reservation.status = ReservationStatus.HELD
     reservation.expires_at = until
     reservation.save(update_fields=["status", "expires_at", "updated_at"])
-    return True
+    return None
 
 
-def reservation_settle(*, reservation: Reservation, now: datetime) -> bool:
+def reservation_settle(*, reservation: Reservation, now: datetime) -> str | None:
     """Give a reservation that has just been paid its seats: CONFIRMED, through
     ``_mark_confirmed``. Caller holds the locks (``reservation_lock``) and has recorded
     the payment on the reservation.
 
     A live hold is confirmed (even if the showtime's cutoff passed while the money was
     on its way: the seats were the customer's). A lapsed or expired hold is confirmed
-    only if none of its seats has been taken since and the showtime is still open. A
-    confirmed reservation stays so. Returns False when the seats are gone, the
-    reservation was cancelled or its screening is being cancelled (``showtime_cancel``
-    cancels it): the caller gives the money back (the reservation is
-    then EXPIRED, or stays CANCELLED)."""
+    only if the showtime is still open, none of its seats has been taken since and its
+    voucher has a use left (``_reclaim``). A confirmed reservation stays so. Returns
+    None once it is CONFIRMED, else why not (``Unsettled``): its seats are gone, the
+    showtime closed, its voucher used up, the reservation cancelled or its screening
+    being cancelled (``showtime_cancel`` cancels it). The caller then gives the money
+    back (the reservation is then EXPIRED, or stays CANCELLED)."""
     if reservation.status == ReservationStatus.CONFIRMED:
-        return True
+        return None
     if reservation.status == ReservationStatus.CANCELLED:
-        return False
+        return Unsettled.CANCELLED
     if reservation.showtime.cancelled_at is not None:
-        return False  # a screening being cancelled issues no tickets; the run cancels it
-    if reservation.hold_lapsed(now) and not _reclaim(reservation, now=now):
-        return False
+        # A screening being cancelled issues no tickets; the run cancels it.
+        return Unsettled.SCREENING_CANCELLED
+    if reservation.hold_lapsed(now):
+        why_not = _reclaim(reservation, now=now)
+        if why_not is not None:
+            return why_not
     _mark_confirmed(reservation, now=now)
-    return True
+    return None
 
 
 # --- services ---------------------------------------------------------------------------

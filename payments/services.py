@@ -887,19 +887,17 @@ def _succeeded(reservation: Reservation, payment: Payment, intent, now: datetime
     payment.reason = payment.detail = ""
     payment.save()
     _update_payment_state(reservation)
-    if booking_services.reservation_settle(reservation=reservation, now=now):
+    why_not = booking_services.reservation_settle(reservation=reservation, now=now)
+    if why_not is None:
         return "confirmed"
+    why_not = booking_services.Unsettled(why_not)
     logger.warning(
-        "payment %s arrived after the hold of reservation %s lapsed and its seats were "
-        "taken; reservation EXPIRED, the money goes back",
+        "payment %s for reservation %s cannot confirm it (%s); the money goes back",
         payment.pk,
         reservation.pk,
+        why_not.label,
     )
-    _refund_due(
-        payment,
-        reason="seats_taken",
-        detail="The hold lapsed and its seats were taken before the payment arrived.",
-    )
+    _refund_due(payment, reason=why_not.value, detail=why_not.label)
     return "refunded"
 
 

@@ -299,6 +299,19 @@ def voucher_claim(*, code: str, showtime: Showtime, user_id: int | None, now: da
     return voucher
 
 
+def voucher_use_again(*, voucher_id: int, user_id: int | None, now: datetime) -> bool:
+    """Whether a reservation whose hold lapsed, and so stopped being one of the voucher's
+    uses, may be one again (it was paid late and takes its seats back): the voucher is
+    locked and its live uses counted, as at booking. Its validity window is not asked
+    again: the price was agreed while it was valid."""
+    voucher = Voucher.objects.select_for_update().get(pk=voucher_id)
+    try:
+        _check_uses(voucher, user_id=user_id, now=now)
+    except VoucherExhausted:
+        return False
+    return True
+
+
 def _check_uses(voucher: Voucher, *, user_id: int | None, now: datetime) -> None:
     if voucher.max_uses is None and (voucher.max_uses_per_customer is None or user_id is None):
         return

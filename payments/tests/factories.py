@@ -1,12 +1,23 @@
 """Steps of a payment as a customer, Stripe and staff take them, for the tests."""
 
+import datetime as dt
 from decimal import Decimal
 
+from django.utils import timezone
+
+from bookings.models import Reservation, ReservationSeat
 from payments.models import Payment
 from payments.shift_services import shift_open, shift_open_for
 from payments.tests.stripe_helpers import CARD_OK
 
 WEBHOOK_URL = "/api/payments/stripe/webhook/"
+
+
+def lapse(reservation) -> None:
+    """The hold's time ran out (its row and its claims say so)."""
+    past = timezone.now() - dt.timedelta(seconds=5)
+    Reservation.objects.filter(pk=reservation.pk).update(expires_at=past)
+    ReservationSeat.objects.filter(reservation=reservation).update(hold_expires_at=past)
 
 
 def checkout_url(reservation) -> str:

@@ -4,10 +4,13 @@ the discounted total, to the cent; refunds return what was paid."""
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
-from bookings.models import Reservation
-from payments.models import Payment
-from payments.tests.factories import checkout_url, only_payment
+from bookings import services
+from bookings.models import Reservation, ReservationSeat
+from bookings.tests.factories import seat
+from payments.models import Payment, PaymentStatus
+from payments.tests.factories import checkout_url, deliver, lapse, only_payment
 from payments.tests.stripe_helpers import intent_id_of
 from pricing.models import DiscountKind
 from pricing.tests.factories import VoucherFactory
@@ -71,3 +74,65 @@ def test_an_unknown_voucher_at_checkout_asks_stripe_for_nothing(customer_client,
     assert response.json()["code"] == "voucher_invalid"
     assert not Payment.objects.filter(reservation=hold).exists()
     assert Reservation.objects.get(pk=hold.pk).total_price == Decimal("30.00")
+
+
+def _paid_with_voucher_then_lapsed(client, hold, stripe_on, recorder, code):
+    body = _checkout(client, hold, voucher=code).json()
+    stripe_on.pay(body["client_secret"])
+    delivery = recorder.wait_for("payment_intent.succeeded", intent_id_of(body["client_secret"]))
+    lapse(hold)
+    return delivery
+
+
+def test_a_lapsed_hold_paid_after_its_voucher_was_used_up_gets_its_money_back(
+    customer_client,
+    anon_client,
+    other_customer,
+    hold,
+    stripe_on,
+    recorder,
+    django_capture_on_commit_callbacks,
+):
+    """The lapse gave the hold's use of the voucher back; another customer took it, so the
+    late payment cannot make the hold a use again (one use over the limit)."""
+    voucher = VoucherFactory(
+        code="ONCE", kind=DiscountKind.AMOUNT, value=Decimal("5.00"), max_uses=1
+    )
+    delivery = _paid_with_voucher_then_lapsed(customer_client, hold, stripe_on, recorder, "ONCE")
+    taker = services.reservation_create(
+        user=other_customer,
+        showtime_id=hold.showtime_id,
+        seat_ids=[seat(hold.showtime, "B1").pk],
+        voucher="once",
+    ).reservation
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert deliver(anon_client, delivery).json()["outcome"] == "refunded"
+
+    payment = only_payment(hold)
+    assert (payment.status, payment.reason) == (PaymentStatus.REFUNDED, "voucher_exhausted")
+    assert "voucher was used up" in payment.detail
+    assert stripe_on.amount_refunded(payment.reference) == 2500
+    hold.refresh_from_db()
+    assert (hold.status, hold.payment_status) == ("EXPIRED", "refunded")
+    assert list(voucher.reservations.live(timezone.now())) == [taker]
+    assert not ReservationSeat.objects.filter(reservation=hold, active=True).exists()
+
+
+def test_a_lapsed_hold_paid_while_its_voucher_has_a_use_left_is_confirmed(
+    customer_client, anon_client, hold, stripe_on, recorder
+):
+    voucher = VoucherFactory(
+        code="ONCE", kind=DiscountKind.AMOUNT, value=Decimal("5.00"), max_uses=1
+    )
+    delivery = _paid_with_voucher_then_lapsed(customer_client, hold, stripe_on, recorder, "ONCE")
+
+    assert deliver(anon_client, delivery).json()["outcome"] == "confirmed"
+
+    hold.refresh_from_db()
+    assert (hold.status, hold.payment_status, hold.total_price) == (
+        "CONFIRMED",
+        "paid",
+        Decimal("25.00"),
+    )
+    assert list(voucher.reservations.live(timezone.now())) == [hold]

@@ -1,19 +1,17 @@
 """Money and seats under real concurrency (MariaDB; threads released by a barrier, each
 with its own connection; refunds really reach localstripe after each commit)."""
 
-import datetime as dt
 import time
 
 import pytest
 import stripe
-from django.utils import timezone
 
 from bookings import services as booking_services
 from bookings.exceptions import SeatsUnavailable
 from bookings.models import Reservation, ReservationSeat, ReservationStatus, ShowtimeCounters
 from bookings.tests.factories import book, seat
 from payments.models import Payment, PaymentStatus, WebhookEvent
-from payments.tests.factories import checkout, deliver, only_payment, paid_at_stripe
+from payments.tests.factories import checkout, deliver, lapse, only_payment, paid_at_stripe
 from payments.tests.stripe_helpers import intent_id_of
 from testsupport.testing import client_for, requires_mysql_marks, run_concurrently
 
@@ -23,12 +21,6 @@ pytestmark = [*requires_mysql_marks, pytest.mark.django_db(transaction=True)]
 # rounds are released together; in the others one party starts a second late, so that
 # both orders are seen whatever the machine's speed.
 ROUNDS = [("A1", 0, 0), ("A2", 1.0, 0), ("A3", 0, 1.0), ("A4", 0, 0)]
-
-
-def lapse(reservation) -> None:
-    past = timezone.now() - dt.timedelta(seconds=5)
-    Reservation.objects.filter(pk=reservation.pk).update(expires_at=past)
-    ReservationSeat.objects.filter(reservation=reservation).update(hold_expires_at=past)
 
 
 def assert_money_and_seats_agree(localstripe) -> None:

@@ -1,21 +1,20 @@
 """Stripe's webhooks as localstripe sends them (signed by localstripe), replayed into the
 app: confirmation, declines, refusals, replays, lapsed holds, and events out of order."""
 
-import datetime as dt
 import json
 import logging
 import time
 
 import pytest
-from django.utils import timezone
 
-from bookings.models import Reservation, ReservationSeat, ShowtimeCounters
+from bookings.models import ReservationSeat, ShowtimeCounters
 from bookings.tests.factories import book, seat
 from payments.models import Payment, PaymentStatus, WebhookEvent
 from payments.tests.factories import (
     WEBHOOK_URL,
     checkout,
     deliver,
+    lapse,
     only_payment,
     paid_at_stripe,
 )
@@ -29,13 +28,6 @@ def post_signed(client, body: bytes):
     return client.post(
         WEBHOOK_URL, data=body, content_type="application/json", HTTP_STRIPE_SIGNATURE=sign(body)
     )
-
-
-def lapse(reservation) -> None:
-    """The hold's time ran out (its row and its claims say so)."""
-    past = timezone.now() - dt.timedelta(seconds=5)
-    Reservation.objects.filter(pk=reservation.pk).update(expires_at=past)
-    ReservationSeat.objects.filter(reservation=reservation).update(hold_expires_at=past)
 
 
 def test_paid_hold_becomes_confirmed_when_the_webhook_arrives(
