@@ -304,7 +304,8 @@ class ReservationSeatSerializer(StrictModelSerializer):
         max_digits=PRICE_DIGITS,
         read_only=True,
         help_text="What came off the list price (a voucher, a price set at the counter): "
-        "`price` = `list_price` - `discount`.",
+        "`price` = `list_price` - `discount`; negative when an ADMIN set a price above "
+        "the list's.",
     )
 
     class Meta:

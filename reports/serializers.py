@@ -99,7 +99,8 @@ class FiguresSerializer(serializers.Serializer):
         max_digits=14,
         decimal_places=2,
         help_text="What came off the list prices (vouchers, prices set at the counter): "
-        "revenue = list_revenue - discount.",
+        "revenue = list_revenue - discount. A price an ADMIN set above the list's counts "
+        "against it (a negative discount).",
     )
 
 
@@ -164,7 +165,10 @@ class TicketTypeFiguresSerializer(serializers.Serializer):
     list_revenue = serializers.DecimalField(
         **_MONEY, help_text="What they would have paid at the list prices."
     )
-    discount = serializers.DecimalField(**_MONEY, help_text="What came off the list prices.")
+    discount = serializers.DecimalField(
+        **_MONEY,
+        help_text="What came off the list prices (less what an ADMIN charged above them).",
+    )
     revenue = serializers.DecimalField(
         **_MONEY, help_text="What was charged: list_revenue - discount."
     )
