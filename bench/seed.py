@@ -37,6 +37,7 @@ from bookings.models import (
 from bookings.services import showtime_counters_refresh
 from cinema.models import Genre, Hall, Movie, Seat, SeatType, Showtime
 from core.money import money_sum
+from notifications.models import OutboxEmail
 from tickets.models import Ticket
 from users.models import Role, User, fold_username
 
@@ -52,7 +53,10 @@ USERNAME_PREFIX = "bench-customer-"
 
 def reset() -> None:
     """Delete every reservation and the whole catalogue (the bench database only): the
-    tickets first, which protect their reservations, showtimes and seats."""
+    tickets first, which protect their reservations, showtimes and seats; and the emails
+    the last run's bookings wrote to the outbox (nothing delivers them here), so each run
+    starts from the same tables."""
+    OutboxEmail.objects.all().delete()
     Ticket.objects.all().delete()
     ReservationSeat.objects.all().delete()
     IdempotencyKey.objects.all().delete()

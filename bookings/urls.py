@@ -7,6 +7,8 @@ router = SimpleRouter()
 router.register("reservations", views.ReservationViewSet, basename="reservation")
 
 urlpatterns = [
+    # The reservations first: a booking's URL is resolved by trying the patterns in order.
+    *router.urls,
     path("showtimes/<int:showtime_id>/seats/", views.SeatMapView.as_view(), name="seat-map"),
     path(
         "showtimes/<int:showtime_id>/reservations/",
@@ -22,5 +24,4 @@ urlpatterns = [
     path("shows/<int:showtime_id>/book/", views.ShowBookView.as_view(), name="compat-book"),
     path("my-bookings/", views.MyBookingsView.as_view(), name="compat-my-bookings"),
     path("bookings/<int:pk>/cancel/", views.BookingCancelView.as_view(), name="compat-cancel"),
-    *router.urls,
 ]

@@ -32,9 +32,9 @@ api_patterns = [
     # a URL by trying the patterns in order, and an include that does not match raises
     # and lists every route it tried, which cost each booking about as much as the rest
     # of the URL's resolution. The bookings' routes come before the rest: the hot path.
+    *_routes("bookings"),
     *_routes("users"),
     *_routes("cinema"),
-    *_routes("bookings"),
     *_routes("waitingroom"),
     *_routes("pricing"),
     *_routes("reports"),
