@@ -37,10 +37,9 @@ def show() -> Show:
     call_command(
         "seed_demo", "--force", "--days-back", "0", "--days-ahead", "1", stdout=io.StringIO()
     )
-    now = timezone.now()
-    start = now + dt.timedelta(minutes=20)
-    if timezone.localdate(start) != timezone.localdate(now):
-        start = now - dt.timedelta(minutes=5)  # near midnight: started, the counter sells
+    # In 20 minutes, even when that is past midnight: a showtime that has started still
+    # sells at the counter, but its sales can no longer be cancelled, as this day does.
+    start = timezone.now() + dt.timedelta(minutes=20)
     showtime = ShowtimeFactory(
         hall=HallFactory(name="Day Screen", layout={"rows": 3, "seats_per_row": 6}),
         movie=MovieFactory(title="A Day Out", duration_minutes=95),
