@@ -8,7 +8,8 @@ import re
 import pytest
 from django.utils import timezone
 
-from bookings.tests.factories import book, seat
+from bookings import services
+from bookings.tests.factories import seat
 from cinema.tests.factories import HallFactory, MovieFactory, ShowtimeFactory
 from core.days import local_day_range
 from reports.selectors import tonight
@@ -33,6 +34,15 @@ def tomorrow_evening() -> dt.datetime:
     return midnight + dt.timedelta(hours=20)
 
 
+def _sold(show, labels: list[str], at: dt.datetime):
+    return services.reservation_create(
+        user=UserFactory(),
+        showtime_id=show.pk,
+        seat_ids=[seat(show, label).pk for label in labels],
+        now=at,
+    ).reservation
+
+
 @pytest.fixture
 def evening():
     """Today: "Paper Tigers" in Studio (12 seats), 3 sold, 2 checked in. Tomorrow:
@@ -42,8 +52,11 @@ def evening():
         hall=HallFactory(name="Studio", layout={"rows": 3, "seats_per_row": 4}),
         start_time=today_soon(),
     )
-    reservation = book(showtime=show, seats=[seat(show, "A1"), seat(show, "A2")])
-    book(showtime=show, seats=[seat(show, "B1")])
+    # Sold an hour before the start: near midnight the show has started (above), and the
+    # engine no longer sells it online.
+    sold_at = show.start_time - dt.timedelta(hours=1)
+    reservation = _sold(show, ["A1", "A2"], sold_at)
+    _sold(show, ["B1"], sold_at)
     usher = UserFactory(role=Role.USHER)
     for ticket in reservation.tickets.all():
         ticket_check_in(code=ticket.code, by=usher)
