@@ -964,7 +964,7 @@ def reservation_extend_hold(*, reservation: Reservation, until: datetime) -> boo
     return True
 
 
-def _reclaim(reservation: Reservation, *, now: datetime) -> str | None:
+def _reclaim(reservation: Reservation, *, now: datetime) -> Unsettled | None:
     """A lapsed or expired hold takes its seats back, as a hold, if the showtime is still
     open, no one has taken any of them since, and its voucher (if any) has a use left:
     the lapse gave its use back. Returns None, or why not (``Unsettled``). Caller holds
@@ -999,7 +999,7 @@ def _reclaim(reservation: Reservation, *, now: datetime) -> str | None:
     return None
 
 
-def reservation_settle(*, reservation: Reservation, now: datetime) -> str | None:
+def reservation_settle(*, reservation: Reservation, now: datetime) -> Unsettled | None:
     """Give a reservation that has just been paid its seats: CONFIRMED, through
     ``_mark_confirmed``. Caller holds the locks (``reservation_lock``) and has recorded
     the payment on the reservation.

@@ -890,7 +890,6 @@ def _succeeded(reservation: Reservation, payment: Payment, intent, now: datetime
     why_not = booking_services.reservation_settle(reservation=reservation, now=now)
     if why_not is None:
         return "confirmed"
-    why_not = booking_services.Unsettled(why_not)
     logger.warning(
         "payment %s for reservation %s cannot confirm it (%s); the money goes back",
         payment.pk,
